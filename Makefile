@@ -1,0 +1,66 @@
+# chainfin — every target sets itself up from a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+DEMO_DB ?= var/demo.db
+
+.PHONY: help venv demo test test-pg lint format typecheck contracts pytest bench lock clean
+
+help:
+	@echo "make demo   - set up, seed the synthetic region into SQLite, run the demo story, serve on http://$(HOST):$(PORT)"
+	@echo "make test   - set up, then lint, types, layer contracts and the test suite"
+	@echo "make bench  - set up, then run the benchmarks under bench/"
+	@echo "make lint   - ruff lint and format check"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+demo: venv
+	mkdir -p var
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	CHAINFIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/chainfin db upgrade
+	CHAINFIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/chainfin demo run --region all --scale small --seed 42
+	CHAINFIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/chainfin serve --host $(HOST) --port $(PORT)
+
+test: venv lint typecheck contracts pytest
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: venv
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+typecheck: venv
+	$(BIN)/mypy
+
+contracts: venv
+	$(BIN)/lint-imports
+
+pytest: venv
+	$(BIN)/pytest -q -n 2
+
+# The same suite against PostgreSQL; .ci/run sets CHAINFIN_TEST_DATABASE_URL.
+test-pg: venv
+	@test -n "$$CHAINFIN_TEST_DATABASE_URL" || (echo "set CHAINFIN_TEST_DATABASE_URL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test" && exit 2)
+	$(BIN)/pytest -q -n 2
+
+bench: venv
+	$(BIN)/python bench/run.py
+
+# Re-resolve pinned dependencies after editing pyproject.toml.
+lock: venv
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --universal -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

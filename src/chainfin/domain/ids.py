@@ -1,0 +1,58 @@
+"""Typed, time-ordered, prefixed identifiers (``ent_01JD...``).
+
+The prefix says what a thing is, so an enterprise id can never be passed where a chain id
+is expected without the type checker (``NewType``) and a reader noticing. The body is a
+ULID (48-bit millisecond time + 80 random bits, Crockford base32), so ids sort by creation
+time, which keeps cursor pagination stable and index inserts append-only.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import NewType
+
+EnterpriseId = NewType("EnterpriseId", str)
+BankId = NewType("BankId", str)
+PlatformId = NewType("PlatformId", str)
+ChainId = NewType("ChainId", str)
+RelationId = NewType("RelationId", str)
+UserId = NewType("UserId", str)
+ClientId = NewType("ClientId", str)
+AuditId = NewType("AuditId", str)
+
+PREFIXES: dict[str, str] = {
+    "enterprise": "ent",
+    "bank": "bnk",
+    "platform": "plf",
+    "chain": "chn",
+    "relation": "rel",
+    "user": "usr",
+    "client": "cli",
+    "audit": "aud",
+}
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _ulid(now_ms: int, randomness: bytes) -> str:
+    value = (now_ms << 80) | int.from_bytes(randomness, "big")
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def new_id(kind: str, *, now_ms: int | None = None, randomness: bytes | None = None) -> str:
+    """A new id for ``kind`` (a key of :data:`PREFIXES`)."""
+    prefix = PREFIXES[kind]
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    rand = os.urandom(10) if randomness is None else randomness
+    return f"{prefix}_{_ulid(ms, rand)}"
+
+
+def kind_of(identifier: str) -> str | None:
+    prefix, sep, body = identifier.partition("_")
+    if not sep or len(body) != 26 or any(c not in _CROCKFORD for c in body):
+        return None
+    for kind, known in PREFIXES.items():
+        if known == prefix:
+            return kind
+    return None

@@ -1,0 +1,124 @@
+"""Chain registry values: enterprises, supply relations, chains, and tier computation.
+
+Tiers come from the supply-relation graph, never from data entry:
+
+* upstream tier 1 = a direct supplier of a core enterprise, tier n = a supplier of a tier
+  n-1 member (shortest path, so a firm that supplies both the core and a tier-1 supplier is
+  tier 1);
+* downstream tier 1 = a direct buyer (dealer) of a core enterprise, and so on down.
+
+>>> rels = [Relation("core", "s1"), Relation("s1", "s2"), Relation("d1", "core")]
+>>> sorted(compute_tiers({"core"}, rels, max_tier=4).items())
+[(('core', <Side.CORE: 'core'>), 0), (('d1', <Side.DOWNSTREAM: 'downstream'>), 1), (('s1', <Side.UPSTREAM: 'upstream'>), 1), (('s2', <Side.UPSTREAM: 'upstream'>), 2)]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from chainfin.domain.money import Money
+
+
+class Role(StrEnum):
+    CORE = "core"
+    SUPPLIER = "supplier"
+    DEALER = "dealer"
+    LOGISTICS = "logistics"
+    WAREHOUSE = "warehouse"
+    BANK = "bank"
+
+
+class Side(StrEnum):
+    CORE = "core"
+    UPSTREAM = "upstream"
+    DOWNSTREAM = "downstream"
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseRecord:
+    """An enterprise as it enters the registry (from a file, the API or the generator)."""
+
+    uscc: str
+    name: str
+    region_code: str
+    industry_code: str
+    roles: frozenset[Role]
+    employees: int | None = None
+    revenue: Money | None = None
+    total_assets: Money | None = None
+    legal_representative: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RelationRecord:
+    """``seller`` supplies ``product_category`` to ``buyer`` since ``since``."""
+
+    buyer_uscc: str
+    seller_uscc: str
+    product_category: str
+    since: date
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRecord:
+    name: str
+    core_usccs: tuple[str, ...]
+    industry_code: str
+    region_code: str
+    max_tier: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class BankRecord:
+    code: str
+    name: str
+    uscc: str
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True, slots=True)
+class Relation(Generic[K]):
+    """An edge of the supply graph: ``seller`` sells to ``buyer``."""
+
+    buyer: K
+    seller: K
+
+
+def compute_tiers(
+    cores: set[K], relations: Iterable[Relation[K]], *, max_tier: int
+) -> dict[tuple[K, Side], int]:
+    """Breadth-first from the cores: upstream along seller edges, downstream along buyer
+    edges. Returns ``{(member, side): tier}``, cores at tier 0. A firm may appear on both
+    sides (it both supplies and buys from the chain); cores never appear on a side."""
+    if max_tier < 1:
+        raise ValueError("max_tier must be at least 1")
+    sellers_of: dict[K, list[K]] = defaultdict(list)
+    buyers_of: dict[K, list[K]] = defaultdict(list)
+    for rel in relations:
+        if rel.buyer == rel.seller:
+            continue
+        sellers_of[rel.buyer].append(rel.seller)
+        buyers_of[rel.seller].append(rel.buyer)
+    tiers: dict[tuple[K, Side], int] = {(c, Side.CORE): 0 for c in cores}
+    for side, neighbours in ((Side.UPSTREAM, sellers_of), (Side.DOWNSTREAM, buyers_of)):
+        seen: set[K] = set(cores)
+        queue: deque[tuple[K, int]] = deque((c, 0) for c in sorted(cores, key=repr))
+        while queue:
+            node, tier = queue.popleft()
+            if tier == max_tier:
+                continue
+            for nxt in neighbours.get(node, ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    tiers[(nxt, side)] = tier + 1
+                    queue.append((nxt, tier + 1))
+    return tiers
