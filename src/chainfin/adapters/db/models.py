@@ -1,0 +1,269 @@
+"""SQLAlchemy 2 models. Every schema change is an Alembic migration (see migrations/).
+
+Conventions: string primary keys with a type prefix (see ``chainfin.domain.ids``), amounts as
+BigInteger minor units with a currency column, timestamps timezone-aware UTC, names of
+columns carrying units (``_minor``, ``_at``, ``_on``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprises"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    industry_code: Mapped[str] = mapped_column(String(3), index=True)
+    size_class: Mapped[str | None] = mapped_column(String(8))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    revenue_minor: Mapped[int | None] = mapped_column(BigInteger)
+    total_assets_minor: Mapped[int | None] = mapped_column(BigInteger)
+    legal_representative: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(300))
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("employees IS NULL OR employees >= 0", name="employees_non_negative"),
+        CheckConstraint(
+            "size_class IS NULL OR size_class IN ('large','medium','small','micro')",
+            name="size_class_known",
+        ),
+    )
+
+
+class Platform(Base):
+    """An industrial internet platform that pushes data for its member enterprises."""
+
+    __tablename__ = "platforms"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class PlatformMember(Base):
+    __tablename__ = "platform_members"
+
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platforms.id"), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        ForeignKey("enterprises.id"), primary_key=True, index=True
+    )
+    since: Mapped[datetime]
+
+
+class Bank(Base):
+    """A bank is a tenant: its staff see only its customers. It is also an enterprise."""
+
+    __tablename__ = "banks"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), unique=True)
+    created_at: Mapped[datetime]
+
+
+class BankCustomer(Base):
+    __tablename__ = "bank_customers"
+
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        ForeignKey("enterprises.id"), primary_key=True, index=True
+    )
+    relationship_manager_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    since: Mapped[datetime]
+
+
+class SupplyRelation(Base):
+    """``seller`` supplies ``product_category`` to ``buyer``."""
+
+    __tablename__ = "supply_relations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    buyer_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    product_category: Mapped[str] = mapped_column(String(100))
+    since: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("buyer_id", "seller_id", "product_category", name="pair_category"),
+        CheckConstraint("buyer_id <> seller_id", name="not_self"),
+    )
+
+
+class Chain(Base):
+    """A named industrial chain around one or more core enterprises, as a bank sees it."""
+
+    __tablename__ = "chains"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    industry_code: Mapped[str] = mapped_column(String(3))
+    region_code: Mapped[str] = mapped_column(String(6))
+    max_tier: Mapped[int] = mapped_column(Integer)
+    tiers_computed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("bank_id", "name", name="bank_name"),
+        CheckConstraint("max_tier BETWEEN 1 AND 10", name="max_tier_range"),
+    )
+
+
+class ChainCore(Base):
+    __tablename__ = "chain_cores"
+
+    chain_id: Mapped[str] = mapped_column(
+        ForeignKey("chains.id", ondelete="CASCADE"), primary_key=True
+    )
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), primary_key=True)
+
+
+class ChainMember(Base):
+    """A member's computed position: side (core/upstream/downstream) and tier."""
+
+    __tablename__ = "chain_members"
+
+    chain_id: Mapped[str] = mapped_column(
+        ForeignKey("chains.id", ondelete="CASCADE"), primary_key=True
+    )
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), primary_key=True)
+    side: Mapped[str] = mapped_column(String(10), primary_key=True)
+    tier: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_chain_members_enterprise", "enterprise_id"),
+        CheckConstraint("side IN ('core','upstream','downstream')", name="side_known"),
+    )
+
+
+class User(Base):
+    """A person: bank staff (``bank_id`` set) or enterprise user (``enterprise_id`` set)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(12))
+    bank_id: Mapped[str | None] = mapped_column(ForeignKey("banks.id"), index=True)
+    enterprise_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'staff' AND bank_id IS NOT NULL AND enterprise_id IS NULL) OR "
+            "(kind = 'enterprise' AND enterprise_id IS NOT NULL AND bank_id IS NULL)",
+            name="one_tenant",
+        ),
+    )
+
+
+class ApiClient(Base):
+    """An OAuth2 client-credentials client owned by a platform, an enterprise or a bank."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    owner_kind: Mapped[str] = mapped_column(String(12))
+    bank_id: Mapped[str | None] = mapped_column(ForeignKey("banks.id"))
+    enterprise_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id"))
+    platform_id: Mapped[str | None] = mapped_column(ForeignKey("platforms.id"))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(
+            "(owner_kind = 'bank' AND bank_id IS NOT NULL AND enterprise_id IS NULL "
+            "AND platform_id IS NULL) OR "
+            "(owner_kind = 'enterprise' AND enterprise_id IS NOT NULL AND bank_id IS NULL "
+            "AND platform_id IS NULL) OR "
+            "(owner_kind = 'platform' AND platform_id IS NOT NULL AND bank_id IS NULL "
+            "AND enterprise_id IS NULL)",
+            name="one_owner",
+        ),
+    )
+
+
+class AuditEvent(Base):
+    """Who did what, when, from where. Written in the same transaction as the change."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    actor_kind: Mapped[str] = mapped_column(String(12))
+    bank_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str | None] = mapped_column(String(100))
+
+
+__all__ = [
+    "ApiClient",
+    "AuditEvent",
+    "Bank",
+    "BankCustomer",
+    "Base",
+    "Chain",
+    "ChainCore",
+    "ChainMember",
+    "Enterprise",
+    "Platform",
+    "PlatformMember",
+    "SupplyRelation",
+    "User",
+]

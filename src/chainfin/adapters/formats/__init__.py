@@ -1,0 +1,1 @@
+"""File formats: tabular CSV/JSON today; UBL and ISO 20022 later."""

@@ -1,0 +1,100 @@
+"""RFC 9457 problem details for every error the API returns.
+
+``type`` is ``/problems/<code>`` (a stable code per kind of problem, listed at
+``GET /problems``), ``title`` a short summary, ``detail`` what happened in this case, and
+``errors`` the field-level list (``field``, ``reason``, optional ``row``) for invalid input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from chainfin.domain.errors import ChainfinError, ValidationFailed
+
+MEDIA_TYPE = "application/problem+json"
+
+TITLES = {
+    "validation-failed": "The request has invalid fields",
+    "invalid-request": "The request is malformed",
+    "not-found": "Not found",
+    "forbidden": "Not allowed",
+    "unauthenticated": "Authentication required",
+    "conflict": "Conflicts with the current state",
+    "invalid-money": "Invalid amount",
+    "method-not-allowed": "Method not allowed",
+    "unsupported-media-type": "Unsupported media type",
+    "payload-too-large": "Request body too large",
+    "internal-error": "Internal error",
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": TITLES.get(code, code.replace("-", " ").capitalize()),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "body"
+
+
+_STATUS_CODES = {
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ChainfinError)
+    async def _domain(_: Request, exc: ChainfinError) -> JSONResponse:
+        errors = (
+            [e.as_dict() for e in exc.errors] if isinstance(exc, ValidationFailed) else None
+        )
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(exc.status, exc.code, exc.message, errors=errors, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _loc_to_field(e.get("loc", ())), "reason": str(e.get("msg", "invalid"))}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
+        return problem(422, "validation-failed", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "invalid-request")
+        return problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        return problem(500, "internal-error", "an unexpected error occurred; it has been logged")

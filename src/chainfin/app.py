@@ -1,0 +1,69 @@
+"""The ASGI application: ``create_app()`` wires settings, database, routers and error
+handling. ``chainfin serve`` runs it with uvicorn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from chainfin import __version__
+from chainfin.adapters.db.engine import make_engine, make_session_factory
+from chainfin.adapters.db.migrate import current_revision, head_revision
+from chainfin.api import problems
+from chainfin.api.routers import auth, chains, reference, registry
+from chainfin.config import Settings, get_settings
+from chainfin.web import pages
+
+DESCRIPTION = """chainfin connects a bank to the industrial chains its customers run.
+
+Authenticate with `POST /oauth/token` (client credentials for API clients, password for
+staff and enterprise users) and send `Authorization: Bearer <token>`. Errors are RFC 9457
+`application/problem+json` with a stable `code`. Lists are cursor-paginated (`limit`,
+`cursor`, `next_cursor`). Amounts are decimal strings with a `currency`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="chainfin",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.signing_key = settings.signing_key()
+    problems.install(app)
+
+    @app.get("/healthz", tags=["health"], summary="The process is up")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="The database is reachable and migrated")
+    def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, Any] = {}
+        try:
+            with request.app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+            current, head = current_revision(request.app.state.engine), head_revision()
+            checks["migrations"] = "ok" if current == head else f"at {current}, head is {head}"
+        except Exception as exc:  # noqa: BLE001 - readiness reports any failure as not ready
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    for router in (auth.router, registry.router, chains.router, reference.router, pages.router):
+        app.include_router(router)
+    return app

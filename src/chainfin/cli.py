@@ -1,0 +1,391 @@
+"""The ``chainfin`` command.
+
+Operator commands act as the platform operator (no tenant restriction) on the database named
+by ``CHAINFIN_DATABASE_URL`` (default: SQLite under ./var/). Errors print what went wrong
+and what to do, and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from chainfin.adapters.db import migrate
+from chainfin.adapters.db.engine import make_engine, make_session_factory, transaction
+from chainfin.adapters.formats.tabular import TabularFormat, read_rows, write_rows
+from chainfin.config import get_settings
+from chainfin.demo import seed as demo_seed
+from chainfin.demo.synthetic import RegionKey, Scale, generate
+from chainfin.domain.access import SYSTEM, OwnerKind
+from chainfin.domain.errors import ChainfinError, ValidationFailed
+from chainfin.domain.registry_input import ENTERPRISE_FIELDS, RELATION_FIELDS
+from chainfin.domain.uscc import check_uscc
+from chainfin.services import auth, chains, registry
+
+app = typer.Typer(help="chainfin: industrial-internet finance platform", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
+check_app = typer.Typer(help="Validate identifiers", no_args_is_help=True)
+users_app = typer.Typer(help="Staff and enterprise users", no_args_is_help=True)
+clients_app = typer.Typer(help="OAuth2 API clients", no_args_is_help=True)
+registry_app = typer.Typer(help="Enterprises and supply relations", no_args_is_help=True)
+chains_app = typer.Typer(help="Industrial chains", no_args_is_help=True)
+demo_app = typer.Typer(help="Synthetic region and demo story", no_args_is_help=True)
+for sub, name in (
+    (db_app, "db"), (check_app, "check"), (users_app, "users"), (clients_app, "clients"),
+    (registry_app, "registry"), (chains_app, "chains"), (demo_app, "demo"),
+):  # fmt: skip
+    app.add_typer(sub, name=name)
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Kind(StrEnum):
+    ENTERPRISES = "enterprises"
+    RELATIONS = "relations"
+
+
+class RegionChoice(StrEnum):
+    YRD = "yrd"
+    GBA = "gba"
+    JJJ = "jjj"
+    ALL = "all"
+
+
+def _url() -> str:
+    return get_settings().database_url
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    engine = make_engine(_url())
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _fail(exc: ChainfinError, as_json: bool = False) -> None:
+    if as_json:
+        body: dict[str, Any] = {"code": exc.code, "detail": exc.message}
+        if isinstance(exc, ValidationFailed):
+            body["errors"] = [e.as_dict() for e in exc.errors]
+        print(json.dumps(body, ensure_ascii=False, indent=1))  # noqa: T201 - machine output
+    else:
+        err.print(f"[red]error[/red] ({exc.code}): {exc.message}")
+        if isinstance(exc, ValidationFailed):
+            for e in exc.errors:
+                err.print(f"  {e}")
+        if exc.hint:
+            err.print(exc.hint)
+    raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------ db
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations (SQLite or PostgreSQL, from CHAINFIN_DATABASE_URL)."""
+    migrate.upgrade(_url(), revision)
+    engine = make_engine(_url())
+    out.print(f"database at revision {migrate.current_revision(engine)}")
+    engine.dispose()
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the applied and the latest revision."""
+    engine = make_engine(_url())
+    out.print(f"current {migrate.current_revision(engine)} · head {migrate.head_revision()}")
+    engine.dispose()
+
+
+# ------------------------------------------------------------------ check
+
+
+@check_app.command("uscc")
+def check_uscc_cmd(
+    codes: Annotated[list[str], typer.Argument(help="统一社会信用代码, one or more")],
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Validate 统一社会信用代码 (GB 32100-2015). Exit 0 only if all are valid."""
+    results = [check_uscc(c) for c in codes]
+    if as_json:
+        rows = [
+            {"code": r.code, "input": c, "valid": r.valid, "reason": r.reason or None,
+             "org_code_valid": r.org_code_valid, "region_code": r.region_code}
+            for c, r in zip(codes, results, strict=True)
+        ]  # fmt: skip
+        print(json.dumps(rows, ensure_ascii=False, indent=1))  # noqa: T201
+    else:
+        for code, r in zip(codes, results, strict=True):
+            verdict = "valid" if r.valid else f"invalid: {r.reason}"
+            note = "" if r.org_code_valid is not False else " (advisory: GB 11714 check fails)"
+            print(f"{code}\t{verdict}{note}")  # noqa: T201
+    raise typer.Exit(0 if all(r.valid for r in results) else 1)
+
+
+# ------------------------------------------------------------------ serve
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the API and pages (OpenAPI at /openapi.json, docs at /docs)."""
+    import uvicorn
+
+    out.print(f"chainfin serving on http://{host}:{port}  (database: {_redact(_url())})")
+    uvicorn.run(
+        "chainfin.app:create_app", factory=True, host=host, port=port, workers=workers,
+        log_level="info",
+    )  # fmt: skip
+
+
+def _redact(url: str) -> str:
+    head, sep, tail = url.partition("@")
+    return f"{head.split(':')[0]}://***@{tail}" if sep else url
+
+
+# ------------------------------------------------------------------ users and clients
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="login name")],
+    role: Annotated[list[str], typer.Option(help="repeat for several roles")],
+    bank: Annotated[str | None, typer.Option(help="bank code, for bank staff")] = None,
+    enterprise: Annotated[str | None, typer.Option(help="USCC, for enterprise users")] = None,
+    display_name: Annotated[str | None, typer.Option()] = None,
+    password: Annotated[
+        str | None, typer.Option(envvar="CHAINFIN_NEW_PASSWORD", help="prompted when omitted")
+    ] = None,
+) -> None:
+    """Create bank staff (roles: relationship_manager, risk_officer, approver, admin, auditor)
+    or an enterprise user (roles: enterprise_admin, finance_staff)."""
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        with _session() as session:
+            user = auth.create_user(
+                session, SYSTEM, username=username, password=password, roles=role,
+                bank_code=bank, enterprise_uscc=enterprise, display_name=display_name,
+            )  # fmt: skip
+            out.print(f"created {user.kind} user {user.username} ({user.id}) roles {user.roles}")
+    except ChainfinError as exc:
+        _fail(exc)
+
+
+@clients_app.command("create")
+def clients_create(
+    name: Annotated[str, typer.Option(help="what the client is")],
+    scope: Annotated[list[str], typer.Option(help="repeat: registry:read, registry:write, ...")],
+    bank: Annotated[str | None, typer.Option(help="owner: bank code")] = None,
+    enterprise: Annotated[str | None, typer.Option(help="owner: enterprise USCC")] = None,
+    platform: Annotated[str | None, typer.Option(help="owner: platform code")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Register an OAuth2 client-credentials client. The secret is printed once."""
+    owners = [(OwnerKind.BANK, bank), (OwnerKind.ENTERPRISE, enterprise),
+              (OwnerKind.PLATFORM, platform)]  # fmt: skip
+    given = [(k, v) for k, v in owners if v]
+    if len(given) != 1:
+        err.print("give exactly one owner: --bank, --enterprise or --platform")
+        raise typer.Exit(2)
+    try:
+        with _session() as session:
+            client = auth.create_client(
+                session, SYSTEM, name=name, owner_kind=given[0][0], owner=given[0][1] or "",
+                scopes=scope,
+            )  # fmt: skip
+    except ChainfinError as exc:
+        _fail(exc, as_json)
+    body = {"client_id": client.client_id, "client_secret": client.client_secret,
+            "scopes": sorted(s.value for s in client.scopes)}  # fmt: skip
+    if as_json:
+        print(json.dumps(body))  # noqa: T201
+    else:
+        out.print(f"client_id     {body['client_id']}\nclient_secret {body['client_secret']}")
+        out.print("[yellow]store the secret now: it is not shown again[/yellow]")
+
+
+# ------------------------------------------------------------------ registry
+
+
+@registry_app.command("import")
+def registry_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    kind: Annotated[Kind, typer.Option(help="what the file holds")],
+    fmt: Annotated[TabularFormat | None, typer.Option("--format")] = None,
+    bank: Annotated[str | None, typer.Option(help="link enterprises to this bank")] = None,
+    platform: Annotated[str | None, typer.Option(help="link enterprises to this platform")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Import enterprises or relations from CSV / JSON / JSON Lines, all or nothing."""
+    fmt = fmt or TabularFormat.from_filename(file.name)
+    try:
+        rows = read_rows(file.read_bytes(), fmt)
+        with _session() as session:
+            if kind is Kind.ENTERPRISES:
+                records = registry.parse_enterprise_rows(rows.rows, first_row=rows.first_row)
+                bank_id = registry.bank_by_code(session, bank).id if bank else None
+                platform_id = registry.platform_by_code(session, platform).id if platform else None
+                report = registry.import_enterprises(
+                    session, SYSTEM, records, first_row=rows.first_row,
+                    link_bank_id=bank_id, link_platform_id=platform_id,
+                )  # fmt: skip
+            else:
+                rels = registry.parse_relation_rows(rows.rows, first_row=rows.first_row)
+                report = registry.import_relations(session, SYSTEM, rels, first_row=rows.first_row)
+    except ChainfinError as exc:
+        _fail(exc, as_json)
+    body = report.as_dict()
+    if as_json:
+        print(json.dumps(body, ensure_ascii=False, indent=1))  # noqa: T201
+    else:
+        out.print(
+            f"{kind.value}: {body['created']} created, {body['linked']} linked, "
+            f"{body['unchanged']} unchanged"
+        )
+
+
+@registry_app.command("export")
+def registry_export(
+    kind: Annotated[Kind, typer.Option()],
+    fmt: Annotated[TabularFormat, typer.Option("--format")] = TabularFormat.CSV,
+    output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+) -> None:
+    """Export everything in the import format (to stdout unless -o)."""
+    with _session() as session:
+        if kind is Kind.ENTERPRISES:
+            data = write_rows(registry.export_enterprises(session, SYSTEM), fmt, ENTERPRISE_FIELDS)
+        else:
+            data = write_rows(registry.export_relations(session, SYSTEM), fmt, RELATION_FIELDS)
+    if output:
+        output.write_bytes(data)
+        out.print(f"wrote {output}")
+    else:
+        sys.stdout.buffer.write(data)
+
+
+# ------------------------------------------------------------------ chains
+
+
+@chains_app.command("list")
+def chains_list() -> None:
+    """Every chain with its members per side and tier."""
+    with _session() as session:
+        _print_chains(session)
+
+
+def _print_chains(session: Session) -> None:
+    page = chains.list_chains(session, SYSTEM, limit=500)
+    table = Table(title=f"{len(page.items)} chains")
+    for col in ("chain", "bank", "cores", "upstream by tier", "downstream by tier", "members"):
+        table.add_column(col)
+    banks = {b.id: b.code for b in registry.list_banks(session, SYSTEM)}
+    for s in page.items:
+        up = s.members_by_tier.get("upstream", {})
+        down = s.members_by_tier.get("downstream", {})
+        table.add_row(
+            s.chain.name, banks.get(s.chain.bank_id, "?"), str(len(s.core_ids)),
+            " ".join(f"T{t}:{n}" for t, n in sorted(up.items())),
+            " ".join(f"T{t}:{n}" for t, n in sorted(down.items())) or "-",
+            str(s.member_count),
+        )  # fmt: skip
+    out.print(table)
+
+
+@chains_app.command("recompute")
+def chains_recompute() -> None:
+    """Recompute every chain's tiers from the current relations."""
+    with _session() as session:
+        out.print(f"{chains.recompute_tiers(session)} member rows")
+
+
+# ------------------------------------------------------------------ demo
+
+
+def _regions(choice: RegionChoice) -> list[RegionKey]:
+    return list(RegionKey) if choice is RegionChoice.ALL else [RegionKey(choice.value)]
+
+
+@demo_app.command("seed")
+def demo_seed_cmd(
+    region: Annotated[RegionChoice, typer.Option()] = RegionChoice.ALL,
+    scale: Annotated[Scale, typer.Option()] = Scale.SMALL,
+    seed: Annotated[int, typer.Option()] = 42,
+    users: Annotated[bool, typer.Option(help="create demo users and a client")] = True,
+) -> None:
+    """Generate a deterministic synthetic region and load it (one transaction)."""
+    _seed(region, scale, seed, users)
+
+
+def _seed(region: RegionChoice, scale: Scale, seed: int, users: bool) -> demo_seed.SeedReport:
+    t0 = time.perf_counter()
+    data = generate(_regions(region), scale, seed)
+    generated = time.perf_counter() - t0
+    try:
+        with _session() as session:
+            report = demo_seed.seed(session, data, with_users=users)
+    except ChainfinError as exc:
+        _fail(exc)
+    total = time.perf_counter() - t0
+    out.print(
+        f"seeded {report.enterprises} enterprises, {report.relations} relations, "
+        f"{report.banks} banks, {report.chains} chains ({report.chain_members} member rows) "
+        f"in {total:.1f}s (generate {generated:.1f}s; "
+        + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+        + ")"
+    )
+    return report
+
+
+@demo_app.command("run")
+def demo_run(
+    region: Annotated[RegionChoice, typer.Option()] = RegionChoice.ALL,
+    scale: Annotated[Scale, typer.Option()] = Scale.SMALL,
+    seed: Annotated[int, typer.Option()] = 42,
+) -> None:
+    """Seed the region, then tell the story so far: chains, tiers, members per tier, and
+    who can sign in."""
+    report = _seed(region, scale, seed, True)
+    with _session() as session:
+        _print_chains(session)
+    table = Table(title=f"demo users (password: {demo_seed.DEMO_PASSWORD})")
+    table.add_column("username")
+    table.add_column("who")
+    for username, what in report.users:
+        table.add_row(username, what)
+    out.print(table)
+    for client_id, secret, owner in report.clients:
+        out.print(f"API client for {owner}: client_id={client_id} client_secret={secret}")
+    out.print(
+        "try: curl -s -d grant_type=client_credentials -d client_id=... -d client_secret=... "
+        "http://127.0.0.1:8000/oauth/token"
+    )
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()
+
+
+if __name__ == "__main__":
+    main()

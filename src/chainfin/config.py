@@ -1,0 +1,54 @@
+"""Settings from the environment (``CHAINFIN_*``). Refuses unsafe defaults in production."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHAINFIN_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: SecretStr | None = None
+    token_ttl_seconds: int = 3600
+    token_issuer: str = "chainfin"
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'chainfin.db'}"
+        if self.env == "production" and self.secret_key is None:
+            raise ValueError(
+                "CHAINFIN_SECRET_KEY must be set in production (at least 32 random bytes, "
+                "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("CHAINFIN_SECRET_KEY must be at least 32 characters")
+        return self
+
+    def signing_key(self) -> str:
+        """The token signing key. In development it is generated once into var/secret.key
+        (mode 0600) so tokens survive restarts; production must set CHAINFIN_SECRET_KEY."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.var_dir / "secret.key"
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()
