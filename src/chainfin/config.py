@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: SecretStr | None = None
     token_ttl_seconds: int = 3600
-    token_issuer: str = "chainfin"
+    token_issuer: str = "chainfin"  # noqa: S105 - the JWT "iss" claim, not a secret
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

@@ -116,7 +116,9 @@ def world(session_factory: sessionmaker[Session]) -> World:
 
 
 @pytest.fixture
-def client(database_url: str, tmp_path: Path, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+def client(
+    database_url: str, tmp_path: Path, session_factory: sessionmaker[Session]
+) -> Iterator[TestClient]:
     settings = Settings(database_url=database_url, var_dir=tmp_path, secret_key="k" * 40)
     app = create_app(settings)
     with TestClient(app) as c:
@@ -125,6 +127,8 @@ def client(database_url: str, tmp_path: Path, session_factory: sessionmaker[Sess
 
 
 def login(client: TestClient, username: str) -> dict[str, str]:
-    r = client.post("/oauth/token", data={"grant_type": "password", "username": username, "password": PASSWORD})
+    r = client.post(
+        "/oauth/token", data={"grant_type": "password", "username": username, "password": PASSWORD}
+    )
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, World, login
 from fastapi.testclient import TestClient
+
+from conftest import PASSWORD, World, login
 
 PROTECTED = [
     "/v1/me",

@@ -7,8 +7,9 @@ principal's role does not allow on something it can see answers 403.
 from __future__ import annotations
 
 import pytest
-from conftest import World, login
 from fastapi.testclient import TestClient
+
+from conftest import World, login
 
 
 def ids_of(client: TestClient, path: str, headers: dict[str, str]) -> set[str]:
@@ -66,7 +67,9 @@ def test_cross_tenant_chain_reads_are_404(
     assert r.status_code == 404
 
 
-def test_cross_tenant_recompute_is_404_and_readonly_is_403(client: TestClient, world: World) -> None:
+def test_cross_tenant_recompute_is_404_and_readonly_is_403(
+    client: TestClient, world: World
+) -> None:
     r = client.post(f"/v1/chains/{world.chain_a}/recompute", headers=login(client, "b-rm"))
     assert r.status_code == 404
     r = client.post(f"/v1/chains/{world.chain_a}/recompute", headers=login(client, "a-auditor"))

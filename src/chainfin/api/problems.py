@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -39,7 +40,7 @@ def problem(
     detail: str,
     *,
     errors: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
@@ -75,9 +76,7 @@ _STATUS_CODES = {
 def install(app: FastAPI) -> None:
     @app.exception_handler(ChainfinError)
     async def _domain(_: Request, exc: ChainfinError) -> JSONResponse:
-        errors = (
-            [e.as_dict() for e in exc.errors] if isinstance(exc, ValidationFailed) else None
-        )
+        errors = [e.as_dict() for e in exc.errors] if isinstance(exc, ValidationFailed) else None
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return problem(exc.status, exc.code, exc.message, errors=errors, headers=headers)
 

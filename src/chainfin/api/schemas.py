@@ -8,12 +8,12 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from chainfin.adapters.db.models import Bank, Enterprise
+from chainfin.domain.access import Principal
 from chainfin.domain.industry import UnknownIndustry, parse_industry_code
 from chainfin.domain.money import Money
 from chainfin.domain.region import UnknownRegion, lookup
 from chainfin.services.chains import ChainSummary, MemberView, tier_table
 from chainfin.services.registry import RelationView, can_see_private
-from chainfin.domain.access import Principal
 
 T = TypeVar("T")
 

@@ -101,8 +101,8 @@ def _demo_users(session: Session, region: SyntheticRegion, report: SeedReport) -
             report.users.append((username, f"{bank.name} · {role.value}"))
     by_role: dict[Role, list[Enterprise]] = defaultdict(list)
     for ent in session.scalars(select(Enterprise).order_by(Enterprise.uscc)):
-        for role in ent.roles:
-            by_role[Role(role)].append(ent)
+        for role_name in ent.roles:
+            by_role[Role(role_name)].append(ent)
     picks = [("core", by_role[Role.CORE][:3]), ("supplier", by_role[Role.SUPPLIER][:2])]
     for label, ents in picks:
         for i, ent in enumerate(ents, start=1):

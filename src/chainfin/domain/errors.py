@@ -62,7 +62,9 @@ class ValidationFailed(ChainfinError):
         summary = message or "; ".join(str(e) for e in self.errors[:5])
         if len(self.errors) > 5:
             summary += f"; and {len(self.errors) - 5} more"
-        super().__init__(summary, hint="Correct the listed fields and resubmit; nothing was written.")
+        super().__init__(
+            summary, hint="Correct the listed fields and resubmit; nothing was written."
+        )
 
 
 class NotFound(ChainfinError):

@@ -273,7 +273,7 @@ class Industry:
         return f"{self.code} {self.name_zh}"
 
 
-class UnknownIndustry(LookupError):  # noqa: N818 - the name mirrors UnknownRegion
+class UnknownIndustry(LookupError):
     """The text is not a GB/T 4754-2017 section or division code."""
 
 

@@ -70,9 +70,7 @@ class Money:
         whole, _, frac = text.lstrip("-").partition(".")
         if len(frac) > exponent:
             if frac[exponent:].strip("0"):
-                raise MoneyError(
-                    f"{text!r} has more than {exponent} decimal places for {currency}"
-                )
+                raise MoneyError(f"{text!r} has more than {exponent} decimal places for {currency}")
             frac = frac[:exponent]
         minor = int(whole) * 10**exponent + int((frac or "0").ljust(exponent, "0") or "0")
         return cls(-minor if text.startswith("-") else minor, currency)

@@ -43,7 +43,9 @@ class Region:
     @property
     def full_name(self) -> str:
         parts = [self.province]
-        if self.prefecture and self.level is not RegionLevel.PROVINCE:
+        # Municipalities list their districts under a placeholder prefecture (市辖区, 县).
+        placeholder = self.prefecture in ("市辖区", "县", "省直辖县级行政区划")
+        if self.prefecture and not placeholder and self.level is not RegionLevel.PROVINCE:
             parts.append(self.prefecture)
         if self.level is RegionLevel.COUNTY:
             parts.append(self.name)
@@ -59,11 +61,18 @@ class Region:
 
 
 def _split(label: str) -> tuple[str, int | None, int | None]:
-    m = _RANGE.match(label)
-    if not m:
-        return label, None, None
-    start, end, name = m.groups()
-    return name, int(start) if start else None, int(end) if end else None
+    """``"[-1991]东郊区,[1992-]东丽区"`` → ``("东丽区", None, None)``: a code renamed over
+    time lists each name with its years; the last one is the code's name today, the first
+    start and the last end bound its life."""
+    names: list[tuple[str, int | None, int | None]] = []
+    for part in label.split(","):
+        m = _RANGE.match(part.strip())
+        if m:
+            start, end, name = m.groups()
+            names.append((name, int(start) if start else None, int(end) if end else None))
+        else:
+            names.append((part.strip(), None, None))
+    return names[-1][0], names[0][1], names[-1][2]
 
 
 @cache

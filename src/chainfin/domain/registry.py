@@ -8,8 +8,9 @@ Tiers come from the supply-relation graph, never from data entry:
 * downstream tier 1 = a direct buyer (dealer) of a core enterprise, and so on down.
 
 >>> rels = [Relation("core", "s1"), Relation("s1", "s2"), Relation("d1", "core")]
->>> sorted(compute_tiers({"core"}, rels, max_tier=4).items())
-[(('core', <Side.CORE: 'core'>), 0), (('d1', <Side.DOWNSTREAM: 'downstream'>), 1), (('s1', <Side.UPSTREAM: 'upstream'>), 1), (('s2', <Side.UPSTREAM: 'upstream'>), 2)]
+>>> tiers = compute_tiers({"core"}, rels, max_tier=4)
+>>> sorted((member, side.value, tier) for (member, side), tier in tiers.items())
+[('core', 'core', 0), ('d1', 'downstream', 1), ('s1', 'upstream', 1), ('s2', 'upstream', 2)]
 """
 
 from __future__ import annotations

@@ -132,10 +132,12 @@ def parse_enterprise_row(
             err(key, f"longer than {limit} characters")
     if errors:
         return errors
-    assert uscc and required["name"] and region and industry_code  # noqa: S101 - checked above
+    name = required["name"]
+    if uscc is None or name is None or region is None or industry_code is None:
+        raise AssertionError("unreachable: missing required fields are reported above")
     return EnterpriseRecord(
         uscc=uscc,
-        name=required["name"],
+        name=name,
         region_code=region,
         industry_code=industry_code,
         roles=roles,
@@ -178,5 +180,6 @@ def parse_relation_row(
             errors.append(FieldError("since", f"{since_text!r} is not a date YYYY-MM-DD", row_no))
     if errors:
         return errors
-    assert category is not None and since is not None  # noqa: S101 - checked above
+    if category is None or since is None:
+        raise AssertionError("unreachable: missing fields are reported above")
     return RelationRecord(codes["buyer_uscc"], codes["seller_uscc"], category, since)

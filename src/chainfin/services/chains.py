@@ -273,7 +273,6 @@ def tier_table(summary: ChainSummary) -> list[dict[str, Any]]:
     ]
 
 
-
 def recompute_chain(session: Session, actor: Principal, chain_id: str) -> int:
     """Recompute one chain's tiers (its bank's staff with write scope, or the operator)."""
     actor.require(Scope.REGISTRY_WRITE)

@@ -171,6 +171,7 @@ def import_enterprises(
     already: set[str] = set()
     if bank_id is not None:
         already = _linked(session, BankCustomer, BankCustomer.bank_id, bank_id, ids.values())
+        already |= set(session.scalars(select(Bank.enterprise_id).where(Bank.id == bank_id)))
         links = [
             {"bank_id": bank_id, "enterprise_id": i, "since": now, "relationship_manager_id": None}
             for i in ids.values()

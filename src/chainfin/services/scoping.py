@@ -56,7 +56,7 @@ def enterprise_condition(p: Principal) -> ColumnElement[bool]:
     return false()
 
 
-def customer_ids(bank_id: str) -> Select[tuple[str]]:
+def customer_ids(bank_id: str) -> Select[str]:
     return select(BankCustomer.enterprise_id).where(BankCustomer.bank_id == bank_id)
 
 

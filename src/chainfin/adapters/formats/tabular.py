@@ -33,7 +33,11 @@ class TabularFormat(StrEnum):
             return cls(suffix)
         except ValueError:
             raise ValidationFailed(
-                [FieldError("format", f"cannot tell the format of {name!r}; use csv, json or jsonl")]
+                [
+                    FieldError(
+                        "format", f"cannot tell the format of {name!r}; use csv, json or jsonl"
+                    )
+                ]
             ) from None
 
 
@@ -72,7 +76,9 @@ def _loads(text: str, row: int | None) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _fail(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", row) from None
+        raise _fail(
+            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", row
+        ) from None
 
 
 def _object(value: Any, row: int) -> dict[str, object]:

@@ -62,7 +62,9 @@ def create_enterprise(
 def get_enterprise(
     enterprise_id: str, session: SessionDep, principal: CurrentPrincipal
 ) -> EnterpriseOut:
-    return EnterpriseOut.build(registry.get_enterprise(session, principal, enterprise_id), principal)
+    return EnterpriseOut.build(
+        registry.get_enterprise(session, principal, enterprise_id), principal
+    )
 
 
 @router.get("/enterprises/{enterprise_id}/relations", response_model=PageOut[RelationOut])
@@ -131,9 +133,10 @@ def export_batch(
     kind: Kind,
     session: SessionDep,
     principal: CurrentPrincipal,
-    format: Annotated[TabularFormat, Query()] = TabularFormat.CSV,  # noqa: A002 - API name
+    format: Annotated[TabularFormat, Query()] = TabularFormat.CSV,
 ) -> Response:
     """Everything you can see, in the import format (so an export can be re-imported)."""
+    columns: tuple[str, ...]
     if kind == "enterprises":
         rows, columns = registry.export_enterprises(session, principal), ENTERPRISE_FIELDS
     else:
@@ -149,5 +152,3 @@ def export_batch(
 @router.get("/banks", response_model=list[BankOut])
 def list_banks(session: SessionDep, principal: CurrentPrincipal) -> list[BankOut]:
     return [BankOut.build(b) for b in registry.list_banks(session, principal)]
-
-

@@ -1,0 +1,1 @@
+"""Demo support: a deterministic synthetic region (chains, suppliers, dealers, banks) to seed."""
