@@ -15,7 +15,7 @@ Tiers come from the supply-relation graph, never from data entry:
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -94,32 +94,48 @@ class Relation(Generic[K]):
     seller: K
 
 
+class SupplyGraph(Generic[K]):
+    """The supply-relation graph, indexed once so that tiers of many chains can be computed
+    without re-reading the relations."""
+
+    def __init__(self, relations: Iterable[Relation[K]]) -> None:
+        self.sellers_of: dict[K, list[K]] = defaultdict(list)
+        self.buyers_of: dict[K, list[K]] = defaultdict(list)
+        for rel in relations:
+            if rel.buyer == rel.seller:
+                continue
+            self.sellers_of[rel.buyer].append(rel.seller)
+            self.buyers_of[rel.seller].append(rel.buyer)
+
+    def tiers(self, cores: set[K], *, max_tier: int) -> dict[tuple[K, Side], int]:
+        """Breadth-first from the cores: upstream along seller edges, downstream along buyer
+        edges. Returns ``{(member, side): tier}``, cores at tier 0. A firm may appear on both
+        sides (it both supplies and buys from the chain); cores never appear on a side."""
+        if max_tier < 1:
+            raise ValueError("max_tier must be at least 1")
+        tiers: dict[tuple[K, Side], int] = {(c, Side.CORE): 0 for c in cores}
+        for side, neighbours in (
+            (Side.UPSTREAM, self.sellers_of),
+            (Side.DOWNSTREAM, self.buyers_of),
+        ):
+            seen: set[K] = set(cores)
+            frontier = sorted(cores, key=repr)
+            for tier in range(1, max_tier + 1):
+                nxt: list[K] = []
+                for node in frontier:
+                    for other in neighbours.get(node, ()):
+                        if other not in seen:
+                            seen.add(other)
+                            tiers[(other, side)] = tier
+                            nxt.append(other)
+                if not nxt:
+                    break
+                frontier = nxt
+        return tiers
+
+
 def compute_tiers(
     cores: set[K], relations: Iterable[Relation[K]], *, max_tier: int
 ) -> dict[tuple[K, Side], int]:
-    """Breadth-first from the cores: upstream along seller edges, downstream along buyer
-    edges. Returns ``{(member, side): tier}``, cores at tier 0. A firm may appear on both
-    sides (it both supplies and buys from the chain); cores never appear on a side."""
-    if max_tier < 1:
-        raise ValueError("max_tier must be at least 1")
-    sellers_of: dict[K, list[K]] = defaultdict(list)
-    buyers_of: dict[K, list[K]] = defaultdict(list)
-    for rel in relations:
-        if rel.buyer == rel.seller:
-            continue
-        sellers_of[rel.buyer].append(rel.seller)
-        buyers_of[rel.seller].append(rel.buyer)
-    tiers: dict[tuple[K, Side], int] = {(c, Side.CORE): 0 for c in cores}
-    for side, neighbours in ((Side.UPSTREAM, sellers_of), (Side.DOWNSTREAM, buyers_of)):
-        seen: set[K] = set(cores)
-        queue: deque[tuple[K, int]] = deque((c, 0) for c in sorted(cores, key=repr))
-        while queue:
-            node, tier = queue.popleft()
-            if tier == max_tier:
-                continue
-            for nxt in neighbours.get(node, ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    tiers[(nxt, side)] = tier + 1
-                    queue.append((nxt, tier + 1))
-    return tiers
+    """Tiers of one chain; see :meth:`SupplyGraph.tiers`."""
+    return SupplyGraph(relations).tiers(cores, max_tier=max_tier)

@@ -31,7 +31,7 @@ from chainfin.domain.errors import Conflict, FieldError, Forbidden, NotFound, Va
 from chainfin.domain.ids import new_id
 from chainfin.domain.industry import UnknownIndustry, parse_industry_code
 from chainfin.domain.region import check_region_code
-from chainfin.domain.registry import Relation, Side, compute_tiers
+from chainfin.domain.registry import Relation, Side, SupplyGraph
 from chainfin.services import audit
 from chainfin.services.pagination import Page, check_limit, decode_cursor, encode_cursor
 from chainfin.services.registry import ids_by_uscc
@@ -133,10 +133,10 @@ def recompute_tiers(session: Session, chain_ids: Sequence[str] | None = None) ->
     )
     if not chains:
         return 0
-    edges = [
+    graph = SupplyGraph(
         Relation(b, s)
         for b, s in session.execute(select(SupplyRelation.buyer_id, SupplyRelation.seller_id))
-    ]
+    )
     cores: dict[str, set[str]] = {}
     for cid, eid in session.execute(
         select(ChainCore.chain_id, ChainCore.enterprise_id).where(
@@ -147,7 +147,7 @@ def recompute_tiers(session: Session, chain_ids: Sequence[str] | None = None) ->
     now = utcnow()
     total = 0
     for chain in chains:
-        tiers = compute_tiers(cores.get(chain.id, set()), edges, max_tier=chain.max_tier)
+        tiers = graph.tiers(cores.get(chain.id, set()), max_tier=chain.max_tier)
         session.execute(delete(ChainMember).where(ChainMember.chain_id == chain.id))
         rows = [
             {"chain_id": chain.id, "enterprise_id": e, "side": side.value, "tier": tier}
