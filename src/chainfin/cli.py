@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -19,7 +20,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db import migrate
@@ -27,7 +27,7 @@ from chainfin.adapters.db.engine import make_engine, make_session_factory, trans
 from chainfin.adapters.formats.tabular import TabularFormat, read_rows, write_rows
 from chainfin.config import get_settings
 from chainfin.demo import seed as demo_seed
-from chainfin.demo.synthetic import RegionKey, Scale, generate
+from chainfin.demo.synthetic import RegionKey, Scale, SyntheticRegion, generate
 from chainfin.domain.access import SYSTEM, OwnerKind
 from chainfin.domain.errors import ChainfinError, ValidationFailed
 from chainfin.domain.registry_input import ENTERPRISE_FIELDS, RELATION_FIELDS
@@ -295,21 +295,26 @@ def chains_list() -> None:
 
 
 def _print_chains(session: Session) -> None:
+    """One block per chain: the banks that defined it, and members per side and tier (from
+    the database, so what is printed is what the API serves)."""
     page = chains.list_chains(session, SYSTEM, limit=500)
-    table = Table(title=f"{len(page.items)} chains")
-    for col in ("chain", "bank", "cores", "upstream by tier", "downstream by tier", "members"):
-        table.add_column(col)
     banks = {b.id: b.code for b in registry.list_banks(session, SYSTEM)}
+    grouped: dict[tuple[str, tuple[str, ...]], list[chains.ChainSummary]] = {}
     for s in page.items:
-        up = s.members_by_tier.get("upstream", {})
-        down = s.members_by_tier.get("downstream", {})
-        table.add_row(
-            s.chain.name, banks.get(s.chain.bank_id, "?"), str(len(s.core_ids)),
-            " ".join(f"T{t}:{n}" for t, n in sorted(up.items())),
-            " ".join(f"T{t}:{n}" for t, n in sorted(down.items())) or "-",
-            str(s.member_count),
-        )  # fmt: skip
-    out.print(table)
+        grouped.setdefault((s.chain.name, tuple(s.core_ids)), []).append(s)
+    out.print(f"[bold]{len(grouped)} chains[/bold] ({len(page.items)} bank views)")
+    for (name, cores), views in grouped.items():
+        s = views[0]
+        codes = ", ".join(sorted(banks.get(v.chain.bank_id, "?") for v in views))
+        tiers = [
+            f"{side} " + " ".join(f"T{t}:{n}" for t, n in sorted(s.members_by_tier[side].items()))
+            for side in ("upstream", "downstream")
+            if s.members_by_tier.get(side)
+        ]
+        out.print(f"  {name}  [dim](banks {codes})[/dim]")
+        out.print(
+            f"    {len(cores)} core{'s' if len(cores) > 1 else ''} · {' · '.join(tiers)} · {s.member_count} members"
+        )
 
 
 @chains_app.command("recompute")
@@ -337,7 +342,9 @@ def demo_seed_cmd(
     _seed(region, scale, seed, users)
 
 
-def _seed(region: RegionChoice, scale: Scale, seed: int, users: bool) -> demo_seed.SeedReport:
+def _seed(
+    region: RegionChoice, scale: Scale, seed: int, users: bool
+) -> tuple[demo_seed.SeedReport, SyntheticRegion]:
     t0 = time.perf_counter()
     data = generate(_regions(region), scale, seed)
     generated = time.perf_counter() - t0
@@ -354,7 +361,7 @@ def _seed(region: RegionChoice, scale: Scale, seed: int, users: bool) -> demo_se
         + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
         + ")"
     )
-    return report
+    return report, data
 
 
 @demo_app.command("run")
@@ -365,15 +372,14 @@ def demo_run(
 ) -> None:
     """Seed the region, then tell the story so far: chains, tiers, members per tier, and
     who can sign in."""
-    report = _seed(region, scale, seed, True)
+    report, data = _seed(region, scale, seed, True)
+    by_role = Counter(role.value for e in data.enterprises for role in e.roles)
+    out.print("enterprises by role: " + ", ".join(f"{r} {n}" for r, n in by_role.most_common()))
     with _session() as session:
         _print_chains(session)
-    table = Table(title=f"demo users (password: {demo_seed.DEMO_PASSWORD})")
-    table.add_column("username")
-    table.add_column("who")
+    out.print(f"[bold]demo users[/bold] (password: {demo_seed.DEMO_PASSWORD})")
     for username, what in report.users:
-        table.add_row(username, what)
-    out.print(table)
+        out.print(f"  {username:<18} {what}")
     for client_id, secret, owner in report.clients:
         out.print(f"API client for {owner}: client_id={client_id} client_secret={secret}")
     out.print(

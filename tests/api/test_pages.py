@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import PASSWORD, World
 from fastapi.testclient import TestClient
+
+from conftest import PASSWORD, World
 
 
 def test_landing_page_asks_to_sign_in(client: TestClient) -> None:

@@ -79,11 +79,14 @@ class Money:
     def from_decimal(cls, value: Decimal, currency: str = "CNY") -> Money:
         """Round a computed Decimal half-up to the currency's minor unit (the one rounding)."""
         exponent = minor_units(currency)
+        if not value.is_finite():
+            raise MoneyError(f"cannot convert {value!r} to money")
         try:
-            scaled = (value * (Decimal(10) ** exponent)).quantize(Decimal(1), ROUND_HALF_UP)
+            # Quantize first: scaling before rounding would round twice past 28 digits.
+            rounded = value.quantize(Decimal(1).scaleb(-exponent), ROUND_HALF_UP)
         except InvalidOperation as exc:
             raise MoneyError(f"cannot convert {value!r} to money") from exc
-        return cls(int(scaled), currency)
+        return cls(int(rounded.scaleb(exponent)), currency)
 
     def to_decimal(self) -> Decimal:
         return Decimal(self.amount_minor).scaleb(-minor_units(self.currency))

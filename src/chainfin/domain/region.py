@@ -23,6 +23,11 @@ from stdnum import numdb
 _RANGE = re.compile(r"^\[(\d{4})?-(\d{4})?\](.*)$")
 
 
+_PLACEHOLDER_PREFECTURES = frozenset(
+    {"市辖区", "县", "省直辖县级行政区划", "省直辖县级行政单位", "自治区直辖县级行政单位"}
+)
+
+
 class RegionLevel(StrEnum):
     PROVINCE = "province"
     PREFECTURE = "prefecture"
@@ -44,7 +49,7 @@ class Region:
     def full_name(self) -> str:
         parts = [self.province]
         # Municipalities list their districts under a placeholder prefecture (市辖区, 县).
-        placeholder = self.prefecture in ("市辖区", "县", "省直辖县级行政区划")
+        placeholder = self.prefecture in _PLACEHOLDER_PREFECTURES
         if self.prefecture and not placeholder and self.level is not RegionLevel.PROVINCE:
             parts.append(self.prefecture)
         if self.level is RegionLevel.COUNTY:

@@ -13,6 +13,7 @@ batch can report every bad field at once and write nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 
@@ -28,6 +29,7 @@ ENTERPRISE_FIELDS = (
     "total_assets", "currency", "legal_representative", "phone", "address",
 )  # fmt: skip
 RELATION_FIELDS = ("buyer_uscc", "seller_uscc", "product_category", "since")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _MAX_TEXT = {"name": 200, "legal_representative": 100, "phone": 40, "address": 300}
 
 
@@ -110,7 +112,7 @@ def parse_enterprise_row(
     employees: int | None = None
     emp_text = _text(row, "employees")
     if emp_text is not None:
-        if not emp_text.isdigit():
+        if not emp_text.isdecimal():
             err("employees", f"{emp_text!r} is not a whole number of people")
         else:
             employees = int(emp_text)
@@ -175,6 +177,8 @@ def parse_relation_row(
     since_text = values["since"]
     if since_text is not None:
         try:
+            if not _ISO_DATE.fullmatch(since_text):
+                raise ValueError(since_text)
             since = date.fromisoformat(since_text)
         except ValueError:
             errors.append(FieldError("since", f"{since_text!r} is not a date YYYY-MM-DD", row_no))
