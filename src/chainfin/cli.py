@@ -312,9 +312,9 @@ def _print_chains(session: Session) -> None:
             if s.members_by_tier.get(side)
         ]
         out.print(f"  {name}  [dim](banks {codes})[/dim]")
-        out.print(
-            f"    {len(cores)} core{'s' if len(cores) > 1 else ''} · {' · '.join(tiers)} · {s.member_count} members"
-        )
+        core_word = "cores" if len(cores) > 1 else "core"
+        parts = [f"{len(cores)} {core_word}", *tiers, f"{s.member_count} members"]
+        out.print("    " + " · ".join(parts))
 
 
 @chains_app.command("recompute")
