@@ -32,6 +32,27 @@ def test_openapi_is_3_1_and_documents_the_api(client: TestClient) -> None:
     assert "/oauth/token" in spec["paths"]
 
 
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/oauth/token")}
+
+
+def test_every_operation_in_the_spec_answers_401_without_a_token(client: TestClient) -> None:
+    """Walks the OpenAPI document, so a new endpoint that forgets authentication fails here."""
+    spec = client.get("/openapi.json").json()
+    checked = 0
+    for path, operations in spec["paths"].items():
+        for method in operations:
+            if (method.upper(), path) in PUBLIC:
+                continue
+            concrete = path.replace("{kind}", "enterprises")
+            for name in ("enterprise_id", "chain_id", "code"):
+                concrete = concrete.replace("{" + name + "}", "320505")
+            r = client.request(method.upper(), concrete)
+            assert r.status_code == 401, (method, path, r.status_code)
+            assert r.headers["content-type"] == "application/problem+json"
+            checked += 1
+    assert checked >= 15
+
+
 @pytest.mark.parametrize("path", PROTECTED)
 def test_every_endpoint_needs_a_token(client: TestClient, path: str) -> None:
     r = client.get(path)
