@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from chainfin.adapters.db.engine import transaction
 from chainfin.config import Settings
 from chainfin.domain.access import Principal
 from chainfin.domain.errors import Unauthenticated
@@ -16,6 +17,7 @@ from chainfin.services import auth
 
 _bearer = HTTPBearer(auto_error=False, description="OAuth2 access token from /oauth/token")
 COOKIE = "chainfin_token"
+SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_settings(request: Request) -> Settings:
@@ -26,7 +28,9 @@ def get_settings(request: Request) -> Settings:
 def get_session(request: Request) -> Iterator[Session]:
     """One request = one transaction: committed when the handler returns, rolled back if it
     raises (the error then becomes problem+json)."""
-    with request.app.state.session_factory() as session, session.begin():
+    with transaction(
+        request.app.state.session_factory, write=request.method not in SAFE
+    ) as session:
         yield session
 
 

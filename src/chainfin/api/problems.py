@@ -7,17 +7,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chainfin.domain.errors import ChainfinError, ValidationFailed
 
 MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("chainfin.api")
 
 TITLES = {
     "validation-failed": "The request has invalid fields",
@@ -31,6 +34,7 @@ TITLES = {
     "unsupported-media-type": "Unsupported media type",
     "payload-too-large": "Request body too large",
     "internal-error": "Internal error",
+    "database-unavailable": "Database unavailable",
 }
 
 
@@ -94,6 +98,21 @@ def install(app: FastAPI) -> None:
         code = _STATUS_CODES.get(exc.status_code, "invalid-request")
         return problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # A uniqueness race between two writers: the loser's transaction was rolled back.
+        log.info("integrity conflict: %s", exc.orig)
+        return problem(409, "conflict", "a concurrent change conflicted with this one; retry it")
+
+    @app.exception_handler(OperationalError)
+    async def _unavailable(_: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", exc.orig)
+        return problem(
+            503, "database-unavailable", "the database is unavailable; retry shortly",
+            headers={"Retry-After": "5"},
+        )  # fmt: skip
+
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "internal-error", "an unexpected error occurred; it has been logged")
