@@ -57,8 +57,10 @@ def test_check_uscc_json() -> None:
 def test_check_uscc_as_a_real_process() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "chainfin.cli", "check", "uscc", BAD],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 1
     assert proc.stdout.strip() == f"{BAD}\tinvalid: check digit should be L"
 
@@ -81,10 +83,19 @@ def test_registry_import_reports_rows_and_writes_nothing(cli_db: str, tmp_path: 
 
     good = tmp_path / "good.jsonl"
     good.write_text(
-        json.dumps({"uscc": VALID, "name": "北京甲", "region_code": "110105",
-                    "industry_code": "C36", "roles": ["core"]}, ensure_ascii=False) + "\n",
+        json.dumps(
+            {
+                "uscc": VALID,
+                "name": "北京甲",
+                "region_code": "110105",
+                "industry_code": "C36",
+                "roles": ["core"],
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
         encoding="utf-8",
-    )  # fmt: skip
+    )
     ok = runner.invoke(app, ["registry", "import", str(good), "--kind", "enterprises"])
     assert ok.exit_code == 0, ok.output
     assert "1 created" in ok.stdout
@@ -93,16 +104,36 @@ def test_registry_import_reports_rows_and_writes_nothing(cli_db: str, tmp_path: 
 def test_users_and_clients_bootstrap(cli_db: str) -> None:
     missing_bank = runner.invoke(
         app,
-        ["users", "create", "--username", "x", "--role", "admin", "--bank", "NOPE",
-         "--password", "long enough password"],
-    )  # fmt: skip
+        [
+            "users",
+            "create",
+            "--username",
+            "x",
+            "--role",
+            "admin",
+            "--bank",
+            "NOPE",
+            "--password",
+            "long enough password",
+        ],
+    )
     assert missing_bank.exit_code == 1
     assert "no bank with code 'NOPE'" in missing_bank.stderr
     short = runner.invoke(
         app,
-        ["users", "create", "--username", "x", "--role", "admin", "--bank", "NOPE",
-         "--password", "short"],
-    )  # fmt: skip
+        [
+            "users",
+            "create",
+            "--username",
+            "x",
+            "--role",
+            "admin",
+            "--bank",
+            "NOPE",
+            "--password",
+            "short",
+        ],
+    )
     assert "password: must be at least 12 characters" in short.stderr
     no_owner = runner.invoke(app, ["clients", "create", "--name", "x", "--scope", "registry:read"])
     assert no_owner.exit_code == 2

@@ -43,9 +43,14 @@ registry_app = typer.Typer(help="Enterprises and supply relations", no_args_is_h
 chains_app = typer.Typer(help="Industrial chains", no_args_is_help=True)
 demo_app = typer.Typer(help="Synthetic region and demo story", no_args_is_help=True)
 for sub, name in (
-    (db_app, "db"), (check_app, "check"), (users_app, "users"), (clients_app, "clients"),
-    (registry_app, "registry"), (chains_app, "chains"), (demo_app, "demo"),
-):  # fmt: skip
+    (db_app, "db"),
+    (check_app, "check"),
+    (users_app, "users"),
+    (clients_app, "clients"),
+    (registry_app, "registry"),
+    (chains_app, "chains"),
+    (demo_app, "demo"),
+):
     app.add_typer(sub, name=name)
 
 out = Console(highlight=False, soft_wrap=True)
@@ -126,10 +131,16 @@ def check_uscc_cmd(
     results = [check_uscc(c) for c in codes]
     if as_json:
         rows = [
-            {"code": r.code, "input": c, "valid": r.valid, "reason": r.reason or None,
-             "org_code_valid": r.org_code_valid, "region_code": r.region_code}
+            {
+                "code": r.code,
+                "input": c,
+                "valid": r.valid,
+                "reason": r.reason or None,
+                "org_code_valid": r.org_code_valid,
+                "region_code": r.region_code,
+            }
             for c, r in zip(codes, results, strict=True)
-        ]  # fmt: skip
+        ]
         print(json.dumps(rows, ensure_ascii=False, indent=1))  # noqa: T201
     else:
         for code, r in zip(codes, results, strict=True):
@@ -153,9 +164,13 @@ def serve(
 
     out.print(f"chainfin serving on http://{host}:{port}  (database: {_redact(_url())})")
     uvicorn.run(
-        "chainfin.app:create_app", factory=True, host=host, port=port, workers=workers,
+        "chainfin.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
         log_level="info",
-    )  # fmt: skip
+    )
 
 
 def _redact(url: str) -> str:
@@ -184,9 +199,15 @@ def users_create(
     try:
         with _session() as session:
             user = auth.create_user(
-                session, SYSTEM, username=username, password=password, roles=role,
-                bank_code=bank, enterprise_uscc=enterprise, display_name=display_name,
-            )  # fmt: skip
+                session,
+                SYSTEM,
+                username=username,
+                password=password,
+                roles=role,
+                bank_code=bank,
+                enterprise_uscc=enterprise,
+                display_name=display_name,
+            )
             out.print(f"created {user.kind} user {user.username} ({user.id}) roles {user.roles}")
     except ChainfinError as exc:
         _fail(exc)
@@ -202,8 +223,11 @@ def clients_create(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Register an OAuth2 client-credentials client. The secret is printed once."""
-    owners = [(OwnerKind.BANK, bank), (OwnerKind.ENTERPRISE, enterprise),
-              (OwnerKind.PLATFORM, platform)]  # fmt: skip
+    owners = [
+        (OwnerKind.BANK, bank),
+        (OwnerKind.ENTERPRISE, enterprise),
+        (OwnerKind.PLATFORM, platform),
+    ]
     given = [(k, v) for k, v in owners if v]
     if len(given) != 1:
         err.print("give exactly one owner: --bank, --enterprise or --platform")
@@ -211,13 +235,20 @@ def clients_create(
     try:
         with _session() as session:
             client = auth.create_client(
-                session, SYSTEM, name=name, owner_kind=given[0][0], owner=given[0][1] or "",
+                session,
+                SYSTEM,
+                name=name,
+                owner_kind=given[0][0],
+                owner=given[0][1] or "",
                 scopes=scope,
-            )  # fmt: skip
+            )
     except ChainfinError as exc:
         _fail(exc, as_json)
-    body = {"client_id": client.client_id, "client_secret": client.client_secret,
-            "scopes": sorted(s.value for s in client.scopes)}  # fmt: skip
+    body = {
+        "client_id": client.client_id,
+        "client_secret": client.client_secret,
+        "scopes": sorted(s.value for s in client.scopes),
+    }
     if as_json:
         print(json.dumps(body))  # noqa: T201
     else:
@@ -247,9 +278,13 @@ def registry_import(
                 bank_id = registry.bank_by_code(session, bank).id if bank else None
                 platform_id = registry.platform_by_code(session, platform).id if platform else None
                 report = registry.import_enterprises(
-                    session, SYSTEM, records, first_row=rows.first_row,
-                    link_bank_id=bank_id, link_platform_id=platform_id,
-                )  # fmt: skip
+                    session,
+                    SYSTEM,
+                    records,
+                    first_row=rows.first_row,
+                    link_bank_id=bank_id,
+                    link_platform_id=platform_id,
+                )
             else:
                 rels = registry.parse_relation_rows(rows.rows, first_row=rows.first_row)
                 report = registry.import_relations(session, SYSTEM, rels, first_row=rows.first_row)

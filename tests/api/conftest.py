@@ -41,11 +41,18 @@ def _ent(name: str, region: str, n: int, industry: str, *roles: Role) -> Enterpr
     from chainfin.domain.money import Money
 
     return EnterpriseRecord(
-        uscc=uscc(region, n), name=name, region_code=region, industry_code=industry,
-        roles=frozenset(roles), employees=120, revenue=Money(5_000_000_000),
-        total_assets=Money(3_000_000_000), legal_representative="王小明",
-        phone="13812345678", address="苏州市工业园区星湖街1号",
-    )  # fmt: skip
+        uscc=uscc(region, n),
+        name=name,
+        region_code=region,
+        industry_code=industry,
+        roles=frozenset(roles),
+        employees=120,
+        revenue=Money(5_000_000_000),
+        total_assets=Money(3_000_000_000),
+        legal_representative="王小明",
+        phone="13812345678",
+        address="苏州市工业园区星湖街1号",
+    )
 
 
 @pytest.fixture
@@ -73,19 +80,33 @@ def world(session_factory: sessionmaker[Session]) -> World:
         registry.link_customers(s, SYSTEM, b.id, [by_name["core B"]])
         registry.import_enterprises(s, SYSTEM, [ents[3]], link_platform_id=p.id)
         since = date(2020, 1, 1)
-        registry.import_relations(s, SYSTEM, [
-            RelationRecord(ents[2].uscc, ents[3].uscc, "电池", since),
-            RelationRecord(ents[3].uscc, ents[4].uscc, "壳体", since),
-            RelationRecord(ents[6].uscc, ents[2].uscc, "整车", since),
-        ])  # fmt: skip
+        registry.import_relations(
+            s,
+            SYSTEM,
+            [
+                RelationRecord(ents[2].uscc, ents[3].uscc, "电池", since),
+                RelationRecord(ents[3].uscc, ents[4].uscc, "壳体", since),
+                RelationRecord(ents[6].uscc, ents[2].uscc, "整车", since),
+            ],
+        )
         ca = chains.create_chain(
-            s, SYSTEM, name="chain A", core_usccs=[ents[2].uscc], industry_code="C36",
-            region_code="320500", bank_id=a.id,
-        )  # fmt: skip
+            s,
+            SYSTEM,
+            name="chain A",
+            core_usccs=[ents[2].uscc],
+            industry_code="C36",
+            region_code="320500",
+            bank_id=a.id,
+        )
         cb = chains.create_chain(
-            s, SYSTEM, name="chain B", core_usccs=[ents[5].uscc], industry_code="C39",
-            region_code="440300", bank_id=b.id,
-        )  # fmt: skip
+            s,
+            SYSTEM,
+            name="chain B",
+            core_usccs=[ents[5].uscc],
+            industry_code="C39",
+            region_code="440300",
+            bank_id=b.id,
+        )
         for username, roles, bank, ent in [
             ("a-admin", ["admin"], "BKA", None),
             ("a-rm", ["relationship_manager"], "BKA", None),
@@ -97,22 +118,40 @@ def world(session_factory: sessionmaker[Session]) -> World:
             ("coreB", ["enterprise_admin"], None, ents[5].uscc),
         ]:
             auth.create_user(
-                s, SYSTEM, username=username, password=PASSWORD, roles=roles,
-                bank_code=bank, enterprise_uscc=ent,
-            )  # fmt: skip
+                s,
+                SYSTEM,
+                username=username,
+                password=PASSWORD,
+                roles=roles,
+                bank_code=bank,
+                enterprise_uscc=ent,
+            )
         client = auth.create_client(
-            s, SYSTEM, name="bank A core", owner_kind=OwnerKind.BANK, owner="BKA",
+            s,
+            SYSTEM,
+            name="bank A core",
+            owner_kind=OwnerKind.BANK,
+            owner="BKA",
             scopes=["registry:read"],
-        )  # fmt: skip
+        )
         pclient = auth.create_client(
-            s, SYSTEM, name="platform", owner_kind=OwnerKind.PLATFORM, owner="PLAT",
+            s,
+            SYSTEM,
+            name="platform",
+            owner_kind=OwnerKind.PLATFORM,
+            owner="PLAT",
             scopes=["registry:read", "registry:write"],
-        )  # fmt: skip
+        )
     return World(
-        ids=by_name, usccs={e.name: e.uscc for e in ents}, chain_a=ca.chain.id,
-        chain_b=cb.chain.id, client_id=client.client_id, client_secret=client.client_secret,
-        platform_client_id=pclient.client_id, platform_client_secret=pclient.client_secret,
-    )  # fmt: skip
+        ids=by_name,
+        usccs={e.name: e.uscc for e in ents},
+        chain_a=ca.chain.id,
+        chain_b=cb.chain.id,
+        client_id=client.client_id,
+        client_secret=client.client_secret,
+        platform_client_id=pclient.client_id,
+        platform_client_secret=pclient.client_secret,
+    )
 
 
 @pytest.fixture

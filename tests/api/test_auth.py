@@ -98,9 +98,12 @@ def test_wrong_password_is_an_oauth_error(client: TestClient, world: World) -> N
 def test_client_credentials_in_form_and_basic(client: TestClient, world: World) -> None:
     r = client.post(
         "/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": world.client_id,
-              "client_secret": world.client_secret},
-    )  # fmt: skip
+        data={
+            "grant_type": "client_credentials",
+            "client_id": world.client_id,
+            "client_secret": world.client_secret,
+        },
+    )
     assert r.status_code == 200
     assert r.json()["scope"] == "registry:read"
     r2 = client.post(
@@ -111,9 +114,12 @@ def test_client_credentials_in_form_and_basic(client: TestClient, world: World) 
     assert r2.status_code == 200
     bad = client.post(
         "/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": world.client_id,
-              "client_secret": "wrong"},
-    )  # fmt: skip
+        data={
+            "grant_type": "client_credentials",
+            "client_id": world.client_id,
+            "client_secret": "wrong",
+        },
+    )
     assert bad.status_code == 401
     assert bad.json()["error"] == "invalid_client"
 
@@ -121,9 +127,13 @@ def test_client_credentials_in_form_and_basic(client: TestClient, world: World) 
 def test_a_client_cannot_ask_for_more_scope_than_granted(client: TestClient, world: World) -> None:
     r = client.post(
         "/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": world.client_id,
-              "client_secret": world.client_secret, "scope": "registry:write"},
-    )  # fmt: skip
+        data={
+            "grant_type": "client_credentials",
+            "client_id": world.client_id,
+            "client_secret": world.client_secret,
+            "scope": "registry:write",
+        },
+    )
     assert r.status_code == 400
     assert r.json()["error"] == "invalid_scope"
 

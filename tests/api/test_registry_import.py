@@ -118,11 +118,19 @@ def test_json_import_of_relations_and_unknown_party(
 ) -> None:
     rm = login(client, "a-rm")
     rows = [
-        {"buyer_uscc": world.usccs["s2"], "seller_uscc": world.usccs["d1"],
-         "product_category": "螺栓", "since": "2023-05-01"},
-        {"buyer_uscc": world.usccs["s2"], "seller_uscc": uscc("320505", 999),
-         "product_category": "钢材", "since": "2023-05-01"},
-    ]  # fmt: skip
+        {
+            "buyer_uscc": world.usccs["s2"],
+            "seller_uscc": world.usccs["d1"],
+            "product_category": "螺栓",
+            "since": "2023-05-01",
+        },
+        {
+            "buyer_uscc": world.usccs["s2"],
+            "seller_uscc": uscc("320505", 999),
+            "product_category": "钢材",
+            "since": "2023-05-01",
+        },
+    ]
     before = count(session_factory, SupplyRelation)
     r = client.post(
         "/v1/registry/relations/import",
@@ -131,9 +139,12 @@ def test_json_import_of_relations_and_unknown_party(
     )
     assert r.status_code == 422
     assert r.json()["errors"] == [
-        {"field": "seller_uscc", "row": 2,
-         "reason": f"{uscc('320505', 999)} is not registered; import it first"}
-    ]  # fmt: skip
+        {
+            "field": "seller_uscc",
+            "row": 2,
+            "reason": f"{uscc('320505', 999)} is not registered; import it first",
+        }
+    ]
     assert count(session_factory, SupplyRelation) == before
     r = client.post(
         "/v1/registry/relations/import",
@@ -201,8 +212,13 @@ def test_filters(client: TestClient, world: World) -> None:
 
 def test_create_chain_over_api(client: TestClient, world: World) -> None:
     rm = login(client, "a-rm")
-    body = {"name": "chain A2", "core_usccs": [world.usccs["s1"]], "industry_code": "C38",
-            "region_code": "320500", "max_tier": 2}  # fmt: skip
+    body = {
+        "name": "chain A2",
+        "core_usccs": [world.usccs["s1"]],
+        "industry_code": "C38",
+        "region_code": "320500",
+        "max_tier": 2,
+    }
     r = client.post("/v1/chains", json=body, headers=rm)
     assert r.status_code == 201, r.text
     chain = r.json()
@@ -233,6 +249,10 @@ def test_reference_endpoints(client: TestClient, world: World) -> None:
     c36 = client.get("/v1/reference/industries/C36", headers=rm).json()
     assert c36["name_zh"] == "汽车制造业"
     check = client.get("/v1/reference/uscc/91110000600037341N", headers=rm).json()
-    assert check == {"code": "91110000600037341N", "valid": False,
-                     "reason": "check digit should be L", "org_code_valid": None,
-                     "region_code": None}  # fmt: skip
+    assert check == {
+        "code": "91110000600037341N",
+        "valid": False,
+        "reason": "check digit should be L",
+        "org_code_valid": None,
+        "region_code": None,
+    }

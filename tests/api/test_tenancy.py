@@ -120,20 +120,29 @@ def test_member_sees_chain_but_only_its_own_row_core_sees_all(
 def test_enterprise_cannot_register_other_enterprises(client: TestClient, world: World) -> None:
     r = client.post(
         "/v1/enterprises",
-        json={"uscc": world.usccs["core B"], "name": "x", "region_code": "440305",
-              "industry_code": "C39", "roles": "supplier"},
+        json={
+            "uscc": world.usccs["core B"],
+            "name": "x",
+            "region_code": "440305",
+            "industry_code": "C39",
+            "roles": "supplier",
+        },
         headers=login(client, "s1"),
-    )  # fmt: skip
+    )
     assert r.status_code == 403
 
 
 def test_enterprise_records_only_relations_it_is_party_to(client: TestClient, world: World) -> None:
     r = client.post(
         "/v1/relations",
-        json={"buyer_uscc": world.usccs["core B"], "seller_uscc": world.usccs["s2"],
-              "product_category": "x", "since": "2024-01-01"},
+        json={
+            "buyer_uscc": world.usccs["core B"],
+            "seller_uscc": world.usccs["s2"],
+            "product_category": "x",
+            "since": "2024-01-01",
+        },
         headers=login(client, "s1"),
-    )  # fmt: skip
+    )
     assert r.status_code == 422
     assert r.json()["errors"][0]["reason"] == "you can only record relations you are a party to"
 
@@ -141,9 +150,12 @@ def test_enterprise_records_only_relations_it_is_party_to(client: TestClient, wo
 def test_platform_client_sees_its_members_only(client: TestClient, world: World) -> None:
     token = client.post(
         "/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": world.platform_client_id,
-              "client_secret": world.platform_client_secret},
-    ).json()["access_token"]  # fmt: skip
+        data={
+            "grant_type": "client_credentials",
+            "client_id": world.platform_client_id,
+            "client_secret": world.platform_client_secret,
+        },
+    ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert ids_of(client, "/v1/enterprises", headers) == {world.ids["s1"]}
     assert client.get(f"/v1/chains/{world.chain_a}", headers=headers).status_code == 404

@@ -23,9 +23,12 @@ WRITERS = 16
 def batch() -> list[EnterpriseRecord]:
     return [
         EnterpriseRecord(
-            uscc=make_uscc("9", "1", "320505", f"{n:08d}"), name=f"firm {n}",
-            region_code="320505", industry_code="C36", roles=frozenset({Role.SUPPLIER}),
-        )  # fmt: skip
+            uscc=make_uscc("9", "1", "320505", f"{n:08d}"),
+            name=f"firm {n}",
+            region_code="320505",
+            industry_code="C36",
+            roles=frozenset({Role.SUPPLIER}),
+        )
         for n in range(1, 21)
     ]
 

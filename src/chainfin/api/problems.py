@@ -108,9 +108,11 @@ def install(app: FastAPI) -> None:
     async def _unavailable(_: Request, exc: OperationalError) -> JSONResponse:
         log.error("database unavailable: %s", exc.orig)
         return problem(
-            503, "database-unavailable", "the database is unavailable; retry shortly",
+            503,
+            "database-unavailable",
+            "the database is unavailable; retry shortly",
             headers={"Retry-After": "5"},
-        )  # fmt: skip
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

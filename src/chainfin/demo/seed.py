@@ -78,10 +78,16 @@ def seed(session: Session, region: SyntheticRegion, *, with_users: bool = True) 
         lead_banks = sorted(set.intersection(*(customers_of[c] for c in chain.core_usccs)))
         for bank_code in lead_banks:
             summary = chains.create_chain(
-                session, SYSTEM, name=chain.name, core_usccs=chain.core_usccs,
-                industry_code=chain.industry_code, region_code=chain.region_code,
-                max_tier=chain.max_tier, bank_id=banks[bank_code].id, compute=False,
-            )  # fmt: skip
+                session,
+                SYSTEM,
+                name=chain.name,
+                core_usccs=chain.core_usccs,
+                industry_code=chain.industry_code,
+                region_code=chain.region_code,
+                max_tier=chain.max_tier,
+                bank_id=banks[bank_code].id,
+                compute=False,
+            )
             created.append(summary.chain.id)
     report.chain_members = chains.recompute_tiers(session, created)
     report.chains = len(created)
@@ -99,9 +105,14 @@ def _demo_users(session: Session, region: SyntheticRegion, report: SeedReport) -
         for suffix, role in _STAFF:
             username = f"{bank.code.lower()}-{suffix}"
             auth.create_user(
-                session, SYSTEM, username=username, password=DEMO_PASSWORD, roles=[role.value],
-                bank_code=bank.code, display_name=f"{bank.name} {role.value}",
-            )  # fmt: skip
+                session,
+                SYSTEM,
+                username=username,
+                password=DEMO_PASSWORD,
+                roles=[role.value],
+                bank_code=bank.code,
+                display_name=f"{bank.name} {role.value}",
+            )
             report.users.append((username, f"{bank.name} · {role.value}"))
     by_role: dict[Role, list[Enterprise]] = defaultdict(list)
     for ent in session.scalars(select(Enterprise).order_by(Enterprise.uscc)):
@@ -112,14 +123,22 @@ def _demo_users(session: Session, region: SyntheticRegion, report: SeedReport) -
         for i, ent in enumerate(ents, start=1):
             username = f"{label}{i}-admin"
             auth.create_user(
-                session, SYSTEM, username=username, password=DEMO_PASSWORD,
-                roles=[EnterpriseRole.ENTERPRISE_ADMIN.value], enterprise_uscc=ent.uscc,
+                session,
+                SYSTEM,
+                username=username,
+                password=DEMO_PASSWORD,
+                roles=[EnterpriseRole.ENTERPRISE_ADMIN.value],
+                enterprise_uscc=ent.uscc,
                 display_name=f"{ent.name} 管理员",
-            )  # fmt: skip
+            )
             report.users.append((username, f"{ent.name} · enterprise_admin"))
     first_bank = region.banks[0]
     client = auth.create_client(
-        session, SYSTEM, name=f"{first_bank.name} core banking", owner_kind=OwnerKind.BANK,
-        owner=first_bank.code, scopes=["registry:read"],
-    )  # fmt: skip
+        session,
+        SYSTEM,
+        name=f"{first_bank.name} core banking",
+        owner_kind=OwnerKind.BANK,
+        owner=first_bank.code,
+        scopes=["registry:read"],
+    )
     report.clients.append((client.client_id, client.client_secret, first_bank.name))

@@ -98,9 +98,12 @@ class Principal:
     def staff(cls, user_id: str, *, bank_id: str, roles: Iterable[StaffRole]) -> Principal:
         role_set = frozenset(str(r) for r in roles)
         return cls(
-            PrincipalKind.STAFF, user_id, bank_id=bank_id, roles=role_set,
+            PrincipalKind.STAFF,
+            user_id,
+            bank_id=bank_id,
+            roles=role_set,
             scopes=scopes_for_roles(role_set),
-        )  # fmt: skip
+        )
 
     @classmethod
     def enterprise_user(
@@ -108,9 +111,12 @@ class Principal:
     ) -> Principal:
         role_set = frozenset(str(r) for r in roles)
         return cls(
-            PrincipalKind.ENTERPRISE_USER, user_id, enterprise_id=enterprise_id,
-            roles=role_set, scopes=scopes_for_roles(role_set),
-        )  # fmt: skip
+            PrincipalKind.ENTERPRISE_USER,
+            user_id,
+            enterprise_id=enterprise_id,
+            roles=role_set,
+            scopes=scopes_for_roles(role_set),
+        )
 
     @property
     def is_system(self) -> bool:

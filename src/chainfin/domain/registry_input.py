@@ -25,9 +25,19 @@ from chainfin.domain.registry import EnterpriseRecord, RelationRecord, Role
 from chainfin.domain.uscc import check_uscc
 
 ENTERPRISE_FIELDS = (
-    "uscc", "name", "region_code", "industry_code", "roles", "employees", "revenue",
-    "total_assets", "currency", "legal_representative", "phone", "address",
-)  # fmt: skip
+    "uscc",
+    "name",
+    "region_code",
+    "industry_code",
+    "roles",
+    "employees",
+    "revenue",
+    "total_assets",
+    "currency",
+    "legal_representative",
+    "phone",
+    "address",
+)
 RELATION_FIELDS = ("buyer_uscc", "seller_uscc", "product_category", "since")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _MAX_TEXT = {"name": 200, "legal_representative": 100, "phone": 40, "address": 300}

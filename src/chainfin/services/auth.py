@@ -186,17 +186,24 @@ def principal_for_user(user: User) -> Principal:
     roles = frozenset(user.roles)
     kind = PrincipalKind.STAFF if user.kind == "staff" else PrincipalKind.ENTERPRISE_USER
     return Principal(
-        kind, user.id, bank_id=user.bank_id, enterprise_id=user.enterprise_id,
-        roles=roles, scopes=scopes_for_roles(roles),
-    )  # fmt: skip
+        kind,
+        user.id,
+        bank_id=user.bank_id,
+        enterprise_id=user.enterprise_id,
+        roles=roles,
+        scopes=scopes_for_roles(roles),
+    )
 
 
 def principal_for_client(client: ApiClient) -> Principal:
     return Principal(
-        PrincipalKind.CLIENT, client.id, bank_id=client.bank_id,
-        enterprise_id=client.enterprise_id, platform_id=client.platform_id,
+        PrincipalKind.CLIENT,
+        client.id,
+        bank_id=client.bank_id,
+        enterprise_id=client.enterprise_id,
+        platform_id=client.platform_id,
         scopes=parse_scopes(client.scopes),
-    )  # fmt: skip
+    )
 
 
 def authenticate_password(session: Session, username: str, password: str) -> Principal:
@@ -277,6 +284,11 @@ def principal_from_token(session: Session, token: str, *, key: str, issuer: str)
         base = principal_for_user(user)
     # A token never carries more than the subject holds today.
     return Principal(
-        base.kind, base.subject_id, bank_id=base.bank_id, enterprise_id=base.enterprise_id,
-        platform_id=base.platform_id, roles=base.roles, scopes=base.scopes & granted,
-    )  # fmt: skip
+        base.kind,
+        base.subject_id,
+        bank_id=base.bank_id,
+        enterprise_id=base.enterprise_id,
+        platform_id=base.platform_id,
+        roles=base.roles,
+        scopes=base.scopes & granted,
+    )

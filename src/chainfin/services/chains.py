@@ -108,9 +108,15 @@ def create_chain(
     if session.scalar(select(Chain.id).where(Chain.bank_id == owner, Chain.name == name)):
         raise Conflict(f"your bank already has a chain named {name!r}")
     chain = Chain(
-        id=new_id("chain"), bank_id=owner, name=name.strip(), industry_code=industry,
-        region_code=region_code, max_tier=max_tier, tiers_computed_at=None, created_at=utcnow(),
-    )  # fmt: skip
+        id=new_id("chain"),
+        bank_id=owner,
+        name=name.strip(),
+        industry_code=industry,
+        region_code=region_code,
+        max_tier=max_tier,
+        tiers_computed_at=None,
+        created_at=utcnow(),
+    )
     session.add(chain)
     session.flush()
     session.execute(

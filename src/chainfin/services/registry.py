@@ -202,10 +202,18 @@ def import_enterprises(
         )
         report.rows.append(RowResult(first_row + i, outcome, eid, rec.uscc))
     audit.record(
-        session, actor, "enterprise.import", "enterprise", None,
-        {"created": report.count("created"), "linked": report.count("linked"),
-         "bank_id": bank_id, "platform_id": platform_id},
-    )  # fmt: skip
+        session,
+        actor,
+        "enterprise.import",
+        "enterprise",
+        None,
+        {
+            "created": report.count("created"),
+            "linked": report.count("linked"),
+            "bank_id": bank_id,
+            "platform_id": platform_id,
+        },
+    )
     return report
 
 
@@ -431,9 +439,16 @@ def import_relations(
         rid = new_id("relation")
         buyer_id, seller_id, category = triple
         new_rows.append(
-            {"id": rid, "buyer_id": buyer_id, "seller_id": seller_id, "product_category": category,
-             "since": rec.since, "created_by": actor.label, "created_at": now}
-        )  # fmt: skip
+            {
+                "id": rid,
+                "buyer_id": buyer_id,
+                "seller_id": seller_id,
+                "product_category": category,
+                "since": rec.since,
+                "created_by": actor.label,
+                "created_at": now,
+            }
+        )
         report.rows.append(RowResult(first_row + i, "created", rid, _rel_key(rec)))
     for chunk in _chunks(new_rows, 2000):
         session.execute(insert(SupplyRelation), list(chunk))

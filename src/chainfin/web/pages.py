@@ -46,14 +46,20 @@ def login(
             request, "login.html", {"error": exc.message}, status_code=401
         )
     issued = auth.issue_token(
-        principal, key=request.app.state.signing_key,
-        ttl_seconds=settings.token_ttl_seconds, issuer=settings.token_issuer,
-    )  # fmt: skip
+        principal,
+        key=request.app.state.signing_key,
+        ttl_seconds=settings.token_ttl_seconds,
+        issuer=settings.token_issuer,
+    )
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
-        COOKIE, issued.access_token, max_age=issued.expires_in,
-        httponly=True, samesite="strict", secure=request.url.scheme == "https",
-    )  # fmt: skip
+        COOKIE,
+        issued.access_token,
+        max_age=issued.expires_in,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return response
 
 

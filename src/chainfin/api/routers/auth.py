@@ -25,9 +25,12 @@ router = APIRouter(tags=["auth"])
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Basic realm="chainfin"'} if status == 401 else None
     return problem(
-        status, f"oauth-{error.replace('_', '-')}", description, headers=headers,
+        status,
+        f"oauth-{error.replace('_', '-')}",
+        description,
+        headers=headers,
         extra={"error": error, "error_description": description},
-    )  # fmt: skip
+    )
 
 
 def _basic(request: Request) -> tuple[str, str] | None:

@@ -30,9 +30,14 @@ def list_chains(
 @router.post("", response_model=ChainOut, status_code=201)
 def create_chain(body: ChainIn, session: SessionDep, principal: CurrentPrincipal) -> ChainOut:
     summary = chains.create_chain(
-        session, principal, name=body.name, core_usccs=body.core_usccs,
-        industry_code=body.industry_code, region_code=body.region_code, max_tier=body.max_tier,
-    )  # fmt: skip
+        session,
+        principal,
+        name=body.name,
+        core_usccs=body.core_usccs,
+        industry_code=body.industry_code,
+        region_code=body.region_code,
+        max_tier=body.max_tier,
+    )
     return ChainOut.build(summary)
 
 

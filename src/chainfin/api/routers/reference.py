@@ -43,17 +43,26 @@ def region(code: Annotated[str, Path(pattern=r"^\d{6}$")], _: CurrentPrincipal) 
     except UnknownRegion as exc:
         raise NotFound(str(exc)) from None
     return RegionOut(
-        code=r.code, name=r.name, full_name=r.full_name, level=r.level.value,
-        current=r.current, valid_from=r.valid_from, valid_to=r.valid_to,
-    )  # fmt: skip
+        code=r.code,
+        name=r.name,
+        full_name=r.full_name,
+        level=r.level.value,
+        current=r.current,
+        valid_from=r.valid_from,
+        valid_to=r.valid_to,
+    )
 
 
 def _industry_out(code: str) -> IndustryOut:
     i = parse_industry_code(code)
     return IndustryOut(
-        code=i.code, section=i.section, division=i.division,
-        name_zh=i.name_zh, name_en=i.name_en, level=i.level.value,
-    )  # fmt: skip
+        code=i.code,
+        section=i.section,
+        division=i.division,
+        name_zh=i.name_zh,
+        name_en=i.name_en,
+        level=i.level.value,
+    )
 
 
 @router.get("/industries", response_model=list[IndustryOut])
@@ -73,6 +82,9 @@ def industry(code: str, _: CurrentPrincipal) -> IndustryOut:
 def uscc(code: str, _: CurrentPrincipal) -> UsccCheckOut:
     v = check_uscc(code)
     return UsccCheckOut(
-        code=v.code, valid=v.valid, reason=v.reason,
-        org_code_valid=v.org_code_valid, region_code=v.region_code,
-    )  # fmt: skip
+        code=v.code,
+        valid=v.valid,
+        reason=v.reason,
+        org_code_valid=v.org_code_valid,
+        region_code=v.region_code,
+    )

@@ -36,9 +36,15 @@ def list_enterprises(
     uscc: Annotated[str | None, Query(min_length=18, max_length=18)] = None,
 ) -> PageOut[EnterpriseOut]:
     page = registry.list_enterprises(
-        session, principal, limit=limit, cursor=cursor, role=role,
-        region_prefix=region, industry_code=industry, uscc=uscc,
-    )  # fmt: skip
+        session,
+        principal,
+        limit=limit,
+        cursor=cursor,
+        role=role,
+        region_prefix=region,
+        industry_code=industry,
+        uscc=uscc,
+    )
     items = [EnterpriseOut.build(e, principal) for e in page.items]
     return PageOut[EnterpriseOut](items=items, next_cursor=page.next_cursor)
 
