@@ -21,7 +21,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from chainfin.adapters.db import migrate
+from chainfin.adapters.db import crypto, migrate
+from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory, transaction
 from chainfin.app import create_app
 from chainfin.config import Settings
@@ -70,6 +71,7 @@ def percentile(samples: list[float], q: float) -> float:
 def bench_scale(scale: Scale) -> None:
     url = fresh_url(scale.value)
     migrate.upgrade(url)
+    crypto.configure(FieldCipher.from_spec(FieldCipher.new_spec()))
     t0 = time.perf_counter()
     region = generate(list(RegionKey), scale, 42)
     gen = time.perf_counter() - t0

@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from chainfin.adapters.db import migrate
+from chainfin.adapters.db import crypto, migrate
+from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory
 from chainfin.adapters.db.models import Base
+from testkeys import TEST_DATA_KEYS
 
 PG_URL = os.environ.get("CHAINFIN_TEST_DATABASE_URL")
 
@@ -21,6 +23,13 @@ PG_URL = os.environ.get("CHAINFIN_TEST_DATABASE_URL")
 def _pg_worker_url(base: str, schema: str) -> str:
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _data_key() -> None:
+    """One field-encryption key for the whole test process; apps built in tests get the
+    same one through Settings(data_keys=TEST_DATA_KEYS)."""
+    crypto.configure(FieldCipher.from_spec(TEST_DATA_KEYS))
 
 
 @pytest.fixture(scope="session")

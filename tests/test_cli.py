@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from testkeys import TEST_DATA_KEYS
 from typer.testing import CliRunner
 
 from chainfin.cli import app
@@ -25,6 +26,7 @@ def cli_db(
 ) -> Iterator[str]:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("CHAINFIN_DATABASE_URL", database_url)
     monkeypatch.setenv("CHAINFIN_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("CHAINFIN_DATA_KEYS", TEST_DATA_KEYS)
     get_settings.cache_clear()
     yield database_url
     get_settings.cache_clear()
@@ -137,6 +139,15 @@ def test_users_and_clients_bootstrap(cli_db: str) -> None:
     assert "password: must be at least 12 characters" in short.stderr
     no_owner = runner.invoke(app, ["clients", "create", "--name", "x", "--scope", "registry:read"])
     assert no_owner.exit_code == 2
+
+
+def test_new_data_key_is_usable() -> None:
+    from chainfin.adapters.db.crypto import FieldCipher
+
+    result = runner.invoke(app, ["new-data-key", "--key-id", "k7"])
+    assert result.exit_code == 0
+    cipher = FieldCipher.from_spec(result.stdout.strip())
+    assert cipher.current == "k7"
 
 
 def test_demo_seed_small_and_chain_listing(cli_db: str) -> None:

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from chainfin import __version__
+from chainfin.adapters.db import crypto
+from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory
 from chainfin.adapters.db.migrate import current_revision, head_revision
 from chainfin.api import problems
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
+    crypto.configure(FieldCipher.from_spec(settings.data_key_spec()))
     engine = make_engine(settings.database_url)
     app.state.settings = settings
     app.state.engine = engine

@@ -22,7 +22,8 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
-from chainfin.adapters.db import migrate
+from chainfin.adapters.db import crypto, migrate
+from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory, transaction
 from chainfin.adapters.formats.tabular import TabularFormat, read_rows, write_rows
 from chainfin.config import get_settings
@@ -75,6 +76,7 @@ def _url() -> str:
 
 @contextmanager
 def _session() -> Iterator[Session]:
+    crypto.configure(FieldCipher.from_spec(get_settings().data_key_spec()))
     engine = make_engine(_url())
     try:
         with transaction(make_session_factory(engine)) as session:
@@ -117,6 +119,13 @@ def db_current() -> None:
     engine = make_engine(_url())
     out.print(f"current {migrate.current_revision(engine)} · head {migrate.head_revision()}")
     engine.dispose()
+
+
+@app.command("new-data-key")
+def new_data_key(key_id: Annotated[str, typer.Option(help="alphanumeric key id")] = "k1") -> None:
+    """Print a new field-encryption key for CHAINFIN_DATA_KEYS. To rotate, put the new key
+    first and keep the old ones after it: new rows use the first, old rows stay readable."""
+    print(FieldCipher.new_spec(key_id))  # noqa: T201 - the output is the key
 
 
 # ------------------------------------------------------------------ check

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from functools import cache
@@ -19,6 +20,7 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     database_url: str = ""
     secret_key: SecretStr | None = None
+    data_keys: SecretStr | None = None
     token_ttl_seconds: int = 3600
     token_issuer: str = "chainfin"  # noqa: S105 - the JWT "iss" claim, not a secret
 
@@ -30,6 +32,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "CHAINFIN_SECRET_KEY must be set in production (at least 32 random bytes, "
                 "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if self.env == "production" and self.data_keys is None:
+            raise ValueError(
+                "CHAINFIN_DATA_KEYS must be set in production: the keys that encrypt personal "
+                "and contact fields, e.g. `chainfin new-data-key` prints one"
             )
         if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("CHAINFIN_SECRET_KEY must be at least 32 characters")
@@ -46,6 +53,18 @@ class Settings(BaseSettings):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+    def data_key_spec(self) -> str:
+        """Field-encryption keys. In development one is generated into var/data.key."""
+        if self.data_keys is not None:
+            return self.data_keys.get_secret_value()
+        path = self.var_dir / "data.key"
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f"k1:{base64.b64encode(secrets.token_bytes(32)).decode()}")
         return path.read_text().strip()
 
 

@@ -17,6 +17,7 @@ from chainfin.domain.access import SYSTEM, OwnerKind
 from chainfin.domain.registry import BankRecord, EnterpriseRecord, RelationRecord, Role
 from chainfin.domain.uscc import make_uscc
 from chainfin.services import auth, chains, registry
+from testkeys import TEST_DATA_KEYS
 
 PASSWORD = "correct horse battery"
 
@@ -158,7 +159,12 @@ def world(session_factory: sessionmaker[Session]) -> World:
 def client(
     database_url: str, tmp_path: Path, session_factory: sessionmaker[Session]
 ) -> Iterator[TestClient]:
-    settings = Settings(database_url=database_url, var_dir=tmp_path, secret_key="k" * 40)
+    settings = Settings(
+        database_url=database_url,
+        var_dir=tmp_path,
+        secret_key="k" * 40,
+        data_keys=TEST_DATA_KEYS,
+    )
     app = create_app(settings)
     with TestClient(app) as c:
         yield c

@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from chainfin.adapters.db.crypto import EncryptedText
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -56,9 +58,12 @@ class Enterprise(Base):
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     revenue_minor: Mapped[int | None] = mapped_column(BigInteger)
     total_assets_minor: Mapped[int | None] = mapped_column(BigInteger)
-    legal_representative: Mapped[str | None] = mapped_column(String(100))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    address: Mapped[str | None] = mapped_column(String(300))
+    # Personal and contact data: encrypted at rest, masked in API responses.
+    legal_representative: Mapped[str | None] = mapped_column(
+        EncryptedText("enterprise.legal_representative")
+    )
+    phone: Mapped[str | None] = mapped_column(EncryptedText("enterprise.phone"))
+    address: Mapped[str | None] = mapped_column(EncryptedText("enterprise.address"))
     roles: Mapped[list[str]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]

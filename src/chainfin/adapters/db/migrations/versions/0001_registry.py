@@ -56,9 +56,10 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("revenue_minor", sa.BigInteger(), nullable=True),
         sa.Column("total_assets_minor", sa.BigInteger(), nullable=True),
-        sa.Column("legal_representative", sa.String(length=100), nullable=True),
-        sa.Column("phone", sa.String(length=40), nullable=True),
-        sa.Column("address", sa.String(length=300), nullable=True),
+        # encrypted at rest (chainfin.adapters.db.crypto.EncryptedText)
+        sa.Column("legal_representative", sa.Text(), nullable=True),
+        sa.Column("phone", sa.Text(), nullable=True),
+        sa.Column("address", sa.Text(), nullable=True),
         sa.Column("roles", sa.JSON(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
