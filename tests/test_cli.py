@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from testkeys import TEST_DATA_KEYS
 from typer.testing import CliRunner
 
 from chainfin.cli import app
 from chainfin.config import get_settings
+from testkeys import TEST_DATA_KEYS
 
 runner = CliRunner()
 VALID = "91110000600037341L"
