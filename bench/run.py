@@ -32,6 +32,7 @@ from chainfin.domain.uscc import check_uscc
 from chainfin.services import chains
 
 VAR = Path("var/bench")
+SETTINGS = Settings(var_dir=VAR, secret_key="b" * 48)
 
 
 def line(name: str, value: str) -> None:
@@ -71,7 +72,7 @@ def percentile(samples: list[float], q: float) -> float:
 def bench_scale(scale: Scale) -> None:
     url = fresh_url(scale.value)
     migrate.upgrade(url)
-    crypto.configure(FieldCipher.from_spec(FieldCipher.new_spec()))
+    crypto.configure(FieldCipher.from_spec(SETTINGS.data_key_spec()))
     t0 = time.perf_counter()
     region = generate(list(RegionKey), scale, 42)
     gen = time.perf_counter() - t0
@@ -98,8 +99,7 @@ def bench_scale(scale: Scale) -> None:
 
 
 def bench_api(url: str, scale: Scale, report: seed.SeedReport) -> None:
-    settings = Settings(database_url=url, var_dir=VAR, secret_key="b" * 48)
-    app = create_app(settings)
+    app = create_app(SETTINGS.model_copy(update={"database_url": url}))
     with TestClient(app) as client:
         username = report.users[1][0]  # a relationship manager
         token = client.post(

@@ -13,6 +13,7 @@ from chainfin.domain.access import SYSTEM
 from chainfin.domain.registry import EnterpriseRecord, Role
 from chainfin.domain.uscc import make_uscc
 from chainfin.services import registry
+from testkeys import TEST_DATA_KEYS
 
 
 def firm() -> EnterpriseRecord:
@@ -79,3 +80,12 @@ def test_unconfigured_process_refuses_to_guess(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(crypto, "_cipher", None)
     with pytest.raises(CipherError, match="no data key configured"):
         crypto.current()
+
+
+def test_switching_keys_mid_process_is_refused() -> None:
+    active = crypto.current()
+    crypto.configure(FieldCipher.from_spec(TEST_DATA_KEYS))  # the same keys: fine
+    with pytest.raises(CipherError, match="different data keys"):
+        crypto.configure(FieldCipher.from_spec(FieldCipher.new_spec("k9")))
+    assert crypto.current() is not None
+    assert crypto.current().fingerprint == active.fingerprint

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -42,6 +43,9 @@ class FieldCipher:
                 raise CipherError(f"data key id {key_id!r} must be alphanumeric")
         self._aead = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self.current = current
+        self.fingerprint = hashlib.sha256(
+            b"".join(k.encode() + b"\0" + keys[k] for k in sorted(keys)) + current.encode()
+        ).hexdigest()
 
     @classmethod
     def from_spec(cls, spec: str) -> FieldCipher:
@@ -85,8 +89,16 @@ _cipher: FieldCipher | None = None
 
 
 def configure(cipher: FieldCipher) -> None:
-    """Install the process's data keys (done by the app, the CLI and the tests at start)."""
+    """Install the process's data keys (done by the app, the CLI and the tests at start).
+
+    The keys are process-wide, so installing *different* keys while others are active is
+    refused: it would make rows written a moment ago unreadable."""
     global _cipher
+    if _cipher is not None and _cipher.fingerprint != cipher.fingerprint:
+        raise CipherError(
+            "different data keys are already configured in this process; "
+            "use one CHAINFIN_DATA_KEYS per process"
+        )
     _cipher = cipher
 
 
