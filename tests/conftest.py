@@ -3,18 +3,19 @@ CHAINFIN_TEST_DATABASE_URL is set), emptied before each test that uses it."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters.db import crypto, migrate
 from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory
-from chainfin.adapters.db.models import Base
+from chainfin.adapters.db.models import Base, LedgerState
 from testkeys import TEST_DATA_KEYS
 
 PG_URL = os.environ.get("CHAINFIN_TEST_DATABASE_URL")
@@ -59,7 +60,11 @@ def engine(database_url: str) -> Iterator[Engine]:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
+            if table.name != "ledger_state":
+                conn.execute(table.delete())
+        conn.execute(
+            update(LedgerState).values(tree_size=0, root_hash=hashlib.sha256(b"").digest())
+        )
     return make_session_factory(engine)
 
 

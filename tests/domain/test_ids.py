@@ -20,6 +20,7 @@ KIND_PREFIX = [
     ("user", "usr"),
     ("client", "cli"),
     ("audit", "aud"),
+    ("ledger", "led"),
 ]
 
 kinds = st.sampled_from([kind for kind, _ in KIND_PREFIX])

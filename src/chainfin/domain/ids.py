@@ -30,6 +30,7 @@ PREFIXES: dict[str, str] = {
     "user": "usr",
     "client": "cli",
     "audit": "aud",
+    "ledger": "led",
 }
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

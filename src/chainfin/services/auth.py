@@ -31,7 +31,9 @@ from chainfin.domain.access import (
 from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import Conflict, FieldError, NotFound, Unauthenticated, ValidationFailed
 from chainfin.domain.ids import new_id
-from chainfin.services import audit
+from chainfin.services import audit, ledger
+from chainfin.services.ledger import Change
+from chainfin.services.ledger_records import row_of
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
@@ -126,6 +128,7 @@ def create_user(
         created_at=utcnow(),
     )
     session.add(user)
+    ledger.one(session, actor, "user.created", Change("user", row_of(user)))
     audit.record(session, actor, "user.create", "user", user.id, {"roles": user.roles})
     return user
 
@@ -178,6 +181,7 @@ def create_client(
         created_at=utcnow(),
     )
     session.add(client)
+    ledger.one(session, actor, "client.created", Change("client", row_of(client)))
     audit.record(session, actor, "client.create", "client", client.id, {"scopes": client.scopes})
     return NewClient(client.id, secret, scope_set)
 

@@ -25,14 +25,16 @@ from chainfin.adapters.db.models import (
     Enterprise,
     SupplyRelation,
 )
-from chainfin.domain.access import Principal, Scope
+from chainfin.domain.access import SYSTEM, Principal, Scope
 from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from chainfin.domain.ids import new_id
 from chainfin.domain.industry import UnknownIndustry, parse_industry_code
 from chainfin.domain.region import check_region_code
 from chainfin.domain.registry import Relation, Side, SupplyGraph
-from chainfin.services import audit
+from chainfin.services import audit, ledger
+from chainfin.services.ledger import Change, EntryDraft
+from chainfin.services.ledger_records import chain_row, members_row
 from chainfin.services.pagination import Page, check_limit, decode_cursor, encode_cursor
 from chainfin.services.registry import ids_by_uscc
 from chainfin.services.scoping import chain_condition, enterprise_condition, is_chain_core
@@ -123,13 +125,16 @@ def create_chain(
         insert(ChainCore),
         [{"chain_id": chain.id, "enterprise_id": ids[c]} for c in set(core_usccs)],
     )
+    ledger.one(session, actor, "chain.defined", Change("chain", chain_row(session, chain)))
     if compute:
-        recompute_tiers(session, [chain.id])
+        recompute_tiers(session, [chain.id], actor=actor)
     audit.record(session, actor, "chain.create", "chain", chain.id, {"cores": sorted(ids.values())})
     return get_chain(session, actor, chain.id)
 
 
-def recompute_tiers(session: Session, chain_ids: Sequence[str] | None = None) -> int:
+def recompute_tiers(
+    session: Session, chain_ids: Sequence[str] | None = None, *, actor: Principal = SYSTEM
+) -> int:
     """Rebuild member tiers of the given chains (all when None) from current relations.
     The relation graph is read once for all chains. Returns the number of member rows."""
     chains = list(
@@ -152,6 +157,7 @@ def recompute_tiers(session: Session, chain_ids: Sequence[str] | None = None) ->
         cores.setdefault(cid, set()).add(eid)
     now = utcnow()
     total = 0
+    drafts: list[EntryDraft] = []
     for chain in chains:
         tiers = graph.tiers(cores.get(chain.id, set()), max_tier=chain.max_tier)
         session.execute(delete(ChainMember).where(ChainMember.chain_id == chain.id))
@@ -163,6 +169,13 @@ def recompute_tiers(session: Session, chain_ids: Sequence[str] | None = None) ->
             session.execute(insert(ChainMember), rows[i : i + 5000])
         chain.tiers_computed_at = now
         total += len(rows)
+        members = [(e, side.value, tier) for (e, side), tier in tiers.items()]
+        drafts.append(
+            EntryDraft(
+                "chain.tiers_computed", [Change("chain_members", members_row(chain, members))]
+            )
+        )
+    ledger.record(session, actor, drafts)
     return total
 
 
@@ -285,6 +298,6 @@ def recompute_chain(session: Session, actor: Principal, chain_id: str) -> int:
     summary = get_chain(session, actor, chain_id)
     if not actor.is_system and actor.bank_id != summary.chain.bank_id:
         raise Forbidden("only the bank that defined the chain recomputes it")
-    rows = recompute_tiers(session, [chain_id])
+    rows = recompute_tiers(session, [chain_id], actor=actor)
     audit.record(session, actor, "chain.recompute", "chain", chain_id, {"members": rows})
     return rows

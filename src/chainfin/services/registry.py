@@ -32,7 +32,9 @@ from chainfin.domain.money import Money
 from chainfin.domain.registry import BankRecord, EnterpriseRecord, RelationRecord, Role
 from chainfin.domain.registry_input import parse_enterprise_row, parse_relation_row
 from chainfin.domain.size_class import SizeClassError, classify
-from chainfin.services import audit
+from chainfin.services import audit, ledger
+from chainfin.services.ledger import Change, EntryDraft
+from chainfin.services.ledger_records import row_of
 from chainfin.services.pagination import Page, check_limit, decode_cursor, encode_cursor
 from chainfin.services.scoping import enterprise_condition, relation_condition
 
@@ -169,12 +171,14 @@ def import_enterprises(
         session.execute(insert(Enterprise), list(chunk))
     ids = {**existing, **{r["uscc"]: r["id"] for r in new_rows}}
     already: set[str] = set()
+    links: list[dict[str, Any]] = []
+    link_kind = "bank_customer" if bank_id is not None else "platform_member"
     if bank_id is not None:
         already = _linked(session, BankCustomer, BankCustomer.bank_id, bank_id, ids.values())
         already |= set(session.scalars(select(Bank.enterprise_id).where(Bank.id == bank_id)))
         links = [
             {"bank_id": bank_id, "enterprise_id": i, "since": now, "relationship_manager_id": None}
-            for i in ids.values()
+            for i in sorted(set(ids.values()))
             if i not in already
         ]
         for chunk in _chunks(links, 2000):
@@ -185,11 +189,27 @@ def import_enterprises(
         )
         links = [
             {"platform_id": platform_id, "enterprise_id": i, "since": now}
-            for i in ids.values()
+            for i in sorted(set(ids.values()))
             if i not in already
         ]
         for chunk in _chunks(links, 2000):
             session.execute(insert(PlatformMember), list(chunk))
+    link_of = {link["enterprise_id"]: link for link in links}
+    drafts = [
+        EntryDraft(
+            "enterprise.registered",
+            [Change("enterprise", row)]
+            + ([Change(link_kind, link_of[row["id"]])] if row["id"] in link_of else []),
+        )
+        for row in new_rows
+    ]
+    created_ids = {row["id"] for row in new_rows}
+    drafts += [
+        EntryDraft(f"{link_kind}.linked", [Change(link_kind, link)])
+        for link in links
+        if link["enterprise_id"] not in created_ids
+    ]
+    ledger.record(session, actor, drafts)
     report = ImportReport("enterprises")
     for i, rec in enumerate(records):
         eid = ids[rec.uscc]
@@ -452,6 +472,9 @@ def import_relations(
         report.rows.append(RowResult(first_row + i, "created", rid, _rel_key(rec)))
     for chunk in _chunks(new_rows, 2000):
         session.execute(insert(SupplyRelation), list(chunk))
+    ledger.record(
+        session, actor, [EntryDraft("relation.recorded", [Change("relation", r)]) for r in new_rows]
+    )
     audit.record(
         session, actor, "relation.import", "relation", None, {"created": report.count("created")}
     )
@@ -565,6 +588,7 @@ def create_bank(session: Session, actor: Principal, record: BankRecord) -> Bank:
         created_at=utcnow(),
     )
     session.add(bank)
+    ledger.one(session, actor, "bank.registered", Change("bank", row_of(bank)))
     audit.record(session, actor, "bank.create", "bank", bank.id, {"code": record.code})
     return bank
 
@@ -589,6 +613,7 @@ def create_platform(session: Session, actor: Principal, *, code: str, name: str)
         raise Conflict(f"platform code {code!r} is taken")
     platform = Platform(id=new_id("platform"), code=code, name=name, created_at=utcnow())
     session.add(platform)
+    ledger.one(session, actor, "platform.registered", Change("platform", row_of(platform)))
     audit.record(session, actor, "platform.create", "platform", platform.id, {"code": code})
     return platform
 
@@ -612,4 +637,9 @@ def link_customers(session: Session, actor: Principal, bank_id: str, pairs: Sequ
     ]
     for chunk in _chunks(rows, 2000):
         session.execute(insert(BankCustomer), list(chunk))
+    ledger.record(
+        session,
+        actor,
+        [EntryDraft("bank_customer.linked", [Change("bank_customer", r)]) for r in rows],
+    )
     return len(rows)

@@ -20,8 +20,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -260,6 +262,97 @@ class AuditEvent(Base):
     source: Mapped[str | None] = mapped_column(String(100))
 
 
+class LedgerEntry(Base):
+    """One log entry: ``payload`` is the canonical JSON leaf input, ``seq`` its index once the
+    sequencer has integrated it (NULL while pending)."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    parties: Mapped[list[str]] = mapped_column(JSON)
+    # The entry salt (see chainfin.ledger.canonical): never on the log, encrypted at rest.
+    salt: Mapped[str] = mapped_column(EncryptedText("ledger.salt"))
+    created_at: Mapped[datetime]
+    sequenced_at: Mapped[datetime | None]
+
+
+class LedgerNode(Base):
+    """Hash of the perfect subtree over leaves [idx·2^level, (idx+1)·2^level)."""
+
+    __tablename__ = "ledger_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LedgerState(Base):
+    """The integrated tree (a single row, also the sequencer's lock)."""
+
+    __tablename__ = "ledger_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    updated_at: Mapped[datetime]
+
+
+class LedgerKey(Base):
+    """A log signing key. Retired keys stay so that old checkpoints remain verifiable."""
+
+    __tablename__ = "ledger_keys"
+
+    key_id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    vkey: Mapped[str] = mapped_column(Text)
+    private_key: Mapped[str] = mapped_column(EncryptedText("ledger.private_key"))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+
+class Checkpoint(Base):
+    """A signed checkpoint: the C2SP note with the log's signature and any cosignatures."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(ForeignKey("ledger_keys.key_id"))
+    created_at: Mapped[datetime]
+
+
+class Witness(Base):
+    """A participant's cosigning key (a bank, a core enterprise, an auditor)."""
+
+    __tablename__ = "ledger_witnesses"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    vkey: Mapped[str] = mapped_column(Text, unique=True)
+    bank_id: Mapped[str | None] = mapped_column(ForeignKey("banks.id"))
+    enterprise_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id"))
+    registered_by: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+
+class Cosignature(Base):
+    __tablename__ = "ledger_cosignatures"
+
+    witness_name: Mapped[str] = mapped_column(ForeignKey("ledger_witnesses.name"), primary_key=True)
+    tree_size: Mapped[int] = mapped_column(
+        ForeignKey("ledger_checkpoints.tree_size"), primary_key=True
+    )
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    signature_line: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 __all__ = [
     "ApiClient",
     "AuditEvent",
@@ -269,9 +362,16 @@ __all__ = [
     "Chain",
     "ChainCore",
     "ChainMember",
+    "Checkpoint",
+    "Cosignature",
     "Enterprise",
+    "LedgerEntry",
+    "LedgerKey",
+    "LedgerNode",
+    "LedgerState",
     "Platform",
     "PlatformMember",
     "SupplyRelation",
     "User",
+    "Witness",
 ]

@@ -1,0 +1,379 @@
+"""The persistent verifiable log.
+
+* :func:`record` appends entries in the caller's transaction, so a state change and the
+  entry that records it commit together or not at all. Entries wait unsequenced.
+* :func:`integrate` (the sequencer) takes the ledger_state row as a lock, gives pending
+  entries the next contiguous indices, and stores the new perfect-subtree hashes; a proof in
+  a log of any size then needs O(log n) node reads in one query.
+* :func:`publish_checkpoint` signs the new tree head as a C2SP checkpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from chainfin.adapters.db.models import Checkpoint as CheckpointRow
+from chainfin.adapters.db.models import LedgerEntry, LedgerKey, LedgerNode, LedgerState
+from chainfin.domain.access import Principal, Scope
+from chainfin.domain.clock import utcnow
+from chainfin.domain.errors import ChainfinError, NotFound
+from chainfin.domain.ids import new_id
+from chainfin.ledger import merkle
+from chainfin.ledger.canonical import canonical, salted_digest
+from chainfin.ledger.note import Checkpoint as NoteCheckpoint
+from chainfin.ledger.note import NoteSigner, NoteVerifier, sign_note
+from chainfin.services.ledger_records import KINDS
+
+SCHEMA_VERSION = 1
+PENDING_KEY = "chainfin.ledger.pending"
+
+
+class LedgerNotReady(ChainfinError):
+    code = "ledger-not-ready"
+    status = 503
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    entry_id: str
+    leaf_hash: bytes
+    event_type: str
+
+
+@dataclass
+class Change:
+    """One record's new state, to go on the log (``kind`` is a key of ledger_records.KINDS)."""
+
+    kind: str
+    row: Mapping[str, Any]
+
+
+@dataclass
+class EntryDraft:
+    event_type: str
+    changes: list[Change] = field(default_factory=list)
+
+
+def _digest_key(kind: str, key: str, field_name: str) -> str:
+    return f"{kind}/{key}/{field_name}"
+
+
+def build_payload(
+    event_type: str, changes: Sequence[Change], *, actor: str, at: datetime, salt: bytes
+) -> tuple[bytes, list[str]]:
+    """The canonical leaf input for one entry, and its parties."""
+    records = []
+    parties: set[str] = set()
+    for change in changes:
+        kind = KINDS[change.kind]
+        key = kind.key(change.row)
+        clear, private = kind.split(change.row)
+        digests = {
+            f: salted_digest(salt, _digest_key(kind.name, key, f), v) for f, v in private.items()
+        }
+        records.append({"kind": kind.name, "id": key, "clear": clear, "digests": digests})
+        parties.update(kind.parties(change.row))
+    payload = {
+        "type": event_type,
+        "v": SCHEMA_VERSION,
+        "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "actor": actor,
+        "records": records,
+        "parties": sorted(parties),
+    }
+    return canonical(payload), sorted(parties)
+
+
+def record(session: Session, actor: Principal, drafts: Iterable[EntryDraft]) -> list[PendingEntry]:
+    """Append one entry per draft to the log queue, in the caller's transaction."""
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    out: list[PendingEntry] = []
+    for draft in drafts:
+        salt = os.urandom(16)
+        payload, parties = build_payload(
+            draft.event_type, draft.changes, actor=actor.label, at=now, salt=salt
+        )
+        entry = PendingEntry(new_id("ledger"), merkle.leaf_hash(payload), draft.event_type)
+        rows.append(
+            {
+                "id": entry.entry_id,
+                "seq": None,
+                "event_type": draft.event_type,
+                "payload": payload,
+                "leaf_hash": entry.leaf_hash,
+                "parties": parties,
+                "salt": base64.b64encode(salt).decode(),
+                "created_at": now,
+                "sequenced_at": None,
+            }
+        )
+        out.append(entry)
+    for i in range(0, len(rows), 2000):
+        session.execute(insert(LedgerEntry), rows[i : i + 2000])
+    session.info.setdefault(PENDING_KEY, []).extend(out)
+    return out
+
+
+def one(session: Session, actor: Principal, event_type: str, *changes: Change) -> PendingEntry:
+    return record(session, actor, [EntryDraft(event_type, list(changes))])[0]
+
+
+def pending_in(session: Session) -> list[PendingEntry]:
+    """Entries this unit of work appended (for the response's receipt)."""
+    return list(session.info.get(PENDING_KEY, []))
+
+
+# ------------------------------------------------------------------ tree storage
+
+
+def _nodes(session: Session, keys: Iterable[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
+    wanted = sorted(set(keys))
+    found: dict[merkle.NodeKey, bytes] = {}
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        found.update(
+            ((level, idx), h)
+            for level, idx, h in session.execute(
+                select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
+                    tuple_(LedgerNode.level, LedgerNode.idx).in_(chunk)
+                )
+            )
+        )
+    missing = [k for k in wanted if k not in found]
+    if missing:
+        raise LedgerNotReady(f"tree nodes missing from storage: {missing[:5]}")
+    return found
+
+
+def state(session: Session, *, lock: bool = False) -> LedgerState:
+    query = select(LedgerState).where(LedgerState.id == 1)
+    if lock:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        raise LedgerNotReady("the ledger is not initialised; run `chainfin db upgrade`")
+    return row
+
+
+@dataclass(frozen=True)
+class Integration:
+    size_before: int
+    size_after: int
+    root_hash: bytes
+
+
+def integrate(session: Session, *, batch: int = 10_000) -> Integration:
+    """Sequence up to ``batch`` pending entries. Safe to run from many processes at once:
+    the locked state row makes sequencers take turns, so indices stay gap- and
+    duplicate-free."""
+    st = state(session, lock=True)
+    size = st.tree_size
+    pending = list(
+        session.execute(
+            select(LedgerEntry.id, LedgerEntry.leaf_hash)
+            .where(LedgerEntry.seq.is_(None))
+            .order_by(LedgerEntry.id)
+            .limit(batch)
+        )
+    )
+    if not pending:
+        return Integration(size, size, st.root_hash)
+    now = utcnow()
+    session.execute(
+        update(LedgerEntry),
+        [{"id": eid, "seq": size + i, "sequenced_at": now} for i, (eid, _) in enumerate(pending)],
+    )
+    leaves = [h for _, h in pending]
+    known = _nodes(session, merkle.integration_keys(size, len(leaves)))
+    new = merkle.integrate(size, leaves, known)
+    session.execute(
+        insert(LedgerNode),
+        [{"level": lvl, "idx": idx, "hash": h} for (lvl, idx), h in sorted(new.items())],
+    )
+    new_size = size + len(leaves)
+    root_keys = merkle.root_keys(new_size)
+    have = {**known, **new}
+    have.update(_nodes(session, [k for k in root_keys if k not in have]))
+    root = merkle.root_from_nodes(new_size, have)
+    st.tree_size, st.root_hash, st.updated_at = new_size, root, now
+    return Integration(size, new_size, root)
+
+
+def integrate_all(session: Session, *, batch: int = 10_000) -> Integration:
+    first = integrate(session, batch=batch)
+    last = first
+    while last.size_after - last.size_before == batch:
+        last = integrate(session, batch=batch)
+    return Integration(first.size_before, last.size_after, last.root_hash)
+
+
+def root_at(session: Session, size: int) -> bytes:
+    return merkle.root_from_nodes(size, _nodes(session, merkle.root_keys(size)))
+
+
+def inclusion_proof(session: Session, index: int, size: int) -> list[bytes]:
+    return merkle.inclusion_proof_from_nodes(
+        index, size, _nodes(session, merkle.inclusion_keys(index, size))
+    )
+
+
+def consistency_proof(session: Session, size1: int, size2: int) -> list[bytes]:
+    return merkle.consistency_proof_from_nodes(
+        size1, size2, _nodes(session, merkle.consistency_keys(size1, size2))
+    )
+
+
+# ------------------------------------------------------------------ keys and checkpoints
+
+
+def active_signer(session: Session) -> NoteSigner | None:
+    row = session.scalar(select(LedgerKey).where(LedgerKey.active.is_(True)))
+    return NoteSigner.from_key_string(row.private_key) if row is not None else None
+
+
+def ensure_log_key(session: Session, origin: str) -> NoteSigner:
+    """The active log key, created on first use (the key name is the log's origin)."""
+    signer = active_signer(session)
+    if signer is None:
+        signer = _new_key(session, origin)
+    return signer
+
+
+def _new_key(session: Session, origin: str) -> NoteSigner:
+    signer = NoteSigner.generate(origin)
+    session.add(
+        LedgerKey(
+            key_id=signer.key_id.hex(),
+            name=origin,
+            vkey=signer.verifier().vkey(),
+            private_key=signer.key_string(),
+            active=True,
+            created_at=utcnow(),
+            retired_at=None,
+        )
+    )
+    session.flush()
+    return signer
+
+
+def rotate_log_key(session: Session, origin: str) -> NoteVerifier:
+    """Retire the active key (kept, so old checkpoints stay verifiable) and start a new one."""
+    now = utcnow()
+    for row in session.scalars(select(LedgerKey).where(LedgerKey.active.is_(True))):
+        row.active, row.retired_at = False, now
+    session.flush()
+    return _new_key(session, origin).verifier()
+
+
+def publish_checkpoint(session: Session, origin: str) -> CheckpointRow | None:
+    """Sign the current tree head if it grew since the last checkpoint."""
+    st = state(session)
+    last = session.scalar(select(func.max(CheckpointRow.tree_size)))
+    if last is not None and last >= st.tree_size:
+        return None
+    signer = ensure_log_key(session, origin)
+    body = NoteCheckpoint(origin, st.tree_size, st.root_hash).body()
+    row = CheckpointRow(
+        tree_size=st.tree_size,
+        root_hash=st.root_hash,
+        note=sign_note(body, [signer]),
+        key_id=signer.key_id.hex(),
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def sequence(session: Session, origin: str, *, batch: int = 10_000) -> CheckpointRow | None:
+    """Integrate everything pending and publish a checkpoint (the sequencer's one job)."""
+    integrate_all(session, batch=batch)
+    return publish_checkpoint(session, origin)
+
+
+def latest_checkpoint(session: Session) -> CheckpointRow | None:
+    return session.scalar(select(CheckpointRow).order_by(CheckpointRow.tree_size.desc()).limit(1))
+
+
+def checkpoint_at(session: Session, size: int) -> CheckpointRow:
+    row = session.get(CheckpointRow, size)
+    if row is None:
+        raise NotFound(f"no checkpoint at tree size {size}")
+    return row
+
+
+# ------------------------------------------------------------------ receipts
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a client gets back at once for a state change: the entries that record it, the
+    time by which they will be in a signed checkpoint, and the log's signature on that
+    promise (like Rekor's signed entry timestamp)."""
+
+    origin: str
+    entries: list[PendingEntry]
+    integrate_by: datetime
+    key_id: str
+    signature: bytes
+
+    def promise(self) -> bytes:
+        return promise_bytes(self.origin, self.entries, self.integrate_by)
+
+
+def promise_bytes(origin: str, entries: Sequence[PendingEntry], integrate_by: datetime) -> bytes:
+    return canonical(
+        {
+            "origin": origin,
+            "integrate_by": integrate_by.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "entries": [[e.entry_id, e.leaf_hash.hex()] for e in entries],
+        }
+    )
+
+
+def receipt(session: Session, origin: str, max_delay_seconds: int) -> Receipt | None:
+    entries = pending_in(session)
+    if not entries:
+        return None
+    signer = ensure_log_key(session, origin)
+    integrate_by = (utcnow() + timedelta(seconds=max_delay_seconds)).replace(microsecond=0)
+    message = promise_bytes(origin, entries, integrate_by)
+    return Receipt(
+        origin, entries, integrate_by, signer.key_id.hex(), signer.private_key.sign(message)
+    )
+
+
+# ------------------------------------------------------------------ reading entries
+
+
+def _is_party(actor: Principal, parties: Sequence[str]) -> bool:
+    mine = {actor.bank_id, actor.enterprise_id, actor.platform_id} - {None}
+    return bool(mine & set(parties))
+
+
+def get_entry(
+    session: Session, actor: Principal, *, index: int | None = None, entry_id: str | None = None
+) -> LedgerEntry:
+    """An entry, for its parties, auditors and the operator; anyone else gets 404."""
+    query = select(LedgerEntry)
+    query = (
+        query.where(LedgerEntry.seq == index)
+        if index is not None
+        else query.where(LedgerEntry.id == entry_id)
+    )
+    entry = session.scalar(query)
+    if entry is None or not (
+        actor.is_system or actor.has(Scope.AUDIT_READ) or _is_party(actor, entry.parties)
+    ):
+        what = f"index {index}" if index is not None else f"id {entry_id}"
+        raise NotFound(f"no ledger entry with {what}")
+    return entry
