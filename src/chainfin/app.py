@@ -3,6 +3,8 @@ handling. ``chainfin serve`` runs it with uvicorn."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,8 +17,9 @@ from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory
 from chainfin.adapters.db.migrate import current_revision, head_revision
 from chainfin.api import problems
-from chainfin.api.routers import auth, chains, reference, registry
+from chainfin.api.routers import auth, chains, ledger, reference, registry
 from chainfin.config import Settings, get_settings
+from chainfin.services.sequencer import Sequencer
 from chainfin.web import pages
 
 DESCRIPTION = """chainfin connects a bank to the industrial chains its customers run.
@@ -30,7 +33,23 @@ staff and enterprise users) and send `Authorization: Bearer <token>`. Errors are
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sequencer = None
+        if settings.ledger_sequencer:
+            sequencer = Sequencer(
+                app.state.session_factory,
+                origin=settings.ledger_origin,
+                interval_seconds=settings.ledger_sequencer_interval_seconds,
+            )
+            sequencer.start()
+        yield
+        if sequencer is not None:
+            sequencer.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="chainfin",
         version=__version__,
         description=DESCRIPTION,
@@ -67,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=200 if ready else 503,
         )
 
-    for router in (auth.router, registry.router, chains.router, reference.router, pages.router):
+    routers = (auth, registry, chains, ledger, reference)
+    for router in (*(r.router for r in routers), pages.router):
         app.include_router(router)
     return app

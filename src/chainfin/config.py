@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     data_keys: SecretStr | None = None
     token_ttl_seconds: int = 3600
+    ledger_origin: str = "chainfin.local/ledger"
+    ledger_max_delay_seconds: int = 10
+    ledger_sequencer: bool = True
+    ledger_sequencer_interval_seconds: float = 1.0
     token_issuer: str = "chainfin"  # noqa: S105 - the JWT "iss" claim, not a secret
 
     @model_validator(mode="after")

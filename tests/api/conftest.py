@@ -164,6 +164,8 @@ def client(
         var_dir=tmp_path,
         secret_key="k" * 40,
         data_keys=TEST_DATA_KEYS,
+        ledger_sequencer=False,  # tests sequence explicitly
+        ledger_origin="chainfin.test/ledger",
     )
     app = create_app(settings)
     with TestClient(app) as c:

@@ -32,7 +32,17 @@ def test_openapi_is_3_1_and_documents_the_api(client: TestClient) -> None:
     assert "/oauth/token" in spec["paths"]
 
 
-PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/oauth/token")}
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("POST", "/oauth/token"),
+    # the log's public face: signed checkpoints, keys, consistency proofs (no private data)
+    ("GET", "/v1/ledger/checkpoint"),
+    ("GET", "/v1/ledger/checkpoints/{tree_size}"),
+    ("GET", "/v1/ledger/keys"),
+    ("GET", "/v1/ledger/consistency"),
+    ("GET", "/v1/ledger/witnesses"),
+}
 
 
 def test_every_operation_in_the_spec_answers_401_without_a_token(client: TestClient) -> None:
@@ -44,7 +54,7 @@ def test_every_operation_in_the_spec_answers_401_without_a_token(client: TestCli
             if (method.upper(), path) in PUBLIC:
                 continue
             concrete = path.replace("{kind}", "enterprises")
-            for name in ("enterprise_id", "chain_id", "code"):
+            for name in ("enterprise_id", "chain_id", "code", "index", "entry_id", "tree_size"):
                 concrete = concrete.replace("{" + name + "}", "320505")
             r = client.request(method.upper(), concrete)
             assert r.status_code == 401, (method, path, r.status_code)

@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from chainfin.adapters.db.models import Bank, Enterprise
+from chainfin.api.receipts import ReceiptOut
 from chainfin.domain.access import Principal
 from chainfin.domain.industry import UnknownIndustry, parse_industry_code
 from chainfin.domain.money import Money
@@ -59,6 +60,7 @@ class EnterpriseOut(BaseModel):
     phone: str | None = Field(None, description="masked")
     address: str | None = None
     created_at: datetime
+    receipt: ReceiptOut | None = Field(None, description="on writes: the ledger receipt")
 
     @classmethod
     def build(cls, e: Enterprise, principal: Principal) -> EnterpriseOut:
@@ -125,6 +127,7 @@ class ChainOut(BaseModel):
     member_count: int
     tiers: list[TierCount]
     tiers_computed_at: datetime | None
+    receipt: ReceiptOut | None = Field(None, description="on writes: the ledger receipt")
 
     @classmethod
     def build(cls, s: ChainSummary) -> ChainOut:
@@ -194,6 +197,7 @@ class ImportOut(BaseModel):
     linked: int
     unchanged: int
     rows: list[ImportRowOut]
+    receipt: ReceiptOut | None = Field(None, description="the ledger receipt for the batch")
 
 
 class TokenOut(BaseModel):

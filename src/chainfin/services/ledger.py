@@ -21,15 +21,38 @@ from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import Checkpoint as CheckpointRow
-from chainfin.adapters.db.models import LedgerEntry, LedgerKey, LedgerNode, LedgerState
+from chainfin.adapters.db.models import (
+    Cosignature,
+    LedgerEntry,
+    LedgerKey,
+    LedgerNode,
+    LedgerState,
+    Witness,
+)
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
-from chainfin.domain.errors import ChainfinError, NotFound
+from chainfin.domain.errors import (
+    ChainfinError,
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from chainfin.domain.ids import new_id
 from chainfin.ledger import merkle
 from chainfin.ledger.canonical import canonical, salted_digest
 from chainfin.ledger.note import Checkpoint as NoteCheckpoint
-from chainfin.ledger.note import NoteSigner, NoteVerifier, sign_note
+from chainfin.ledger.note import (
+    KeyKind,
+    NoteError,
+    NoteSigner,
+    NoteVerifier,
+    SignatureLine,
+    add_signatures,
+    open_note,
+    sign_note,
+)
 from chainfin.services.ledger_records import KINDS
 
 SCHEMA_VERSION = 1
@@ -377,3 +400,106 @@ def get_entry(
         what = f"index {index}" if index is not None else f"id {entry_id}"
         raise NotFound(f"no ledger entry with {what}")
     return entry
+
+
+# ------------------------------------------------------------------ witnesses
+
+
+def register_witness(session: Session, actor: Principal, *, vkey: str) -> Witness:
+    """A bank, a core enterprise or an auditor registers its cosigning key. Bank staff and
+    enterprise admins register for their own organisation (``users:admin``); auditors for
+    themselves (``audit:read``)."""
+    if not (actor.is_system or actor.has(Scope.USERS_ADMIN) or actor.has(Scope.AUDIT_READ)):
+        raise Forbidden("registering a witness needs an admin or auditor role")
+    try:
+        verifier = NoteVerifier.from_vkey(vkey)
+    except NoteError as exc:
+        raise ValidationFailed([FieldError("vkey", str(exc))]) from None
+    if verifier.kind is not KeyKind.COSIGNATURE_V1:
+        raise ValidationFailed(
+            [FieldError("vkey", "a witness key must be a cosignature/v1 key (type 0x04)")]
+        )
+    if session.get(Witness, verifier.name) is not None:
+        raise Conflict(f"a witness named {verifier.name!r} is already registered")
+    witness = Witness(
+        name=verifier.name,
+        vkey=verifier.vkey(),
+        bank_id=actor.bank_id,
+        enterprise_id=actor.enterprise_id,
+        registered_by=actor.label,
+        active=True,
+        created_at=utcnow(),
+    )
+    session.add(witness)
+    session.flush()
+    return witness
+
+
+def add_cosignature(
+    session: Session, actor: Principal, *, tree_size: int, line: str
+) -> Cosignature:
+    """Attach a witness's cosignature to a checkpoint after checking it. A witness signs only
+    after verifying consistency with the last checkpoint it signed (``chainfin ledger
+    witness`` does); the log re-checks that here too, so no cosignature vouches for a fork."""
+    cp = checkpoint_at(session, tree_size)
+    try:
+        sig = SignatureLine.parse(line.strip())
+    except NoteError as exc:
+        raise ValidationFailed([FieldError("signature_line", str(exc))]) from None
+    witness = session.get(Witness, sig.name)
+    if witness is None or not witness.active:
+        raise ValidationFailed(
+            [FieldError("signature_line", f"{sig.name!r} is not a registered witness")]
+        )
+    mine = {actor.bank_id, actor.enterprise_id} - {None}
+    if (
+        not actor.is_system
+        and actor.label != witness.registered_by
+        and not (mine & {witness.bank_id, witness.enterprise_id})
+    ):
+        raise Forbidden("only the witness's owner submits its cosignatures")
+    previous = session.scalar(
+        select(Cosignature)
+        .where(Cosignature.witness_name == witness.name)
+        .order_by(Cosignature.tree_size.desc())
+        .limit(1)
+    )
+    if previous is not None and previous.tree_size >= tree_size:
+        raise Conflict(f"{witness.name} already cosigned tree size {previous.tree_size}")
+    verifier = NoteVerifier.from_vkey(witness.vkey)
+    try:
+        opened = open_note(add_signatures(cp.note, [sig]), [verifier, *_log_verifiers(session)])
+    except NoteError as exc:
+        raise ValidationFailed([FieldError("signature_line", str(exc))]) from None
+    cosig = next((c for c in opened.cosignatures if c.name == witness.name), None)
+    if cosig is None:
+        raise ValidationFailed([FieldError("signature_line", "not a valid cosignature")])
+    if previous is not None:
+        before = checkpoint_at(session, previous.tree_size)
+        merkle.verify_consistency(
+            before.tree_size,
+            tree_size,
+            consistency_proof(session, before.tree_size, tree_size),
+            before.root_hash,
+            cp.root_hash,
+        )
+    row = Cosignature(
+        witness_name=witness.name,
+        tree_size=tree_size,
+        timestamp=cosig.timestamp,
+        signature_line=str(sig),
+        created_at=utcnow(),
+    )
+    session.add(row)
+    cp.note = add_signatures(cp.note, [sig])
+    return row
+
+
+def _log_verifiers(session: Session) -> list[NoteVerifier]:
+    return [NoteVerifier.from_vkey(v) for v in session.scalars(select(LedgerKey.vkey))]
+
+
+def cosigners(session: Session, tree_size: int) -> list[str]:
+    return sorted(
+        session.scalars(select(Cosignature.witness_name).where(Cosignature.tree_size == tree_size))
+    )

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from chainfin.api.deps import CurrentPrincipal, SessionDep
+from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from chainfin.api.receipts import receipt_for
 from chainfin.api.schemas import ChainIn, ChainOut, MemberOut, PageOut
 from chainfin.domain.registry import Side
 from chainfin.services import chains
@@ -28,7 +29,9 @@ def list_chains(
 
 
 @router.post("", response_model=ChainOut, status_code=201)
-def create_chain(body: ChainIn, session: SessionDep, principal: CurrentPrincipal) -> ChainOut:
+def create_chain(
+    body: ChainIn, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+) -> ChainOut:
     summary = chains.create_chain(
         session,
         principal,
@@ -38,7 +41,9 @@ def create_chain(body: ChainIn, session: SessionDep, principal: CurrentPrincipal
         region_code=body.region_code,
         max_tier=body.max_tier,
     )
-    return ChainOut.build(summary)
+    out = ChainOut.build(summary)
+    out.receipt = receipt_for(session, settings)
+    return out
 
 
 @router.get("/{chain_id}", response_model=ChainOut)
@@ -65,7 +70,11 @@ def list_members(
 
 
 @router.post("/{chain_id}/recompute", response_model=ChainOut)
-def recompute(chain_id: str, session: SessionDep, principal: CurrentPrincipal) -> ChainOut:
+def recompute(
+    chain_id: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+) -> ChainOut:
     """Recompute member tiers from the current supply relations."""
     chains.recompute_chain(session, principal, chain_id)
-    return ChainOut.build(chains.get_chain(session, principal, chain_id))
+    out = ChainOut.build(chains.get_chain(session, principal, chain_id))
+    out.receipt = receipt_for(session, settings)
+    return out

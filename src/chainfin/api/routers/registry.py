@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from chainfin.adapters.formats.tabular import TabularFormat, read_rows, write_rows
-from chainfin.api.deps import CurrentPrincipal, SessionDep
+from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from chainfin.api.receipts import receipt_for
 from chainfin.api.schemas import BankOut, EnterpriseOut, ImportOut, PageOut, RelationOut
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.registry import Role
@@ -52,6 +53,7 @@ def list_enterprises(
 @router.post("/enterprises", response_model=EnterpriseOut, status_code=201)
 def create_enterprise(
     session: SessionDep,
+    settings: SettingsDep,
     principal: CurrentPrincipal,
     response: Response,
     body: Annotated[dict[str, Any], Body(examples=[{"uscc": "91110000600037341L"}])],
@@ -61,7 +63,9 @@ def create_enterprise(
     ent, outcome = registry.create_enterprise(session, principal, body)
     if outcome != "created":
         response.status_code = 200
-    return EnterpriseOut.build(ent, principal)
+    out = EnterpriseOut.build(ent, principal)
+    out.receipt = receipt_for(session, settings)
+    return out
 
 
 @router.get("/enterprises/{enterprise_id}", response_model=EnterpriseOut)
@@ -104,15 +108,20 @@ def list_relations(
 
 @router.post("/relations", response_model=ImportOut, status_code=201)
 def create_relation(
-    session: SessionDep, principal: CurrentPrincipal, body: dict[str, Any]
+    session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal, body: dict[str, Any]
 ) -> ImportOut:
     records = registry.parse_relation_rows([body])
-    return ImportOut(**registry.import_relations(session, principal, records).as_dict())
+    report = registry.import_relations(session, principal, records)
+    return ImportOut(**report.as_dict(), receipt=receipt_for(session, settings))
 
 
 @router.post("/registry/{kind}/import", response_model=ImportOut)
 async def import_batch(
-    kind: Kind, request: Request, session: SessionDep, principal: CurrentPrincipal
+    kind: Kind,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
 ) -> ImportOut:
     """All-or-nothing batch import. Send CSV (``text/csv``), a JSON array
     (``application/json``) or JSON Lines (``application/x-ndjson``). A rejected batch answers
@@ -131,7 +140,7 @@ async def import_batch(
     else:
         rels = registry.parse_relation_rows(rows.rows, first_row=rows.first_row)
         report = registry.import_relations(session, principal, rels, first_row=rows.first_row)
-    return ImportOut(**report.as_dict())
+    return ImportOut(**report.as_dict(), receipt=receipt_for(session, settings))
 
 
 @router.get("/registry/{kind}/export", response_class=Response)
