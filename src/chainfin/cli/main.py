@@ -12,28 +12,28 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.orm import Session
 
-from chainfin.adapters.db import crypto, migrate
+from chainfin.adapters.db import migrate
 from chainfin.adapters.db.crypto import FieldCipher
-from chainfin.adapters.db.engine import make_engine, make_session_factory, transaction
+from chainfin.adapters.db.engine import make_engine
 from chainfin.adapters.formats.tabular import TabularFormat, read_rows, write_rows
+from chainfin.cli import ledger as ledger_cli
+from chainfin.cli.common import database_url, err, fail, operator_session, out
 from chainfin.config import get_settings
 from chainfin.demo import seed as demo_seed
 from chainfin.demo.synthetic import RegionKey, Scale, SyntheticRegion, generate
 from chainfin.domain.access import SYSTEM, OwnerKind
-from chainfin.domain.errors import ChainfinError, ValidationFailed
+from chainfin.domain.errors import ChainfinError
 from chainfin.domain.registry_input import ENTERPRISE_FIELDS, RELATION_FIELDS
 from chainfin.domain.uscc import check_uscc
-from chainfin.services import auth, chains, registry
+from chainfin.services import auth, chains, ledger, registry
 
 app = typer.Typer(help="chainfin: industrial-internet finance platform", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
@@ -53,9 +53,7 @@ for sub, name in (
     (demo_app, "demo"),
 ):
     app.add_typer(sub, name=name)
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+app.add_typer(ledger_cli.app, name="ledger")
 
 
 class Kind(StrEnum):
@@ -70,45 +68,14 @@ class RegionChoice(StrEnum):
     ALL = "all"
 
 
-def _url() -> str:
-    return get_settings().database_url
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    crypto.configure(FieldCipher.from_spec(get_settings().data_key_spec()))
-    engine = make_engine(_url())
-    try:
-        with transaction(make_session_factory(engine)) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def _fail(exc: ChainfinError, as_json: bool = False) -> None:
-    if as_json:
-        body: dict[str, Any] = {"code": exc.code, "detail": exc.message}
-        if isinstance(exc, ValidationFailed):
-            body["errors"] = [e.as_dict() for e in exc.errors]
-        print(json.dumps(body, ensure_ascii=False, indent=1))  # noqa: T201 - machine output
-    else:
-        err.print(f"[red]error[/red] ({exc.code}): {exc.message}")
-        if isinstance(exc, ValidationFailed):
-            for e in exc.errors:
-                err.print(f"  {e}")
-        if exc.hint:
-            err.print(exc.hint)
-    raise typer.Exit(1)
-
-
 # ------------------------------------------------------------------ db
 
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations (SQLite or PostgreSQL, from CHAINFIN_DATABASE_URL)."""
-    migrate.upgrade(_url(), revision)
-    engine = make_engine(_url())
+    migrate.upgrade(database_url(), revision)
+    engine = make_engine(database_url())
     out.print(f"database at revision {migrate.current_revision(engine)}")
     engine.dispose()
 
@@ -116,7 +83,7 @@ def db_upgrade(revision: str = "head") -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Show the applied and the latest revision."""
-    engine = make_engine(_url())
+    engine = make_engine(database_url())
     out.print(f"current {migrate.current_revision(engine)} · head {migrate.head_revision()}")
     engine.dispose()
 
@@ -171,7 +138,7 @@ def serve(
     """Serve the API and pages (OpenAPI at /openapi.json, docs at /docs)."""
     import uvicorn
 
-    out.print(f"chainfin serving on http://{host}:{port}  (database: {_redact(_url())})")
+    out.print(f"chainfin serving on http://{host}:{port}  (database: {_redact(database_url())})")
     uvicorn.run(
         "chainfin.app:create_app",
         factory=True,
@@ -206,7 +173,7 @@ def users_create(
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
-        with _session() as session:
+        with operator_session() as session:
             user = auth.create_user(
                 session,
                 SYSTEM,
@@ -219,7 +186,7 @@ def users_create(
             )
             out.print(f"created {user.kind} user {user.username} ({user.id}) roles {user.roles}")
     except ChainfinError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @clients_app.command("create")
@@ -242,7 +209,7 @@ def clients_create(
         err.print("give exactly one owner: --bank, --enterprise or --platform")
         raise typer.Exit(2)
     try:
-        with _session() as session:
+        with operator_session() as session:
             client = auth.create_client(
                 session,
                 SYSTEM,
@@ -252,7 +219,7 @@ def clients_create(
                 scopes=scope,
             )
     except ChainfinError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     body = {
         "client_id": client.client_id,
         "client_secret": client.client_secret,
@@ -281,7 +248,7 @@ def registry_import(
     fmt = fmt or TabularFormat.from_filename(file.name)
     try:
         rows = read_rows(file.read_bytes(), fmt)
-        with _session() as session:
+        with operator_session() as session:
             if kind is Kind.ENTERPRISES:
                 records = registry.parse_enterprise_rows(rows.rows, first_row=rows.first_row)
                 bank_id = registry.bank_by_code(session, bank).id if bank else None
@@ -298,7 +265,7 @@ def registry_import(
                 rels = registry.parse_relation_rows(rows.rows, first_row=rows.first_row)
                 report = registry.import_relations(session, SYSTEM, rels, first_row=rows.first_row)
     except ChainfinError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     body = report.as_dict()
     if as_json:
         print(json.dumps(body, ensure_ascii=False, indent=1))  # noqa: T201
@@ -316,7 +283,7 @@ def registry_export(
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
 ) -> None:
     """Export everything in the import format (to stdout unless -o)."""
-    with _session() as session:
+    with operator_session() as session:
         if kind is Kind.ENTERPRISES:
             data = write_rows(registry.export_enterprises(session, SYSTEM), fmt, ENTERPRISE_FIELDS)
         else:
@@ -334,7 +301,7 @@ def registry_export(
 @chains_app.command("list")
 def chains_list() -> None:
     """Every chain with its members per side and tier."""
-    with _session() as session:
+    with operator_session() as session:
         _print_chains(session)
 
 
@@ -364,7 +331,7 @@ def _print_chains(session: Session) -> None:
 @chains_app.command("recompute")
 def chains_recompute() -> None:
     """Recompute every chain's tiers from the current relations."""
-    with _session() as session:
+    with operator_session() as session:
         out.print(f"{chains.recompute_tiers(session)} member rows")
 
 
@@ -393,10 +360,10 @@ def _seed(
     data = generate(_regions(region), scale, seed)
     generated = time.perf_counter() - t0
     try:
-        with _session() as session:
+        with operator_session() as session:
             report = demo_seed.seed(session, data, with_users=users)
     except ChainfinError as exc:
-        _fail(exc)
+        fail(exc)
     total = time.perf_counter() - t0
     out.print(
         f"seeded {report.enterprises} enterprises, {report.relations} relations, "
@@ -419,8 +386,19 @@ def demo_run(
     report, data = _seed(region, scale, seed, True)
     by_role = Counter(role.value for e in data.enterprises for role in e.roles)
     out.print("enterprises by role: " + ", ".join(f"{r} {n}" for r, n in by_role.most_common()))
-    with _session() as session:
+    with operator_session() as session:
         _print_chains(session)
+        ledger.sequence(session, get_settings().ledger_origin)
+        latest = ledger.latest_checkpoint(session)
+    if latest is not None:
+        out.print(
+            f"[bold]ledger[/bold]: {latest.tree_size} entries record the region; "
+            "latest signed checkpoint:"
+        )
+        out.print(escape(latest.note), end="")
+        out.print(
+            "verify it: .venv/bin/chainfin ledger verify  (export: chainfin ledger export DIR)"
+        )
     out.print(f"[bold]demo users[/bold] (password: {demo_seed.DEMO_PASSWORD})")
     for username, what in report.users:
         out.print(f"  {username:<18} {what}")

@@ -1,0 +1,3 @@
+from chainfin.cli.main import main
+
+main()
