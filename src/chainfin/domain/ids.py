@@ -8,6 +8,7 @@ time, which keeps cursor pagination stable and index inserts append-only.
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 from typing import NewType
@@ -36,9 +37,15 @@ PREFIXES: dict[str, str] = {
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
+_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD.encode())
+
+
 def _ulid(now_ms: int, randomness: bytes) -> str:
     value = (now_ms << 80) | int.from_bytes(randomness, "big")
-    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+    # 26 base-32 digits of the 128-bit value: encode it as 160 bits (whole base32 groups)
+    # with the alphabet mapped to Crockford's, and drop the 6 leading zero digits.
+    encoded = base64.b32encode(value.to_bytes(20, "big")).translate(_TO_CROCKFORD)
+    return encoded[6:].decode()
 
 
 def new_id(kind: str, *, now_ms: int | None = None, randomness: bytes | None = None) -> str:

@@ -29,41 +29,76 @@ class CanonicalError(ValueError):
     """A value outside the canonical-JSON domain the log accepts."""
 
 
-def _check(value: Any, path: str) -> None:
-    if value is None or value is True or value is False or type(value) is str:
-        if type(value) is str and not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                raise CanonicalError(f"{path}: lone surrogate in string") from None
-        return
-    if type(value) is int:
-        if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
-            raise CanonicalError(f"{path}: integer {value} is outside ±(2^53-1)")
-        return
-    if type(value) is list or type(value) is tuple:
-        for i, item in enumerate(value):
-            _check(item, f"{path}[{i}]")
-        return
-    if type(value) is dict:
+def _fits(value: Any) -> bool:
+    """The fast test, no paths built: True when ``value`` is inside the domain."""
+    t = type(value)
+    if t is str:
+        return bool(value.isascii() or _encodable(value))
+    if value is None or t is bool:
+        return True
+    if t is int:
+        return bool(-MAX_SAFE_INT <= value <= MAX_SAFE_INT)
+    if t is list or t is tuple:
+        return all(_fits(item) for item in value)
+    if t is dict:
+        return all(type(k) is str and k.isascii() and _fits(v) for k, v in value.items())
+    return False
+
+
+def check(value: Any, path: str = "$") -> None:
+    """Raise :class:`CanonicalError` (naming where) unless ``value`` is in the domain."""
+    if not _fits(value):
+        raise CanonicalError(_explain(value, path) or f"{path}: outside the canonical domain")
+
+
+def encode_checked(value: Any) -> bytes:
+    """The canonical bytes of a value whose variable parts were already :func:`check`-ed
+    (the log's envelope: fixed ASCII keys, our own strings). Skips the walk."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _explain(value: Any, path: str) -> str | None:
+    """Where and why ``value`` is outside the domain (only run once :func:`_fits` failed)."""
+    t = type(value)
+    if t is str:
+        return None if _encodable(value) else f"{path}: lone surrogate in string"
+    if value is None or t is bool:
+        return None
+    if t is int:
+        ok = -MAX_SAFE_INT <= value <= MAX_SAFE_INT
+        return None if ok else f"{path}: integer {value} is outside ±(2^53-1)"
+    if t is list or t is tuple:
+        return next(
+            (r for i, item in enumerate(value) if (r := _explain(item, f"{path}[{i}]"))), None
+        )
+    if t is dict:
         for key, item in value.items():
             if type(key) is not str or not key.isascii():
-                raise CanonicalError(f"{path}: object keys must be ASCII strings, got {key!r}")
-            _check(item, f"{path}.{key}")
-        return
-    raise CanonicalError(f"{path}: {type(value).__name__} is not allowed (no floats, no bytes)")
+                return f"{path}: object keys must be ASCII strings, got {key!r}"
+            if reason := _explain(item, f"{path}.{key}"):
+                return reason
+        return None
+    return f"{path}: {t.__name__} is not allowed (no floats, no bytes)"
 
 
 def canonical(value: Any) -> bytes:
     """The RFC 8785 bytes of ``value``."""
-    _check(value, "$")
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    check(value)
+    return encode_checked(value)
 
 
 def field_salt(entry_salt: bytes, field: str) -> bytes:
     """Each field gets its own salt, derived from the entry's, so proving one field (by
     revealing its salt and value) reveals nothing about the others."""
-    return hmac.new(entry_salt, field.encode(), hashlib.sha256).digest()
+    return hmac.digest(entry_salt, field.encode(), "sha256")
 
 
 def salted_digest(entry_salt: bytes, field: str, value: Any) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import Checkpoint as CheckpointRow
@@ -41,7 +41,7 @@ from chainfin.domain.errors import (
 )
 from chainfin.domain.ids import new_id
 from chainfin.ledger import merkle
-from chainfin.ledger.canonical import canonical, salted_digest
+from chainfin.ledger.canonical import canonical, check, encode_checked, salted_digest
 from chainfin.ledger.note import Checkpoint as NoteCheckpoint
 from chainfin.ledger.note import (
     KeyKind,
@@ -56,6 +56,7 @@ from chainfin.ledger.note import (
 from chainfin.services.ledger_records import KINDS
 
 SCHEMA_VERSION = 1
+_ENTRIES = LedgerEntry.metadata.tables["ledger_entries"]
 PENDING_KEY = "chainfin.ledger.pending"
 
 
@@ -90,7 +91,7 @@ def _digest_key(kind: str, key: str, field_name: str) -> str:
 
 
 def build_payload(
-    event_type: str, changes: Sequence[Change], *, actor: str, at: datetime, salt: bytes
+    event_type: str, changes: Sequence[Change], *, actor: str, at: str, salt: bytes
 ) -> tuple[bytes, list[str]]:
     """The canonical leaf input for one entry, and its parties."""
     records = []
@@ -99,6 +100,7 @@ def build_payload(
         kind = KINDS[change.kind]
         key = kind.key(change.row)
         clear, private = kind.split(change.row)
+        check(clear, f"$.{kind.name}/{key}")
         digests = {
             f: salted_digest(salt, _digest_key(kind.name, key, f), v) for f, v in private.items()
         }
@@ -107,23 +109,24 @@ def build_payload(
     payload = {
         "type": event_type,
         "v": SCHEMA_VERSION,
-        "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "at": at,
         "actor": actor,
         "records": records,
         "parties": sorted(parties),
     }
-    return canonical(payload), sorted(parties)
+    return encode_checked(payload), sorted(parties)
 
 
 def record(session: Session, actor: Principal, drafts: Iterable[EntryDraft]) -> list[PendingEntry]:
     """Append one entry per draft to the log queue, in the caller's transaction."""
     now = utcnow()
+    at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     rows: list[dict[str, Any]] = []
     out: list[PendingEntry] = []
     for draft in drafts:
         salt = os.urandom(16)
         payload, parties = build_payload(
-            draft.event_type, draft.changes, actor=actor.label, at=now, salt=salt
+            draft.event_type, draft.changes, actor=actor.label, at=at, salt=salt
         )
         entry = PendingEntry(new_id("ledger"), merkle.leaf_hash(payload), draft.event_type)
         rows.append(
@@ -140,8 +143,9 @@ def record(session: Session, actor: Principal, drafts: Iterable[EntryDraft]) -> 
             }
         )
         out.append(entry)
+    # Core executemany: no ORM bookkeeping for rows nobody will load in this transaction.
     for i in range(0, len(rows), 2000):
-        session.execute(insert(LedgerEntry), rows[i : i + 2000])
+        session.execute(insert(_ENTRIES), rows[i : i + 2000])
     session.info.setdefault(PENDING_KEY, []).extend(out)
     return out
 
@@ -161,14 +165,22 @@ def pending_in(session: Session) -> list[PendingEntry]:
 def _nodes(session: Session, keys: Iterable[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
     wanted = sorted(set(keys))
     found: dict[merkle.NodeKey, bytes] = {}
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i : i + 500]
+    by_level: dict[int, list[int]] = {}
+    for level, idx in wanted:
+        by_level.setdefault(level, []).append(idx)
+    # One query; per level an equality plus an IN list, so both engines walk the primary
+    # key index (a row-value IN is a full scan on SQLite).
+    if by_level:
+        condition = or_(
+            *(
+                and_(LedgerNode.level == level, LedgerNode.idx.in_(idxs))
+                for level, idxs in by_level.items()
+            )
+        )
         found.update(
-            ((level, idx), h)
+            ((level, idx), bytes(h))
             for level, idx, h in session.execute(
-                select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
-                    tuple_(LedgerNode.level, LedgerNode.idx).in_(chunk)
-                )
+                select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(condition)
             )
         )
     missing = [k for k in wanted if k not in found]
