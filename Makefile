@@ -56,6 +56,7 @@ test-pg: venv
 
 bench: venv
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/ledger.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv
