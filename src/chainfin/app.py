@@ -14,11 +14,12 @@ from sqlalchemy import text
 from chainfin import __version__
 from chainfin.adapters.db import crypto
 from chainfin.adapters.db.crypto import FieldCipher
-from chainfin.adapters.db.engine import make_engine, make_session_factory
+from chainfin.adapters.db.engine import make_engine, make_session_factory, transaction
 from chainfin.adapters.db.migrate import current_revision, head_revision
 from chainfin.api import problems
 from chainfin.api.routers import auth, chains, ledger, reference, registry
 from chainfin.config import Settings, get_settings
+from chainfin.services import ledger as ledger_service
 from chainfin.services.sequencer import Sequencer
 from chainfin.web import pages
 
@@ -36,6 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The log key exists before the first write needs it for a receipt.
+        with transaction(app.state.session_factory) as session:
+            ledger_service.ensure_log_key(session, settings.ledger_origin)
         sequencer = None
         if settings.ledger_sequencer:
             sequencer = Sequencer(
