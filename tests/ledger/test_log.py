@@ -281,7 +281,7 @@ def forge_checkpoint(f: sessionmaker[Session]) -> None:
 
 
 def alter_node(f: sessionmaker[Session]) -> None:
-    _exec(f, "UPDATE ledger_nodes SET hash = :h WHERE level = 1 AND idx = 0", h=bytes(32))
+    _exec(f, "UPDATE ledger_nodes SET hash = :h WHERE node_id = :n", h=bytes(32), n=1 << 48)
 
 
 TAMPERING: dict[str, tuple[Callable[[sessionmaker[Session]], None], str, str]] = {

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from chainfin.adapters.db.models import Checkpoint as CheckpointRow
 from chainfin.adapters.db.models import (
+    NODE_LEVEL_SHIFT,
     Cosignature,
     LedgerEntry,
     LedgerKey,
@@ -29,6 +29,7 @@ from chainfin.adapters.db.models import (
     LedgerState,
     Witness,
 )
+from chainfin.adapters.db.models import Checkpoint as CheckpointRow
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import (
@@ -162,28 +163,25 @@ def pending_in(session: Session) -> list[PendingEntry]:
 # ------------------------------------------------------------------ tree storage
 
 
+def node_id(key: merkle.NodeKey) -> int:
+    level, index = key
+    return level << NODE_LEVEL_SHIFT | index
+
+
+# Built once: the compiled form is cached, and the expanding IN takes any number of keys.
+_NODES_QUERY = select(LedgerNode.node_id, LedgerNode.hash).where(
+    LedgerNode.node_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def _nodes(session: Session, keys: Iterable[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
-    wanted = sorted(set(keys))
+    wanted = {node_id(k): k for k in keys}
     found: dict[merkle.NodeKey, bytes] = {}
-    by_level: dict[int, list[int]] = {}
-    for level, idx in wanted:
-        by_level.setdefault(level, []).append(idx)
-    # One query; per level an equality plus an IN list, so both engines walk the primary
-    # key index (a row-value IN is a full scan on SQLite).
-    if by_level:
-        condition = or_(
-            *(
-                and_(LedgerNode.level == level, LedgerNode.idx.in_(idxs))
-                for level, idxs in by_level.items()
-            )
-        )
-        found.update(
-            ((level, idx), bytes(h))
-            for level, idx, h in session.execute(
-                select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(condition)
-            )
-        )
-    missing = [k for k in wanted if k not in found]
+    ids = sorted(wanted)
+    for i in range(0, len(ids), 500):
+        for nid, h in session.execute(_NODES_QUERY, {"ids": ids[i : i + 500]}):
+            found[wanted[nid]] = bytes(h)
+    missing = [k for n, k in sorted(wanted.items()) if k not in found]
     if missing:
         raise LedgerNotReady(f"tree nodes missing from storage: {missing[:5]}")
     return found
@@ -232,7 +230,7 @@ def integrate(session: Session, *, batch: int = 10_000) -> Integration:
     new = merkle.integrate(size, leaves, known)
     session.execute(
         insert(LedgerNode),
-        [{"level": lvl, "idx": idx, "hash": h} for (lvl, idx), h in sorted(new.items())],
+        [{"node_id": node_id(key), "hash": h} for key, h in sorted(new.items())],
     )
     new_size = size + len(leaves)
     root_keys = merkle.root_keys(new_size)

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
+    NODE_LEVEL_SHIFT,
     Checkpoint,
     LedgerEntry,
     LedgerKey,
@@ -103,10 +104,13 @@ def _verify_nodes(session: Session, report: Report) -> None:
     level = 0
     while (1 << level) <= size:
         count = size >> level
+        low, high = level << NODE_LEVEL_SHIFT, (level + 1) << NODE_LEVEL_SHIFT
         stored = {
-            int(i): bytes(h)
-            for i, h in session.execute(
-                select(LedgerNode.idx, LedgerNode.hash).where(LedgerNode.level == level)
+            nid - low: bytes(h)
+            for nid, h in session.execute(
+                select(LedgerNode.node_id, LedgerNode.hash).where(
+                    LedgerNode.node_id >= low, LedgerNode.node_id < high
+                )
             )
         }
         if level == 0:

@@ -280,13 +280,16 @@ class LedgerEntry(Base):
     sequenced_at: Mapped[datetime | None]
 
 
+NODE_LEVEL_SHIFT = 48  # node_id = level << 48 | index: one integer key, one index lookup
+
+
 class LedgerNode(Base):
-    """Hash of the perfect subtree over leaves [idx·2^level, (idx+1)·2^level)."""
+    """Hash of the perfect subtree over leaves [index·2^level, (index+1)·2^level), keyed by
+    ``node_id = level << 48 | index`` so a proof's nodes are one ``IN`` list on the key."""
 
     __tablename__ = "ledger_nodes"
 
-    level: Mapped[int] = mapped_column(Integer, primary_key=True)
-    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    node_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 07:15:47.401445
+Create Date: 2026-11-26 07:38:32.214264
 """
 
 from __future__ import annotations
@@ -52,10 +52,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "ledger_nodes",
-        sa.Column("level", sa.Integer(), nullable=False),
-        sa.Column("idx", sa.BigInteger(), nullable=False),
+        sa.Column("node_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
-        sa.PrimaryKeyConstraint("level", "idx", name=op.f("pk_ledger_nodes")),
+        sa.PrimaryKeyConstraint("node_id", name=op.f("pk_ledger_nodes")),
     )
     op.create_table(
         "ledger_state",
