@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chainfin.domain.ids import PREFIXES, kind_of, new_id
+from chainfin.domain.ids import PREFIXES, kind_of, new_id, new_ids
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U
 MAX_MS = 2**48 - 1  # a ULID holds 48 bits of milliseconds (until the year 10889)
@@ -111,3 +111,10 @@ VALID_BODY = "01HZX3K7Q8M2N4P6R8T0V2W4Y6"
 def test_kind_of_refuses_what_is_not_one_of_our_ids(identifier: str) -> None:
     assert kind_of("ent_" + VALID_BODY) == "enterprise"
     assert kind_of(identifier) is None
+
+
+def test_new_ids_in_bulk_are_unique_sorted_and_well_formed() -> None:
+    batch = new_ids("ledger", 5000)
+    assert len(set(batch)) == 5000
+    assert batch == sorted(batch)
+    assert all(kind_of(i) == "ledger" for i in batch)

@@ -40,7 +40,7 @@ from chainfin.domain.errors import (
     NotFound,
     ValidationFailed,
 )
-from chainfin.domain.ids import new_id
+from chainfin.domain.ids import new_ids
 from chainfin.ledger import merkle
 from chainfin.ledger.canonical import canonical, check, encode_checked, salted_digest
 from chainfin.ledger.note import Checkpoint as NoteCheckpoint
@@ -124,12 +124,15 @@ def record(session: Session, actor: Principal, drafts: Iterable[EntryDraft]) -> 
     at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     rows: list[dict[str, Any]] = []
     out: list[PendingEntry] = []
-    for draft in drafts:
-        salt = os.urandom(16)
+    drafts = list(drafts)
+    ids = new_ids("ledger", len(drafts))
+    salts = os.urandom(16 * len(drafts))
+    for n, draft in enumerate(drafts):
+        salt = salts[16 * n : 16 * n + 16]
         payload, parties = build_payload(
             draft.event_type, draft.changes, actor=actor.label, at=at, salt=salt
         )
-        entry = PendingEntry(new_id("ledger"), merkle.leaf_hash(payload), draft.event_type)
+        entry = PendingEntry(ids[n], merkle.leaf_hash(payload), draft.event_type)
         rows.append(
             {
                 "id": entry.entry_id,
