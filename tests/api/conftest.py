@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from chainfin.adapters.db.engine import transaction
 from chainfin.app import create_app
 from chainfin.config import Settings
 from chainfin.domain.access import SYSTEM, OwnerKind
@@ -69,7 +70,7 @@ def world(session_factory: sessionmaker[Session]) -> World:
         _ent("core B", "440305", 6, "C39", Role.CORE),
         _ent("d1", "320508", 7, "F51", Role.DEALER),
     ]
-    with session_factory() as s, s.begin():
+    with transaction(session_factory) as s:
         registry.import_enterprises(s, SYSTEM, ents)
         a = registry.create_bank(s, SYSTEM, BankRecord("BKA", "bank A", ents[0].uscc))
         b = registry.create_bank(s, SYSTEM, BankRecord("BKB", "bank B", ents[1].uscc))
