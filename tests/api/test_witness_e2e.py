@@ -80,7 +80,7 @@ def wait_for(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyp
 def test_receipt_promise_is_kept_and_a_witness_cosigns(
     live: str, world: World, tmp_path: Path
 ) -> None:
-    import httpx
+    import httpx2 as httpx
 
     with httpx.Client(base_url=live) as http:
         token = http.post(

@@ -22,7 +22,7 @@ class Sequencer(threading.Thread):
         self._factory = factory
         self._origin = origin
         self._interval = interval_seconds
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run_once(self) -> int:
         with transaction(self._factory) as session:
@@ -30,7 +30,7 @@ class Sequencer(threading.Thread):
             return cp.tree_size if cp is not None else -1
 
     def run(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._halt.wait(self._interval):
             try:
                 size = self.run_once()
                 if size >= 0:
@@ -39,5 +39,5 @@ class Sequencer(threading.Thread):
                 log.exception("sequencing failed; retrying in %.1fs", self._interval)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=30)
