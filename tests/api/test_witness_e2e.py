@@ -45,9 +45,8 @@ def live(
         ledger_sequencer_interval_seconds=0.2,
     )
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -57,6 +56,8 @@ def live(
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=20)
+    assert not thread.is_alive(), "server did not stop"
+    app.state.engine.dispose()
 
 
 def chainfin(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
