@@ -397,7 +397,7 @@ def demo_run(
         )
         out.print(escape(latest.note), end="")
         out.print(
-            "verify it: .venv/bin/chainfin ledger verify  (export: chainfin ledger export DIR)"
+            f"verify it: CHAINFIN_DATABASE_URL={database_url()} .venv/bin/chainfin ledger verify"
         )
     out.print(f"[bold]demo users[/bold] (password: {demo_seed.DEMO_PASSWORD})")
     for username, what in report.users:
