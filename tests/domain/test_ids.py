@@ -21,6 +21,8 @@ KIND_PREFIX = [
     ("client", "cli"),
     ("audit", "aud"),
     ("ledger", "led"),
+    ("consent", "cns"),
+    ("access", "acc"),
 ]
 
 kinds = st.sampled_from([kind for kind, _ in KIND_PREFIX])

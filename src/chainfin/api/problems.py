@@ -35,6 +35,7 @@ TITLES = {
     "payload-too-large": "Request body too large",
     "internal-error": "Internal error",
     "database-unavailable": "Database unavailable",
+    "consent-refused": "The enterprise has not consented to this use of its data",
 }
 
 

@@ -50,6 +50,7 @@ class Scope(StrEnum):
     REGISTRY_WRITE = "registry:write"
     USERS_ADMIN = "users:admin"
     AUDIT_READ = "audit:read"
+    CONSENT_MANAGE = "consent:manage"
 
 
 ROLE_SCOPES: dict[str, frozenset[Scope]] = {
@@ -59,7 +60,7 @@ ROLE_SCOPES: dict[str, frozenset[Scope]] = {
     StaffRole.ADMIN: frozenset({Scope.REGISTRY_READ, Scope.REGISTRY_WRITE, Scope.USERS_ADMIN}),
     StaffRole.AUDITOR: frozenset({Scope.REGISTRY_READ, Scope.AUDIT_READ}),
     EnterpriseRole.ENTERPRISE_ADMIN: frozenset(
-        {Scope.REGISTRY_READ, Scope.REGISTRY_WRITE, Scope.USERS_ADMIN}
+        {Scope.REGISTRY_READ, Scope.REGISTRY_WRITE, Scope.USERS_ADMIN, Scope.CONSENT_MANAGE}
     ),
     EnterpriseRole.FINANCE_STAFF: frozenset({Scope.REGISTRY_READ}),
 }

@@ -32,6 +32,8 @@ PREFIXES: dict[str, str] = {
     "client": "cli",
     "audit": "aud",
     "ledger": "led",
+    "consent": "cns",
+    "access": "acc",
 }
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from chainfin.adapters.db.models import (
     Chain,
     ChainCore,
     ChainMember,
+    ConsentGrant,
     Enterprise,
     Platform,
     PlatformMember,
@@ -35,6 +36,10 @@ Row = Mapping[str, Any]
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        # Timestamps to the second, UTC: what SQLite and PostgreSQL both round-trip.
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list | tuple):
@@ -138,6 +143,21 @@ KINDS: dict[str, RecordKind] = {
             parties=_ids("bank_id", "enterprise_id"),
         ),
         RecordKind(
+            "consent",
+            clear=(
+                "enterprise_id",
+                "bank_id",
+                "categories",
+                "purposes",
+                "valid_from",
+                "expires_at",
+                "revoked_at",
+            ),
+            private=(),
+            key=lambda r: str(r["id"]),
+            parties=_ids("enterprise_id", "bank_id"),
+        ),
+        RecordKind(
             "client",
             clear=("owner_kind", "bank_id", "enterprise_id", "platform_id", "scopes", "active"),
             private=("name",),
@@ -148,6 +168,7 @@ KINDS: dict[str, RecordKind] = {
 }
 
 _MODELS: dict[str, Any] = {
+    "consent": ConsentGrant,
     "enterprise": Enterprise,
     "bank": Bank,
     "platform": Platform,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -61,10 +61,33 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+ON_ROLLBACK = "chainfin.on_rollback"
+
+
+def on_rollback(session: Session, write: Callable[[Session], None]) -> None:
+    """Register a write that must survive this unit of work failing — for example the record
+    of a refused data access, which must be kept although the request is refused."""
+    session.info.setdefault(ON_ROLLBACK, []).append(write)
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
-    with factory() as session, session.begin():
-        if write:
-            session.connection(execution_options=WRITE)
-        yield session
+    """One unit of work: commit on success, roll back on any exception. Writes registered
+    with :func:`on_rollback` then run in a fresh transaction of their own."""
+    session = factory()
+    try:
+        with session.begin():
+            if write:
+                session.connection(execution_options=WRITE)
+            yield session
+    except BaseException:
+        survivors = session.info.pop(ON_ROLLBACK, [])
+        session.close()
+        if survivors:
+            with factory() as again, again.begin():
+                again.connection(execution_options=WRITE)
+                for survivor in survivors:
+                    survivor(again)
+        raise
+    finally:
+        session.close()

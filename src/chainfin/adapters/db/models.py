@@ -7,7 +7,7 @@ columns carrying units (``_minor``, ``_at``, ``_on``).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from chainfin.adapters.db.crypto import EncryptedText
 
@@ -39,10 +40,29 @@ NAMING = {
 }
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out on every engine (SQLite hands back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} has no time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: DateTime(timezone=True),
+        datetime: UTCDateTime(),
         dict[str, Any]: JSON,
     }
 
@@ -356,6 +376,45 @@ class Cosignature(Base):
     created_at: Mapped[datetime]
 
 
+class ConsentGrant(Base):
+    """An enterprise's grant to a bank: categories × purposes, until an expiry or revocation."""
+
+    __tablename__ = "consent_grants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    purposes: Mapped[list[str]] = mapped_column(JSON)
+    valid_from: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    granted_by: Mapped[str] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("expires_at > valid_from", name="expires_after_start"),)
+
+
+class DataAccess(Base):
+    """One read (or refused read) of an enterprise's data on a bank's behalf; the enterprise
+    sees its own log."""
+
+    __tablename__ = "data_access_log"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"))
+    actor: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32))
+    purpose: Mapped[str] = mapped_column(String(32))
+    resource: Mapped[str] = mapped_column(String(200))
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    consent_id: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(300))
+    occurred_at: Mapped[datetime]
+
+
 __all__ = [
     "ApiClient",
     "AuditEvent",
@@ -366,7 +425,9 @@ __all__ = [
     "ChainCore",
     "ChainMember",
     "Checkpoint",
+    "ConsentGrant",
     "Cosignature",
+    "DataAccess",
     "Enterprise",
     "LedgerEntry",
     "LedgerKey",

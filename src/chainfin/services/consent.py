@@ -1,0 +1,217 @@
+"""Data-use consent: grants, revocations, the check every bank-side read makes, and the access
+log the enterprise can see. Grants and revocations go on the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chainfin.adapters.db.engine import on_rollback
+from chainfin.adapters.db.models import Bank, ConsentGrant, DataAccess
+from chainfin.domain.access import Principal, Scope
+from chainfin.domain.clock import ensure_utc, utcnow
+from chainfin.domain.consent import DataCategory, Grant, Purpose, decide
+from chainfin.domain.errors import (
+    ChainfinError,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
+from chainfin.domain.ids import new_id
+from chainfin.services import audit, ledger
+from chainfin.services.ledger import Change
+from chainfin.services.ledger_records import row_of
+from chainfin.services.pagination import Page, check_limit, decode_cursor, encode_cursor
+
+MAX_TERM_DAYS = 3 * 366
+
+
+class ConsentRefused(ChainfinError):
+    """The enterprise has not consented (or no longer consents) to this use of its data."""
+
+    code = "consent-refused"
+    status = 403
+
+
+def _enterprise_of(actor: Principal) -> str:
+    if actor.enterprise_id is None or not actor.has(Scope.CONSENT_MANAGE):
+        raise Forbidden(
+            "consent is granted and revoked by the enterprise whose data it is",
+            hint="Sign in as the enterprise's administrator.",
+        )
+    return actor.enterprise_id
+
+
+def _parse(
+    values: Sequence[str], enum: type[DataCategory] | type[Purpose], field: str
+) -> list[str]:
+    out = []
+    for value in values:
+        try:
+            out.append(enum(value).value)
+        except ValueError:
+            known = ", ".join(e.value for e in enum)
+            raise ValidationFailed(
+                [FieldError(field, f"{value!r} is not one of {known}")]
+            ) from None
+    if not out:
+        raise ValidationFailed([FieldError(field, "at least one is required")])
+    return sorted(set(out))
+
+
+def grant(
+    session: Session,
+    actor: Principal,
+    *,
+    bank_code: str,
+    categories: Sequence[str],
+    purposes: Sequence[str],
+    expires_at: datetime,
+    valid_from: datetime | None = None,
+) -> ConsentGrant:
+    enterprise_id = _enterprise_of(actor)
+    cats = _parse(categories, DataCategory, "categories")
+    purps = _parse(purposes, Purpose, "purposes")
+    now = utcnow()
+    start = ensure_utc(valid_from) if valid_from else now
+    end = ensure_utc(expires_at)
+    if end <= max(start, now):
+        raise ValidationFailed(
+            [FieldError("expires_at", "must be in the future and after valid_from")]
+        )
+    if (end - start).days > MAX_TERM_DAYS:
+        raise ValidationFailed(
+            [FieldError("expires_at", f"at most {MAX_TERM_DAYS} days after valid_from")]
+        )
+    bank = session.scalar(select(Bank).where(Bank.code == bank_code))
+    if bank is None:
+        raise ValidationFailed([FieldError("bank", f"no bank with code {bank_code!r}")])
+    row = ConsentGrant(
+        id=new_id("consent"),
+        enterprise_id=enterprise_id,
+        bank_id=bank.id,
+        categories=cats,
+        purposes=purps,
+        valid_from=start,
+        expires_at=end,
+        granted_by=actor.label,
+        revoked_at=None,
+        revoked_by=None,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    ledger.one(session, actor, "consent.granted", Change("consent", row_of(row)))
+    audit.record(session, actor, "consent.grant", "consent", row.id, {"bank_id": bank.id})
+    return row
+
+
+def revoke(session: Session, actor: Principal, consent_id: str) -> ConsentGrant:
+    """Effective immediately: the next read under this grant is refused."""
+    enterprise_id = _enterprise_of(actor)
+    row = session.get(ConsentGrant, consent_id, with_for_update=True)
+    if row is None or row.enterprise_id != enterprise_id:
+        raise NotFound(f"no consent {consent_id!r}")
+    if row.revoked_at is None:
+        row.revoked_at, row.revoked_by = utcnow(), actor.label
+        session.flush()
+        ledger.one(session, actor, "consent.revoked", Change("consent", row_of(row)))
+        audit.record(session, actor, "consent.revoke", "consent", row.id, {})
+    return row
+
+
+def list_grants(session: Session, actor: Principal) -> list[ConsentGrant]:
+    """An enterprise sees the grants it gave; a bank the grants it holds."""
+    actor.require(Scope.REGISTRY_READ)
+    query = select(ConsentGrant).order_by(ConsentGrant.created_at.desc())
+    if actor.is_system:
+        pass
+    elif actor.enterprise_id is not None:
+        query = query.where(ConsentGrant.enterprise_id == actor.enterprise_id)
+    elif actor.bank_id is not None:
+        query = query.where(ConsentGrant.bank_id == actor.bank_id)
+    else:
+        return []
+    return list(session.scalars(query))
+
+
+def _grants(session: Session, enterprise_id: str, bank_id: str) -> list[Grant]:
+    return [
+        Grant(
+            g.id,
+            frozenset(DataCategory(c) for c in g.categories),
+            frozenset(Purpose(p) for p in g.purposes),
+            ensure_utc(g.valid_from),
+            ensure_utc(g.expires_at),
+            ensure_utc(g.revoked_at) if g.revoked_at else None,
+        )
+        for g in session.scalars(
+            select(ConsentGrant).where(
+                ConsentGrant.enterprise_id == enterprise_id, ConsentGrant.bank_id == bank_id
+            )
+        )
+    ]
+
+
+def require(
+    session: Session,
+    actor: Principal,
+    *,
+    enterprise_id: str,
+    category: DataCategory,
+    purpose: Purpose,
+    resource: str,
+) -> str:
+    """The gate every bank-side read of an enterprise's data passes. Returns the consent id;
+    raises :class:`ConsentRefused` otherwise. Either way the access is logged — a refused one
+    even though the caller's transaction rolls back."""
+    if actor.enterprise_id == enterprise_id or actor.is_system:
+        return "own-data"
+    if actor.bank_id is None:
+        raise Forbidden("only the enterprise itself and banks it consented to may read this")
+    now = utcnow()
+    decision = decide(_grants(session, enterprise_id, actor.bank_id), category, purpose, now)
+    entry = {
+        "id": new_id("access"),
+        "enterprise_id": enterprise_id,
+        "bank_id": actor.bank_id,
+        "actor": actor.label,
+        "category": category.value,
+        "purpose": purpose.value,
+        "resource": resource[:200],
+        "allowed": decision.allowed,
+        "consent_id": decision.consent_id,
+        "reason": decision.reason[:300],
+        "occurred_at": now,
+    }
+    if decision.allowed:
+        session.add(DataAccess(**entry))
+        return str(decision.consent_id)
+    on_rollback(session, lambda s: s.add(DataAccess(**entry)))
+    raise ConsentRefused(
+        f"{decision.reason}; the enterprise must grant {category.value} for {purpose.value}",
+        hint="Ask the enterprise to grant consent to your bank.",
+    )
+
+
+def access_log(
+    session: Session, actor: Principal, *, limit: int = 50, cursor: str | None = None
+) -> Page[DataAccess]:
+    """The enterprise's view of who read its data, when, why and under which consent."""
+    if actor.enterprise_id is None and not actor.is_system:
+        raise Forbidden("the access log belongs to the enterprise whose data was read")
+    limit = check_limit(limit)
+    after = decode_cursor(cursor)
+    query = select(DataAccess)
+    if actor.enterprise_id is not None:
+        query = query.where(DataAccess.enterprise_id == actor.enterprise_id)
+    if after:
+        query = query.where(DataAccess.id > after)
+    rows = list(session.scalars(query.order_by(DataAccess.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(rows[-1].id) if more and rows else None)
