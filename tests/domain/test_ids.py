@@ -23,6 +23,7 @@ KIND_PREFIX = [
     ("ledger", "led"),
     ("consent", "cns"),
     ("access", "acc"),
+    ("document", "doc"),
 ]
 
 kinds = st.sampled_from([kind for kind, _ in KIND_PREFIX])

@@ -51,18 +51,31 @@ class Scope(StrEnum):
     USERS_ADMIN = "users:admin"
     AUDIT_READ = "audit:read"
     CONSENT_MANAGE = "consent:manage"
+    DOCUMENTS_READ = "documents:read"
+    DOCUMENTS_WRITE = "documents:write"
 
 
 ROLE_SCOPES: dict[str, frozenset[Scope]] = {
-    StaffRole.RELATIONSHIP_MANAGER: frozenset({Scope.REGISTRY_READ, Scope.REGISTRY_WRITE}),
-    StaffRole.RISK_OFFICER: frozenset({Scope.REGISTRY_READ}),
-    StaffRole.APPROVER: frozenset({Scope.REGISTRY_READ}),
+    StaffRole.RELATIONSHIP_MANAGER: frozenset(
+        {Scope.REGISTRY_READ, Scope.REGISTRY_WRITE, Scope.DOCUMENTS_READ}
+    ),
+    StaffRole.RISK_OFFICER: frozenset({Scope.REGISTRY_READ, Scope.DOCUMENTS_READ}),
+    StaffRole.APPROVER: frozenset({Scope.REGISTRY_READ, Scope.DOCUMENTS_READ}),
     StaffRole.ADMIN: frozenset({Scope.REGISTRY_READ, Scope.REGISTRY_WRITE, Scope.USERS_ADMIN}),
     StaffRole.AUDITOR: frozenset({Scope.REGISTRY_READ, Scope.AUDIT_READ}),
     EnterpriseRole.ENTERPRISE_ADMIN: frozenset(
-        {Scope.REGISTRY_READ, Scope.REGISTRY_WRITE, Scope.USERS_ADMIN, Scope.CONSENT_MANAGE}
+        {
+            Scope.REGISTRY_READ,
+            Scope.REGISTRY_WRITE,
+            Scope.USERS_ADMIN,
+            Scope.CONSENT_MANAGE,
+            Scope.DOCUMENTS_READ,
+            Scope.DOCUMENTS_WRITE,
+        }
     ),
-    EnterpriseRole.FINANCE_STAFF: frozenset({Scope.REGISTRY_READ}),
+    EnterpriseRole.FINANCE_STAFF: frozenset(
+        {Scope.REGISTRY_READ, Scope.DOCUMENTS_READ, Scope.DOCUMENTS_WRITE}
+    ),
 }
 
 

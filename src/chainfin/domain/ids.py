@@ -34,6 +34,7 @@ PREFIXES: dict[str, str] = {
     "ledger": "led",
     "consent": "cns",
     "access": "acc",
+    "document": "doc",
 }
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -415,6 +415,52 @@ class DataAccess(Base):
     occurred_at: Mapped[datetime]
 
 
+class TradeDocumentRow(Base):
+    """An accepted trade document. ``content`` is the whole document in its import form;
+    the columns repeat what matching, checks and searches need."""
+
+    __tablename__ = "trade_documents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    schema_version: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(64))
+    seller_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    buyer_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    issue_date: Mapped[date] = mapped_column(Date, index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_minor: Mapped[int | None] = mapped_column(BigInteger)
+    contract_number: Mapped[str | None] = mapped_column(String(64))
+    order_number: Mapped[str | None] = mapped_column(String(64))
+    delivery_number: Mapped[str | None] = mapped_column(String(64))
+    invoice_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    submitter_enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    submitter_platform_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("kind", "seller_id", "number", name="kind_seller_number"),
+        CheckConstraint("total_minor >= 0", name="total_non_negative"),
+    )
+
+
+class IdempotencyKey(Base):
+    """A client's idempotency key: the same key and request get the first answer back."""
+
+    __tablename__ = "idempotency_keys"
+
+    principal: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status_code: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
 __all__ = [
     "ApiClient",
     "AuditEvent",
@@ -429,6 +475,7 @@ __all__ = [
     "Cosignature",
     "DataAccess",
     "Enterprise",
+    "IdempotencyKey",
     "LedgerEntry",
     "LedgerKey",
     "LedgerNode",
@@ -436,6 +483,7 @@ __all__ = [
     "Platform",
     "PlatformMember",
     "SupplyRelation",
+    "TradeDocumentRow",
     "User",
     "Witness",
 ]
