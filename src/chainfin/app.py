@@ -17,7 +17,15 @@ from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory, transaction
 from chainfin.adapters.db.migrate import current_revision, head_revision
 from chainfin.api import problems
-from chainfin.api.routers import auth, chains, consent, ledger, reference, registry
+from chainfin.api.routers import (
+    auth,
+    chains,
+    consent,
+    documents,
+    ledger,
+    reference,
+    registry,
+)
 from chainfin.config import Settings, get_settings
 from chainfin.services import ledger as ledger_service
 from chainfin.services.sequencer import Sequencer
@@ -90,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=200 if ready else 503,
         )
 
-    routers = (auth, registry, chains, consent, ledger, reference)
+    routers = (auth, registry, chains, documents, consent, ledger, reference)
     for router in (*(r.router for r in routers), pages.router):
         app.include_router(router)
     return app

@@ -54,6 +54,15 @@ def test_the_minor_units_of_the_currencies_we_book() -> None:
         "GBP": 2,
         "SGD": 2,
         "JPY": 0,
+        "CAD": 2,
+        "AUD": 2,
+        "CHF": 2,
+        "SEK": 2,
+        "NOK": 2,
+        "DKK": 2,
+        "MOP": 2,
+        "TWD": 2,
+        "KRW": 0,
     }
 
 

@@ -26,6 +26,15 @@ MINOR_UNITS: dict[str, int] = {
     "JPY": 0,
     "SGD": 2,
     "CNH": 2,
+    "CAD": 2,
+    "AUD": 2,
+    "CHF": 2,
+    "SEK": 2,
+    "NOK": 2,
+    "DKK": 2,
+    "MOP": 2,
+    "TWD": 2,
+    "KRW": 0,
 }
 
 _AMOUNT = re.compile(r"^-?\d{1,18}(\.\d+)?$")

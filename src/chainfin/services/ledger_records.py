@@ -29,6 +29,7 @@ from chainfin.adapters.db.models import (
     Platform,
     PlatformMember,
     SupplyRelation,
+    TradeDocumentRow,
     User,
 )
 
@@ -158,6 +159,23 @@ KINDS: dict[str, RecordKind] = {
             parties=_ids("enterprise_id", "bank_id"),
         ),
         RecordKind(
+            "document",
+            clear=(
+                "kind",
+                "seller_id",
+                "buyer_id",
+                "issue_date",
+                "currency",
+                "total_minor",
+                "tax_minor",
+            ),
+            private=("number", "content"),
+            key=lambda r: str(r["id"]),
+            parties=_ids(
+                "seller_id", "buyer_id", "submitter_enterprise_id", "submitter_platform_id"
+            ),
+        ),
+        RecordKind(
             "client",
             clear=("owner_kind", "bank_id", "enterprise_id", "platform_id", "scopes", "active"),
             private=("name",),
@@ -168,6 +186,7 @@ KINDS: dict[str, RecordKind] = {
 }
 
 _MODELS: dict[str, Any] = {
+    "document": TradeDocumentRow,
     "consent": ConsentGrant,
     "enterprise": Enterprise,
     "bank": Bank,

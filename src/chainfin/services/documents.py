@@ -1,0 +1,383 @@
+"""Trade documents: ingestion (all-or-nothing or partial), idempotency, attribution, the
+ledger, and consent-gated reads.
+
+A document is accepted when it parses against its kind's schema, both parties are
+registered, the submitter may speak for one of them (the enterprise itself, or a platform
+the enterprise is a member of), and it is not already on file with different content. Each
+accepted document goes on the ledger: ids, parties, dates and amounts in clear, its number
+and full content as salted digests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session
+
+from chainfin.adapters.db.models import PlatformMember, TradeDocumentRow
+from chainfin.domain.access import Principal, Scope
+from chainfin.domain.clock import utcnow
+from chainfin.domain.consent import DataCategory, Purpose
+from chainfin.domain.documents import DocumentKind, TradeDocument, parse_document
+from chainfin.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from chainfin.domain.ids import new_ids
+from chainfin.ledger.canonical import canonical
+from chainfin.services import audit, consent, ledger
+from chainfin.services.ledger import Change, EntryDraft
+from chainfin.services.pagination import Page, check_limit, decode_cursor, encode_cursor
+from chainfin.services.registry import ids_by_uscc
+
+
+@dataclass
+class RowOutcome:
+    row: int
+    status: str  # accepted, unchanged, rejected
+    document_id: str | None = None
+    key: str | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"row": self.row, "status": self.status}
+        if self.document_id:
+            out["document_id"] = self.document_id
+        if self.key:
+            out["key"] = self.key
+        if self.errors:
+            out["errors"] = [e.as_dict() for e in self.errors]
+        return out
+
+
+@dataclass
+class IngestReport:
+    rows: list[RowOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.count("accepted"),
+            "unchanged": self.count("unchanged"),
+            "rejected": self.count("rejected"),
+            "rows": [r.as_dict() for r in self.rows],
+        }
+
+
+def to_row(doc: TradeDocument) -> dict[str, Any]:
+    """The document in its import form (what ``parse_document`` reads back)."""
+
+    def money(m: Any) -> str | None:
+        return None if m is None else m.to_decimal_string()
+
+    def day(d: date | None) -> str | None:
+        return None if d is None else d.isoformat()
+
+    row: dict[str, Any] = {
+        "kind": doc.kind.value,
+        "schema_version": doc.schema_version,
+        "number": doc.number,
+        "seller_uscc": doc.seller_uscc,
+        "buyer_uscc": doc.buyer_uscc,
+        "issue_date": doc.issue_date.isoformat(),
+        "currency": doc.currency,
+        "total": money(doc.total),
+        "tax": money(doc.tax),
+        "due_date": day(doc.due_date),
+        "contract_number": doc.contract_number,
+        "order_number": doc.order_number,
+        "delivery_number": doc.delivery_number,
+        "invoice_number": doc.invoice_number,
+        "invoice_code": doc.invoice_code,
+        "invoice_type": doc.invoice_type.value if doc.invoice_type else None,
+        "carrier_uscc": doc.carrier_uscc,
+        "warehouse_uscc": doc.warehouse_uscc,
+        "origin_region": doc.origin_region,
+        "destination_region": doc.destination_region,
+        "shipped_on": day(doc.shipped_on),
+        "delivered_on": day(doc.delivered_on),
+        "lines": [
+            {
+                "item": ln.item,
+                "quantity": str(ln.quantity),
+                "unit": ln.unit,
+                "unit_price": ln.unit_price.to_decimal_string(),
+                "amount": ln.amount.to_decimal_string(),
+            }
+            for ln in doc.lines
+        ],
+        "tracking": [
+            {"at": t.at, "region_code": t.region_code, "status": t.status} for t in doc.tracking
+        ],
+    }
+    return {k: v for k, v in row.items() if v not in (None, [])}
+
+
+def parse_rows(
+    rows: Sequence[Mapping[str, object]], *, first_row: int = 1
+) -> list[tuple[int, TradeDocument | list[FieldError]]]:
+    """Parse every row; in flat formats (CSV) ``lines`` and ``tracking`` arrive as JSON text."""
+    out: list[tuple[int, TradeDocument | list[FieldError]]] = []
+    for i, raw in enumerate(rows):
+        row_no = first_row + i
+        row = dict(raw)
+        errors: list[FieldError] = []
+        for nested in ("lines", "tracking"):
+            value = row.get(nested)
+            if isinstance(value, str):
+                try:
+                    row[nested] = json.loads(value) if value.strip() else None
+                except ValueError:
+                    errors.append(FieldError(nested, "is not valid JSON", row_no))
+        out.append((row_no, errors or parse_document(row, row_no=row_no)))
+    return out
+
+
+def _may_submit(session: Session, actor: Principal, party_ids: set[str]) -> bool:
+    if actor.is_system:
+        return True
+    if actor.enterprise_id is not None:
+        return actor.enterprise_id in party_ids
+    if actor.platform_id is not None:
+        return (
+            session.scalar(
+                select(PlatformMember.enterprise_id).where(
+                    PlatformMember.platform_id == actor.platform_id,
+                    PlatformMember.enterprise_id.in_(party_ids),
+                )
+            )
+            is not None
+        )
+    return False
+
+
+def ingest(
+    session: Session,
+    actor: Principal,
+    parsed: Sequence[tuple[int, TradeDocument | list[FieldError]]],
+    *,
+    partial: bool = False,
+) -> IngestReport:
+    """Validate every row; write the good ones. Without ``partial`` one bad row rejects the
+    batch (ValidationFailed listing every problem) and nothing is written."""
+    actor.require(Scope.DOCUMENTS_WRITE)
+    docs = [d for _, d in parsed if isinstance(d, TradeDocument)]
+    ids = ids_by_uscc(session, {u for d in docs for u in (d.seller_uscc, d.buyer_uscc)})
+    keys = {(d.kind.value, ids.get(d.seller_uscc), d.number) for d in docs}
+    existing = _existing(session, keys)
+    report = IngestReport()
+    accepted: list[tuple[RowOutcome, TradeDocument, dict[str, Any], str]] = []
+    seen: dict[tuple[str, str | None, str], int] = {}
+    for row_no, result in parsed:
+        outcome = RowOutcome(row_no, "rejected")
+        report.rows.append(outcome)
+        if isinstance(result, list):
+            outcome.errors = result
+            continue
+        doc = result
+        err = outcome.errors
+        seller, buyer = ids.get(doc.seller_uscc), ids.get(doc.buyer_uscc)
+        if seller is None:
+            err.append(FieldError("seller_uscc", f"{doc.seller_uscc} is not registered", row_no))
+        if buyer is None:
+            err.append(FieldError("buyer_uscc", f"{doc.buyer_uscc} is not registered", row_no))
+        if seller and buyer and not _may_submit(session, actor, {seller, buyer}):
+            err.append(
+                FieldError(
+                    "seller_uscc", "you may only submit documents you are a party to", row_no
+                )
+            )
+        key = (doc.kind.value, seller, doc.number)
+        outcome.key = f"{doc.kind.value}/{doc.seller_uscc}/{doc.number}"
+        if key in seen:
+            err.append(FieldError("number", f"duplicate of row {seen[key]}", row_no))
+        seen.setdefault(key, row_no)
+        content = to_row(doc)
+        digest = hashlib.sha256(canonical(content)).hexdigest()
+        if not err and key in existing:
+            doc_id, old_hash = existing[key]
+            if old_hash == digest:
+                outcome.status, outcome.document_id = "unchanged", doc_id
+                continue
+            err.append(
+                FieldError(
+                    "number",
+                    f"already on file as {doc_id} with different content; "
+                    "send a credit note or use a new number",
+                    row_no,
+                )
+            )
+        if err:
+            continue
+        outcome.status = "accepted"
+        accepted.append((outcome, doc, content, digest))
+    rejected = [e for r in report.rows for e in r.errors]
+    if rejected and not partial:
+        raise ValidationFailed(rejected)
+    _write(session, actor, accepted, ids)
+    return report
+
+
+def _existing(
+    session: Session, keys: set[tuple[str, str | None, str]]
+) -> dict[tuple[str, str | None, str], tuple[str, str]]:
+    wanted = sorted(k for k in keys if k[1] is not None)
+    found: dict[tuple[str, str | None, str], tuple[str, str]] = {}
+    for i in range(0, len(wanted), 300):
+        chunk = wanted[i : i + 300]
+        numbers = {k[2] for k in chunk}
+        sellers = {k[1] for k in chunk}
+        for kind, seller, number, doc_id, h in session.execute(
+            select(
+                TradeDocumentRow.kind,
+                TradeDocumentRow.seller_id,
+                TradeDocumentRow.number,
+                TradeDocumentRow.id,
+                TradeDocumentRow.content_hash,
+            ).where(TradeDocumentRow.number.in_(numbers), TradeDocumentRow.seller_id.in_(sellers))
+        ):
+            if (kind, seller, number) in keys:
+                found[(kind, seller, number)] = (doc_id, h)
+    return found
+
+
+def _write(
+    session: Session,
+    actor: Principal,
+    accepted: Sequence[tuple[RowOutcome, TradeDocument, dict[str, Any], str]],
+    ids: Mapping[str, str],
+) -> None:
+    if not accepted:
+        return
+    now = utcnow()
+    doc_ids = new_ids("document", len(accepted))
+    rows = []
+    for doc_id, (outcome, doc, content, digest) in zip(doc_ids, accepted, strict=True):
+        outcome.document_id = doc_id
+        rows.append(
+            {
+                "id": doc_id,
+                "kind": doc.kind.value,
+                "schema_version": doc.schema_version,
+                "number": doc.number,
+                "seller_id": ids[doc.seller_uscc],
+                "buyer_id": ids[doc.buyer_uscc],
+                "issue_date": doc.issue_date,
+                "currency": doc.currency,
+                "total_minor": doc.total.amount_minor,
+                "tax_minor": doc.tax.amount_minor if doc.tax else None,
+                "contract_number": doc.contract_number,
+                "order_number": doc.order_number,
+                "delivery_number": doc.delivery_number,
+                "invoice_number": doc.invoice_number,
+                "content": content,
+                "content_hash": digest,
+                "submitted_by": actor.label,
+                "submitter_enterprise_id": actor.enterprise_id,
+                "submitter_platform_id": actor.platform_id,
+                "created_at": now,
+            }
+        )
+    for i in range(0, len(rows), 2000):
+        session.execute(insert(TradeDocumentRow), rows[i : i + 2000])
+    ledger.record(
+        session,
+        actor,
+        [EntryDraft(f"document.{r['kind']}.accepted", [Change("document", r)]) for r in rows],
+    )
+    audit.record(session, actor, "document.ingest", "document", None, {"accepted": len(rows)})
+
+
+# ------------------------------------------------------------------ reads
+
+
+_CATEGORY = {
+    DocumentKind.INVOICE: DataCategory.INVOICES,
+    DocumentKind.CREDIT_NOTE: DataCategory.INVOICES,
+    DocumentKind.WAYBILL: DataCategory.LOGISTICS,
+}
+
+
+def category_of(kind: str) -> DataCategory:
+    return _CATEGORY.get(DocumentKind(kind), DataCategory.TRADE_DOCUMENTS)
+
+
+def list_documents(
+    session: Session,
+    actor: Principal,
+    *,
+    enterprise_id: str,
+    purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
+    kind: DocumentKind | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[TradeDocumentRow]:
+    """An enterprise's documents (as seller or buyer). The enterprise reads its own; a bank
+    reads them only under the enterprise's consent for this category and purpose, and every
+    bank read — refused or not — is in the enterprise's access log."""
+    actor.require(Scope.DOCUMENTS_READ)
+    limit = check_limit(limit)
+    if actor.platform_id is not None and not actor.is_system:
+        raise Forbidden("platform clients submit documents; they do not read them back")
+    category = category_of(kind.value) if kind else DataCategory.TRADE_DOCUMENTS
+    consent.require(
+        session,
+        actor,
+        enterprise_id=enterprise_id,
+        category=category,
+        purpose=purpose,
+        resource=f"documents of {enterprise_id}" + (f" ({kind.value})" if kind else ""),
+    )
+    after = decode_cursor(cursor)
+    query = select(TradeDocumentRow).where(
+        or_(TradeDocumentRow.seller_id == enterprise_id, TradeDocumentRow.buyer_id == enterprise_id)
+    )
+    if kind is not None:
+        query = query.where(TradeDocumentRow.kind == kind.value)
+    elif actor.bank_id is not None:
+        # a trade-documents consent does not open invoices or logistics
+        query = query.where(TradeDocumentRow.kind.not_in(["invoice", "credit_note", "waybill"]))
+    if after:
+        query = query.where(TradeDocumentRow.id > after)
+    rows = list(session.scalars(query.order_by(TradeDocumentRow.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def get_document(
+    session: Session,
+    actor: Principal,
+    document_id: str,
+    purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
+) -> TradeDocumentRow:
+    actor.require(Scope.DOCUMENTS_READ)
+    row = session.get(TradeDocumentRow, document_id)
+    if row is None:
+        raise NotFound(f"no document {document_id!r}")
+    parties = {row.seller_id, row.buyer_id}
+    if actor.enterprise_id is not None and actor.enterprise_id not in parties:
+        raise NotFound(f"no document {document_id!r}")
+    if actor.bank_id is not None:
+        # The seller's consent governs: it is whose receivable the document evidences.
+        consent.require(
+            session,
+            actor,
+            enterprise_id=row.seller_id,
+            category=category_of(row.kind),
+            purpose=purpose,
+            resource=f"document {row.id}",
+        )
+    return row
+
+
+def require_writer(actor: Principal) -> None:
+    """Checked before any input is parsed."""
+    actor.require(Scope.DOCUMENTS_WRITE)
+    if actor.bank_id is not None and not actor.is_system:
+        raise Forbidden("documents are submitted by enterprises and their platforms")
