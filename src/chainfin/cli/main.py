@@ -24,16 +24,18 @@ from chainfin.adapters.db import migrate
 from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine
 from chainfin.adapters.formats.tabular import TabularFormat, read_rows, write_rows
+from chainfin.adapters.formats.ubl import parse_ubl
 from chainfin.cli import ledger as ledger_cli
 from chainfin.cli.common import database_url, err, fail, operator_session, out
 from chainfin.config import get_settings
 from chainfin.demo import seed as demo_seed
 from chainfin.demo.synthetic import RegionKey, Scale, SyntheticRegion, generate
-from chainfin.domain.access import SYSTEM, OwnerKind
+from chainfin.domain.access import SYSTEM, OwnerKind, Principal, PrincipalKind, Scope
 from chainfin.domain.errors import ChainfinError
 from chainfin.domain.registry_input import ENTERPRISE_FIELDS, RELATION_FIELDS
 from chainfin.domain.uscc import check_uscc
-from chainfin.services import auth, chains, ledger, registry
+from chainfin.services import auth, chains, documents, ledger, registry
+from chainfin.services.ubl_documents import ubl_to_row
 
 app = typer.Typer(help="chainfin: industrial-internet finance platform", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
@@ -293,6 +295,74 @@ def registry_export(
         out.print(f"wrote {output}")
     else:
         sys.stdout.buffer.write(data)
+
+
+# ------------------------------------------------------------------ documents
+
+
+class IngestFormat(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+    JSON = "json"
+    UBL = "ubl"
+
+
+@app.command("ingest")
+def ingest_cmd(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    as_uscc: Annotated[str, typer.Option("--as", help="the submitting enterprise's USCC")],
+    fmt: Annotated[IngestFormat | None, typer.Option("--format")] = None,
+    partial: Annotated[bool, typer.Option(help="write the good rows, report the bad")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Ingest trade documents (CSV, JSON, JSON Lines, or one UBL 2.1 / Peppol XML) as an
+    enterprise. All or nothing unless --partial; exit 1 if any document was rejected."""
+    suffix = file.suffix.lower().lstrip(".")
+    chosen = fmt or (
+        IngestFormat.UBL
+        if suffix == "xml"
+        else IngestFormat(suffix)
+        if suffix in {"csv", "jsonl", "json"}
+        else None
+    )
+    if chosen is None:
+        err.print(f"cannot tell the format of {file.name}; use --format csv|jsonl|json|ubl")
+        raise typer.Exit(2)
+    data = file.read_bytes()
+    try:
+        if chosen is IngestFormat.UBL:
+            rows, first = [ubl_to_row(parse_ubl(data))], 1
+        else:
+            parsed = read_rows(data, TabularFormat(chosen.value))
+            rows, first = parsed.rows, parsed.first_row
+        with operator_session() as session:
+            enterprise = registry.enterprise_by_uscc(session, as_uscc)
+            actor = Principal(
+                PrincipalKind.ENTERPRISE_USER,
+                "cli",
+                enterprise_id=enterprise.id,
+                scopes=frozenset({Scope.DOCUMENTS_WRITE, Scope.DOCUMENTS_READ}),
+            )
+            report = documents.ingest(
+                session, actor, documents.parse_rows(rows, first_row=first), partial=partial
+            )
+    except ChainfinError as exc:
+        fail(exc, as_json)
+    body = report.as_dict()
+    if as_json:
+        print(json.dumps(body, ensure_ascii=False, indent=1))  # noqa: T201
+    else:
+        for row in report.rows:
+            if row.status == "rejected":
+                for e in row.errors:
+                    out.print(f"row {row.row}: [red]rejected[/red] {escape(str(e))}")
+            else:
+                out.print(f"row {row.row}: {row.status} {row.key} ({row.document_id})")
+        out.print(
+            f"{body['accepted']} accepted, {body['unchanged']} unchanged, "
+            f"{body['rejected']} rejected"
+        )
+    raise typer.Exit(1 if body["rejected"] else 0)
 
 
 # ------------------------------------------------------------------ chains

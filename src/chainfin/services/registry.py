@@ -599,6 +599,13 @@ def list_banks(session: Session, actor: Principal) -> list[Bank]:
     return list(session.scalars(select(Bank).order_by(Bank.code)))
 
 
+def enterprise_by_uscc(session: Session, uscc: str) -> Enterprise:
+    ent = session.scalar(select(Enterprise).where(Enterprise.uscc == uscc.strip().upper()))
+    if ent is None:
+        raise NotFound(f"no enterprise with USCC {uscc!r}")
+    return ent
+
+
 def bank_by_code(session: Session, code: str) -> Bank:
     bank = session.scalar(select(Bank).where(Bank.code == code))
     if bank is None:
