@@ -211,4 +211,4 @@ def test_documents_are_on_the_ledger_and_content_edits_are_caught(
         s.execute(update(TradeDocumentRow).values(content=content))
     with session_factory() as s:
         findings = ledger_verify.verify(s, origin=ORIGIN).findings
-    assert any(f.where.endswith("field content") for f in findings), findings
+    assert any(f.where.endswith("field content_hash") for f in findings), findings

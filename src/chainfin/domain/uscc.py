@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {c: i for i, c in enumerate(CHARSET)}
@@ -71,6 +72,7 @@ def org_code_check(org8: str) -> str | None:
     return {10: "X", 11: "0"}.get(value, str(value))
 
 
+@lru_cache(maxsize=65536)
 def check_uscc(raw: str) -> UsccCheck:
     """Validate one code; the first failing rule gives the reason (length, then character
     set, then structure, then the check character)."""

@@ -10,7 +10,6 @@ and full content as salted digests.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,9 +26,10 @@ from chainfin.domain.consent import DataCategory, Purpose
 from chainfin.domain.documents import DocumentKind, TradeDocument, parse_document
 from chainfin.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from chainfin.domain.ids import new_ids
-from chainfin.ledger.canonical import canonical
+from chainfin.ledger.canonical import CanonicalError
 from chainfin.services import audit, consent, ledger
 from chainfin.services.ledger import Change, EntryDraft
+from chainfin.services.ledger_records import content_hash
 from chainfin.services.pagination import Page, check_limit, decode_cursor, encode_cursor
 from chainfin.services.registry import ids_by_uscc
 
@@ -198,7 +198,11 @@ def ingest(
             err.append(FieldError("number", f"duplicate of row {seen[key]}", row_no))
         seen.setdefault(key, row_no)
         content = to_row(doc)
-        digest = hashlib.sha256(canonical(content)).hexdigest()
+        try:
+            digest = content_hash(content)
+        except CanonicalError as exc:
+            err.append(FieldError("document", f"cannot be stored: {exc}", row_no))
+            continue
         if not err and key in existing:
             doc_id, old_hash = existing[key]
             if old_hash == digest:

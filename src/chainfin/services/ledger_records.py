@@ -9,6 +9,7 @@ log, so an edit made behind the platform's back shows up as a field that no long
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -32,6 +33,7 @@ from chainfin.adapters.db.models import (
     TradeDocumentRow,
     User,
 )
+from chainfin.ledger.canonical import canonical
 
 Row = Mapping[str, Any]
 
@@ -57,6 +59,9 @@ class RecordKind:
     private: tuple[str, ...]
     key: Callable[[Row], str]
     parties: Callable[[Row], list[str]]
+    # Recomputes fields that are derived from others (for ``ledger verify``), so an edit
+    # of the source field shows up as a changed derived field.
+    derive: Callable[[Row], Row] | None = None
 
     def split(self, row: Row) -> tuple[dict[str, Any], dict[str, Any]]:
         clear = {f: _plain(row.get(f)) for f in self.clear}
@@ -169,8 +174,9 @@ KINDS: dict[str, RecordKind] = {
                 "total_minor",
                 "tax_minor",
             ),
-            private=("number", "content"),
+            private=("number", "content_hash"),
             key=lambda r: str(r["id"]),
+            derive=lambda r: {**r, "content_hash": content_hash(r["content"])},
             parties=_ids(
                 "seller_id", "buyer_id", "submitter_enterprise_id", "submitter_platform_id"
             ),
@@ -184,6 +190,12 @@ KINDS: dict[str, RecordKind] = {
         ),
     )
 }
+
+
+def content_hash(content: Mapping[str, Any]) -> str:
+    """SHA-256 of a document's canonical content (stored with it, digested on the log)."""
+    return hashlib.sha256(canonical(dict(content))).hexdigest()
+
 
 _MODELS: dict[str, Any] = {
     "document": TradeDocumentRow,

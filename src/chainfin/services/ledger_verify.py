@@ -174,7 +174,7 @@ def _verify_records(session: Session, report: Report) -> None:
         if entry is None:
             report.findings.append(Finding("state", where, "is in the database but not on the log"))
             continue
-        clear, private = kind.split(row)
+        clear, private = kind.split(kind.derive(row) if kind.derive is not None else row)
         for name, value in clear.items():
             if entry.clear.get(name) != value:
                 report.findings.append(
