@@ -57,6 +57,7 @@ test-pg: venv
 bench: venv
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/documents.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv
