@@ -212,3 +212,97 @@ def test_documents_are_on_the_ledger_and_content_edits_are_caught(
     with session_factory() as s:
         findings = ledger_verify.verify(s, origin=ORIGIN).findings
     assert any(f.where.endswith("field content_hash") for f in findings), findings
+
+
+def _chain(world: World, invoiced_quantity: str = "10") -> list[dict]:  # type: ignore[type-arg]
+    seller, buyer = world.usccs["s1"], world.usccs["core A"]
+    base = {"seller_uscc": seller, "buyer_uscc": buyer, "currency": "CNY"}
+    line = {
+        "item": "电芯",
+        "quantity": "10",
+        "unit": "件",
+        "unit_price": "100.00",
+        "amount": "1000.00",
+    }
+    billed = {**line, "quantity": invoiced_quantity, "amount": f"{int(invoiced_quantity) * 100}.00"}
+    tax = int(invoiced_quantity) * 13
+    return [
+        {
+            **base,
+            "kind": "purchase_order",
+            "number": "PO-T",
+            "issue_date": "2026-03-01",
+            "total": "1130.00",
+            "tax": "130.00",
+            "lines": [line],
+        },
+        {
+            **base,
+            "kind": "delivery_note",
+            "number": "DN-T",
+            "issue_date": "2026-03-03",
+            "order_number": "PO-T",
+            "total": "1130.00",
+            "tax": "130.00",
+            "lines": [line],
+        },
+        {
+            **base,
+            "kind": "goods_receipt",
+            "number": "GR-T",
+            "issue_date": "2026-03-05",
+            "delivery_number": "DN-T",
+            "order_number": "PO-T",
+            "total": "1130.00",
+            "tax": "130.00",
+            "lines": [line],
+        },
+        {
+            **base,
+            "kind": "invoice",
+            "number": "INV-T",
+            "issue_date": "2026-03-06",
+            "order_number": "PO-T",
+            "delivery_number": "DN-T",
+            "invoice_number": "26320000000000000777",
+            "due_date": "2026-06-06",
+            "total": f"{int(invoiced_quantity) * 113}.00",
+            "tax": f"{tax}.00",
+            "lines": [billed],
+        },
+        {
+            **base,
+            "kind": "payment",
+            "number": "PAY-T",
+            "issue_date": "2026-04-01",
+            "invoice_number": "26320000000000000777",
+            "total": f"{int(invoiced_quantity) * 113}.00",
+        },
+    ]
+
+
+def test_trade_cases_match_and_explain_differences(client: TestClient, world: World) -> None:
+    s1 = {**login(client, "s1"), "content-type": "application/json"}
+    r = client.post("/v1/documents/batch", content=json.dumps(_chain(world)), headers=s1)
+    assert r.status_code == 201, r.text
+    cases = client.get(f"/v1/enterprises/{world.ids['s1']}/trade-cases", headers=s1).json()
+    assert [(c["case_key"].split("/")[-1], c["status"], c["ways"]) for c in cases] == [
+        ("PO-T", "matched", 4)
+    ]
+    # the bank needs consent for every category the cases draw on
+    bank = login(client, "a-rm")
+    path = f"/v1/enterprises/{world.ids['s1']}/trade-cases"
+    assert client.get(path, headers=bank).status_code == 403
+
+
+def test_an_over_billed_invoice_is_a_mismatch_with_a_readable_reason(
+    client: TestClient, world: World
+) -> None:
+    s1 = {**login(client, "s1"), "content-type": "application/json"}
+    r = client.post("/v1/documents/batch", content=json.dumps(_chain(world, "12")), headers=s1)
+    assert r.status_code == 201, r.text
+    (case,) = client.get(f"/v1/enterprises/{world.ids['s1']}/trade-cases", headers=s1).json()
+    assert case["status"] == "mismatched"
+    messages = " | ".join(d["message"] for d in case["differences"])
+    assert "INV-T" in messages
+    assert "12" in messages

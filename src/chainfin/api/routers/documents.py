@@ -21,7 +21,9 @@ from chainfin.api.schemas import PageOut
 from chainfin.domain.consent import Purpose
 from chainfin.domain.documents import DocumentKind
 from chainfin.domain.errors import FieldError, ValidationFailed
+from chainfin.domain.matching import CaseStatus
 from chainfin.services import documents, idempotency
+from chainfin.services import trade_cases as trade_cases_service
 from chainfin.services.ubl_documents import ubl_to_row
 
 router = APIRouter(tags=["documents"])
@@ -169,6 +171,63 @@ def enterprise_documents(
     return PageOut[DocumentOut](
         items=[DocumentOut.build(r) for r in page.items], next_cursor=page.next_cursor
     )
+
+
+class DifferenceOut(BaseModel):
+    field: str
+    expected: str
+    actual: str
+    documents: list[str]
+    message: str
+    kind: str
+
+
+class CaseOut(BaseModel):
+    case_key: str
+    seller_uscc: str
+    buyer_uscc: str
+    status: str
+    ways: int
+    differences: list[DifferenceOut]
+    documents: list[str]
+
+
+@router.get("/v1/enterprises/{enterprise_id}/trade-cases", response_model=list[CaseOut])
+def trade_cases(
+    enterprise_id: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: CaseStatus | None = None,
+    purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
+) -> list[CaseOut]:
+    """The enterprise's documents linked into trade cases (contract → order → delivery →
+    receipt → invoice → payment) and matched, with every difference a person can read.
+    Banks need consent for trade documents, invoices and logistics."""
+    results = trade_cases_service.cases_for(
+        session, principal, enterprise_id, purpose=purpose, status=status
+    )
+    return [
+        CaseOut(
+            case_key=r.case_key,
+            seller_uscc=r.seller_uscc,
+            buyer_uscc=r.buyer_uscc,
+            status=r.status.value,
+            ways=r.ways,
+            differences=[
+                DifferenceOut(
+                    field=d.field,
+                    expected=d.expected,
+                    actual=d.actual,
+                    documents=list(d.documents),
+                    message=d.message,
+                    kind=d.kind.value,
+                )
+                for d in r.differences
+            ],
+            documents=list(r.documents),
+        )
+        for r in results
+    ]
 
 
 @router.get("/v1/documents/{document_id}", response_model=DocumentOut)

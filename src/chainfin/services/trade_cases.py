@@ -1,0 +1,78 @@
+"""Trade cases for an enterprise: its stored documents linked and matched (three- and
+four-way, with tolerances and logistics evidence). Banks see them under the enterprise's
+consent for every category the cases draw on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from chainfin.adapters.db.models import Enterprise, TradeDocumentRow
+from chainfin.domain.access import Principal, Scope
+from chainfin.domain.consent import DataCategory, Purpose
+from chainfin.domain.documents import TradeDocument, parse_document
+from chainfin.domain.errors import ChainfinError
+from chainfin.domain.matching import CaseResult, CaseStatus, MatchConfig, match_all
+from chainfin.services import consent
+
+CATEGORIES = (DataCategory.TRADE_DOCUMENTS, DataCategory.INVOICES, DataCategory.LOGISTICS)
+
+
+class StoredDocumentInvalid(ChainfinError):
+    code = "stored-document-invalid"
+    status = 500
+
+
+def load_documents(session: Session, enterprise_id: str) -> list[TradeDocument]:
+    """Every document the enterprise is a party to, rebuilt from its stored content."""
+    out = []
+    query = select(TradeDocumentRow.id, TradeDocumentRow.content).where(
+        or_(TradeDocumentRow.seller_id == enterprise_id, TradeDocumentRow.buyer_id == enterprise_id)
+    )
+    for doc_id, content in session.execute(query):
+        doc = parse_document(content)
+        if isinstance(doc, list):
+            raise StoredDocumentInvalid(f"document {doc_id} no longer parses: {doc[0]}")
+        out.append(doc)
+    return out
+
+
+def regions_of(session: Session, documents: Sequence[TradeDocument]) -> dict[str, str]:
+    usccs = sorted({u for d in documents for u in (d.seller_uscc, d.buyer_uscc)})
+    regions: dict[str, str] = {}
+    for i in range(0, len(usccs), 500):
+        regions.update(
+            (uscc, region)
+            for uscc, region in session.execute(
+                select(Enterprise.uscc, Enterprise.region_code).where(
+                    Enterprise.uscc.in_(usccs[i : i + 500])
+                )
+            )
+        )
+    return regions
+
+
+def cases_for(
+    session: Session,
+    actor: Principal,
+    enterprise_id: str,
+    *,
+    purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
+    status: CaseStatus | None = None,
+    config: MatchConfig | None = None,
+) -> list[CaseResult]:
+    actor.require(Scope.DOCUMENTS_READ)
+    for category in CATEGORIES:
+        consent.require(
+            session,
+            actor,
+            enterprise_id=enterprise_id,
+            category=category,
+            purpose=purpose,
+            resource=f"trade cases of {enterprise_id}",
+        )
+    documents = load_documents(session, enterprise_id)
+    results = match_all(documents, regions_of(session, documents), config or MatchConfig())
+    return [r for r in results if status is None or r.status is status]
