@@ -20,7 +20,8 @@ INVOICE_BEFORE_DELIVERY    an invoice is dated before the delivery it bills
 RECEIPT_WITHOUT_DELIVERY   a goods receipt names no delivery note from the same seller to buyer
 =========================  ===================================================================
 
->>> >>> from chainfin.domain.money import Money
+>>> from datetime import date
+>>> from chainfin.domain.money import Money
 >>> a, b = "91320505000000019Y", "91320505000000027R"
 >>> inv = TradeDocument(DocumentKind.INVOICE, "INV-1", a, b, date(2026, 3, 1), "CNY",
 ...                     Money(113000), invoice_number="26320000000000000001")
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -87,13 +88,14 @@ class FraudConfig:
         round a cycle to inflate turnover comes back nearly whole (less a small fee at each
         hop); a real chain's purchases and sales at different steps rarely agree that closely.
     ``cycle_window_days``
-        30: between the earliest and the latest invoice of a cycle. Round-tripping is done
-        fast, inside one reporting or financing period; a monthly window also matches the
-        usual 30-day payment term, so real trade with a partner that also sells to you does
-        not line up as often.
+        30: between the earliest and the latest invoice of a cycle. Round-tripping to inflate
+        turnover or to manufacture a receivable is done fast, inside one month's reporting or
+        financing period; a longer window starts to join up partners who buy from and sell to
+        each other in ordinary business.
     ``outlier_min_history``
-        6: a median and a MAD from fewer earlier invoices are too unstable to call anything
-        "far outside"; six is the fewest that leaves a reasonable MAD after one odd value.
+        6: with fewer, the median and the MAD rest on two or three middle values and swing
+        with every new invoice. Six is half a year of monthly billing, and two odd invoices
+        among them still move neither (both break down only when half the history is odd).
     ``outlier_max_history``
         100: only the most recent 100 invoices of the pair before the date are the baseline.
         It bounds the work per invoice and lets the baseline follow a growing business.
@@ -236,14 +238,23 @@ def receipts_without_delivery(documents: Iterable[TradeDocument]) -> list[Findin
 _KIND_ORDER = {kind: i for i, kind in enumerate(AnomalyKind)}
 
 
-def _order(doc: TradeDocument) -> tuple[str, str]:
-    # The key first; the repr only breaks ties between two versions of one document.
-    return (document_key(doc), repr(doc))
-
-
 def _canonical(documents: Iterable[TradeDocument]) -> list[TradeDocument]:
-    """The distinct documents in one fixed order, so no result depends on the input's order."""
-    return sorted(set(documents), key=_order)
+    """The distinct documents in one fixed order, so no result depends on the input's order.
+
+    Every check sorts only with stable sorts over this list, so ties keep this order."""
+    unique = list(set(documents))
+    keys = [document_key(d) for d in unique]
+    order = sorted(range(len(unique)), key=keys.__getitem__)
+    docs = [unique[k] for k in order]
+    i = 0
+    while i < len(order):  # two versions of one document (rare): order them by content
+        j = i + 1
+        while j < len(order) and keys[order[j]] == keys[order[i]]:
+            j += 1
+        if j - i > 1:
+            docs[i:j] = sorted(docs[i:j], key=repr)
+        i = j
+    return docs
 
 
 def _sorted(findings: Iterable[Finding]) -> list[Finding]:
@@ -326,15 +337,15 @@ def _official_label(official: _OfficialId) -> str:
 
 
 def _duplicate_invoices(docs: Sequence[TradeDocument]) -> list[Finding]:
+    official = {id(doc): _official_id(doc) for doc in _invoices(docs)}
     by_number: dict[_OfficialId, list[TradeDocument]] = defaultdict(list)
     by_content: dict[tuple[object, ...], list[TradeDocument]] = defaultdict(list)
     for doc in _invoices(docs):
-        official = _official_id(doc)
-        if official is not None:
-            by_number[official].append(doc)
+        if (number := official[id(doc)]) is not None:
+            by_number[number].append(doc)
         by_content[_content(doc)].append(doc)
     findings = []
-    for official, group in by_number.items():
+    for number, group in by_number.items():
         if len({document_key(d) for d in group}) < 2:
             continue  # one document, perhaps sent twice in two versions: not a second invoice
         listed = [
@@ -342,19 +353,21 @@ def _duplicate_invoices(docs: Sequence[TradeDocument]) -> list[Finding]:
             for d in group
         ]
         reason = (
-            f"{_official_label(official)} is on {len(group)} documents: {_listed(listed)}; "
+            f"{_official_label(number)} is on {len(group)} documents: {_listed(listed)}; "
             "an official invoice number is issued once"
         )
         findings.append(_finding(AnomalyKind.DUPLICATE_INVOICE, group, reason, Severity.HIGH))
     for group in by_content.values():
-        numbers = {_official_id(d) or ("#", document_key(d)) for d in group}
+        if len(group) < 2:
+            continue
+        numbers = {official[id(d)] or ("#", document_key(d)) for d in group}
         if len(numbers) < 2:
             continue
         first = group[0]
         items = f"the same {_plural(len(first.lines), 'line item')}" if first.lines else "no lines"
         listed = [
             f"{_label(d)} ({_official_label(o)})"
-            if (o := _official_id(d))
+            if (o := official[id(d)])
             else f"{_label(d)} (no invoice number)"
             for d in group
         ]
@@ -396,6 +409,8 @@ def _content(doc: TradeDocument) -> tuple[object, ...]:
 def _double_financing(
     docs: Sequence[TradeDocument], financings: Sequence[Financing]
 ) -> list[Finding]:
+    if not financings:
+        return []
     by_key: dict[str, list[TradeDocument]] = defaultdict(list)
     by_official: dict[_OfficialId, list[TradeDocument]] = defaultdict(list)
     officials_by_number: dict[str, set[_OfficialId]] = defaultdict(set)
@@ -462,12 +477,15 @@ def _double_financing(
 # enterprises that sell directly to the cycle's start.
 
 
+_Lists = tuple[list[int], list[int]]  # invoice indices ascending, and their dates
+
+
 class _CycleGraph:
     """Invoices on cycles of enterprises, as parallel integer arrays for a fast search."""
 
     def __init__(self, invoices: Sequence[TradeDocument], config: FraudConfig) -> None:
-        self.invoices = invoices
         self.config = config
+        self.p, self.q = config.cycle_amount_tolerance.as_integer_ratio()
         ids: dict[str, int] = {}
         self.seller = [ids.setdefault(d.seller_uscc, len(ids)) for d in invoices]
         self.buyer = [ids.setdefault(d.buyer_uscc, len(ids)) for d in invoices]
@@ -482,29 +500,72 @@ class _CycleGraph:
         self.anchors = [
             i
             for i, (u, v) in enumerate(zip(self.seller, self.buyer, strict=True))
-            if u != v and component[u] == component[v]
+            if u != v and component[u] == component[v] and self.amount[i] > 0
         ]
-        out: dict[int, list[int]] = defaultdict(list)
+        # Amount buckets of log width log((1+t)/(1-t)): the amounts a search step may take
+        # span at most that ratio, so they fall in two adjacent buckets. The float logarithm
+        # only picks buckets (with a margin of one each side); the exact test is in integers.
+        ratio = (self.q + self.p) / (self.q - self.p)
+        self.bucket_width = math.log(ratio) if ratio > 1.01 else math.log(1.01)
+        out: dict[tuple[int, str, int], list[int]] = defaultdict(list)
+        into: dict[tuple[int, str, int], list[int]] = defaultdict(list)
         along: dict[tuple[int, int], list[int]] = defaultdict(list)
         self.predecessors: dict[int, set[int]] = defaultdict(set)
         for i in self.anchors:  # ascending, so every list below is in date order
-            out[self.seller[i]].append(i)
+            bucket = self._bucket(self.amount[i])
+            out[(self.seller[i], self.currency[i], bucket)].append(i)
+            into[(self.buyer[i], self.currency[i], bucket)].append(i)
             along[(self.seller[i], self.buyer[i])].append(i)
             self.predecessors[self.buyer[i]].add(self.seller[i])
-        self.out = {u: (lst, [self.day[i] for i in lst]) for u, lst in out.items()}
-        self.along = {e: (lst, [self.day[i] for i in lst]) for e, lst in along.items()}
-        self.p, self.q = config.cycle_amount_tolerance.as_integer_ratio()
+        self.out = {key: (lst, [self.day[i] for i in lst]) for key, lst in out.items()}
+        self.into = {key: (lst, [self.day[i] for i in lst]) for key, lst in into.items()}
+        self.along = {key: (lst, [self.day[i] for i in lst]) for key, lst in along.items()}
+
+    def _bucket(self, amount: float) -> int:
+        return math.floor(math.log(amount) / self.bucket_width)
 
     def cycles(self) -> list[tuple[int, ...]]:
         found: list[tuple[int, ...]] = []
         for i in self.anchors:
-            found.extend(self._from_anchor(i))
+            if self._may_close(i):
+                found.extend(self._from_anchor(i))
         return found
 
-    def _window(self, lists: tuple[list[int], list[int]], anchor: int, last_day: int) -> list[int]:
+    def _may_close(self, anchor: int) -> bool:
+        """Whether any later invoice in the window and in band comes back to the anchor's
+        seller: a cheap test that spares most anchors the search."""
+        low = high = self.amount[anchor]
+        last_day = self.day[anchor] + self.config.cycle_window_days
+        for lists in self._near(self.into, self.seller[anchor], self.currency[anchor], low, high):
+            for j in self._window(lists, anchor, last_day):
+                a = self.amount[j]
+                if self._in_band(min(low, a), max(high, a)):
+                    return True
+        return False
+
+    def _window(self, lists: _Lists, anchor: int, last_day: int) -> list[int]:
         indices, days = lists
         start = bisect_right(indices, anchor)
         return indices[start : bisect_right(days, last_day, lo=start)]
+
+    def _near(
+        self,
+        index: dict[tuple[int, str, int], _Lists],
+        node: int,
+        currency: str,
+        low: int,
+        high: int,
+    ) -> list[_Lists]:
+        """The node's lists from ``index`` in the buckets that may hold an amount keeping the
+        path in band: from high·(q-p)/(q+p) to low·(q+p)/(q-p)."""
+        p, q = self.p, self.q
+        least = max(high * (q - p) / (q + p), 1)
+        most = low * (q + p) / (q - p)
+        return [
+            lists
+            for b in range(self._bucket(least) - 1, self._bucket(most) + 2)
+            if (lists := index.get((node, currency, b))) is not None
+        ]
 
     def _in_band(self, low: int, high: int) -> bool:
         return high * (self.q - self.p) <= low * (self.q + self.p)
@@ -527,20 +588,21 @@ class _CycleGraph:
                         cycle = (*path, j)
                         if self._similar(cycle):
                             found.append(cycle)
-            if depth + 2 > max_len or (onward := self.out.get(node)) is None:
+            if depth + 2 > max_len:
                 return
             last_step = depth + 2 == max_len
-            for j in self._window(onward, anchor, last_day):
-                nxt, a = self.buyer[j], self.amount[j]
-                if nxt in on_path or (last_step and nxt not in closing_from):
-                    continue
-                if self.currency[j] != currency or not self._in_band(min(low, a), max(high, a)):
-                    continue
-                on_path.add(nxt)
-                path.append(j)
-                extend(nxt, min(low, a), max(high, a))
-                path.pop()
-                on_path.remove(nxt)
+            for lists in self._near(self.out, node, currency, low, high):
+                for j in self._window(lists, anchor, last_day):
+                    nxt, a = self.buyer[j], self.amount[j]
+                    if nxt in on_path or (last_step and nxt not in closing_from):
+                        continue
+                    if not self._in_band(min(low, a), max(high, a)):
+                        continue
+                    on_path.add(nxt)
+                    path.append(j)
+                    extend(nxt, min(low, a), max(high, a))
+                    path.pop()
+                    on_path.remove(nxt)
 
         extend(self.buyer[anchor], self.amount[anchor], self.amount[anchor])
         return found
@@ -599,7 +661,7 @@ def _components(successors: list[list[int]]) -> list[int]:
 
 
 def _circular_trading(docs: Sequence[TradeDocument], config: FraudConfig) -> list[Finding]:
-    invoices = sorted(_invoices(docs), key=lambda d: (d.issue_date, _order(d)))
+    invoices = sorted(_invoices(docs), key=lambda d: d.issue_date)
     graph = _CycleGraph(invoices, config)
     # Cycles over the same enterprises that share an invoice are one episode, one finding.
     episodes: dict[tuple[str, ...], list[tuple[int, ...]]] = defaultdict(list)
@@ -655,7 +717,7 @@ def _cycle_finding(
     ]
     reason = (
         f"circular trading {' → '.join((*route, route[0]))}: {shape} dated {first} to {last} "
-        f"({(last - first).days} days; limit {config.cycle_window_days} per cycle), every "
+        f"({(last - first).days} days apart; window {config.cycle_window_days} days), every "
         f"amount within {_percent(config.cycle_amount_tolerance)} of its cycle's median: "
         f"{_listed(listed)}"
     )
@@ -666,9 +728,9 @@ def _cycle_finding(
 # 4. Related parties
 
 _CONTACT_ATTRIBUTES: tuple[tuple[str, str], ...] = (
-    ("legal_representative", "legal representative"),
-    ("address", "address"),
-    ("phone", "phone number"),
+    ("legal_representative", "a legal representative"),
+    ("address", "an address"),
+    ("phone", "a phone number"),
 )
 
 
@@ -717,14 +779,14 @@ def _related_parties(
         # phone is strong; two attributes at once leave little doubt.
         if len(shared) > 1:
             severity = Severity.HIGH
-        elif shared == ["legal representative"]:
+        elif shared == ["a legal representative"]:
             severity = Severity.LOW
         else:
             severity = Severity.MEDIUM
         listed = [f"{_label(d)} on {d.issue_date}" for d in traded]
         reason = (
-            f"{a} and {b} trade with each other and share a "
-            f"{_join(shared)} in the registry: {_plural(len(traded), 'document')} between "
+            f"{a} and {b} trade with each other and share {_join(shared)} in the "
+            f"registry: {_plural(len(traded), 'document')} between "
             f"them ({_listed(listed)}); treat as related-party trade"
         )
         findings.append(_finding(AnomalyKind.RELATED_PARTY, traded, reason, severity))
@@ -745,7 +807,7 @@ def _amount_outliers(docs: Sequence[TradeDocument], config: FraudConfig) -> list
             pairs[(doc.seller_uscc, doc.buyer_uscc, doc.currency)].append(doc)
     findings = []
     for invoices in pairs.values():
-        invoices.sort(key=lambda d: (d.issue_date, _order(d)))
+        invoices.sort(key=lambda d: d.issue_date)
         findings.extend(_pair_outliers(invoices, config))
     return findings
 
@@ -756,30 +818,58 @@ def _pair_outliers(invoices: list[TradeDocument], config: FraudConfig) -> list[F
     threshold = float(config.outlier_z_threshold)
     mad_floor = float(config.outlier_min_mad_log)
     logs = [math.log(d.total.amount_minor) for d in invoices]
+    history: list[float] = []  # the logs of the earlier invoices in the baseline, sorted
     findings = []
     day_start = 0
-    for i, doc in enumerate(invoices):
-        if doc.issue_date != invoices[day_start].issue_date:
-            day_start = i
+    for day_end in _day_ends(invoices):
         earlier = range(max(0, day_start - config.outlier_max_history), day_start)
-        if len(earlier) < config.outlier_min_history:
-            continue
-        history = sorted(logs[k] for k in earlier)
-        centre = _median(history)
-        mad = max(_median(sorted(abs(x - centre) for x in history)), mad_floor)
-        z = _MAD_TO_SIGMA * (logs[i] - centre) / mad
-        if abs(z) <= threshold:
-            continue
-        past = [invoices[k] for k in earlier]
-        reason = (
-            f"{_label(doc)} from {doc.seller_uscc} to {doc.buyer_uscc} on {doc.issue_date} "
-            f"for {doc.total} is far {'above' if z > 0 else 'below'} the pair's "
-            f"{len(past)} earlier invoices ({past[0].issue_date} to {past[-1].issue_date}, "
-            f"median {_median_money(past)}): robust z-score {z:+.2f} on log amounts, "
-            f"threshold ±{config.outlier_z_threshold}"
-        )
-        findings.append(_finding(AnomalyKind.AMOUNT_OUTLIER, [doc], reason, Severity.MEDIUM))
+        if len(earlier) >= config.outlier_min_history:
+            centre, mad = _median_and_mad(history)
+            mad = max(mad, mad_floor)
+            for i in range(day_start, day_end):
+                z = _MAD_TO_SIGMA * (logs[i] - centre) / mad
+                if abs(z) > threshold:
+                    past = invoices[earlier.start : earlier.stop]
+                    findings.append(_outlier(invoices[i], past, z, config))
+        for i in range(day_start, day_end):
+            insort(history, logs[i])
+            if i >= config.outlier_max_history:
+                del history[bisect_left(history, logs[i - config.outlier_max_history])]
+        day_start = day_end
     return findings
+
+
+def _day_ends(invoices: Sequence[TradeDocument]) -> list[int]:
+    """The end (exclusive) of each run of invoices on one date."""
+    return [
+        i + 1
+        for i in range(len(invoices))
+        if i + 1 == len(invoices) or invoices[i + 1].issue_date != invoices[i].issue_date
+    ]
+
+
+def _median_and_mad(ordered: list[float]) -> tuple[float, float]:
+    centre = _median(ordered)
+    k = bisect_left(ordered, centre)
+    # Deviations below and above the median are each already sorted; sorting their
+    # concatenation is a linear merge of two runs.
+    deviations = sorted(
+        [centre - x for x in reversed(ordered[:k])] + [x - centre for x in ordered[k:]]
+    )
+    return centre, _median(deviations)
+
+
+def _outlier(
+    doc: TradeDocument, past: Sequence[TradeDocument], z: float, config: FraudConfig
+) -> Finding:
+    reason = (
+        f"{_label(doc)} from {doc.seller_uscc} to {doc.buyer_uscc} on {doc.issue_date} "
+        f"for {doc.total} is far {'above' if z > 0 else 'below'} the pair's "
+        f"{len(past)} earlier invoices ({past[0].issue_date} to {past[-1].issue_date}, "
+        f"median {_median_money(past)}): robust z-score {z:+.2f} on log amounts, "
+        f"threshold ±{config.outlier_z_threshold}"
+    )
+    return _finding(AnomalyKind.AMOUNT_OUTLIER, [doc], reason, Severity.MEDIUM)
 
 
 def _median(ordered: Sequence[float]) -> float:
@@ -836,7 +926,7 @@ def _invoices_before_delivery(docs: Sequence[TradeDocument]) -> list[Finding]:
                 evidence += receipts.get((*pair, note.number), [])
         if not evidence:
             continue
-        earliest = min(evidence, key=lambda d: (d.issue_date, _order(d)))
+        earliest = min(evidence, key=lambda d: d.issue_date)  # the first of a tie, stably
         if invoice.issue_date >= earliest.issue_date:
             continue
         days = (earliest.issue_date - invoice.issue_date).days
@@ -869,7 +959,7 @@ def _receipts_without_delivery(docs: Sequence[TradeDocument]) -> list[Finding]:
             reason = f"{head} names no delivery note"
         elif (seller, buyer, wanted) in notes:
             continue
-        elif elsewhere := sorted(notes_by_number.get(wanted, []), key=_order):
+        elif elsewhere := notes_by_number.get(wanted, []):
             others = _join([f"from {d.seller_uscc} to {d.buyer_uscc}" for d in elsewhere])
             reason = (
                 f"{head} cites delivery note {wanted}, which exists only {others}, "
