@@ -23,6 +23,7 @@ from chainfin.api.routers import (
     consent,
     documents,
     ledger,
+    receivables,
     reference,
     registry,
 )
@@ -98,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=200 if ready else 503,
         )
 
-    routers = (auth, registry, chains, documents, consent, ledger, reference)
+    routers = (auth, registry, chains, documents, receivables, consent, ledger, reference)
     for router in (*(r.router for r in routers), pages.router):
         app.include_router(router)
     return app

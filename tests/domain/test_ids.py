@@ -24,6 +24,7 @@ KIND_PREFIX = [
     ("consent", "cns"),
     ("access", "acc"),
     ("document", "doc"),
+    ("registration", "reg"),
 ]
 
 kinds = st.sampled_from([kind for kind, _ in KIND_PREFIX])

@@ -35,6 +35,7 @@ PREFIXES: dict[str, str] = {
     "consent": "cns",
     "access": "acc",
     "document": "doc",
+    "registration": "reg",
 }
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -29,6 +29,7 @@ from chainfin.adapters.db.models import (
     Enterprise,
     Platform,
     PlatformMember,
+    ReceivableRegistration,
     SupplyRelation,
     TradeDocumentRow,
     User,
@@ -182,6 +183,22 @@ KINDS: dict[str, RecordKind] = {
             ),
         ),
         RecordKind(
+            "receivable",
+            clear=(
+                "creditor_id",
+                "debtor_id",
+                "bank_id",
+                "kind",
+                "currency",
+                "amount_minor",
+                "due_on",
+                "released_at",
+            ),
+            private=("invoice_number", "financing_ref"),
+            key=lambda r: str(r["id"]),
+            parties=_ids("creditor_id", "debtor_id", "bank_id"),
+        ),
+        RecordKind(
             "client",
             clear=("owner_kind", "bank_id", "enterprise_id", "platform_id", "scopes", "active"),
             private=("name",),
@@ -198,6 +215,7 @@ def content_hash(content: Mapping[str, Any]) -> str:
 
 
 _MODELS: dict[str, Any] = {
+    "receivable": ReceivableRegistration,
     "document": TradeDocumentRow,
     "consent": ConsentGrant,
     "enterprise": Enterprise,

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -461,6 +462,41 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime]
 
 
+class ReceivableRegistration(Base):
+    """A receivable pledged or transferred to a bank (the platform's mirror of a 中登网
+    filing). At most one active registration per receivable, whichever bank asks."""
+
+    __tablename__ = "receivable_registrations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    receivable_key: Mapped[str] = mapped_column(String(120))
+    invoice_document_id: Mapped[str | None] = mapped_column(ForeignKey("trade_documents.id"))
+    invoice_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    creditor_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    debtor_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    financing_ref: Mapped[str | None] = mapped_column(String(64))
+    registered_by: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index(
+            "uq_receivable_active",
+            "receivable_key",
+            unique=True,
+            sqlite_where=text("released_at IS NULL"),
+            postgresql_where=text("released_at IS NULL"),
+        ),
+        CheckConstraint("kind IN ('pledge','transfer')", name="kind_known"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+
 __all__ = [
     "ApiClient",
     "AuditEvent",
@@ -482,6 +518,7 @@ __all__ = [
     "LedgerState",
     "Platform",
     "PlatformMember",
+    "ReceivableRegistration",
     "SupplyRelation",
     "TradeDocumentRow",
     "User",
