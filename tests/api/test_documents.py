@@ -306,3 +306,26 @@ def test_an_over_billed_invoice_is_a_mismatch_with_a_readable_reason(
     messages = " | ".join(d["message"] for d in case["differences"])
     assert "INV-T" in messages
     assert "12" in messages
+
+
+def test_findings_flag_an_invoice_dated_before_its_delivery(
+    client: TestClient, world: World
+) -> None:
+    docs = _chain(world)
+    docs[3] = {**docs[3], "issue_date": "2026-02-20"}  # invoiced before delivery on 03-03
+    s1 = {**login(client, "s1"), "content-type": "application/json"}
+    assert (
+        client.post("/v1/documents/batch", content=json.dumps(docs), headers=s1).status_code == 201
+    )
+    found = client.get(f"/v1/enterprises/{world.ids['s1']}/findings", headers=s1).json()
+    # the test world gives every firm the same legal representative, address and phone
+    assert [f["kind"] for f in found] == ["related_party", "invoice_before_delivery"]
+    assert "share a legal representative" in found[0]["reason"]
+    assert "王小明" not in found[0]["reason"]  # the shared value itself is never shown
+    assert "INV-T" in found[1]["reason"]
+    assert (
+        client.get(
+            f"/v1/enterprises/{world.ids['s1']}/findings", headers=login(client, "a-rm")
+        ).status_code
+        == 403
+    )

@@ -22,7 +22,7 @@ from chainfin.domain.consent import Purpose
 from chainfin.domain.documents import DocumentKind
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.matching import CaseStatus
-from chainfin.services import documents, idempotency
+from chainfin.services import checks, documents, idempotency
 from chainfin.services import trade_cases as trade_cases_service
 from chainfin.services.ubl_documents import ubl_to_row
 
@@ -227,6 +227,36 @@ def trade_cases(
             documents=list(r.documents),
         )
         for r in results
+    ]
+
+
+class FindingOut(BaseModel):
+    kind: str
+    severity: str
+    documents: list[str]
+    enterprises: list[str]
+    reason: str
+
+
+@router.get("/v1/enterprises/{enterprise_id}/findings", response_model=list[FindingOut])
+def findings(
+    enterprise_id: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
+) -> list[FindingOut]:
+    """Authenticity and fraud findings that involve the enterprise (duplicate or double-
+    financed invoices, circular trading, related parties, outliers, invoices before delivery,
+    receipts without delivery), each with a reason a reviewer can act on."""
+    return [
+        FindingOut(
+            kind=f.kind.value,
+            severity=f.severity.value,
+            documents=list(f.documents),
+            enterprises=list(f.enterprises),
+            reason=f.reason,
+        )
+        for f in checks.findings_for(session, principal, enterprise_id, purpose=purpose)
     ]
 
 
