@@ -150,10 +150,10 @@ def test_same_content_under_another_invoice_number() -> None:
             documents=(key(first), key(copy)),
             enterprises=(A, B),
             reason=(
-                "invoice INV-1 (invoice number 26320000000000000001) and invoice INV-2 "
-                f"(invoice number 26320000000000000002) have the same seller {A}, buyer {B}, "
-                "issue date 2026-03-01, total 1130.00 CNY and the same 1 line item under 2 "
-                "different invoice numbers"
+                "invoice INV-1 of 2026-03-01 (invoice number 26320000000000000001) and invoice "
+                "INV-2 of 2026-03-01 (invoice number 26320000000000000002) have the same seller "
+                f"{A}, buyer {B}, total 1130.00 CNY and the same 1 line item under 2 different "
+                "invoice numbers within 20 days"
             ),
             severity=Severity.MEDIUM,
         )
@@ -170,7 +170,7 @@ def test_same_content_compares_lines_as_a_multiset() -> None:
 @pytest.mark.parametrize(
     ("what", "changes"),
     [
-        ("issue date a day later", {"days": 1}),
+        ("issue date 21 days later", {"days": 21}),
         ("total one fen more", {"total_minor": 113_001}),
         ("another buyer", {"buyer": C}),
         ("another seller", {"seller": C}),
@@ -457,10 +457,20 @@ def test_an_invoice_far_above_the_pairs_history() -> None:
     ]
 
 
-def test_an_invoice_far_below_the_pairs_history() -> None:
-    (finding,) = amount_outliers([*pair_history(), invoice("INV-9", A, B, 10, 6_250)])
+def test_an_invoice_far_below_the_pairs_history_only_when_asked() -> None:
+    low = [*pair_history(), invoice("INV-9", A, B, 10, 6_250)]
+    assert amount_outliers(low) == []  # by default only inflated invoices are flagged
+    (finding,) = amount_outliers(low, FraudConfig(outlier_low=True))
     assert "for 62.50 CNY is far below" in finding.reason
     assert "robust z-score -6.07" in finding.reason
+
+
+def test_a_copy_re_dated_within_the_window_is_a_duplicate() -> None:
+    lines = (line("steel coil", "2", 50_000),)
+    first = invoice("INV-1", A, B, 0, 113_000, invoice_number="26320000000000000001", lines=lines)
+    copy = invoice("INV-2", A, B, 5, 113_000, invoice_number="26320000000000000002", lines=lines)
+    (finding,) = duplicate_invoices([first, copy])
+    assert "within 20 days" in finding.reason
 
 
 @pytest.mark.parametrize(
@@ -496,10 +506,12 @@ def test_history_belongs_to_the_pair() -> None:
 
 def test_a_perfectly_regular_pair_uses_the_mad_floor() -> None:
     regular = [invoice(f"H-{i}", A, B, i, 1_000_000) for i in range(6)]
-    # Floor 0.1: z = 0.6745 · ln(x / 10000.00) / 0.1 crosses 3.5 at about 1.68 times.
-    assert amount_outliers([*regular, invoice("INV-9", A, B, 10, 1_600_000)]) == []
-    assert len(amount_outliers([*regular, invoice("INV-9", A, B, 10, 1_700_000)])) == 1
+    # Floor 0.3: z = 0.6745 · ln(x / 10000.00) / 0.3 crosses 3.5 at about 4.74 times.
+    assert amount_outliers([*regular, invoice("INV-9", A, B, 10, 4_700_000)]) == []
+    assert len(amount_outliers([*regular, invoice("INV-9", A, B, 10, 4_800_000)])) == 1
     assert amount_outliers([*regular, invoice("INV-9", A, B, 10, 1_000_001)]) == []
+    # a seasonal peak at twice the usual sum is not an outlier
+    assert amount_outliers([*regular, invoice("INV-9", A, B, 10, 2_000_000)]) == []
 
 
 def test_the_threshold_and_history_are_configurable() -> None:
