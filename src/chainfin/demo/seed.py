@@ -15,11 +15,13 @@ from time import perf_counter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chainfin.adapters.db.models import Bank, Enterprise
+from chainfin.adapters.db.models import Bank, Enterprise, TradeDocumentRow
 from chainfin.demo.synthetic import SyntheticRegion
+from chainfin.demo.trade_history import TradeHistory, to_row
 from chainfin.domain.access import SYSTEM, EnterpriseRole, OwnerKind, StaffRole
+from chainfin.domain.errors import Conflict
 from chainfin.domain.registry import Role
-from chainfin.services import auth, chains, registry
+from chainfin.services import auth, chains, documents, receivables, registry
 
 DEMO_PASSWORD = "chainfin-demo-2026"  # noqa: S105 - published demo credential, demo data only
 _STAFF = (
@@ -142,3 +144,57 @@ def _demo_users(session: Session, region: SyntheticRegion, report: SeedReport) -
         scopes=["registry:read"],
     )
     report.clients.append((client.client_id, client.client_secret, first_bank.name))
+
+
+@dataclass
+class HistoryReport:
+    documents: int = 0
+    registrations: int = 0
+    refused_registrations: int = 0
+    planted: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def load_history(session: Session, history: TradeHistory, *, batch: int = 5000) -> HistoryReport:
+    """Load a generated trade history through the same services an integrator uses. The
+    ground truth is not loaded: the caller writes it to a file."""
+    report = HistoryReport(planted=len(history.truth))
+    t0 = perf_counter()
+    for uscc, (rep, address, phone) in sorted(history.contact_overrides.items()):
+        registry.update_contacts(
+            session, SYSTEM, uscc, legal_representative=rep, address=address, phone=phone
+        )
+    rows = [to_row(doc) for doc in history.documents]
+    for i in range(0, len(rows), batch):
+        parsed = documents.parse_rows(rows[i : i + batch], first_row=i + 1)
+        documents.ingest(session, SYSTEM, parsed)
+    report.documents = len(rows)
+    report.seconds["documents"] = perf_counter() - t0
+    t0 = perf_counter()
+    banks = {b.code: b.id for b in session.scalars(select(Bank))}
+    invoice_ids = dict(
+        session.execute(
+            select(TradeDocumentRow.invoice_number, TradeDocumentRow.id).where(
+                TradeDocumentRow.kind == "invoice"
+            )
+        ).all()
+    )
+    for bank_code, financing_id, number in history.financings:
+        doc_id = invoice_ids.get(number)
+        if doc_id is None or bank_code not in banks:
+            continue
+        try:
+            with session.begin_nested():
+                receivables.register(
+                    session,
+                    SYSTEM,
+                    invoice_document_id=doc_id,
+                    kind="pledge",
+                    financing_ref=financing_id,
+                    bank_id=banks[bank_code],
+                )
+            report.registrations += 1
+        except Conflict:
+            report.refused_registrations += 1  # the registry stopped a double financing
+    report.seconds["registry"] = perf_counter() - t0
+    return report

@@ -650,3 +650,28 @@ def link_customers(session: Session, actor: Principal, bank_id: str, pairs: Sequ
         [EntryDraft("bank_customer.linked", [Change("bank_customer", r)]) for r in rows],
     )
     return len(rows)
+
+
+def update_contacts(
+    session: Session,
+    actor: Principal,
+    uscc: str,
+    *,
+    legal_representative: str | None,
+    address: str | None,
+    phone: str | None,
+) -> Enterprise:
+    """Correct an enterprise's registry contacts (operator or the enterprise's bank), on the
+    ledger like any other change."""
+    require_write(actor)
+    ent = session.scalar(
+        select(Enterprise).where(Enterprise.uscc == uscc, enterprise_condition(actor))
+    )
+    if ent is None:
+        raise NotFound(f"no enterprise with USCC {uscc!r}")
+    ent.legal_representative, ent.address, ent.phone = legal_representative, address, phone
+    ent.updated_at = utcnow()
+    session.flush()
+    ledger.one(session, actor, "enterprise.updated", Change("enterprise", row_of(ent)))
+    audit.record(session, actor, "enterprise.update", "enterprise", ent.id, {"fields": "contacts"})
+    return ent
