@@ -533,10 +533,18 @@ def demo_run(
     report, data = _seed(region, scale, seed, True)
     by_role = Counter(role.value for e in data.enterprises for role in e.roles)
     out.print("enterprises by role: " + ", ".join(f"{r} {n}" for r, n in by_role.most_common()))
+    truth = get_settings().var_dir / "ground_truth.jsonl"
+    _seed_history(data, seed, truth)
     with operator_session() as session:
         _print_chains(session)
+        findings = Counter(f.kind.value for f in checks.run(session))
         ledger.sequence(session, get_settings().ledger_origin)
         latest = ledger.latest_checkpoint(session)
+    out.print(
+        "[bold]authenticity checks[/bold] on the year of trade: "
+        + ", ".join(f"{k} {n}" for k, n in sorted(findings.items()))
+        + f"  (score them: chainfin checks run --truth {truth})"
+    )
     if latest is not None:
         out.print(
             f"[bold]ledger[/bold]: {latest.tree_size} entries record the region; "
