@@ -24,11 +24,10 @@ from chainfin.demo.trade_history import (
     generate_history,
     read_truth,
     score,
-    to_row,
     write_truth,
 )
 from chainfin.domain.anomalies import AnomalyKind, Finding, document_key
-from chainfin.domain.documents import DocumentKind, TradeDocument, parse_document
+from chainfin.domain.documents import DocumentKind, TradeDocument, parse_document, to_row
 from chainfin.domain.registry import EnterpriseRecord, Role
 
 START = date(2025, 7, 1)

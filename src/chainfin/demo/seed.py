@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import Bank, Enterprise, TradeDocumentRow
 from chainfin.demo.synthetic import SyntheticRegion
-from chainfin.demo.trade_history import TradeHistory, to_row
+from chainfin.demo.trade_history import TradeHistory
 from chainfin.domain.access import SYSTEM, EnterpriseRole, OwnerKind, StaffRole
+from chainfin.domain.documents import to_row
 from chainfin.domain.errors import Conflict
 from chainfin.domain.registry import Role
 from chainfin.services import auth, chains, documents, receivables, registry

@@ -79,7 +79,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from enum import Enum
 from operator import attrgetter
 from pathlib import Path
 from typing import TypeVar
@@ -87,7 +86,6 @@ from typing import TypeVar
 from chainfin.demo.synthetic import SyntheticRegion, region_key_of
 from chainfin.domain.anomalies import AnomalyKind, Finding, document_key
 from chainfin.domain.documents import (
-    FIELDS,
     DocumentKind,
     DocumentLine,
     InvoiceType,
@@ -168,45 +166,6 @@ class Score:
 
 # ---------------------------------------------------------------------------------------
 # Rows, truth files and scoring
-
-
-def to_row(doc: TradeDocument) -> dict[str, object]:
-    """The row :func:`~chainfin.domain.documents.parse_document` reads back into ``doc``:
-    dates ISO, money as decimal strings, enums by value; empty fields left out."""
-    row: dict[str, object] = {}
-    for name in FIELDS:
-        value = getattr(doc, name)
-        if value is None or value == ():
-            continue
-        if name == "lines":
-            row[name] = [_line_row(line) for line in value]
-        elif name == "tracking":
-            row[name] = [
-                {"at": t.at, "region_code": t.region_code, "status": t.status} for t in value
-            ]
-        else:
-            row[name] = _scalar(value)
-    return row
-
-
-def _line_row(line: DocumentLine) -> dict[str, object]:
-    return {
-        "item": line.item,
-        "quantity": str(line.quantity),
-        "unit": line.unit,
-        "unit_price": line.unit_price.to_decimal_string(),
-        "amount": line.amount.to_decimal_string(),
-    }
-
-
-def _scalar(value: object) -> object:
-    if isinstance(value, Money):
-        return value.to_decimal_string()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    return value
 
 
 def write_truth(truth: Iterable[PlantedAnomaly], path: str | os.PathLike[str]) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 from chainfin.domain.errors import FieldError
@@ -384,3 +384,42 @@ def parse_document(
         tracking=tracking,
         **values,
     )
+
+
+def to_row(doc: TradeDocument) -> dict[str, object]:
+    """The row :func:`~chainfin.domain.documents.parse_document` reads back into ``doc``:
+    dates ISO, money as decimal strings, enums by value; empty fields left out."""
+    row: dict[str, object] = {}
+    for name in FIELDS:
+        value = getattr(doc, name)
+        if value is None or value == ():
+            continue
+        if name == "lines":
+            row[name] = [_line_row(line) for line in value]
+        elif name == "tracking":
+            row[name] = [
+                {"at": t.at, "region_code": t.region_code, "status": t.status} for t in value
+            ]
+        else:
+            row[name] = _scalar(value)
+    return row
+
+
+def _line_row(line: DocumentLine) -> dict[str, object]:
+    return {
+        "item": line.item,
+        "quantity": str(line.quantity),
+        "unit": line.unit,
+        "unit_price": line.unit_price.to_decimal_string(),
+        "amount": line.amount.to_decimal_string(),
+    }
+
+
+def _scalar(value: object) -> object:
+    if isinstance(value, Money):
+        return value.to_decimal_string()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy import insert, or_, select
@@ -23,7 +22,7 @@ from chainfin.adapters.db.models import PlatformMember, TradeDocumentRow
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
 from chainfin.domain.consent import DataCategory, Purpose
-from chainfin.domain.documents import DocumentKind, TradeDocument, parse_document
+from chainfin.domain.documents import DocumentKind, TradeDocument, parse_document, to_row
 from chainfin.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from chainfin.domain.ids import new_ids
 from chainfin.ledger.canonical import CanonicalError
@@ -67,55 +66,6 @@ class IngestReport:
             "rejected": self.count("rejected"),
             "rows": [r.as_dict() for r in self.rows],
         }
-
-
-def to_row(doc: TradeDocument) -> dict[str, Any]:
-    """The document in its import form (what ``parse_document`` reads back)."""
-
-    def money(m: Any) -> str | None:
-        return None if m is None else m.to_decimal_string()
-
-    def day(d: date | None) -> str | None:
-        return None if d is None else d.isoformat()
-
-    row: dict[str, Any] = {
-        "kind": doc.kind.value,
-        "schema_version": doc.schema_version,
-        "number": doc.number,
-        "seller_uscc": doc.seller_uscc,
-        "buyer_uscc": doc.buyer_uscc,
-        "issue_date": doc.issue_date.isoformat(),
-        "currency": doc.currency,
-        "total": money(doc.total),
-        "tax": money(doc.tax),
-        "due_date": day(doc.due_date),
-        "contract_number": doc.contract_number,
-        "order_number": doc.order_number,
-        "delivery_number": doc.delivery_number,
-        "invoice_number": doc.invoice_number,
-        "invoice_code": doc.invoice_code,
-        "invoice_type": doc.invoice_type.value if doc.invoice_type else None,
-        "carrier_uscc": doc.carrier_uscc,
-        "warehouse_uscc": doc.warehouse_uscc,
-        "origin_region": doc.origin_region,
-        "destination_region": doc.destination_region,
-        "shipped_on": day(doc.shipped_on),
-        "delivered_on": day(doc.delivered_on),
-        "lines": [
-            {
-                "item": ln.item,
-                "quantity": str(ln.quantity),
-                "unit": ln.unit,
-                "unit_price": ln.unit_price.to_decimal_string(),
-                "amount": ln.amount.to_decimal_string(),
-            }
-            for ln in doc.lines
-        ],
-        "tracking": [
-            {"at": t.at, "region_code": t.region_code, "status": t.status} for t in doc.tracking
-        ],
-    }
-    return {k: v for k, v in row.items() if v not in (None, [])}
 
 
 def parse_rows(
