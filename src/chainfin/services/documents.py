@@ -180,22 +180,25 @@ def ingest(
 def _existing(
     session: Session, keys: set[tuple[str, str | None, str]]
 ) -> dict[tuple[str, str | None, str], tuple[str, str]]:
-    wanted = sorted(k for k in keys if k[1] is not None)
+    """Documents already on file, looked up through the (kind, seller, number) unique index:
+    one query per kind and seller, numbers in chunks."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for kind, seller, number in keys:
+        if seller is not None:
+            groups.setdefault((kind, seller), []).append(number)
     found: dict[tuple[str, str | None, str], tuple[str, str]] = {}
-    for i in range(0, len(wanted), 300):
-        chunk = wanted[i : i + 300]
-        numbers = {k[2] for k in chunk}
-        sellers = {k[1] for k in chunk}
-        for kind, seller, number, doc_id, h in session.execute(
-            select(
-                TradeDocumentRow.kind,
-                TradeDocumentRow.seller_id,
-                TradeDocumentRow.number,
-                TradeDocumentRow.id,
-                TradeDocumentRow.content_hash,
-            ).where(TradeDocumentRow.number.in_(numbers), TradeDocumentRow.seller_id.in_(sellers))
-        ):
-            if (kind, seller, number) in keys:
+    for (kind, seller), numbers in sorted(groups.items()):
+        ordered = sorted(numbers)
+        for i in range(0, len(ordered), 500):
+            for number, doc_id, h in session.execute(
+                select(
+                    TradeDocumentRow.number, TradeDocumentRow.id, TradeDocumentRow.content_hash
+                ).where(
+                    TradeDocumentRow.kind == kind,
+                    TradeDocumentRow.seller_id == seller,
+                    TradeDocumentRow.number.in_(ordered[i : i + 500]),
+                )
+            ):
                 found[(kind, seller, number)] = (doc_id, h)
     return found
 
