@@ -58,6 +58,7 @@ bench: venv
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/fraud_score.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv
