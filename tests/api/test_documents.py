@@ -329,3 +329,36 @@ def test_findings_flag_an_invoice_dated_before_its_delivery(
         ).status_code
         == 403
     )
+
+
+def test_the_buyer_confirms_a_receipt_or_invoice(
+    client: TestClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    s1 = {**login(client, "s1"), "content-type": "application/json"}
+    rows = client.post("/v1/documents/batch", content=json.dumps(_chain(world)), headers=s1).json()
+    ids = {r["key"].split("/")[-1]: r["document_id"] for r in rows["rows"]}
+    buyer = login(client, "coreA")
+    assert (
+        client.post(
+            f"/v1/documents/{ids['INV-T']}/confirm", headers=login(client, "s1")
+        ).status_code
+        == 403
+    )
+    first = client.post(f"/v1/documents/{ids['INV-T']}/confirm", headers=buyer)
+    assert first.status_code == 200, first.text
+    assert first.json()["receipt"]["entries"][0]["event_type"] == "document.invoice.confirmed"
+    again = client.post(f"/v1/documents/{ids['INV-T']}/confirm", headers=buyer).json()
+    assert again["confirmed_at"] == first.json()["confirmed_at"]
+    assert again["receipt"] is None  # nothing new recorded
+    order = client.post(f"/v1/documents/{ids['PO-T']}/confirm", headers=buyer)
+    assert order.status_code == 422
+    assert (
+        client.post(
+            f"/v1/documents/{ids['INV-T']}/confirm", headers=login(client, "coreB")
+        ).status_code
+        == 404
+    )
+    with transaction(session_factory) as s:
+        ledger.sequence(s, ORIGIN)
+    with session_factory() as s:
+        assert ledger_verify.verify(s, origin=ORIGIN).ok

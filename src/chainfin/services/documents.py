@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
-from chainfin.adapters.db.models import PlatformMember, TradeDocumentRow
+from chainfin.adapters.db.models import DocumentConfirmation, PlatformMember, TradeDocumentRow
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
 from chainfin.domain.consent import DataCategory, Purpose
@@ -28,7 +28,7 @@ from chainfin.domain.ids import new_ids
 from chainfin.ledger.canonical import CanonicalError
 from chainfin.services import audit, consent, ledger
 from chainfin.services.ledger import Change, EntryDraft
-from chainfin.services.ledger_records import content_hash
+from chainfin.services.ledger_records import content_hash, row_of
 from chainfin.services.pagination import Page, check_limit, decode_cursor, encode_cursor
 from chainfin.services.registry import ids_by_uscc
 
@@ -338,3 +338,45 @@ def require_writer(actor: Principal) -> None:
     actor.require(Scope.DOCUMENTS_WRITE)
     if actor.bank_id is not None and not actor.is_system:
         raise Forbidden("documents are submitted by enterprises and their platforms")
+
+
+CONFIRMABLE = {"goods_receipt", "invoice"}
+
+
+def confirm(session: Session, actor: Principal, document_id: str) -> DocumentConfirmation:
+    """The buyer confirms a goods receipt or an invoice it received. Irrevocable, recorded on
+    the ledger, and the basis for a later debtor confirmation (确权). Confirming again
+    returns the first confirmation."""
+    actor.require(Scope.DOCUMENTS_WRITE)
+    row = session.get(TradeDocumentRow, document_id)
+    if row is None or (
+        not actor.is_system and actor.enterprise_id not in (row.seller_id, row.buyer_id)
+    ):
+        raise NotFound(f"no document {document_id!r}")
+    if not actor.is_system and actor.enterprise_id != row.buyer_id:
+        raise Forbidden("only the buyer confirms what it received or was billed")
+    if row.kind not in CONFIRMABLE:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "document_id",
+                    f"a {row.kind} is not confirmed; confirm the receipt or the invoice",
+                )
+            ]
+        )
+    existing = session.get(DocumentConfirmation, document_id)
+    if existing is not None:
+        return existing
+    confirmation = DocumentConfirmation(
+        document_id=row.id, buyer_id=row.buyer_id, confirmed_by=actor.label, confirmed_at=utcnow()
+    )
+    session.add(confirmation)
+    session.flush()
+    ledger.one(
+        session,
+        actor,
+        f"document.{row.kind}.confirmed",
+        Change("confirmation", row_of(confirmation)),
+    )
+    audit.record(session, actor, "document.confirm", "document", row.id, {})
+    return confirmation

@@ -26,6 +26,7 @@ from chainfin.adapters.db.models import (
     ChainCore,
     ChainMember,
     ConsentGrant,
+    DocumentConfirmation,
     Enterprise,
     Platform,
     PlatformMember,
@@ -199,6 +200,13 @@ KINDS: dict[str, RecordKind] = {
             parties=_ids("creditor_id", "debtor_id", "bank_id"),
         ),
         RecordKind(
+            "confirmation",
+            clear=("buyer_id", "confirmed_at"),
+            private=(),
+            key=lambda r: str(r["document_id"]),
+            parties=_ids("buyer_id"),
+        ),
+        RecordKind(
             "client",
             clear=("owner_kind", "bank_id", "enterprise_id", "platform_id", "scopes", "active"),
             private=("name",),
@@ -215,6 +223,7 @@ def content_hash(content: Mapping[str, Any]) -> str:
 
 
 _MODELS: dict[str, Any] = {
+    "confirmation": DocumentConfirmation,
     "receivable": ReceivableRegistration,
     "document": TradeDocumentRow,
     "consent": ConsentGrant,

@@ -449,6 +449,18 @@ class TradeDocumentRow(Base):
     )
 
 
+class DocumentConfirmation(Base):
+    """The buyer's confirmation of a goods receipt or an invoice: the basis for the debtor
+    confirmation (确权) a payable credential is issued against."""
+
+    __tablename__ = "document_confirmations"
+
+    document_id: Mapped[str] = mapped_column(ForeignKey("trade_documents.id"), primary_key=True)
+    buyer_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    confirmed_by: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime]
+
+
 class IdempotencyKey(Base):
     """A client's idempotency key: the same key and request get the first answer back."""
 
@@ -510,6 +522,7 @@ __all__ = [
     "ConsentGrant",
     "Cosignature",
     "DataAccess",
+    "DocumentConfirmation",
     "Enterprise",
     "IdempotencyKey",
     "LedgerEntry",

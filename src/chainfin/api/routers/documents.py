@@ -16,7 +16,7 @@ from chainfin.adapters.db.models import TradeDocumentRow
 from chainfin.adapters.formats.tabular import TabularFormat, read_rows
 from chainfin.adapters.formats.ubl import parse_ubl
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from chainfin.api.receipts import receipt_for
+from chainfin.api.receipts import ReceiptOut, receipt_for
 from chainfin.api.schemas import PageOut
 from chainfin.domain.consent import Purpose
 from chainfin.domain.documents import DocumentKind
@@ -258,6 +258,29 @@ def findings(
         )
         for f in checks.findings_for(session, principal, enterprise_id, purpose=purpose)
     ]
+
+
+class ConfirmationOut(BaseModel):
+    document_id: str
+    buyer_id: str
+    confirmed_by: str
+    confirmed_at: datetime
+    receipt: ReceiptOut | None = None
+
+
+@router.post("/v1/documents/{document_id}/confirm", response_model=ConfirmationOut)
+def confirm(
+    document_id: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+) -> ConfirmationOut:
+    """The buyer confirms a goods receipt or an invoice (the basis for 确权)."""
+    c = documents.confirm(session, principal, document_id)
+    return ConfirmationOut(
+        document_id=c.document_id,
+        buyer_id=c.buyer_id,
+        confirmed_by=c.confirmed_by,
+        confirmed_at=c.confirmed_at,
+        receipt=receipt_for(session, settings),
+    )
 
 
 @router.get("/v1/documents/{document_id}", response_model=DocumentOut)
