@@ -7,10 +7,10 @@ the caller's transaction writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import insert, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
@@ -252,14 +252,19 @@ def _linked(
     return out
 
 
-def parse_enterprise_rows(
-    rows: Sequence[Mapping[str, object]], *, first_row: int = 1
-) -> list[EnterpriseRecord]:
+R = TypeVar("R")
+
+
+def _parse_all(
+    rows: Sequence[Mapping[str, object]],
+    parse: Callable[..., R | list[FieldError]],
+    first_row: int,
+) -> list[R]:
     """Validate every row; raise one ValidationFailed listing all problems."""
-    records: list[EnterpriseRecord] = []
+    records: list[R] = []
     errors: list[FieldError] = []
     for i, raw in enumerate(rows):
-        result = parse_enterprise_row(raw, row_no=first_row + i)
+        result = parse(raw, row_no=first_row + i)
         if isinstance(result, list):
             errors.extend(result)
         else:
@@ -267,6 +272,12 @@ def parse_enterprise_rows(
     if errors:
         raise ValidationFailed(errors)
     return records
+
+
+def parse_enterprise_rows(
+    rows: Sequence[Mapping[str, object]], *, first_row: int = 1
+) -> list[EnterpriseRecord]:
+    return _parse_all(rows, parse_enterprise_row, first_row)
 
 
 def get_enterprise(session: Session, actor: Principal, enterprise_id: str) -> Enterprise:
@@ -379,17 +390,7 @@ def _money_text(minor: int | None, currency: str) -> str | None:
 def parse_relation_rows(
     rows: Sequence[Mapping[str, object]], *, first_row: int = 1
 ) -> list[RelationRecord]:
-    records: list[RelationRecord] = []
-    errors: list[FieldError] = []
-    for i, raw in enumerate(rows):
-        result = parse_relation_row(raw, row_no=first_row + i)
-        if isinstance(result, list):
-            errors.extend(result)
-        else:
-            records.append(result)
-    if errors:
-        raise ValidationFailed(errors)
-    return records
+    return _parse_all(rows, parse_relation_row, first_row)
 
 
 def import_relations(
