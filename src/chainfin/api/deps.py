@@ -34,7 +34,15 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_write_session(request: Request) -> Iterator[Session]:
+    """For reads that also write (a consented read logs itself in the access log): take
+    SQLite's write lock up front, so a concurrent writer cannot invalidate the snapshot."""
+    with transaction(request.app.state.session_factory, write=True) as session:
+        yield session
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+LoggedReadSessionDep = Annotated[Session, Depends(get_write_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from chainfin.adapters.db.models import TradeDocumentRow
 from chainfin.adapters.formats.tabular import TabularFormat, read_rows
 from chainfin.adapters.formats.ubl import parse_ubl
-from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from chainfin.api.deps import CurrentPrincipal, LoggedReadSessionDep, SessionDep, SettingsDep
 from chainfin.api.receipts import ReceiptOut, receipt_for
 from chainfin.api.schemas import PageOut
 from chainfin.domain.consent import Purpose
@@ -150,7 +150,7 @@ async def submit_batch(
 @router.get("/v1/enterprises/{enterprise_id}/documents", response_model=PageOut[DocumentOut])
 def enterprise_documents(
     enterprise_id: str,
-    session: SessionDep,
+    session: LoggedReadSessionDep,
     principal: CurrentPrincipal,
     kind: DocumentKind | None = None,
     purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
@@ -195,7 +195,7 @@ class CaseOut(BaseModel):
 @router.get("/v1/enterprises/{enterprise_id}/trade-cases", response_model=list[CaseOut])
 def trade_cases(
     enterprise_id: str,
-    session: SessionDep,
+    session: LoggedReadSessionDep,
     principal: CurrentPrincipal,
     status: CaseStatus | None = None,
     purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
@@ -241,7 +241,7 @@ class FindingOut(BaseModel):
 @router.get("/v1/enterprises/{enterprise_id}/findings", response_model=list[FindingOut])
 def findings(
     enterprise_id: str,
-    session: SessionDep,
+    session: LoggedReadSessionDep,
     principal: CurrentPrincipal,
     purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
 ) -> list[FindingOut]:
@@ -286,7 +286,7 @@ def confirm(
 @router.get("/v1/documents/{document_id}", response_model=DocumentOut)
 def get_document(
     document_id: str,
-    session: SessionDep,
+    session: LoggedReadSessionDep,
     principal: CurrentPrincipal,
     purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
 ) -> DocumentOut:
