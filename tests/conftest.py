@@ -59,9 +59,23 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     with engine.begin() as conn:
+        # The books refuse deletes (append-only triggers); emptying the database between
+        # tests steps around them: PostgreSQL skips user triggers for this transaction,
+        # SQLite drops them and puts them back.
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            triggers = []
+        else:
+            triggers = list(
+                conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+            )
+            for name, _sql in triggers:
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
         for table in reversed(Base.metadata.sorted_tables):
             if table.name != "ledger_state":
                 conn.execute(table.delete())
+        for _name, sql in triggers:
+            conn.execute(text(sql))
         conn.execute(
             update(LedgerState).values(tree_size=0, root_hash=hashlib.sha256(b"").digest())
         )

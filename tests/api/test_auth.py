@@ -89,7 +89,14 @@ def test_password_grant_and_me(client: TestClient, world: World) -> None:
     me = client.get("/v1/me", headers=login(client, "a-rm")).json()
     assert me["kind"] == "staff"
     assert me["roles"] == ["relationship_manager"]
-    assert me["scopes"] == ["documents:read", "registry:read", "registry:write"]
+    assert me["scopes"] == [
+        "books:read",
+        "credentials:read",
+        "documents:read",
+        "financing:write",
+        "registry:read",
+        "registry:write",
+    ]
     assert me["bank_id"] is not None
 
 

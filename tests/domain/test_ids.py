@@ -25,6 +25,15 @@ KIND_PREFIX = [
     ("access", "acc"),
     ("document", "doc"),
     ("registration", "reg"),
+    ("programme", "prg"),
+    ("payable", "cfm"),
+    ("credential", "crd"),
+    ("piece", "pce"),
+    ("quote", "quo"),
+    ("financing", "fin"),
+    ("payment", "pmt"),
+    ("alert", "alr"),
+    ("journal", "jnl"),
 ]
 
 kinds = st.sampled_from([kind for kind, _ in KIND_PREFIX])

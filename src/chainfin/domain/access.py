@@ -53,16 +53,35 @@ class Scope(StrEnum):
     CONSENT_MANAGE = "consent:manage"
     DOCUMENTS_READ = "documents:read"
     DOCUMENTS_WRITE = "documents:write"
+    CREDENTIALS_READ = "credentials:read"
+    CREDENTIALS_WRITE = "credentials:write"
+    FINANCING_WRITE = "financing:write"
+    BOOKS_READ = "books:read"
 
 
 ROLE_SCOPES: dict[str, frozenset[Scope]] = {
     StaffRole.RELATIONSHIP_MANAGER: frozenset(
-        {Scope.REGISTRY_READ, Scope.REGISTRY_WRITE, Scope.DOCUMENTS_READ}
+        {
+            Scope.REGISTRY_READ,
+            Scope.REGISTRY_WRITE,
+            Scope.DOCUMENTS_READ,
+            Scope.CREDENTIALS_READ,
+            Scope.FINANCING_WRITE,
+            Scope.BOOKS_READ,
+        }
     ),
-    StaffRole.RISK_OFFICER: frozenset({Scope.REGISTRY_READ, Scope.DOCUMENTS_READ}),
-    StaffRole.APPROVER: frozenset({Scope.REGISTRY_READ, Scope.DOCUMENTS_READ}),
-    StaffRole.ADMIN: frozenset({Scope.REGISTRY_READ, Scope.REGISTRY_WRITE, Scope.USERS_ADMIN}),
-    StaffRole.AUDITOR: frozenset({Scope.REGISTRY_READ, Scope.AUDIT_READ}),
+    StaffRole.RISK_OFFICER: frozenset(
+        {Scope.REGISTRY_READ, Scope.DOCUMENTS_READ, Scope.CREDENTIALS_READ, Scope.BOOKS_READ}
+    ),
+    StaffRole.APPROVER: frozenset(
+        {Scope.REGISTRY_READ, Scope.DOCUMENTS_READ, Scope.CREDENTIALS_READ, Scope.FINANCING_WRITE}
+    ),
+    StaffRole.ADMIN: frozenset(
+        {Scope.REGISTRY_READ, Scope.REGISTRY_WRITE, Scope.USERS_ADMIN, Scope.FINANCING_WRITE}
+    ),
+    StaffRole.AUDITOR: frozenset(
+        {Scope.REGISTRY_READ, Scope.AUDIT_READ, Scope.CREDENTIALS_READ, Scope.BOOKS_READ}
+    ),
     EnterpriseRole.ENTERPRISE_ADMIN: frozenset(
         {
             Scope.REGISTRY_READ,
@@ -71,10 +90,18 @@ ROLE_SCOPES: dict[str, frozenset[Scope]] = {
             Scope.CONSENT_MANAGE,
             Scope.DOCUMENTS_READ,
             Scope.DOCUMENTS_WRITE,
+            Scope.CREDENTIALS_READ,
+            Scope.CREDENTIALS_WRITE,
         }
     ),
     EnterpriseRole.FINANCE_STAFF: frozenset(
-        {Scope.REGISTRY_READ, Scope.DOCUMENTS_READ, Scope.DOCUMENTS_WRITE}
+        {
+            Scope.REGISTRY_READ,
+            Scope.DOCUMENTS_READ,
+            Scope.DOCUMENTS_WRITE,
+            Scope.CREDENTIALS_READ,
+            Scope.CREDENTIALS_WRITE,
+        }
     ),
 }
 

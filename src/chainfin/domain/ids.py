@@ -36,6 +36,15 @@ PREFIXES: dict[str, str] = {
     "access": "acc",
     "document": "doc",
     "registration": "reg",
+    "programme": "prg",
+    "payable": "cfm",
+    "credential": "crd",
+    "piece": "pce",
+    "quote": "quo",
+    "financing": "fin",
+    "payment": "pmt",
+    "alert": "alr",
+    "journal": "jnl",
 }
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

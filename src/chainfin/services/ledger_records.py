@@ -22,14 +22,25 @@ from chainfin.adapters.db.models import (
     ApiClient,
     Bank,
     BankCustomer,
+    CalendarYear,
     Chain,
     ChainCore,
     ChainMember,
     ConsentGrant,
+    Credential,
+    CredentialPayment,
+    CredentialPiece,
+    CredentialProgramme,
     DocumentConfirmation,
     Enterprise,
+    Financing,
+    Journal,
+    JournalLine,
+    LprFixing,
+    PayableConfirmation,
     Platform,
     PlatformMember,
+    ProgrammeFunder,
     ReceivableRegistration,
     SupplyRelation,
     TradeDocumentRow,
@@ -207,6 +218,148 @@ KINDS: dict[str, RecordKind] = {
             parties=_ids("buyer_id"),
         ),
         RecordKind(
+            "lpr_fixing",
+            clear=("fixed_on", "rate_1y_bp", "rate_5y_bp", "source"),
+            private=(),
+            key=lambda r: str(r["fixed_on"]),
+            parties=lambda r: [],
+        ),
+        RecordKind(
+            "calendar_year",
+            clear=("year", "source", "holidays", "workdays"),
+            private=(),
+            key=lambda r: str(r["year"]),
+            parties=lambda r: [],
+        ),
+        RecordKind(
+            "programme",
+            clear=(
+                "core_enterprise_id",
+                "currency",
+                "limit_minor",
+                "pending_minor",
+                "posted_minor",
+                "core_rating",
+                "tenor_cap_months",
+                "roll_convention",
+                "min_piece_minor",
+                "day_count",
+                "grace_days",
+                "penalty_multiplier",
+                "status",
+            ),
+            private=("name",),
+            key=lambda r: str(r["id"]),
+            parties=_ids("core_enterprise_id"),
+        ),
+        RecordKind(
+            "funder",
+            clear=("programme_id", "bank_id", "line_minor", "pricing"),
+            private=(),
+            key=lambda r: f"{r['programme_id']}/{r['bank_id']}",
+            parties=_ids("bank_id"),
+        ),
+        RecordKind(
+            "payable",
+            clear=(
+                "debtor_id",
+                "creditor_id",
+                "currency",
+                "amount_minor",
+                "issued_minor",
+                "due_on",
+                "basis",
+                "document_ids",
+            ),
+            private=("trade_case_key",),
+            key=lambda r: str(r["id"]),
+            parties=_ids("debtor_id", "creditor_id"),
+        ),
+        RecordKind(
+            "credential",
+            clear=(
+                "programme_id",
+                "issuer_id",
+                "first_holder_id",
+                "currency",
+                "face_minor",
+                "settled_minor",
+                "issued_on",
+                "maturity_on",
+                "payment_on",
+                "payment_provisional",
+                "confirmations",
+                "status",
+            ),
+            private=(),
+            key=lambda r: str(r["id"]),
+            parties=_ids("issuer_id", "first_holder_id"),
+        ),
+        RecordKind(
+            "piece",
+            clear=(
+                "credential_id",
+                "parent_id",
+                "lineage",
+                "tier",
+                "currency",
+                "amount_minor",
+                "settled_minor",
+                "holder_id",
+                "sender_id",
+                "status",
+                "financing_id",
+            ),
+            private=(),
+            key=lambda r: str(r["id"]),
+            parties=_ids("holder_id", "sender_id"),
+        ),
+        RecordKind(
+            "financing",
+            clear=(
+                "piece_id",
+                "bank_piece_id",
+                "quote_id",
+                "bank_id",
+                "seller_id",
+                "currency",
+                "face_minor",
+                "discount_minor",
+                "fees_minor",
+                "net_minor",
+                "discount_rate",
+                "all_in_rate",
+                "value_on",
+                "payment_on",
+                "registration_id",
+            ),
+            private=(),
+            key=lambda r: str(r["id"]),
+            parties=_ids("bank_id", "seller_id"),
+        ),
+        RecordKind(
+            "payment",
+            clear=(
+                "credential_id",
+                "payment_ref",
+                "currency",
+                "amount_minor",
+                "penalty_minor",
+                "paid_on",
+                "allocations",
+            ),
+            private=(),
+            key=lambda r: str(r["id"]),
+            parties=lambda r: sorted({str(a["holder_id"]) for a in r["allocations"]}),
+        ),
+        RecordKind(
+            "journal",
+            clear=("book_id", "kind", "ref", "value_on", "reverses_id", "lines"),
+            private=(),
+            key=lambda r: str(r["id"]),
+            parties=lambda r: [] if r["book_id"] == "platform" else [str(r["book_id"])],
+        ),
+        RecordKind(
             "client",
             clear=("owner_kind", "bank_id", "enterprise_id", "platform_id", "scopes", "active"),
             private=("name",),
@@ -223,6 +376,15 @@ def content_hash(content: Mapping[str, Any]) -> str:
 
 
 _MODELS: dict[str, Any] = {
+    "lpr_fixing": LprFixing,
+    "calendar_year": CalendarYear,
+    "programme": CredentialProgramme,
+    "funder": ProgrammeFunder,
+    "payable": PayableConfirmation,
+    "credential": Credential,
+    "piece": CredentialPiece,
+    "financing": Financing,
+    "payment": CredentialPayment,
     "confirmation": DocumentConfirmation,
     "receivable": ReceivableRegistration,
     "document": TradeDocumentRow,
@@ -269,9 +431,41 @@ def current_rows(session: Session) -> Iterator[tuple[str, dict[str, Any]]]:
         select(ChainMember.chain_id, ChainMember.enterprise_id, ChainMember.side, ChainMember.tier)
     ):
         members.setdefault(cid, []).append((eid, side, tier))
+    yield from journal_rows(session)
     for chain in session.scalars(select(Chain)):
         row = row_of(chain)
         row["core_ids"] = sorted(cores.get(chain.id, []))
         yield "chain", row
         if chain.tiers_computed_at is not None:
             yield "chain_members", members_row(chain, members.get(chain.id, []))
+
+
+def journal_rows(session: Session) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Journals with their lines, as they went on the log."""
+    lines: dict[str, list[list[Any]]] = {}
+    for jid, code, currency, amount in session.execute(
+        select(
+            JournalLine.journal_id,
+            JournalLine.account_code,
+            JournalLine.currency,
+            JournalLine.amount_minor,
+        ).order_by(JournalLine.journal_id, JournalLine.line_no)
+    ):
+        lines.setdefault(jid, []).append([code, currency, amount])
+    for journal in session.scalars(select(Journal)).yield_per(5000):
+        row = row_of(journal)
+        row["lines"] = lines.pop(journal.id, [])
+        yield "journal", row
+    for jid, orphan in lines.items():  # lines whose header is gone: the log will disagree
+        yield (
+            "journal",
+            {
+                "id": jid,
+                "book_id": "?",
+                "kind": "?",
+                "ref": "?",
+                "value_on": None,
+                "reverses_id": None,
+                "lines": orphan,
+            },
+        )

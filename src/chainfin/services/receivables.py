@@ -183,3 +183,62 @@ def filing_rows(session: Session, regs: Sequence[ReceivableRegistration]) -> lis
             }
         )
     return out
+
+
+def credential_key(piece_id: str) -> str:
+    return f"credential/{piece_id}"
+
+
+def register_credential_piece(
+    session: Session,
+    actor: Principal,
+    *,
+    piece_id: str,
+    creditor_id: str,
+    debtor_id: str,
+    bank_id: str,
+    amount: Money,
+    due_on: date,
+    financing_ref: str,
+) -> ReceivableRegistration:
+    """Register a credential piece transferred to the bank that discounts it. The registry's
+    one-active-registration rule is the second line of defence against financing it twice."""
+    key = credential_key(piece_id)
+    existing = _active(session, key)
+    if existing is not None:
+        raise Conflict(
+            f"credential piece {piece_id} is already registered to bank {existing.bank_id} "
+            f"({existing.id}); it cannot be financed again"
+        )
+    row = ReceivableRegistration(
+        id=new_id("registration"),
+        receivable_key=key,
+        invoice_document_id=None,
+        invoice_number=None,
+        creditor_id=creditor_id,
+        debtor_id=debtor_id,
+        bank_id=bank_id,
+        kind="transfer",
+        currency=amount.currency,
+        amount_minor=amount.amount_minor,
+        due_on=due_on,
+        financing_ref=financing_ref,
+        registered_by=actor.label,
+        registered_at=utcnow(),
+        released_at=None,
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"credential piece {piece_id} was registered concurrently") from None
+    ledger.one(session, actor, "receivable.registered", Change("receivable", row_of(row)))
+    return row
+
+
+def release_credential_piece(session: Session, actor: Principal, piece_id: str) -> None:
+    row = _active(session, credential_key(piece_id))
+    if row is not None:
+        row.released_at = utcnow()
+        session.flush()
+        ledger.one(session, actor, "receivable.released", Change("receivable", row_of(row)))

@@ -509,28 +509,382 @@ class ReceivableRegistration(Base):
     )
 
 
+class CalendarYear(Base):
+    """An official working-day schedule for one year (statutory holidays and 调休 make-up
+    working days), loaded by the operator once the State Council publishes it. Years with
+    no row here come from the chinesecalendar package, or are projected (provisional)."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(200))
+    holidays: Mapped[list[str]] = mapped_column(JSON)
+    workdays: Mapped[list[str]] = mapped_column(JSON)
+    loaded_by: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime]
+
+
+class LprFixing(Base):
+    """A Loan Prime Rate fixing (贷款市场报价利率), in basis points (3.45% is 345)."""
+
+    __tablename__ = "lpr_fixings"
+
+    fixed_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    rate_1y_bp: Mapped[int] = mapped_column(Integer)
+    rate_5y_bp: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("rate_1y_bp BETWEEN 0 AND 2000", name="rate_1y_range"),
+        CheckConstraint("rate_5y_bp BETWEEN 0 AND 2000", name="rate_5y_range"),
+    )
+
+
+class CredentialProgramme(Base):
+    """A core enterprise's credential programme: how much it may have outstanding (the sum
+    of its funder banks' lines), reserved two-phase — ``pending`` on issue, ``posted`` once
+    the first holder accepts, released on settlement or cancellation."""
+
+    __tablename__ = "credential_programmes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    core_enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    limit_minor: Mapped[int] = mapped_column(BigInteger)
+    pending_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    posted_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    core_rating: Mapped[str] = mapped_column(String(8))
+    tenor_cap_months: Mapped[int] = mapped_column(Integer)
+    roll_convention: Mapped[str] = mapped_column(String(24))
+    min_piece_minor: Mapped[int] = mapped_column(BigInteger)
+    day_count: Mapped[str] = mapped_column(String(16))
+    grace_days: Mapped[int] = mapped_column(Integer)
+    penalty_multiplier: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("pending_minor >= 0", name="pending_non_negative"),
+        CheckConstraint("posted_minor >= 0", name="posted_non_negative"),
+        CheckConstraint("pending_minor + posted_minor <= limit_minor", name="within_limit"),
+        CheckConstraint("tenor_cap_months BETWEEN 1 AND 12", name="tenor_cap_range"),
+        CheckConstraint("min_piece_minor > 0", name="min_piece_positive"),
+        CheckConstraint("status IN ('active','suspended','closed')", name="status_known"),
+    )
+
+
+class ProgrammeFunder(Base):
+    """A bank backing a programme with a line, and the pricing it quotes on its pieces."""
+
+    __tablename__ = "programme_funders"
+
+    programme_id: Mapped[str] = mapped_column(
+        ForeignKey("credential_programmes.id"), primary_key=True
+    )
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), primary_key=True, index=True)
+    line_minor: Mapped[int] = mapped_column(BigInteger)
+    pricing: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("line_minor > 0", name="line_positive"),)
+
+
+class PayableConfirmation(Base):
+    """Debtor confirmation (确权): the core enterprise confirms it owes ``amount`` to the
+    supplier on ``due_on``, on the basis of a matched trade case or confirmed documents.
+    Irrevocable; ``issued_minor`` is how much of it credentials have been issued against."""
+
+    __tablename__ = "payable_confirmations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    debtor_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    creditor_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    issued_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    due_on: Mapped[date] = mapped_column(Date)
+    basis: Mapped[str] = mapped_column(String(12))
+    trade_case_key: Mapped[str | None] = mapped_column(String(200))
+    document_ids: Mapped[list[str]] = mapped_column(JSON)
+    confirmed_by: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("issued_minor BETWEEN 0 AND amount_minor", name="issued_within"),
+        CheckConstraint("basis IN ('documents','trade_case')", name="basis_known"),
+        CheckConstraint("debtor_id <> creditor_id", name="not_self"),
+    )
+
+
+class PayableBasisDocument(Base):
+    """A trade document can back one debtor confirmation only."""
+
+    __tablename__ = "payable_basis_documents"
+
+    document_id: Mapped[str] = mapped_column(ForeignKey("trade_documents.id"), primary_key=True)
+    confirmation_id: Mapped[str] = mapped_column(ForeignKey("payable_confirmations.id"), index=True)
+
+
+class Credential(Base):
+    """One issued credential; its pieces are in ``credential_pieces``. ``maturity_on`` is
+    contractual and never changes; ``payment_on`` is maturity rolled to a working day, and
+    ``payment_provisional`` says the calendar of that year was projected, not official."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    programme_id: Mapped[str] = mapped_column(ForeignKey("credential_programmes.id"), index=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    first_holder_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    face_minor: Mapped[int] = mapped_column(BigInteger)
+    settled_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    issued_on: Mapped[date] = mapped_column(Date)
+    maturity_on: Mapped[date] = mapped_column(Date)
+    payment_on: Mapped[date] = mapped_column(Date, index=True)
+    payment_provisional: Mapped[bool] = mapped_column(Boolean)
+    calendar_source: Mapped[str] = mapped_column(String(200))
+    confirmations: Mapped[list[list[Any]]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("face_minor > 0", name="face_positive"),
+        CheckConstraint("settled_minor BETWEEN 0 AND face_minor", name="settled_within"),
+        CheckConstraint("maturity_on > issued_on", name="matures_after_issue"),
+        CheckConstraint(
+            "status IN ('offered','active','overdue','settled','rejected','cancelled')",
+            name="status_known",
+        ),
+    )
+
+
+class CredentialPiece(Base):
+    """A node of a credential's tree. ``lineage`` lists the ancestors, root first; ``tier``
+    is the holder's depth of penetration down the chain (1 = first holder)."""
+
+    __tablename__ = "credential_pieces"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("credential_pieces.id"), index=True)
+    lineage: Mapped[list[str]] = mapped_column(JSON)
+    tier: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    settled_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    holder_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    sender_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id"))
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    financing_id: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("settled_minor BETWEEN 0 AND amount_minor", name="settled_within"),
+        CheckConstraint("tier >= 1", name="tier_positive"),
+        CheckConstraint(
+            "status IN ('offered','held','split','transferred','financed','overdue',"
+            "'settled','rejected','cancelled')",
+            name="status_known",
+        ),
+    )
+
+
+class CredentialQuote(Base):
+    """A funder bank's discount quote on a piece: every component and fee itemised."""
+
+    __tablename__ = "credential_quotes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    piece_id: Mapped[str] = mapped_column(ForeignKey("credential_pieces.id"), index=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    holder_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"))
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    valid_until: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Financing(Base):
+    """A piece discounted by a bank. One per piece: a second financing is refused here and
+    by the receivables registry."""
+
+    __tablename__ = "credential_financings"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    piece_id: Mapped[str] = mapped_column(ForeignKey("credential_pieces.id"), unique=True)
+    bank_piece_id: Mapped[str] = mapped_column(ForeignKey("credential_pieces.id"), unique=True)
+    quote_id: Mapped[str] = mapped_column(ForeignKey("credential_quotes.id"), unique=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    face_minor: Mapped[int] = mapped_column(BigInteger)
+    discount_minor: Mapped[int] = mapped_column(BigInteger)
+    fees_minor: Mapped[int] = mapped_column(BigInteger)
+    net_minor: Mapped[int] = mapped_column(BigInteger)
+    discount_rate: Mapped[str] = mapped_column(String(16))
+    all_in_rate: Mapped[str] = mapped_column(String(16))
+    value_on: Mapped[date] = mapped_column(Date)
+    payment_on: Mapped[date] = mapped_column(Date)
+    registration_id: Mapped[str] = mapped_column(ForeignKey("receivable_registrations.id"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("net_minor > 0", name="net_positive"),
+        CheckConstraint(
+            "face_minor = net_minor + discount_minor + fees_minor", name="components_sum"
+        ),
+    )
+
+
+class CredentialPayment(Base):
+    """The issuer's payment on a credential, and how it was shared among the holders."""
+
+    __tablename__ = "credential_payments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
+    payment_ref: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    penalty_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_on: Mapped[date] = mapped_column(Date)
+    allocations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("credential_id", "payment_ref", name="credential_ref"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+
+class Alert(Base):
+    """Something a person must look at: an overdue credential, later early-warning signals."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    severity: Mapped[str] = mapped_column(String(8))
+    subject_kind: Mapped[str] = mapped_column(String(24))
+    subject_id: Mapped[str] = mapped_column(String(32), index=True)
+    bank_id: Mapped[str | None] = mapped_column(ForeignKey("banks.id"), index=True)
+    enterprise_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("severity IN ('info','low','medium','high','critical')", name="sev"),
+        CheckConstraint("state IN ('open','acknowledged','resolved')", name="state_known"),
+    )
+
+
+class Account(Base):
+    """An account of a book (a bank's, or the platform's credential sub-ledger)."""
+
+    __tablename__ = "accounts"
+
+    book_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(48), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(
+            "type IN ('asset','liability','equity','income','expense')", name="type_known"
+        ),
+    )
+
+
+class Journal(Base):
+    """A journal entry's header. Its lines are written first and the header last; a trigger
+    on the header refuses it unless the lines balance per currency, another refuses lines
+    added to a posted journal, and updates and deletes are refused (append-only)."""
+
+    __tablename__ = "journals"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    book_id: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    ref: Mapped[str] = mapped_column(String(120))
+    value_on: Mapped[date] = mapped_column(Date)
+    reverses_id: Mapped[str | None] = mapped_column(ForeignKey("journals.id"))
+    memo: Mapped[str] = mapped_column(String(300))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("book_id", "ref", name="book_ref"),)
+
+
+class JournalLine(Base):
+    __tablename__ = "journal_lines"
+
+    journal_id: Mapped[str] = mapped_column(
+        ForeignKey("journals.id", deferrable=True, initially="DEFERRED"), primary_key=True
+    )
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    book_id: Mapped[str] = mapped_column(String(32))
+    account_code: Mapped[str] = mapped_column(String(48))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_journal_lines_account", "book_id", "account_code"),
+        CheckConstraint("amount_minor <> 0", name="amount_non_zero"),
+    )
+
+
 __all__ = [
+    "Account",
+    "Alert",
     "ApiClient",
     "AuditEvent",
     "Bank",
     "BankCustomer",
     "Base",
+    "CalendarYear",
     "Chain",
     "ChainCore",
     "ChainMember",
     "Checkpoint",
     "ConsentGrant",
     "Cosignature",
+    "Credential",
+    "CredentialPayment",
+    "CredentialPiece",
+    "CredentialProgramme",
+    "CredentialQuote",
     "DataAccess",
     "DocumentConfirmation",
     "Enterprise",
+    "Financing",
     "IdempotencyKey",
+    "Journal",
+    "JournalLine",
     "LedgerEntry",
     "LedgerKey",
     "LedgerNode",
     "LedgerState",
+    "LprFixing",
+    "PayableBasisDocument",
+    "PayableConfirmation",
     "Platform",
     "PlatformMember",
+    "ProgrammeFunder",
     "ReceivableRegistration",
     "SupplyRelation",
     "TradeDocumentRow",

@@ -1,0 +1,268 @@
+"""The books: post balanced journals (idempotently, by reference), reverse them, and read
+trial balances and account statements.
+
+A book is a bank's (``book_id`` is the bank id) or the platform's credential sub-ledger
+(``book_id`` "platform"). Lines are inserted before the header so the database's trigger can
+check the whole journal when the header arrives; the same journal reference posted twice
+returns the first journal — that is what makes every money movement safe to retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from chainfin.adapters.db.models import Account, Bank, Journal, JournalLine
+from chainfin.domain import books as rules
+from chainfin.domain.access import Principal, Scope
+from chainfin.domain.books import AccountSpec, AccountType, Posting, TrialBalance
+from chainfin.domain.clock import utcnow
+from chainfin.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from chainfin.domain.ids import new_id
+from chainfin.services import ledger
+from chainfin.services.ledger import Change
+
+
+def journal_row(journal: Journal, postings: Sequence[Posting]) -> dict[str, object]:
+    """A journal with its lines, as it goes on the log and as ``ledger verify`` rebuilds it."""
+    return {
+        "id": journal.id,
+        "book_id": journal.book_id,
+        "kind": journal.kind,
+        "ref": journal.ref,
+        "value_on": journal.value_on,
+        "reverses_id": journal.reverses_id,
+        "lines": [[p.account, p.amount.currency, p.amount.amount_minor] for p in postings],
+        "parties": [],
+    }
+
+
+def _ensure_accounts(session: Session, book_id: str, specs: Sequence[AccountSpec]) -> None:
+    """Create missing accounts; concurrent creators of the same account both succeed."""
+    if not specs:
+        return
+    values = [
+        {"book_id": book_id, "code": s.code, "name": s.name, "type": s.type.value}
+        for s in {s.code: s for s in specs}.values()
+    ]
+    now = utcnow()
+    for v in values:
+        v["created_at"] = now  # type: ignore[assignment]
+    dialect = session.get_bind().dialect.name
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(Account).values(values)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["book_id", "code"]))
+
+
+def spec_for(book_id: str, code: str) -> AccountSpec:
+    try:
+        if book_id == rules.PLATFORM_BOOK:
+            return rules.platform_account(code)
+        return rules.bank_account(code)
+    except KeyError:
+        raise ValidationFailed(
+            [FieldError("account", f"{code} is not an account of book {book_id}")]
+        ) from None
+
+
+@dataclass(frozen=True)
+class Posted:
+    journal: Journal
+    postings: tuple[Posting, ...]
+    replayed: bool
+
+
+def post(
+    session: Session,
+    actor: Principal,
+    *,
+    book_id: str,
+    kind: str,
+    ref: str,
+    value_on: date,
+    postings: Sequence[Posting],
+    memo: str = "",
+    reverses_id: str | None = None,
+) -> Posted:
+    """Post one journal (or return the one already posted under ``ref`` in this book)."""
+    existing = session.scalar(select(Journal).where(Journal.book_id == book_id, Journal.ref == ref))
+    if existing is not None:
+        return Posted(existing, tuple(lines_of(session, existing.id)), True)
+    rules.check_journal(postings)
+    _ensure_accounts(session, book_id, [spec_for(book_id, p.account) for p in postings])
+    journal_id = new_id("journal")
+    session.execute(
+        insert(JournalLine),
+        [
+            {
+                "journal_id": journal_id,
+                "line_no": n,
+                "book_id": book_id,
+                "account_code": p.account,
+                "currency": p.amount.currency,
+                "amount_minor": p.amount.amount_minor,
+            }
+            for n, p in enumerate(postings, start=1)
+        ],
+    )
+    journal = Journal(
+        id=journal_id,
+        book_id=book_id,
+        kind=kind,
+        ref=ref,
+        value_on=value_on,
+        reverses_id=reverses_id,
+        memo=memo[:300],
+        created_by=actor.label,
+        created_at=utcnow(),
+    )
+    session.add(journal)
+    session.flush()
+    ledger.one(session, actor, f"journal.{kind}", Change("journal", journal_row(journal, postings)))
+    return Posted(journal, tuple(postings), False)
+
+
+def lines_of(session: Session, journal_id: str) -> list[Posting]:
+    from chainfin.domain.money import Money
+
+    rows = session.execute(
+        select(JournalLine.account_code, JournalLine.currency, JournalLine.amount_minor)
+        .where(JournalLine.journal_id == journal_id)
+        .order_by(JournalLine.line_no)
+    )
+    return [Posting(code, Money(amount, currency)) for code, currency, amount in rows]
+
+
+def reverse(session: Session, actor: Principal, journal_id: str, *, reason: str) -> Posted:
+    """Undo a journal by posting its mirror image; the original stays as it was."""
+    actor.require(Scope.FINANCING_WRITE)
+    original = session.get(Journal, journal_id)
+    if original is None or not _may_read(actor, original.book_id):
+        raise NotFound(f"no journal {journal_id!r}")
+    if original.reverses_id is not None:
+        raise ValidationFailed([FieldError("journal_id", "a reversal is not reversed again")])
+    return post(
+        session,
+        actor,
+        book_id=original.book_id,
+        kind="reversal",
+        ref=f"reversal/{original.id}",
+        value_on=utcnow().date(),
+        postings=rules.reversal(lines_of(session, original.id)),
+        memo=f"reverses {original.id}: {reason}",
+        reverses_id=original.id,
+    )
+
+
+def _may_read(actor: Principal, book_id: str) -> bool:
+    if actor.is_system:
+        return True
+    if book_id == rules.PLATFORM_BOOK:
+        return actor.bank_id is not None  # banks see the credential sub-ledger
+    return actor.bank_id == book_id
+
+
+def _book_for(session: Session, actor: Principal, book: str | None) -> str:
+    actor.require(Scope.BOOKS_READ)
+    if book in (None, "", "bank"):
+        if actor.bank_id is None:
+            raise ValidationFailed([FieldError("book", "name a bank code or 'platform'")])
+        return actor.bank_id
+    if book == rules.PLATFORM_BOOK:
+        book_id = book
+    else:
+        bank = session.scalar(select(Bank).where((Bank.code == book) | (Bank.id == book)))
+        if bank is None:
+            raise NotFound(f"no book {book!r}")
+        book_id = bank.id
+    if not _may_read(actor, book_id):
+        raise Forbidden("a bank reads its own books and the platform's credential sub-ledger")
+    return book_id
+
+
+def balances(session: Session, book_id: str) -> list[tuple[AccountSpec, str, int]]:
+    rows = session.execute(
+        select(JournalLine.account_code, JournalLine.currency, func.sum(JournalLine.amount_minor))
+        .where(JournalLine.book_id == book_id)
+        .group_by(JournalLine.account_code, JournalLine.currency)
+    )
+    names = {
+        a.code: AccountSpec(a.code, a.name, AccountType(a.type))
+        for a in session.scalars(select(Account).where(Account.book_id == book_id))
+    }
+    return [
+        (names.get(code) or spec_for(book_id, code), currency, int(total))
+        for code, currency, total in rows
+    ]
+
+
+def trial_balance(session: Session, actor: Principal, book: str | None) -> TrialBalance:
+    book_id = _book_for(session, actor, book)
+    return rules.trial_balance(balances(session, book_id))
+
+
+def book_id_of(session: Session, actor: Principal, book: str | None) -> str:
+    return _book_for(session, actor, book)
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    journal_id: str
+    value_on: date
+    kind: str
+    memo: str
+    currency: str
+    amount_minor: int
+    balance_minor: int
+
+
+def statement(
+    session: Session,
+    actor: Principal,
+    book: str | None,
+    account: str,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+) -> tuple[AccountSpec, int, list[StatementLine]]:
+    """An account's movements in value-date order with the running balance, and the
+    balance brought forward from before ``since``."""
+    book_id = _book_for(session, actor, book)
+    spec = spec_for(book_id, account)
+    base = (
+        select(Journal.id, Journal.value_on, Journal.kind, Journal.memo, JournalLine)
+        .join(Journal, Journal.id == JournalLine.journal_id)
+        .where(JournalLine.book_id == book_id, JournalLine.account_code == account)
+    )
+    opening = 0
+    if since is not None:
+        opening = int(
+            session.scalar(
+                select(func.coalesce(func.sum(JournalLine.amount_minor), 0))
+                .join(Journal, Journal.id == JournalLine.journal_id)
+                .where(
+                    JournalLine.book_id == book_id,
+                    JournalLine.account_code == account,
+                    Journal.value_on < since,
+                )
+            )
+            or 0
+        )
+        base = base.where(Journal.value_on >= since)
+    if until is not None:
+        base = base.where(Journal.value_on <= until)
+    running = opening
+    out: list[StatementLine] = []
+    for jid, value_on, kind, memo, line in session.execute(
+        base.order_by(Journal.value_on, Journal.created_at, Journal.id, JournalLine.line_no)
+    ):
+        running += line.amount_minor
+        out.append(
+            StatementLine(jid, value_on, kind, memo, line.currency, line.amount_minor, running)
+        )
+    return spec, opening, out
