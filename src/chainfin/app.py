@@ -21,6 +21,7 @@ from chainfin.api.routers import (
     auth,
     chains,
     consent,
+    credentials,
     documents,
     ledger,
     receivables,
@@ -99,7 +100,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=200 if ready else 503,
         )
 
-    routers = (auth, registry, chains, documents, receivables, consent, ledger, reference)
+    routers = (
+        auth,
+        registry,
+        chains,
+        documents,
+        receivables,
+        consent,
+        credentials,
+        ledger,
+        reference,
+    )
     for router in (*(r.router for r in routers), pages.router):
         app.include_router(router)
     return app

@@ -1,0 +1,167 @@
+"""Payable credentials from the client's side: confirm, issue, pass down, finance, settle,
+read the books; with tenancy, idempotency and precise errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from chainfin.adapters.db.engine import transaction
+from chainfin.domain.access import SYSTEM
+from chainfin.services import rates
+from conftest import World, login
+
+
+@pytest.fixture
+def story(
+    client: TestClient, world: World, session_factory: sessionmaker[Session]
+) -> dict[str, Any]:
+    with transaction(session_factory) as s:
+        rates.load_bundled(s, SYSTEM)
+    s1, core = login(client, "s1"), login(client, "coreA")
+    invoice = {
+        "kind": "invoice",
+        "number": "INV-CR-1",
+        "seller_uscc": world.usccs["s1"],
+        "buyer_uscc": world.usccs["core A"],
+        "issue_date": "2026-11-20",
+        "currency": "CNY",
+        "total": "500000.00",
+        "tax": "57522.12",
+        "invoice_number": "26320000000000000777",
+        "due_date": "2027-02-20",
+    }
+    r = client.post("/v1/documents", json=invoice, headers=s1)
+    assert r.status_code == 201, r.text
+    doc = r.json()["rows"][0]["document_id"]
+    assert client.post(f"/v1/documents/{doc}/confirm", headers=core).status_code in (200, 201)
+    r = client.post(
+        "/v1/credentials/confirmations",
+        json={
+            "supplier": world.usccs["s1"],
+            "amount": "500000.00",
+            "due_on": "2027-02-20",
+            "document_ids": [doc],
+        },
+        headers=core,
+    )
+    assert r.status_code == 201, r.text
+    confirmation = r.json()
+    assert confirmation["receipt"] is not None  # on the ledger
+    r = client.post(
+        "/v1/credentials/programmes",
+        json={
+            "core": world.usccs["core A"],
+            "name": "core A payables",
+            "line": "2000000.00",
+            "rating": "AA+",
+            "min_piece": "1000.00",
+        },
+        headers=login(client, "a-rm"),
+    )
+    assert r.status_code == 201, r.text
+    return {"confirmation": confirmation["id"], "programme": r.json()["id"]}
+
+
+def test_issue_pass_down_finance_settle_through_the_api(
+    client: TestClient, world: World, story: dict[str, Any]
+) -> None:
+    core, s1, s2 = login(client, "coreA"), login(client, "s1"), login(client, "s2-staff")
+    r = client.post(
+        "/v1/credentials",
+        json={
+            "programme_id": story["programme"],
+            "confirmation_ids": [story["confirmation"]],
+            "amount": "300000.00",
+            "maturity_on": "2027-05-22",  # a Saturday: paid the next working day
+            "issued_on": "2026-11-26",
+        },
+        headers=core,
+    )
+    assert r.status_code == 201, r.text
+    credential = r.json()
+    assert credential["maturity_on"] == "2027-05-22"
+    assert credential["payment_on"] == "2027-05-24"
+    assert credential["payment_provisional"] is True
+    root = credential["pieces"][0]["id"]
+    assert client.post(f"/v1/credentials/pieces/{root}/accept", headers=s1).status_code == 200
+    r = client.post(
+        f"/v1/credentials/pieces/{root}/transfer",
+        json={"to": world.usccs["s2"], "amount": "120000.00"},
+        headers=s1,
+    )
+    assert r.status_code == 201, r.text
+    offered = r.json()["offered"]
+    assert (offered["tier"], offered["amount"]["amount"]) == (2, "120000.00")
+    assert r.json()["kept"]["amount"]["amount"] == "180000.00"
+    r = client.post(f"/v1/credentials/pieces/{offered['id']}/accept", headers=s2)
+    assert r.status_code == 200, r.text
+    # the holder sees its branch; the issuer the whole tree; another bank nothing
+    mine = client.get(f"/v1/credentials/{credential['id']}/tree", headers=s2).json()["pieces"]
+    assert [p["id"] for p in mine] == [offered["id"]]
+    whole = client.get(f"/v1/credentials/{credential['id']}/tree", headers=core).json()["pieces"]
+    assert len(whole) == 3
+    other = client.get(f"/v1/credentials/{credential['id']}", headers=login(client, "b-rm"))
+    assert other.status_code == 404
+    r = client.post(
+        f"/v1/credentials/pieces/{offered['id']}/quote",
+        json={"bank": "BKA", "as_of": "2026-11-26"},
+        headers=s2,
+    )
+    assert r.status_code == 201, r.text
+    q = r.json()
+    assert q["fixing"]["fixed_on"] == "2026-08-20" and q["warnings"]
+    assert q["discount_rate"] == "3.65"  # LPR 3.00 + AA+ 65 bp (179 days)
+    assert [f["code"] for f in q["fees"]] == ["platform_service", "handling", "registry_filing"]
+    headers = {**s2, "Idempotency-Key": "fin-1"}
+    first = client.post(f"/v1/credentials/quotes/{q['id']}/finance", headers=headers)
+    assert first.status_code == 201, first.text
+    again = client.post(f"/v1/credentials/quotes/{q['id']}/finance", headers=headers)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["id"] == first.json()["id"]
+    r = client.post(
+        f"/v1/credentials/{credential['id']}/settle",
+        json={"amount": "300000.00", "payment_ref": "CORE-PAY-1", "paid_on": "2027-05-24"},
+        headers=core,
+    )
+    assert r.status_code == 201, r.text
+    paid = {a["holder_id"]: a["principal_minor"] for a in r.json()["allocations"]}
+    assert sorted(paid.values()) == [120_000_00, 180_000_00]
+    auditor = login(client, "a-auditor")
+    tb = client.get("/v1/books/BKA/trial-balance", headers=auditor).json()
+    assert tb["balanced"] is True
+    income = {row["account"]: row["credit"] for row in tb["rows"]}
+    assert {"6011", "6021"} <= set(income)
+    stmt = client.get("/v1/books/BKA/accounts/1001/statement", headers=auditor).json()
+    assert [ln["kind"] for ln in stmt["lines"]] == ["discount", "repayment"]
+    assert client.get("/v1/books/BKB/trial-balance", headers=auditor).status_code == 403
+
+
+def test_errors_name_the_field(client: TestClient, world: World, story: dict[str, Any]) -> None:
+    core = login(client, "coreA")
+    r = client.post(
+        "/v1/credentials",
+        json={
+            "programme_id": story["programme"],
+            "confirmation_ids": [story["confirmation"]],
+            "amount": "300000.00",
+            "maturity_on": "2027-11-26",
+            "issued_on": "2026-11-26",
+        },
+        headers=core,
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "maturity_on"
+    assert "tenor cap" in r.json()["errors"][0]["reason"]
+    r = client.post(
+        "/v1/credentials/programmes",
+        json={"core": world.usccs["s1"], "name": "x", "line": "1.00", "rating": "ZZZ"},
+        headers=login(client, "a-rm"),
+    )
+    assert r.status_code == 422
+    assert {e["field"] for e in r.json()["errors"]} == {"core", "rating"}
+    lpr = client.get("/v1/rates/lpr?on=2024-02-21", headers=core).json()
+    assert lpr["in_force"] == {"fixed_on": "2024-02-20", "rate_1y": "3.45", "rate_5y": "3.95"}
