@@ -25,6 +25,7 @@ from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine
 from chainfin.adapters.formats.tabular import TabularFormat, read_rows, write_rows
 from chainfin.adapters.formats.ubl import parse_ubl
+from chainfin.cli import credentials as credentials_cli
 from chainfin.cli import ledger as ledger_cli
 from chainfin.cli.common import database_url, err, fail, operator_session, out
 from chainfin.config import get_settings
@@ -58,6 +59,10 @@ for sub, name in (
 ):
     app.add_typer(sub, name=name)
 app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(credentials_cli.app, name="credential")
+app.add_typer(credentials_cli.books_app, name="books")
+app.add_typer(credentials_cli.rates_app, name="rates")
+app.add_typer(credentials_cli.calendar_app, name="calendar")
 
 
 class Kind(StrEnum):
