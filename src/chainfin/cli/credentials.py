@@ -28,6 +28,7 @@ from chainfin.api.routers.credentials import (
 )
 from chainfin.cli.common import fail, operator_session, out, print_json
 from chainfin.domain.access import SYSTEM, Principal, PrincipalKind, Scope
+from chainfin.domain.books import TrialBalance
 from chainfin.domain.errors import ChainfinError, FieldError, ValidationFailed
 from chainfin.domain.money import Money
 from chainfin.domain.pricing import LprFixing
@@ -415,7 +416,10 @@ def tree_cmd(
 
 
 def tb_body(session: Session, actor: Principal, book: str) -> dict[str, Any]:
-    tb = books.trial_balance(session, actor, book)
+    return tb_view(book, books.trial_balance(session, actor, book))
+
+
+def tb_view(book: str, tb: TrialBalance) -> dict[str, Any]:
     return {
         "book": book,
         "balanced": tb.balanced,
@@ -447,7 +451,10 @@ def print_trial_balance(body: dict[str, Any]) -> None:
         table.add_row(r["account"], r["name"], r["currency"], r["debit"], r["credit"])
     for c, t in body["totals"].items():
         table.add_row("", "[b]total[/b]", c, f"[b]{t['debit']}[/b]", f"[b]{t['credit']}[/b]")
-    out.print(table)
+    if body["rows"]:
+        out.print(table)
+    else:
+        out.print(f"trial balance — {body['book']}: every account is at zero")
     out.print("balanced" if body["balanced"] else "[red]NOT BALANCED[/red]")
 
 

@@ -29,11 +29,13 @@ from chainfin.cli import credentials as credentials_cli
 from chainfin.cli import ledger as ledger_cli
 from chainfin.cli.common import database_url, err, fail, operator_session, out
 from chainfin.config import get_settings
+from chainfin.demo import credential_story
 from chainfin.demo import seed as demo_seed
 from chainfin.demo.synthetic import RegionKey, Scale, SyntheticRegion, generate
 from chainfin.demo.trade_history import generate_history, read_truth, score, write_truth
 from chainfin.domain.access import SYSTEM, OwnerKind, Principal, PrincipalKind, Scope
 from chainfin.domain.anomalies import AnomalyKind
+from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import ChainfinError
 from chainfin.domain.registry_input import ENTERPRISE_FIELDS, RELATION_FIELDS
 from chainfin.domain.uscc import check_uscc
@@ -543,13 +545,24 @@ def demo_run(
     with operator_session() as session:
         _print_chains(session)
         findings = Counter(f.kind.value for f in checks.run(session))
-        ledger.sequence(session, get_settings().ledger_origin)
-        latest = ledger.latest_checkpoint(session)
     out.print(
         "[bold]authenticity checks[/bold] on the year of trade: "
         + ", ".join(f"{k} {n}" for k, n in sorted(findings.items()))
         + f"  (score them: chainfin checks run --truth {truth})"
     )
+    with operator_session() as session:
+        story = credential_story.run(session, today=utcnow().date())
+        trial_balances = [
+            credentials_cli.tb_view(title, tb) for title, tb in story.trial_balances.items()
+        ]
+    out.print("[bold]payable credentials[/bold]")
+    for line in story.lines:
+        out.print("  " + escape(line))
+    for body in trial_balances:
+        credentials_cli.print_trial_balance(body)
+    with operator_session() as session:
+        ledger.sequence(session, get_settings().ledger_origin)
+        latest = ledger.latest_checkpoint(session)
     if latest is not None:
         out.print(
             f"[bold]ledger[/bold]: {latest.tree_size} entries record the region; "
