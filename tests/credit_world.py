@@ -17,6 +17,9 @@ from chainfin.domain.uscc import make_uscc
 from chainfin.services import credentials, documents, rates, registry
 
 ISSUED_ON = date(2026, 11, 26)
+LINE = Money(10_000_000_00)
+SECOND_LINE = Money(5_000_000_00)
+MIN_PIECE = Money(1_000_00)
 
 
 def uscc(n: int) -> str:
@@ -58,10 +61,10 @@ class CreditWorld:
 def build(
     factory: sessionmaker[Session],
     *,
-    line: Money = Money(10_000_000_00),
-    second_line: Money | None = Money(5_000_000_00),
+    line: Money = LINE,
+    second_line: Money | None = SECOND_LINE,
     invoice_total: str = "3000000.00",
-    min_piece: Money = Money(1_000_00),
+    min_piece: Money = MIN_PIECE,
 ) -> CreditWorld:
     ents = [
         _ent("bank A", 1, Role.BANK),

@@ -61,7 +61,8 @@ def test_credential_story_from_the_terminal(cw: CreditWorld, tmp_path: Path) -> 
     q = run(
         "credential", "quote", part["offered"]["id"], "BKA", "--as", T3, "--as-of", "2026-11-26"
     )
-    assert q["fixing"]["fixed_on"] == "2026-11-20" and q["warnings"] == []
+    assert q["fixing"]["fixed_on"] == "2026-11-20"
+    assert q["warnings"] == []
     fin = run("credential", "finance", q["id"], "--as", T3)
     assert fin["net_proceeds"] == q["net_proceeds"]
     tree = run("credential", "tree", credential["id"], "--as", CORE)
@@ -96,7 +97,8 @@ def test_credential_story_from_the_terminal(cw: CreditWorld, tmp_path: Path) -> 
     for book in ("BKA", "platform"):
         assert run("books", "trial-balance", book)["balanced"] is True
     stmt = run("books", "statement", "BKA", "6011")
-    assert stmt["lines"] and stmt["lines"][-1]["balance_minor"] < 0  # income: credit balance
+    assert stmt["lines"]
+    assert stmt["lines"][-1]["balance_minor"] < 0
 
 
 def test_cli_errors_are_precise(cw: CreditWorld) -> None:

@@ -113,7 +113,8 @@ def test_issue_pass_down_finance_settle_through_the_api(
     )
     assert r.status_code == 201, r.text
     q = r.json()
-    assert q["fixing"]["fixed_on"] == "2026-08-20" and q["warnings"]
+    assert q["fixing"]["fixed_on"] == "2026-08-20"
+    assert q["warnings"]
     assert q["discount_rate"] == "3.65"  # LPR 3.00 + AA+ 65 bp (179 days)
     assert [f["code"] for f in q["fees"]] == ["platform_service", "handling", "registry_filing"]
     headers = {**s2, "Idempotency-Key": "fin-1"}

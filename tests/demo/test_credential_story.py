@@ -24,6 +24,7 @@ def test_story_confirms_issues_passes_down_finances_and_settles(
     for step in ("确权", "issue:", "split and pass down", "quote from", "finance:", "maturity"):
         assert step in text
     assert "stale LPR" in text  # the bundled table ends 2026-08-20
-    assert story.trial_balances and all(tb.balanced for tb in story.trial_balances.values())
+    assert story.trial_balances
+    assert all(tb.balanced for tb in story.trial_balances.values())
     bank_tb = next(tb for title, tb in story.trial_balances.items() if "after maturity" in title)
     assert {r.account.code for r in bank_tb.rows} == {"1001", "6011", "6021"}

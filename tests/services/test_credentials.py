@@ -84,14 +84,16 @@ def test_the_whole_life_of_a_credential_down_three_tiers(
         credentials.accept(s, cw.ent("t1"), root.id)
         s.refresh(programme)
         assert (programme.pending_minor, programme.posted_minor) == (0, 1_000_000_00)
-        a, b = credentials.split(s, cw.ent("t1"), root.id, [CNY("600000.00"), CNY("400000.00")])
+        a, _b = credentials.split(s, cw.ent("t1"), root.id, [CNY("600000.00"), CNY("400000.00")])
         moved = credentials.transfer(s, cw.ent("t1"), a.id, to=cw.ids["t2"])
-        assert moved.offered.tier == 2 and moved.kept is None
+        assert moved.offered.tier == 2
+        assert moved.kept is None
         credentials.accept(s, cw.ent("t2"), moved.offered.id)
         part = credentials.transfer(
             s, cw.ent("t2"), moved.offered.id, to=cw.ids["t3"], amount=CNY("250000.00")
         )
-        assert part.kept is not None and part.kept.amount_minor == 350_000_00
+        assert part.kept is not None
+        assert part.kept.amount_minor == 350_000_00
         assert part.offered.tier == 3
         assert part.offered.lineage == [root.id, a.id, moved.offered.id]
         credentials.accept(s, cw.ent("t3"), part.offered.id)
@@ -128,10 +130,12 @@ def test_the_whole_life_of_a_credential_down_three_tiers(
         )
         assert again.id == pay.id
         credential = s.get(Credential, cid)
-        assert credential is not None and credential.status == "settled"
+        assert credential is not None
+        assert credential.status == "settled"
         assert live_sum(s, cid) == 0
         programme = s.get(CredentialProgramme, cw.programme_id)
-        assert programme is not None and (programme.pending_minor, programme.posted_minor) == (
+        assert programme is not None
+        assert (programme.pending_minor, programme.posted_minor) == (
             0,
             0,
         )
@@ -143,7 +147,8 @@ def test_the_whole_life_of_a_credential_down_three_tiers(
             for r in books.trial_balance(s, SYSTEM, "BKA").rows
         }
         # discounted asset fully collected; the whole discount earned by payment date
-        assert "1301" not in bank_tb and "2502" not in bank_tb
+        assert "1301" not in bank_tb
+        assert "2502" not in bank_tb
         assert bank_tb["6011"] == (0, fin.discount_minor)
         ledger.sequence(s, "chainfin.test/ledger")
         report = ledger_verify.verify(s, origin="chainfin.test/ledger")
@@ -155,7 +160,7 @@ def test_programme_limit_is_reserved_two_phase_and_never_exceeded(
 ) -> None:
     cw = build(session_factory, line=Money(1_500_000_00), second_line=None)
     first = issue(session_factory, cw, "1000000.00")
-    with transaction(session_factory) as s, pytest.raises(Conflict, match="available 500000.00"):
+    with transaction(session_factory) as s, pytest.raises(Conflict, match=r"available 500000\.00"):
         credentials.issue(
             s,
             cw.ent("core"),
@@ -168,9 +173,11 @@ def test_programme_limit_is_reserved_two_phase_and_never_exceeded(
     with transaction(session_factory) as s:
         credentials.cancel(s, cw.ent("core"), first)  # before acceptance: allowed
         programme = s.get(CredentialProgramme, cw.programme_id)
-        assert programme is not None and programme.pending_minor == 0
+        assert programme is not None
+        assert programme.pending_minor == 0
         conf = s.get(PayableConfirmation, cw.confirmation_id)
-        assert conf is not None and conf.issued_minor == 0
+        assert conf is not None
+        assert conf.issued_minor == 0
 
 
 def test_issue_refusals(session_factory: sessionmaker[Session], cw: CreditWorld) -> None:
@@ -250,7 +257,8 @@ def test_late_partial_payment_goes_overdue_with_penalty_and_alert(
         )
         assert pay.penalty_minor > 0
         credential = s.get(Credential, cid)
-        assert credential is not None and credential.status == "overdue"
+        assert credential is not None
+        assert credential.status == "overdue"
         assert books.trial_balance(s, SYSTEM, "BKB").balanced
         rows = {r.account.code for r in books.trial_balance(s, SYSTEM, "BKB").rows}
         assert {"1302", "6031"} <= rows
@@ -262,13 +270,12 @@ def test_the_database_refuses_unbalanced_and_edited_journals(
     cid = issue(session_factory, cw)
     with transaction(session_factory) as s:
         credentials.accept(s, cw.ent("t1"), root_of(s, cid).id)
-    with pytest.raises(DBAPIError), transaction(session_factory) as s:
-        s.execute(
-            text(
-                "INSERT INTO journal_lines VALUES ('jnl_x', 1, 'BKA', '1001', 'CNY', 100),"
-                " ('jnl_x', 2, 'BKA', '6011', 'CNY', -99)"
-            )
-        )
+    unbalanced_lines = text(
+        "INSERT INTO journal_lines VALUES ('jnl_x', 1, 'BKA', '1001', 'CNY', 100),"
+        " ('jnl_x', 2, 'BKA', '6011', 'CNY', -99)"
+    )
+    with pytest.raises(DBAPIError), transaction(session_factory) as s:  # noqa: PT012
+        s.execute(unbalanced_lines)
         s.execute(
             text(
                 "INSERT INTO journals (id, book_id, kind, ref, value_on, memo, created_by,"
