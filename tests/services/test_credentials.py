@@ -246,6 +246,9 @@ def test_late_partial_payment_goes_overdue_with_penalty_and_alert(
         marked = credentials.mark_overdue(s, SYSTEM, date(2027, 6, 2))
         assert [c.id for c in marked] == [cid]
         assert s.scalars(select(Alert).where(Alert.subject_id == cid)).all()
+        (bank_alert,) = credentials.alerts(s, cw.staff("BKB"))
+        assert bank_alert.kind == "credential_overdue"
+        assert credentials.alerts(s, cw.staff("BKA")) == []
     with transaction(session_factory) as s:
         pay = credentials.settle(
             s,

@@ -25,10 +25,10 @@ from chainfin.api.routers.credentials import (
     piece_out,
     programme_out,
     quote_out,
+    trial_balance_out,
 )
 from chainfin.cli.common import fail, operator_session, out, print_json
 from chainfin.domain.access import SYSTEM, Principal, PrincipalKind, Scope
-from chainfin.domain.books import TrialBalance
 from chainfin.domain.errors import ChainfinError, FieldError, ValidationFailed
 from chainfin.domain.money import Money
 from chainfin.domain.pricing import LprFixing
@@ -416,31 +416,7 @@ def tree_cmd(
 
 
 def tb_body(session: Session, actor: Principal, book: str) -> dict[str, Any]:
-    return tb_view(book, books.trial_balance(session, actor, book))
-
-
-def tb_view(book: str, tb: TrialBalance) -> dict[str, Any]:
-    return {
-        "book": book,
-        "balanced": tb.balanced,
-        "rows": [
-            {
-                "account": r.account.code,
-                "name": r.account.name,
-                "currency": r.currency,
-                "debit": Money(r.debit_minor, r.currency).to_decimal_string(),
-                "credit": Money(r.credit_minor, r.currency).to_decimal_string(),
-            }
-            for r in tb.rows
-        ],
-        "totals": {
-            c: {
-                "debit": Money(tb.debit_totals.get(c, 0), c).to_decimal_string(),
-                "credit": Money(tb.credit_totals.get(c, 0), c).to_decimal_string(),
-            }
-            for c in sorted(set(tb.debit_totals) | set(tb.credit_totals))
-        },
-    }
+    return trial_balance_out(book, books.trial_balance(session, actor, book))
 
 
 def print_trial_balance(body: dict[str, Any]) -> None:

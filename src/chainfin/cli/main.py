@@ -25,6 +25,7 @@ from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine
 from chainfin.adapters.formats.tabular import TabularFormat, read_rows, write_rows
 from chainfin.adapters.formats.ubl import parse_ubl
+from chainfin.api.routers.credentials import trial_balance_out
 from chainfin.cli import credentials as credentials_cli
 from chainfin.cli import ledger as ledger_cli
 from chainfin.cli.common import database_url, err, fail, operator_session, out
@@ -553,7 +554,7 @@ def demo_run(
     with operator_session() as session:
         story = credential_story.run(session, today=utcnow().date())
         trial_balances = [
-            credentials_cli.tb_view(title, tb) for title, tb in story.trial_balances.items()
+            trial_balance_out(title, tb) for title, tb in story.trial_balances.items()
         ]
     out.print("[bold]payable credentials[/bold]")
     for line in story.lines:

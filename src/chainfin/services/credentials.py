@@ -1042,6 +1042,7 @@ def quote(
     )
     session.add(row)
     session.flush()
+    ledger.one(session, actor, "piece.quoted", _change("quote", row))
     audit.record(session, actor, "piece.quote", "quote", row.id, {"bank": funder_bank.code})
     return row
 
@@ -1711,3 +1712,14 @@ def quote_for(session: Session, actor: Principal, quote_id: str) -> CredentialQu
     ):
         raise NotFound(f"no quote {quote_id!r}")
     return row
+
+
+def alerts(session: Session, actor: Principal, *, state: str = "open") -> list[Alert]:
+    """A bank's staff see the alerts raised for their bank; an enterprise those about it."""
+    actor.require(Scope.CREDENTIALS_READ)
+    query = select(Alert).where(Alert.state == state).order_by(Alert.created_at.desc())
+    if actor.bank_id is not None:
+        query = query.where(Alert.bank_id == actor.bank_id)
+    elif not actor.is_system:
+        query = query.where(Alert.enterprise_id == _enterprise_of(actor), Alert.bank_id.is_(None))
+    return list(session.scalars(query.limit(500)))

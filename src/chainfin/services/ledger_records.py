@@ -31,6 +31,7 @@ from chainfin.adapters.db.models import (
     CredentialPayment,
     CredentialPiece,
     CredentialProgramme,
+    CredentialQuote,
     DocumentConfirmation,
     Enterprise,
     Financing,
@@ -315,6 +316,13 @@ KINDS: dict[str, RecordKind] = {
             parties=_ids("holder_id", "sender_id"),
         ),
         RecordKind(
+            "quote",
+            clear=("piece_id", "bank_id", "holder_id", "terms", "valid_until"),
+            private=(),
+            key=lambda r: str(r["id"]),
+            parties=_ids("bank_id", "holder_id"),
+        ),
+        RecordKind(
             "financing",
             clear=(
                 "piece_id",
@@ -383,6 +391,7 @@ _MODELS: dict[str, Any] = {
     "payable": PayableConfirmation,
     "credential": Credential,
     "piece": CredentialPiece,
+    "quote": CredentialQuote,
     "financing": Financing,
     "payment": CredentialPayment,
     "confirmation": DocumentConfirmation,

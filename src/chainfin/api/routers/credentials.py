@@ -29,6 +29,7 @@ from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.receipts import receipt_for
 from chainfin.config import Settings
 from chainfin.domain.access import Principal
+from chainfin.domain.books import TrialBalance
 from chainfin.domain.clock import utcnow
 from chainfin.domain.money import Money
 from chainfin.services import books, credentials, idempotency, rates
@@ -581,11 +582,7 @@ def settle(
 # ---------------------------------------------------------------------------- books, rates
 
 
-@router.get("/v1/books/{book}/trial-balance", tags=["books"])
-def trial_balance(book: str, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
-    """``book`` is your bank's code (or ``bank``), or ``platform`` for the credential
-    sub-ledger."""
-    tb = books.trial_balance(session, principal, book)
+def trial_balance_out(book: str, tb: TrialBalance) -> dict[str, Any]:
     return {
         "book": book,
         "balanced": tb.balanced,
@@ -608,6 +605,13 @@ def trial_balance(book: str, session: SessionDep, principal: CurrentPrincipal) -
             for c in sorted(set(tb.debit_totals) | set(tb.credit_totals))
         },
     }
+
+
+@router.get("/v1/books/{book}/trial-balance", tags=["books"])
+def trial_balance(book: str, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    """``book`` is your bank's code (or ``bank``), or ``platform`` for the credential
+    sub-ledger."""
+    return trial_balance_out(book, books.trial_balance(session, principal, book))
 
 
 @router.get("/v1/books/{book}/accounts/{account}/statement", tags=["books"])
@@ -654,3 +658,22 @@ def lpr_table(
         "fixings": [f.to_dict() for f in reversed(table)],
         "as_of": on or utcnow().date(),
     }
+
+
+@router.get("/v1/alerts", tags=["alerts"], summary="Open alerts for your bank or enterprise")
+def alerts(
+    session: SessionDep, principal: CurrentPrincipal, state: str = "open"
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": a.id,
+            "kind": a.kind,
+            "severity": a.severity,
+            "subject_kind": a.subject_kind,
+            "subject_id": a.subject_id,
+            "message": a.message,
+            "state": a.state,
+            "created_at": a.created_at,
+        }
+        for a in credentials.alerts(session, principal, state=state)
+    ]
