@@ -263,7 +263,7 @@ def split_cmd(
     """Split a held piece into pieces of the given amounts."""
 
     def work(s: Session, a: Principal) -> list[dict[str, Any]]:
-        currency = credentials.piece_for(s, a, piece).currency
+        currency = credentials.held_currency(s, a, piece)
         parts = [Money.parse(x, currency) for x in amounts]
         return [piece_out(p) for p in credentials.split(s, a, piece, parts)]
 
@@ -285,7 +285,7 @@ def transfer_cmd(
     """Offer a held piece, or part of it, to one of the holder's suppliers."""
 
     def work(s: Session, a: Principal) -> dict[str, Any]:
-        currency = credentials.piece_for(s, a, piece).currency
+        currency = credentials.held_currency(s, a, piece)
         moved = credentials.transfer(
             s, a, piece, to=to, amount=Money.parse(amount, currency) if amount else None
         )

@@ -727,6 +727,12 @@ def _piece_for_holder(session: Session, actor: Principal, piece_id: str) -> Cred
     return piece
 
 
+def held_currency(session: Session, actor: Principal, piece_id: str) -> str:
+    """The currency of a piece the actor holds (to parse amounts for it)."""
+    actor.require(Scope.CREDENTIALS_READ)
+    return _piece_for_holder(session, actor, piece_id).currency
+
+
 def accept(session: Session, actor: Principal, piece_id: str) -> CredentialPiece:
     """The offered holder accepts: the root's acceptance activates the credential and posts
     the programme reservation; a transfer's acceptance moves the holding in the books."""

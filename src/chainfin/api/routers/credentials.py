@@ -406,8 +406,8 @@ def split(
     principal: CurrentPrincipal,
 ) -> JSONResponse:
     def produce() -> dict[str, Any]:
-        piece = credentials.piece_for(session, principal, piece_id)
-        amounts = [Money.parse(a, piece.currency) for a in body.amounts]
+        currency = credentials.held_currency(session, principal, piece_id)
+        amounts = [Money.parse(a, currency) for a in body.amounts]
         children = credentials.split(session, principal, piece_id, amounts)
         return {"pieces": [piece_out(c) for c in children]}
 
@@ -424,8 +424,8 @@ def transfer(
     principal: CurrentPrincipal,
 ) -> JSONResponse:
     def produce() -> dict[str, Any]:
-        piece = credentials.piece_for(session, principal, piece_id)
-        amount = Money.parse(body.amount, piece.currency) if body.amount else None
+        currency = credentials.held_currency(session, principal, piece_id)
+        amount = Money.parse(body.amount, currency) if body.amount else None
         moved = credentials.transfer(session, principal, piece_id, to=body.to, amount=amount)
         return {
             "offered": piece_out(moved.offered),
