@@ -166,3 +166,53 @@ def test_errors_name_the_field(client: TestClient, world: World, story: dict[str
     assert {e["field"] for e in r.json()["errors"]} == {"core", "rating"}
     lpr = client.get("/v1/rates/lpr?on=2024-02-21", headers=core).json()
     assert lpr["in_force"] == {"fixed_on": "2024-02-20", "rate_1y": "3.45", "rate_5y": "3.95"}
+
+
+def test_a_journal_is_undone_by_its_reversal_never_edited(
+    client: TestClient, world: World, story: dict[str, Any], session_factory: sessionmaker[Session]
+) -> None:
+    core, s1 = login(client, "coreA"), login(client, "s1")
+    r = client.post(
+        "/v1/credentials",
+        json={
+            "programme_id": story["programme"],
+            "confirmation_ids": [story["confirmation"]],
+            "amount": "100000.00",
+            "maturity_on": "2027-03-01",
+            "issued_on": "2026-11-26",
+        },
+        headers=core,
+    )
+    root = r.json()["pieces"][0]["id"]
+    client.post(f"/v1/credentials/pieces/{root}/accept", headers=s1)
+    q = client.post(
+        f"/v1/credentials/pieces/{root}/quote",
+        json={"bank": "BKA", "as_of": "2026-11-26"},
+        headers=s1,
+    ).json()
+    client.post(f"/v1/credentials/quotes/{q['id']}/finance", headers=s1)
+    from sqlalchemy import select
+
+    from chainfin.adapters.db.models import Journal
+
+    with transaction(session_factory) as s:
+        journal_id = s.scalars(select(Journal.id).where(Journal.kind == "discount")).one()
+    rm = login(client, "a-rm")
+    r = client.post(
+        f"/v1/books/journals/{journal_id}/reverse", json={"reason": "booked twice"}, headers=rm
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["reverses_id"] == journal_id
+    tb = client.get("/v1/books/BKA/trial-balance", headers=rm).json()
+    assert tb["balanced"] is True
+    assert tb["rows"] == []  # the discount and its reversal cancel out
+    again = client.post(
+        f"/v1/books/journals/{journal_id}/reverse", json={"reason": "booked twice"}, headers=rm
+    )
+    assert again.json()["id"] == r.json()["id"]
+    other = client.post(
+        f"/v1/books/journals/{journal_id}/reverse",
+        json={"reason": "not mine"},
+        headers=login(client, "b-rm"),
+    )
+    assert other.status_code == 404

@@ -480,6 +480,25 @@ def statement_cmd(
     _run(as_json, None, None, work, show)
 
 
+@books_app.command("reverse")
+def reverse_cmd(
+    journal: str,
+    reason: Annotated[str, typer.Option(help="why (kept on the reversal)")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Undo a journal by posting its mirror image."""
+    _run(
+        as_json,
+        None,
+        None,
+        lambda s, a: {
+            "id": (posted := books.reverse(s, a, journal, reason=reason)).journal.id,
+            "reverses_id": posted.journal.reverses_id,
+            "lines": [[p.account, p.amount.amount_minor] for p in posted.postings],
+        },
+    )
+
+
 @books_app.command("accrue")
 def accrue_cmd(
     as_of: Annotated[str, typer.Option(help="YYYY-MM-DD")],
@@ -572,6 +591,21 @@ def calendar_load_cmd(
         }
 
     _run(as_json, None, None, work)
+
+
+@calendar_app.command("refresh")
+def calendar_refresh_cmd(as_json: JsonOpt = False) -> None:
+    """Recompute provisional payment dates against the calendar as it is now (after
+    upgrading the chinesecalendar package to one that knows a new year)."""
+    _run(
+        as_json,
+        None,
+        None,
+        lambda s, a: [
+            {"credential_id": c.id, "payment_on": c.payment_on.isoformat()}
+            for c in credentials.recompute_payment_dates(s, a)
+        ],
+    )
 
 
 @calendar_app.command("roll")

@@ -25,7 +25,7 @@ from chainfin.domain.books import AccountSpec, AccountType, Posting, TrialBalanc
 from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from chainfin.domain.ids import new_id
-from chainfin.services import ledger
+from chainfin.services import audit, ledger
 from chainfin.services.ledger import Change
 
 
@@ -144,9 +144,11 @@ def reverse(session: Session, actor: Principal, journal_id: str, *, reason: str)
     original = session.get(Journal, journal_id)
     if original is None or not _may_read(actor, original.book_id):
         raise NotFound(f"no journal {journal_id!r}")
+    if original.book_id == rules.PLATFORM_BOOK and not actor.is_system:
+        raise Forbidden("the platform's credential sub-ledger follows the credentials only")
     if original.reverses_id is not None:
         raise ValidationFailed([FieldError("journal_id", "a reversal is not reversed again")])
-    return post(
+    posted = post(
         session,
         actor,
         book_id=original.book_id,
@@ -157,6 +159,9 @@ def reverse(session: Session, actor: Principal, journal_id: str, *, reason: str)
         memo=f"reverses {original.id}: {reason}",
         reverses_id=original.id,
     )
+    if not posted.replayed:
+        audit.record(session, actor, "journal.reverse", "journal", original.id, {"why": reason})
+    return posted
 
 
 def _may_read(actor: Principal, book_id: str) -> bool:

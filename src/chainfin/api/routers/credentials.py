@@ -614,6 +614,37 @@ def trial_balance(book: str, session: SessionDep, principal: CurrentPrincipal) -
     return trial_balance_out(book, books.trial_balance(session, principal, book))
 
 
+class ReverseIn(_In):
+    reason: str = Field(min_length=3, max_length=200)
+
+
+@router.post("/v1/books/journals/{journal_id}/reverse", tags=["books"], status_code=201)
+def reverse_journal(
+    journal_id: str,
+    body: ReverseIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+) -> JSONResponse:
+    """Undo a journal of your bank's book by posting its mirror image (journals are never
+    edited). Reversing the same journal again returns the first reversal."""
+
+    def produce() -> dict[str, Any]:
+        posted = books.reverse(session, principal, journal_id, reason=body.reason)
+        return {
+            "id": posted.journal.id,
+            "reverses_id": posted.journal.reverses_id,
+            "book": posted.journal.book_id,
+            "lines": [
+                {"account": p.account, **_money(p.amount.amount_minor, p.amount.currency)}
+                for p in posted.postings
+            ],
+        }
+
+    return _write(request, session, settings, principal, body, 201, produce)
+
+
 @router.get("/v1/books/{book}/accounts/{account}/statement", tags=["books"])
 def statement(
     book: str,
