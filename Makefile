@@ -59,6 +59,7 @@ bench: venv
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/fraud_score.py
+	$(BIN)/python bench/credentials.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv

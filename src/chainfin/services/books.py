@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,7 +26,9 @@ from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from chainfin.domain.ids import new_id
 from chainfin.services import audit, ledger
-from chainfin.services.ledger import Change
+from chainfin.services.ledger import Change, EntryDraft
+
+_KNOWN_ACCOUNTS: dict[str, set[tuple[str, str]]] = {}
 
 
 def journal_row(journal: Journal, postings: Sequence[Posting]) -> dict[str, object]:
@@ -44,7 +46,12 @@ def journal_row(journal: Journal, postings: Sequence[Posting]) -> dict[str, obje
 
 
 def _ensure_accounts(session: Session, book_id: str, specs: Sequence[AccountSpec]) -> None:
-    """Create missing accounts; concurrent creators of the same account both succeed."""
+    """Create missing accounts; concurrent creators of the same account both succeed.
+    Accounts are never deleted, so one seen in a committed transaction is remembered for
+    the process (per database) and not inserted again."""
+    bind = session.get_bind()
+    known = _KNOWN_ACCOUNTS.setdefault(str(bind.engine.url), set())
+    specs = [s for s in specs if (book_id, s.code) not in known]
     if not specs:
         return
     values = [
@@ -54,9 +61,11 @@ def _ensure_accounts(session: Session, book_id: str, specs: Sequence[AccountSpec
     now = utcnow()
     for v in values:
         v["created_at"] = now  # type: ignore[assignment]
-    dialect = session.get_bind().dialect.name
+    dialect = bind.dialect.name
     stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(Account).values(values)
     session.execute(stmt.on_conflict_do_nothing(index_elements=["book_id", "code"]))
+    codes = {(book_id, s.code) for s in specs}
+    event.listen(session, "after_commit", lambda _s: known.update(codes), once=True)
 
 
 def spec_for(book_id: str, code: str) -> AccountSpec:
@@ -88,11 +97,20 @@ def post(
     postings: Sequence[Posting],
     memo: str = "",
     reverses_id: str | None = None,
+    event: EntryDraft | None = None,
+    check_replay: bool = True,
 ) -> Posted:
-    """Post one journal (or return the one already posted under ``ref`` in this book)."""
-    existing = session.scalar(select(Journal).where(Journal.book_id == book_id, Journal.ref == ref))
-    if existing is not None:
-        return Posted(existing, tuple(lines_of(session, existing.id)), True)
+    """Post one journal (or return the one already posted under ``ref`` in this book).
+
+    With ``event``, the journal goes on the log inside that entry, next to the records that
+    caused it. ``check_replay=False`` skips the lookup for callers that already guarantee a
+    single post (the unique ``(book_id, ref)`` constraint still holds)."""
+    if check_replay:
+        existing = session.scalar(
+            select(Journal).where(Journal.book_id == book_id, Journal.ref == ref)
+        )
+        if existing is not None:
+            return Posted(existing, tuple(lines_of(session, existing.id)), True)
     rules.check_journal(postings)
     _ensure_accounts(session, book_id, [spec_for(book_id, p.account) for p in postings])
     journal_id = new_id("journal")
@@ -123,7 +141,11 @@ def post(
     )
     session.add(journal)
     session.flush()
-    ledger.one(session, actor, f"journal.{kind}", Change("journal", journal_row(journal, postings)))
+    change = Change("journal", journal_row(journal, postings))
+    if event is not None:
+        ledger.record(session, actor, [EntryDraft(event.event_type, [*event.changes, change])])
+    else:
+        ledger.one(session, actor, f"journal.{kind}", change)
     return Posted(journal, tuple(postings), False)
 
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from chainfin.adapters.db.models import (
     Alert,
@@ -59,7 +60,7 @@ from chainfin.domain.pricing import (
 from chainfin.domain.pricing import quote as price_quote
 from chainfin.domain.workcal import RollConvention
 from chainfin.services import audit, books, ledger, rates, receivables, workcal
-from chainfin.services.ledger import Change
+from chainfin.services.ledger import Change, EntryDraft
 from chainfin.services.ledger_records import row_of
 
 QUOTE_VALID = timedelta(hours=4)
@@ -76,9 +77,10 @@ def _enterprise_of(actor: Principal) -> str:
 
 
 def _resolve_enterprise(session: Session, ref: str, field: str) -> Enterprise:
-    ent = session.get(Enterprise, ref) or session.scalar(
-        select(Enterprise).where(Enterprise.uscc == ref.strip().upper())
-    )
+    if ref.startswith("ent_"):
+        ent = session.get(Enterprise, ref)
+    else:
+        ent = session.scalar(select(Enterprise).where(Enterprise.uscc == ref.strip().upper()))
     if ent is None:
         raise ValidationFailed([FieldError(field, f"{ref!r} is not a registered enterprise")])
     return ent
@@ -139,7 +141,9 @@ def _move(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"piece {piece.id} changed while this request ran; reload and retry")
-    session.refresh(piece)
+    # the row now holds exactly these values: no need to read it back
+    for name, value in {"status": target.value, "updated_at": now, **values}.items():
+        set_committed_value(piece, name, value)
 
 
 def _children(
@@ -151,7 +155,7 @@ def _children(
     tiers: Sequence[int],
     statuses: Sequence[PieceStatus],
     actor: Principal,
-    sender_id: str | None = None,
+    senders: Sequence[str | None] | None = None,
 ) -> list[CredentialPiece]:
     now = utcnow()
     ids = new_ids("piece", len(amounts))
@@ -167,7 +171,7 @@ def _children(
             amount_minor=amount,
             settled_minor=0,
             holder_id=holders[n],
-            sender_id=sender_id,
+            sender_id=senders[n] if senders is not None else None,
             status=statuses[n].value,
             financing_id=None,
             created_by=actor.label,
@@ -738,11 +742,11 @@ def accept(session: Session, actor: Principal, piece_id: str) -> CredentialPiece
     the programme reservation; a transfer's acceptance moves the holding in the books."""
     actor.require(Scope.CREDENTIALS_WRITE)
     piece = _piece_for_holder(session, actor, piece_id)
-    credential = _get(session, Credential, piece.credential_id)
     _move(session, piece, PieceStatus.HELD, holder_id=piece.holder_id)
     amount = Money(piece.amount_minor, piece.currency)
     changes = [_change("piece", piece)]
     if piece.parent_id is None:
+        credential = _get(session, Credential, piece.credential_id)
         programme = _get(session, CredentialProgramme, credential.programme_id)
         _utilise(
             session, programme, pending_minor=-amount.amount_minor, posted_minor=amount.amount_minor
@@ -758,7 +762,8 @@ def accept(session: Session, actor: Principal, piece_id: str) -> CredentialPiece
             raise AssertionError("a transferred piece has a sender")
         source = chart.held_account(piece.sender_id).code
         kind = "transfer_accepted"
-    ledger.one(session, actor, f"piece.{kind}", *changes)
+    # One log entry for the piece and its journal; the piece's move already guarantees the
+    # journal is posted once, so no replay lookup is needed.
     books.post(
         session,
         actor,
@@ -770,7 +775,9 @@ def accept(session: Session, actor: Principal, piece_id: str) -> CredentialPiece
             Posting(chart.held_account(piece.holder_id).code, amount),
             Posting(source, -amount),
         ],
-        memo=f"piece {piece.id} of {credential.id}",
+        memo=f"piece {piece.id} of {piece.credential_id}",
+        event=EntryDraft(f"piece.{kind}", changes),
+        check_replay=False,
     )
     audit.record(session, actor, "piece.accept", "piece", piece.id, {})
     return piece
@@ -932,7 +939,7 @@ def transfer(
     """Offer a held piece (or part of it) to one of the holder's suppliers, one tier down."""
     actor.require(Scope.CREDENTIALS_WRITE)
     piece = _piece_for_holder(session, actor, piece_id)
-    credential, programme = _programme_of(session, piece)
+    credential = _get(session, Credential, piece.credential_id)
     _check_live_credential(credential)
     recipient = _resolve_enterprise(session, to, "to")
     if recipient.id == piece.holder_id:
@@ -947,45 +954,38 @@ def transfer(
                 )
             ]
         )
-    take = amount.amount_minor if amount is not None else piece.amount_minor
     if amount is not None and amount.currency != piece.currency:
         raise ValidationFailed([FieldError("amount", f"must be {piece.currency}")])
-    parts = rules.carve(piece.amount_minor, take, min_piece_minor=programme.min_piece_minor)
     holder = piece.holder_id
-    if len(parts) == 1:
+    if amount is None or amount.amount_minor == piece.amount_minor:
         _move(session, piece, PieceStatus.TRANSFERRED, holder_id=holder)
         (offered,) = _children(
             session,
             piece,
-            parts,
+            [piece.amount_minor],
             holders=[recipient.id],
             tiers=[piece.tier + 1],
             statuses=[PieceStatus.OFFERED],
             actor=actor,
-            sender_id=holder,
+            senders=[holder],
         )
         kept = None
     else:
+        programme = _get(session, CredentialProgramme, credential.programme_id)
+        parts = rules.carve(
+            piece.amount_minor, amount.amount_minor, min_piece_minor=programme.min_piece_minor
+        )
         _move(session, piece, PieceStatus.SPLIT, holder_id=holder)
-        offered = _children(
+        offered, kept = _children(
             session,
             piece,
-            [parts[0]],
-            holders=[recipient.id],
-            tiers=[piece.tier + 1],
-            statuses=[PieceStatus.OFFERED],
+            parts,
+            holders=[recipient.id, holder],
+            tiers=[piece.tier + 1, piece.tier],
+            statuses=[PieceStatus.OFFERED, PieceStatus.HELD],
             actor=actor,
-            sender_id=holder,
-        )[0]
-        kept = _children(
-            session,
-            piece,
-            [parts[1]],
-            holders=[holder],
-            tiers=[piece.tier],
-            statuses=[PieceStatus.HELD],
-            actor=actor,
-        )[0]
+            senders=[holder, None],
+        )
     changes = [_change("piece", piece), _change("piece", offered)]
     if kept is not None:
         changes.append(_change("piece", kept))
@@ -1092,7 +1092,7 @@ def finance(session: Session, actor: Principal, quote_id: str) -> Financing:
         tiers=[piece.tier],
         statuses=[PieceStatus.FINANCED],
         actor=actor,
-        sender_id=row.holder_id,
+        senders=[row.holder_id],
     )
     bank_piece.financing_id = financing_id
     registration = receivables.register_credential_piece(

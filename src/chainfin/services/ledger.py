@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -272,8 +273,14 @@ def consistency_proof(session: Session, size1: int, size2: int) -> list[bytes]:
 
 
 def active_signer(session: Session) -> NoteSigner | None:
-    row = session.scalar(select(LedgerKey).where(LedgerKey.active.is_(True)))
-    return NoteSigner.from_key_string(row.private_key) if row is not None else None
+    row = session.scalar(select(LedgerKey.private_key).where(LedgerKey.active.is_(True)))
+    return _signer(row) if row is not None else None
+
+
+@functools.lru_cache(maxsize=8)
+def _signer(key_string: str) -> NoteSigner:
+    """Parsing a key costs more than signing with it; every write response signs."""
+    return NoteSigner.from_key_string(key_string)
 
 
 def ensure_log_key(session: Session, origin: str) -> NoteSigner:
