@@ -3,19 +3,18 @@ CHAINFIN_TEST_DATABASE_URL is set), emptied before each test that uses it."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters.db import crypto, migrate
 from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory
-from chainfin.adapters.db.models import Base, LedgerState
+from dbreset import empty_database
 from testkeys import TEST_DATA_KEYS
 
 PG_URL = os.environ.get("CHAINFIN_TEST_DATABASE_URL")
@@ -58,27 +57,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    with engine.begin() as conn:
-        # The books refuse deletes (append-only triggers); emptying the database between
-        # tests steps around them: PostgreSQL skips user triggers for this transaction,
-        # SQLite drops them and puts them back.
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            triggers = []
-        else:
-            triggers = list(
-                conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
-            )
-            for name, _sql in triggers:
-                conn.execute(text(f'DROP TRIGGER "{name}"'))
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name != "ledger_state":
-                conn.execute(table.delete())
-        for _name, sql in triggers:
-            conn.execute(text(sql))
-        conn.execute(
-            update(LedgerState).values(tree_size=0, root_hash=hashlib.sha256(b"").digest())
-        )
+    empty_database(engine)
     return make_session_factory(engine)
 
 

@@ -152,7 +152,7 @@ def test_the_whole_life_of_a_credential_down_three_tiers(
         assert bank_tb["6011"] == (0, fin.discount_minor)
         ledger.sequence(s, "chainfin.test/ledger")
         report = ledger_verify.verify(s, origin="chainfin.test/ledger")
-        assert report.ok, report.problems[:5]
+        assert report.ok, report.findings[:5]
 
 
 def test_programme_limit_is_reserved_two_phase_and_never_exceeded(

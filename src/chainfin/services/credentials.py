@@ -1271,23 +1271,13 @@ def settle(
     programme = _get(session, CredentialProgramme, credential.programme_id)
     changes = _withdraw_offers(session, actor, credential)
     pieces = [p for p in _live_pieces(session, credential.id) if p.status != PieceStatus.OFFERED]
-    days_late = (paid_on - credential.payment_on).days
-    late = days_late > programme.grace_days
-    fixing = rates.in_force(session, paid_on)
-    penalty_rate = (
-        (fixing.rate_1y * Decimal(programme.penalty_multiplier))
-        if (late and fixing)
-        else Decimal(0)
-    )
+    late = (paid_on - credential.payment_on).days > programme.grace_days
     outstanding = [p.amount_minor - p.settled_minor for p in pieces]
-    penalties = [
-        penalty_interest(
-            Money(o, credential.currency), days_late, penalty_rate, programme.day_count
-        ).amount_minor
+    penalties = (
+        _penalties_due(session, credential, programme, pieces, paid_on)
         if late
-        else 0
-        for o in outstanding
-    ]
+        else [0] * len(pieces)
+    )
     due_total = sum(outstanding) + sum(penalties)
     if amount.amount_minor > due_total:
         raise ValidationFailed(
@@ -1304,19 +1294,40 @@ def settle(
                 )
             ]
         )
+    overdue_now = paid_on >= credential.payment_on
+    if not overdue_now and amount.amount_minor < due_total:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "amount",
+                    f"before the payment date ({credential.payment_on}) a credential is "
+                    f"redeemed in full ({Money(due_total, credential.currency)}) or not at all",
+                )
+            ]
+        )
     pay_penalty, pay_principal = _split_payment(amount.amount_minor, penalties, outstanding)
     allocations: list[dict[str, Any]] = []
-    overdue_now = paid_on >= credential.payment_on
-    for piece, principal, penalty, owed in zip(
-        pieces, pay_principal, pay_penalty, outstanding, strict=True
+    payment_id = new_id("payment")
+    for piece, principal, penalty, due, owed in zip(
+        pieces, pay_principal, pay_penalty, penalties, outstanding, strict=True
     ):
         if principal == 0 and penalty == 0 and not (overdue_now and owed > 0):
             continue
-        allocations.append(
-            _pay_piece(
-                session, actor, credential, piece, principal, penalty, owed, paid_on, overdue_now
-            )
+        allocation = _pay_piece(
+            session,
+            actor,
+            payment_id,
+            credential,
+            piece,
+            principal,
+            penalty,
+            owed,
+            paid_on,
+            overdue_now,
         )
+        allocation["penalty_due_minor"] = due
+        allocation["penalty_assessed"] = late
+        allocations.append(allocation)
         changes.append(_change("piece", piece))
     principal_total = sum(pay_principal)
     penalty_total = sum(pay_penalty)
@@ -1329,7 +1340,7 @@ def settle(
     if principal_total:
         _utilise(session, programme, posted_minor=-principal_total)
     payment = CredentialPayment(
-        id=new_id("payment"),
+        id=payment_id,
         credential_id=credential.id,
         payment_ref=payment_ref,
         currency=credential.currency,
@@ -1356,6 +1367,82 @@ def settle(
     return payment
 
 
+@dataclass(frozen=True)
+class AmountDue:
+    """What the issuer owes on a date: principal outstanding and penalty interest."""
+
+    on: date
+    currency: str
+    principal_minor: int
+    penalty_minor: int
+    late: bool
+
+    @property
+    def total_minor(self) -> int:
+        return self.principal_minor + self.penalty_minor
+
+
+def amount_due(
+    session: Session, actor: Principal, credential_id: str, on: date | None = None
+) -> AmountDue:
+    """The amount to pay to settle a credential in full on ``on`` (default today)."""
+    credential = get(session, actor, credential_id)
+    on = on or utcnow().date()
+    programme = _get(session, CredentialProgramme, credential.programme_id)
+    live = _live_pieces(session, credential.id)
+    late = (on - credential.payment_on).days > programme.grace_days
+    penalties = _penalties_due(session, credential, programme, live, on) if late else []
+    return AmountDue(
+        on,
+        credential.currency,
+        sum(p.amount_minor - p.settled_minor for p in live),
+        sum(penalties),
+        late,
+    )
+
+
+def _penalties_due(
+    session: Session,
+    credential: Credential,
+    programme: CredentialProgramme,
+    pieces: Sequence[CredentialPiece],
+    paid_on: date,
+) -> list[int]:
+    """Penalty interest owed per piece at a late payment: accrued on what is outstanding at
+    ``penalty_multiplier`` × the 1-year LPR in force, from the payment date or from the last
+    late payment that already charged it (days are never charged twice), plus whatever
+    penalty earlier payments left unpaid."""
+    fixing = rates.in_force(session, paid_on)
+    if fixing is None:
+        raise ValidationFailed([FieldError("paid_on", f"no LPR fixing on record on {paid_on}")])
+    rate = fixing.rate_1y * Decimal(programme.penalty_multiplier)
+    charged_to: dict[str, date] = {}
+    unpaid: dict[str, int] = {}
+    for earlier in session.scalars(
+        select(CredentialPayment)
+        .where(CredentialPayment.credential_id == credential.id)
+        .order_by(CredentialPayment.paid_on, CredentialPayment.created_at)
+    ):
+        for a in earlier.allocations:
+            if a.get("penalty_assessed"):
+                charged_to[a["piece_id"]] = earlier.paid_on
+                unpaid[a["piece_id"]] = (
+                    unpaid.get(a["piece_id"], 0) + a["penalty_due_minor"] - a["penalty_minor"]
+                )
+    out = []
+    for piece in pieces:
+        start = max(credential.payment_on, charged_to.get(piece.id, credential.payment_on))
+        accrued = penalty_interest(
+            Money(piece.amount_minor - piece.settled_minor, piece.currency),
+            max((paid_on - start).days, 0),
+            rate,
+            programme.day_count,
+            overdue_from=start,
+        )
+        out.append(accrued.amount_minor + unpaid.get(piece.id, 0))
+    return out
+
+
 def _split_payment(
     amount: int, penalties: Sequence[int], outstanding: Sequence[int]
 ) -> tuple[list[int], list[int]]:
@@ -1377,6 +1464,7 @@ def _split_payment(
 def _pay_piece(
     session: Session,
     actor: Principal,
+    payment_id: str,
     credential: Credential,
     piece: CredentialPiece,
     principal: int,
@@ -1406,7 +1494,7 @@ def _pay_piece(
             actor,
             book_id=chart.PLATFORM_BOOK,
             kind="settled",
-            ref=f"settle/{piece.id}/{paid_on.isoformat()}/{piece.settled_minor}",
+            ref=f"settle/{payment_id}/{piece.id}",
             value_on=paid_on,
             postings=[
                 Posting(chart.issued_account(credential.issuer_id).code, cash),
@@ -1417,7 +1505,17 @@ def _pay_piece(
     if piece.financing_id is not None and piece.status != PieceStatus.TRANSFERRED.value:
         fin = _get(session, Financing, piece.financing_id)
         _bank_receipt(
-            session, actor, fin, piece, principal, penalty, paid_on, was_overdue, fully, overdue_now
+            session,
+            actor,
+            payment_id,
+            fin,
+            piece,
+            principal,
+            penalty,
+            paid_on,
+            was_overdue,
+            fully,
+            overdue_now,
         )
     return {
         "piece_id": piece.id,
@@ -1431,6 +1529,7 @@ def _pay_piece(
 def _bank_receipt(
     session: Session,
     actor: Principal,
+    payment_id: str,
     fin: Financing,
     piece: CredentialPiece,
     principal: int,
@@ -1462,7 +1561,7 @@ def _bank_receipt(
             actor,
             book_id=fin.bank_id,
             kind="repayment",
-            ref=f"repay/{piece.id}/{paid_on.isoformat()}/{piece.settled_minor}",
+            ref=f"repay/{payment_id}/{piece.id}",
             value_on=paid_on,
             postings=postings,
             memo=f"payment on financing {fin.id}",

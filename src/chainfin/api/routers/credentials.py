@@ -533,6 +533,20 @@ def tree(credential_id: str, session: SessionDep, principal: CurrentPrincipal) -
     return out
 
 
+@router.get("/v1/credentials/{credential_id}/due", summary="What settles it in full on a date")
+def amount_due(
+    credential_id: str, session: SessionDep, principal: CurrentPrincipal, on: date | None = None
+) -> dict[str, Any]:
+    due = credentials.amount_due(session, principal, credential_id, on)
+    return {
+        "on": due.on,
+        "principal": _money(due.principal_minor, due.currency),
+        "penalty": _money(due.penalty_minor, due.currency),
+        "total": _money(due.total_minor, due.currency),
+        "late": due.late,
+    }
+
+
 @router.post("/v1/credentials/{credential_id}/cancel")
 def cancel(
     credential_id: str,
