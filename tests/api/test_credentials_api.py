@@ -123,6 +123,18 @@ def test_issue_pass_down_finance_settle_through_the_api(
     again = client.post(f"/v1/credentials/quotes/{q['id']}/finance", headers=headers)
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.json()["id"] == first.json()["id"]
+    due = client.get(f"/v1/credentials/{credential['id']}/due?on=2027-05-24", headers=core)
+    assert due.json()["total"]["amount"] == "300000.00"
+    late = client.get(f"/v1/credentials/{credential['id']}/due?on=2027-06-23", headers=core)
+    # 30 days late: 1.5 x LPR 3.00% = 4.50% on 300,000.00 for 30/360 -> 1,125.00
+    assert late.json()["penalty"]["amount"] == "1125.00"
+    early = client.post(
+        f"/v1/credentials/{credential['id']}/settle",
+        json={"amount": "100000.00", "payment_ref": "EARLY", "paid_on": "2027-01-04"},
+        headers=core,
+    )
+    assert early.status_code == 422
+    assert "in full" in early.json()["errors"][0]["reason"]
     r = client.post(
         f"/v1/credentials/{credential['id']}/settle",
         json={"amount": "300000.00", "payment_ref": "CORE-PAY-1", "paid_on": "2027-05-24"},
