@@ -60,6 +60,7 @@ bench: venv
 	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/fraud_score.py
 	$(BIN)/python bench/credentials.py
+	$(BIN)/python bench/iso20022.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv
