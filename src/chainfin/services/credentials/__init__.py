@@ -1,0 +1,81 @@
+"""Digital payable credentials, end to end: programmes, debtor confirmation (确权), issue,
+accept/reject, split, transfer down the tiers, quote, finance, settle, overdue.
+
+Every state change here is one transaction: the new state, its ledger entry, its journals
+and the audit event commit together or not at all. State moves with conditional updates
+(``UPDATE … WHERE status = 'held' AND holder_id = :me``) so that of two concurrent requests on
+the same piece exactly one wins and the other gets a conflict, on SQLite and PostgreSQL
+alike; programme utilisation moves the same way, guarded by the limit in the WHERE clause and
+again by a CHECK constraint.
+"""
+
+from chainfin.services.credentials.financing import (
+    accrue,
+    amortisation_schedule,
+    finance,
+    quote,
+    quote_for,
+)
+from chainfin.services.credentials.payables import confirm, confirmations
+from chainfin.services.credentials.pieces import (
+    Transfer,
+    accept,
+    cancel,
+    get,
+    held_currency,
+    holdings,
+    issue,
+    issued_by,
+    piece_for,
+    recompute_payment_dates,
+    reject,
+    split,
+    transfer,
+    tree,
+)
+from chainfin.services.credentials.programmes import (
+    add_funder,
+    create_programme,
+    programme_for,
+    programmes,
+)
+from chainfin.services.credentials.settlement import (
+    AmountDue,
+    alerts,
+    amount_due,
+    mark_overdue,
+    settle,
+)
+
+__all__ = [
+    "AmountDue",
+    "Transfer",
+    "accept",
+    "accrue",
+    "add_funder",
+    "alerts",
+    "amortisation_schedule",
+    "amount_due",
+    "cancel",
+    "confirm",
+    "confirmations",
+    "create_programme",
+    "finance",
+    "get",
+    "held_currency",
+    "holdings",
+    "issue",
+    "issued_by",
+    "mark_overdue",
+    "piece_for",
+    "programme_for",
+    "programmes",
+    "quote",
+    "quote_for",
+    "recompute_payment_dates",
+    "reject",
+    "settle",
+    "split",
+    "transfer",
+    "tree",
+]

@@ -1,0 +1,247 @@
+"""Debtor confirmation (确权): what the core enterprise confirms it owes, on what evidence, and
+how much of it credentials use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from chainfin.adapters.db.models import (
+    Credential,
+    DocumentConfirmation,
+    Enterprise,
+    PayableBasisDocument,
+    PayableConfirmation,
+    TradeDocumentRow,
+)
+from chainfin.domain.access import Principal, Scope
+from chainfin.domain.clock import utcnow
+from chainfin.domain.errors import Conflict, FieldError, ValidationFailed
+from chainfin.domain.ids import new_id
+from chainfin.domain.money import Money
+from chainfin.services import audit, ledger
+from chainfin.services.credentials._common import (
+    _change,
+    _enterprise_of,
+    _get,
+    _resolve_enterprise,
+)
+
+# ---------------------------------------------------------------------------- confirmation
+
+
+def confirm(
+    session: Session,
+    actor: Principal,
+    *,
+    supplier: str,
+    amount: Money,
+    due_on: date,
+    document_ids: Sequence[str] = (),
+    trade_case_key: str | None = None,
+) -> PayableConfirmation:
+    """The core enterprise confirms what it owes a supplier (确权). Irrevocable."""
+    actor.require(Scope.CREDENTIALS_WRITE)
+    debtor = _enterprise_of(actor)
+    creditor = _resolve_enterprise(session, supplier, "supplier")
+    if creditor.id == debtor:
+        raise ValidationFailed([FieldError("supplier", "an enterprise does not owe itself")])
+    if bool(document_ids) == bool(trade_case_key):
+        raise ValidationFailed(
+            [FieldError("basis", "give the confirmed documents or a matched trade case, not both")]
+        )
+    if amount.amount_minor <= 0:
+        raise ValidationFailed([FieldError("amount", "must be positive")])
+    if trade_case_key:
+        documents = _trade_case_documents(session, actor, debtor, creditor, trade_case_key)
+        basis = "trade_case"
+    else:
+        documents = _confirmed_documents(session, debtor, creditor.id, document_ids)
+        basis = "documents"
+    _check_basis_amount(documents, amount)
+    taken = session.scalars(
+        select(PayableBasisDocument.document_id).where(
+            PayableBasisDocument.document_id.in_([d.id for d in documents])
+        )
+    ).all()
+    if taken:
+        raise Conflict(
+            f"document(s) {', '.join(sorted(taken))} already back another debtor confirmation"
+        )
+    row = PayableConfirmation(
+        id=new_id("payable"),
+        debtor_id=debtor,
+        creditor_id=creditor.id,
+        currency=amount.currency,
+        amount_minor=amount.amount_minor,
+        issued_minor=0,
+        due_on=due_on,
+        basis=basis,
+        trade_case_key=trade_case_key,
+        document_ids=sorted(d.id for d in documents),
+        confirmed_by=actor.label,
+        confirmed_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    session.add_all(
+        [PayableBasisDocument(document_id=d.id, confirmation_id=row.id) for d in documents]
+    )
+    session.flush()
+    ledger.one(session, actor, "payable.confirmed", _change("payable", row))
+    audit.record(session, actor, "payable.confirm", "payable", row.id, {"basis": basis})
+    return row
+
+
+def _confirmed_documents(
+    session: Session, debtor: str, creditor: str, document_ids: Sequence[str]
+) -> list[TradeDocumentRow]:
+    errors: list[FieldError] = []
+    out = []
+    for n, doc_id in enumerate(document_ids):
+        doc = session.get(TradeDocumentRow, doc_id)
+        field = f"document_ids[{n}]"
+        if doc is None or debtor not in (doc.buyer_id, doc.seller_id):
+            errors.append(FieldError(field, f"no document {doc_id!r}"))
+        elif doc.buyer_id != debtor or doc.seller_id != creditor:
+            errors.append(FieldError(field, "must be billed by the supplier to this enterprise"))
+        elif doc.kind not in ("invoice", "goods_receipt"):
+            errors.append(FieldError(field, f"a {doc.kind} does not evidence a payable"))
+        elif session.get(DocumentConfirmation, doc.id) is None:
+            errors.append(FieldError(field, "confirm the document first (buyer confirmation)"))
+        else:
+            out.append(doc)
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def _trade_case_documents(
+    session: Session, actor: Principal, debtor: str, creditor: Enterprise, key: str
+) -> list[TradeDocumentRow]:
+    from chainfin.domain.matching import CaseStatus
+    from chainfin.services import trade_cases
+
+    cases = {c.case_key: c for c in trade_cases.cases_for(session, actor, debtor)}
+    case = cases.get(key)
+    if case is None or case.seller_uscc != creditor.uscc:
+        raise ValidationFailed(
+            [FieldError("trade_case", f"no trade case {key!r} with {creditor.uscc}")]
+        )
+    if case.status is not CaseStatus.MATCHED:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "trade_case",
+                    f"the case is {case.status.value}, not matched: "
+                    + "; ".join(case.messages[:3]),
+                )
+            ]
+        )
+    out = []
+    for doc_key in case.documents:
+        kind, _seller, number = doc_key.split("/", 2)
+        if kind != "invoice":
+            continue
+        doc = session.scalar(
+            select(TradeDocumentRow).where(
+                TradeDocumentRow.kind == kind,
+                TradeDocumentRow.seller_id == creditor.id,
+                TradeDocumentRow.number == number,
+            )
+        )
+        if doc is not None:
+            out.append(doc)
+    if not out:
+        raise ValidationFailed([FieldError("trade_case", "the case has no invoice to confirm")])
+    return out
+
+
+def _check_basis_amount(documents: Sequence[TradeDocumentRow], amount: Money) -> None:
+    invoices = [d for d in documents if d.kind == "invoice"]
+    basis = invoices or list(documents)
+    wrong = [d.id for d in basis if d.currency != amount.currency]
+    if wrong:
+        raise ValidationFailed(
+            [FieldError("amount", f"documents {wrong} are not {amount.currency}")]
+        )
+    total = sum(d.total_minor for d in basis)
+    if amount.amount_minor > total:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "amount",
+                    f"{amount} exceeds what the documents evidence "
+                    f"({Money(total, amount.currency)})",
+                )
+            ]
+        )
+
+
+def confirmations(session: Session, actor: Principal) -> list[PayableConfirmation]:
+    actor.require(Scope.CREDENTIALS_READ)
+    query = select(PayableConfirmation).order_by(PayableConfirmation.confirmed_at)
+    if not actor.is_system:
+        me = _enterprise_of(actor)
+        query = query.where(
+            or_(PayableConfirmation.debtor_id == me, PayableConfirmation.creditor_id == me)
+        )
+    return list(session.scalars(query))
+
+
+def _allocate_confirmations(
+    session: Session, core: str, ids: Sequence[str], amount: Money
+) -> list[tuple[PayableConfirmation, int]]:
+    if not ids:
+        raise ValidationFailed([FieldError("confirmation_ids", "name at least one confirmation")])
+    rows: list[PayableConfirmation] = []
+    errors: list[FieldError] = []
+    for n, cid in enumerate(ids):
+        row = session.get(PayableConfirmation, cid)
+        if row is None or row.debtor_id != core:
+            errors.append(FieldError(f"confirmation_ids[{n}]", f"no confirmation {cid!r}"))
+        elif row.currency != amount.currency:
+            errors.append(FieldError(f"confirmation_ids[{n}]", f"is {row.currency}"))
+        else:
+            rows.append(row)
+    if not errors and len({r.creditor_id for r in rows}) != 1:
+        errors.append(FieldError("confirmation_ids", "must all be payables to one supplier"))
+    if errors:
+        raise ValidationFailed(errors)
+    remaining = amount.amount_minor
+    out = []
+    for row in rows:
+        take = min(remaining, row.amount_minor - row.issued_minor)
+        if take > 0:
+            out.append((row, take))
+            remaining -= take
+    if remaining > 0:
+        available = sum(r.amount_minor - r.issued_minor for r in rows)
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "amount",
+                    f"{amount} exceeds the confirmed payables not yet issued against "
+                    f"({Money(available, amount.currency)})",
+                )
+            ]
+        )
+    return out
+
+
+def _release_confirmations(session: Session, credential: Credential) -> list[PayableConfirmation]:
+    out = []
+    for cid, take in credential.confirmations:
+        session.execute(
+            update(PayableConfirmation)
+            .where(PayableConfirmation.id == cid)
+            .values(issued_minor=PayableConfirmation.issued_minor - take)
+            .execution_options(synchronize_session=False)
+        )
+        row = _get(session, PayableConfirmation, cid)
+        session.refresh(row)
+        out.append(row)
+    return out

@@ -1,0 +1,514 @@
+"""Issuing credentials and moving their pieces: accept, reject, cancel, split, transfer;
+payment dates; who sees what."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import Session
+
+from chainfin.adapters.db.models import (
+    Credential,
+    CredentialPiece,
+    CredentialProgramme,
+    PayableConfirmation,
+    SupplyRelation,
+    TradeDocumentRow,
+)
+from chainfin.domain import books as chart
+from chainfin.domain import credentials as rules
+from chainfin.domain.access import Principal, Scope
+from chainfin.domain.books import Posting
+from chainfin.domain.clock import utcnow
+from chainfin.domain.credentials import CredentialStatus, PieceStatus
+from chainfin.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from chainfin.domain.ids import new_id
+from chainfin.domain.money import Money
+from chainfin.services import audit, books, ledger, workcal
+from chainfin.services.credentials._common import (
+    _bank_enterprise,
+    _change,
+    _check_live_credential,
+    _children,
+    _enterprise_of,
+    _funder_banks,
+    _get,
+    _move,
+    _piece_for_holder,
+    _programme_of,
+    _resolve_enterprise,
+)
+from chainfin.services.credentials.payables import _allocate_confirmations, _release_confirmations
+from chainfin.services.credentials.programmes import _reserve, _utilise
+from chainfin.services.ledger import Change, EntryDraft
+
+# ---------------------------------------------------------------------------- issue
+
+
+def issue(
+    session: Session,
+    actor: Principal,
+    *,
+    programme_id: str,
+    confirmation_ids: Sequence[str],
+    amount: Money,
+    maturity_on: date,
+    issued_on: date | None = None,
+) -> Credential:
+    """Issue a credential to the supplier of the given confirmations, reserving the amount
+    on the programme (pending until the supplier accepts)."""
+    actor.require(Scope.CREDENTIALS_WRITE)
+    core = _enterprise_of(actor)
+    programme = session.get(CredentialProgramme, programme_id)
+    if programme is None or programme.core_enterprise_id != core:
+        raise NotFound(f"no programme {programme_id!r}")
+    issued_on = issued_on or utcnow().date()
+    rules.check_tenor(issued_on, maturity_on, programme.tenor_cap_months)
+    if amount.currency != programme.currency or amount.amount_minor < programme.min_piece_minor:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "amount",
+                    f"must be {programme.currency} and at least the minimum piece "
+                    f"{Money(programme.min_piece_minor, programme.currency)}",
+                )
+            ]
+        )
+    allocations = _allocate_confirmations(session, core, confirmation_ids, amount)
+    supplier = allocations[0][0].creditor_id
+    _reserve(session, programme, amount.amount_minor)
+    for conf, take in allocations:
+        result = session.execute(
+            update(PayableConfirmation)
+            .where(
+                PayableConfirmation.id == conf.id,
+                PayableConfirmation.issued_minor + take <= PayableConfirmation.amount_minor,
+            )
+            .values(issued_minor=PayableConfirmation.issued_minor + take)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"confirmation {conf.id} was used concurrently; retry")
+        session.refresh(conf)
+    cal = workcal.calendar(session)
+    rolled = cal.roll(maturity_on, programme.roll_convention)
+    now = utcnow()
+    credential = Credential(
+        id=new_id("credential"),
+        programme_id=programme.id,
+        issuer_id=core,
+        first_holder_id=supplier,
+        currency=amount.currency,
+        face_minor=amount.amount_minor,
+        settled_minor=0,
+        issued_on=issued_on,
+        maturity_on=maturity_on,
+        payment_on=rolled.date,
+        payment_provisional=rolled.provisional,
+        calendar_source=cal.schedule(rolled.date.year).source[:200],
+        confirmations=[[c.id, take] for c, take in allocations],
+        status=CredentialStatus.OFFERED.value,
+        created_by=actor.label,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(credential)
+    session.flush()
+    root = CredentialPiece(
+        id=new_id("piece"),
+        credential_id=credential.id,
+        parent_id=None,
+        lineage=[],
+        tier=1,
+        currency=amount.currency,
+        amount_minor=amount.amount_minor,
+        settled_minor=0,
+        holder_id=supplier,
+        sender_id=core,
+        status=PieceStatus.OFFERED.value,
+        financing_id=None,
+        created_by=actor.label,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(root)
+    session.flush()
+    ledger.one(
+        session,
+        actor,
+        "credential.issued",
+        _change("credential", credential),
+        _change("piece", root),
+        _change("programme", programme),
+        *[_change("payable", c) for c, _ in allocations],
+    )
+    audit.record(
+        session, actor, "credential.issue", "credential", credential.id, {"amount": str(amount)}
+    )
+    return credential
+
+
+def held_currency(session: Session, actor: Principal, piece_id: str) -> str:
+    """The currency of a piece the actor holds (to parse amounts for it)."""
+    actor.require(Scope.CREDENTIALS_READ)
+    return _piece_for_holder(session, actor, piece_id).currency
+
+
+def accept(session: Session, actor: Principal, piece_id: str) -> CredentialPiece:
+    """The offered holder accepts: the root's acceptance activates the credential and posts
+    the programme reservation; a transfer's acceptance moves the holding in the books."""
+    actor.require(Scope.CREDENTIALS_WRITE)
+    piece = _piece_for_holder(session, actor, piece_id)
+    _move(session, piece, PieceStatus.HELD, holder_id=piece.holder_id)
+    amount = Money(piece.amount_minor, piece.currency)
+    changes = [_change("piece", piece)]
+    if piece.parent_id is None:
+        credential = _get(session, Credential, piece.credential_id)
+        programme = _get(session, CredentialProgramme, credential.programme_id)
+        _utilise(
+            session, programme, pending_minor=-amount.amount_minor, posted_minor=amount.amount_minor
+        )
+        credential.status = CredentialStatus.ACTIVE.value
+        credential.updated_at = utcnow()
+        session.flush()
+        changes += [_change("credential", credential), _change("programme", programme)]
+        source = chart.issued_account(credential.issuer_id).code
+        kind = "credential_accepted"
+    else:
+        if piece.sender_id is None:
+            raise AssertionError("a transferred piece has a sender")
+        source = chart.held_account(piece.sender_id).code
+        kind = "transfer_accepted"
+    # One log entry for the piece and its journal; the piece's move already guarantees the
+    # journal is posted once, so no replay lookup is needed.
+    books.post(
+        session,
+        actor,
+        book_id=chart.PLATFORM_BOOK,
+        kind=kind,
+        ref=f"accept/{piece.id}",
+        value_on=utcnow().date(),
+        postings=[
+            Posting(chart.held_account(piece.holder_id).code, amount),
+            Posting(source, -amount),
+        ],
+        memo=f"piece {piece.id} of {piece.credential_id}",
+        event=EntryDraft(f"piece.{kind}", changes),
+        check_replay=False,
+    )
+    audit.record(session, actor, "piece.accept", "piece", piece.id, {})
+    return piece
+
+
+def reject(
+    session: Session, actor: Principal, piece_id: str, *, reason: str = ""
+) -> CredentialPiece:
+    """The offered holder refuses. A rejected issue releases the programme and the
+    confirmations; a rejected transfer returns the amount to the sender as a new piece."""
+    actor.require(Scope.CREDENTIALS_WRITE)
+    piece = _piece_for_holder(session, actor, piece_id)
+    _move(session, piece, PieceStatus.REJECTED, holder_id=piece.holder_id)
+    changes = [_change("piece", piece)]
+    credential = _get(session, Credential, piece.credential_id)
+    if piece.parent_id is None:
+        changes += _unwind_issue(session, credential, CredentialStatus.REJECTED)
+    else:
+        parent = _get(session, CredentialPiece, piece.parent_id)
+        if piece.sender_id is None:
+            raise AssertionError("a transferred piece has a sender")
+        (returned,) = _children(
+            session,
+            piece,
+            [piece.amount_minor],
+            holders=[piece.sender_id],
+            tiers=[parent.tier],
+            statuses=[PieceStatus.HELD],
+            actor=actor,
+        )
+        changes.append(_change("piece", returned))
+    ledger.one(session, actor, "piece.rejected", *changes)
+    audit.record(session, actor, "piece.reject", "piece", piece.id, {"reason": reason[:200]})
+    return piece
+
+
+def _unwind_issue(
+    session: Session, credential: Credential, status: CredentialStatus
+) -> list[Change]:
+    programme = _get(session, CredentialProgramme, credential.programme_id)
+    _utilise(session, programme, pending_minor=-credential.face_minor)
+    released = _release_confirmations(session, credential)
+    credential.status = status.value
+    credential.updated_at = utcnow()
+    session.flush()
+    return [
+        _change("credential", credential),
+        _change("programme", programme),
+        *[_change("payable", c) for c in released],
+    ]
+
+
+def cancel(session: Session, actor: Principal, credential_id: str) -> Credential:
+    """The issuer withdraws a credential its first holder has not accepted yet."""
+    actor.require(Scope.CREDENTIALS_WRITE)
+    credential = session.get(Credential, credential_id)
+    if credential is None or not (actor.is_system or actor.enterprise_id == credential.issuer_id):
+        raise NotFound(f"no credential {credential_id!r}")
+    root = session.scalar(
+        select(CredentialPiece).where(
+            CredentialPiece.credential_id == credential.id, CredentialPiece.parent_id.is_(None)
+        )
+    )
+    if root is None:
+        raise AssertionError(f"credential {credential.id} has no root piece")
+    if root.status != PieceStatus.OFFERED.value:
+        raise rules.IllegalTransition(
+            f"credential {credential.id} was already {root.status}; the issuer cancels only "
+            "before the first acceptance"
+        )
+    _move(session, root, PieceStatus.CANCELLED)
+    changes = [
+        _change("piece", root),
+        *_unwind_issue(session, credential, CredentialStatus.CANCELLED),
+    ]
+    ledger.one(session, actor, "credential.cancelled", *changes)
+    audit.record(session, actor, "credential.cancel", "credential", credential.id, {})
+    return credential
+
+
+def split(
+    session: Session, actor: Principal, piece_id: str, amounts: Sequence[Money]
+) -> list[CredentialPiece]:
+    """Split a held piece into pieces of the given amounts (same holder, same tier)."""
+    actor.require(Scope.CREDENTIALS_WRITE)
+    piece = _piece_for_holder(session, actor, piece_id)
+    credential, programme = _programme_of(session, piece)
+    _check_live_credential(credential)
+    if any(a.currency != piece.currency for a in amounts):
+        raise ValidationFailed([FieldError("amounts", f"must all be {piece.currency}")])
+    parts = rules.split_amounts(
+        piece.amount_minor,
+        [a.amount_minor for a in amounts],
+        min_piece_minor=programme.min_piece_minor,
+    )
+    _move(session, piece, PieceStatus.SPLIT, holder_id=piece.holder_id)
+    children = _children(
+        session,
+        piece,
+        parts,
+        holders=[piece.holder_id] * len(parts),
+        tiers=[piece.tier] * len(parts),
+        statuses=[PieceStatus.HELD] * len(parts),
+        actor=actor,
+    )
+    ledger.one(
+        session,
+        actor,
+        "piece.split",
+        _change("piece", piece),
+        *[_change("piece", c) for c in children],
+    )
+    audit.record(session, actor, "piece.split", "piece", piece.id, {"parts": len(parts)})
+    return children
+
+
+def _may_receive(session: Session, sender: str, recipient: str) -> bool:
+    """A holder passes credentials to its own suppliers: a registered supply relation, or a
+    trade document showing it bought from them."""
+    relation = exists().where(
+        SupplyRelation.buyer_id == sender, SupplyRelation.seller_id == recipient
+    )
+    trade = exists().where(
+        TradeDocumentRow.buyer_id == sender, TradeDocumentRow.seller_id == recipient
+    )
+    return bool(session.scalar(select(or_(relation, trade))))
+
+
+@dataclass(frozen=True)
+class Transfer:
+    offered: CredentialPiece
+    kept: CredentialPiece | None
+
+
+def transfer(
+    session: Session,
+    actor: Principal,
+    piece_id: str,
+    *,
+    to: str,
+    amount: Money | None = None,
+) -> Transfer:
+    """Offer a held piece (or part of it) to one of the holder's suppliers, one tier down."""
+    actor.require(Scope.CREDENTIALS_WRITE)
+    piece = _piece_for_holder(session, actor, piece_id)
+    credential = _get(session, Credential, piece.credential_id)
+    _check_live_credential(credential)
+    recipient = _resolve_enterprise(session, to, "to")
+    if recipient.id == piece.holder_id:
+        raise ValidationFailed([FieldError("to", "is the holder itself")])
+    if not _may_receive(session, piece.holder_id, recipient.id):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "to",
+                    f"{recipient.uscc} is not a supplier of the holder (no supply relation "
+                    "or trade on record)",
+                )
+            ]
+        )
+    if amount is not None and amount.currency != piece.currency:
+        raise ValidationFailed([FieldError("amount", f"must be {piece.currency}")])
+    holder = piece.holder_id
+    if amount is None or amount.amount_minor == piece.amount_minor:
+        _move(session, piece, PieceStatus.TRANSFERRED, holder_id=holder)
+        (offered,) = _children(
+            session,
+            piece,
+            [piece.amount_minor],
+            holders=[recipient.id],
+            tiers=[piece.tier + 1],
+            statuses=[PieceStatus.OFFERED],
+            actor=actor,
+            senders=[holder],
+        )
+        kept = None
+    else:
+        programme = _get(session, CredentialProgramme, credential.programme_id)
+        parts = rules.carve(
+            piece.amount_minor, amount.amount_minor, min_piece_minor=programme.min_piece_minor
+        )
+        _move(session, piece, PieceStatus.SPLIT, holder_id=holder)
+        offered, kept = _children(
+            session,
+            piece,
+            parts,
+            holders=[recipient.id, holder],
+            tiers=[piece.tier + 1, piece.tier],
+            statuses=[PieceStatus.OFFERED, PieceStatus.HELD],
+            actor=actor,
+            senders=[holder, None],
+        )
+    changes = [_change("piece", piece), _change("piece", offered)]
+    if kept is not None:
+        changes.append(_change("piece", kept))
+    ledger.one(session, actor, "piece.transferred", *changes)
+    audit.record(session, actor, "piece.transfer", "piece", piece.id, {"to": recipient.id})
+    return Transfer(offered, kept)
+
+
+# ---------------------------------------------------------------------------- payment dates
+
+
+def recompute_payment_dates(session: Session, actor: Principal) -> list[Credential]:
+    """After an official schedule is loaded: roll every provisional payment date again.
+    The contractual maturity date stays; only the payment date (and its flag) changes."""
+    cal = workcal.calendar(session)
+    changed = []
+    rows = session.scalars(
+        select(Credential).where(
+            Credential.payment_provisional.is_(True),
+            Credential.status.in_([CredentialStatus.OFFERED.value, CredentialStatus.ACTIVE.value]),
+        )
+    ).all()
+    for credential in rows:
+        programme = _get(session, CredentialProgramme, credential.programme_id)
+        rolled = cal.roll(credential.maturity_on, programme.roll_convention)
+        if (rolled.date, rolled.provisional) == (credential.payment_on, True):
+            continue
+        before = credential.payment_on
+        credential.payment_on = rolled.date
+        credential.payment_provisional = rolled.provisional
+        credential.calendar_source = cal.schedule(rolled.date.year).source[:200]
+        credential.updated_at = utcnow()
+        session.flush()
+        ledger.one(session, actor, "credential.payment_date_set", _change("credential", credential))
+        audit.record(
+            session,
+            actor,
+            "credential.payment_date",
+            "credential",
+            credential.id,
+            {"from": before.isoformat(), "to": rolled.date.isoformat()},
+        )
+        changed.append(credential)
+    return changed
+
+
+# ---------------------------------------------------------------------------- reads
+
+
+def _visible(session: Session, actor: Principal, credential: Credential) -> bool:
+    if actor.is_system or actor.enterprise_id == credential.issuer_id:
+        return True
+    if actor.bank_id is not None:
+        return actor.bank_id in _funder_banks(session, credential.programme_id)
+    me = actor.enterprise_id
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    CredentialPiece.credential_id == credential.id,
+                    or_(CredentialPiece.holder_id == me, CredentialPiece.sender_id == me),
+                )
+            )
+        )
+    )
+
+
+def get(session: Session, actor: Principal, credential_id: str) -> Credential:
+    actor.require(Scope.CREDENTIALS_READ)
+    credential = session.get(Credential, credential_id)
+    if credential is None or not _visible(session, actor, credential):
+        raise NotFound(f"no credential {credential_id!r}")
+    return credential
+
+
+def tree(session: Session, actor: Principal, credential_id: str) -> list[CredentialPiece]:
+    """The pieces the actor may see, in lineage order: the issuer and the funder banks see
+    the whole tree; a holder sees the branches below every piece it has held or sent."""
+    credential = get(session, actor, credential_id)
+    pieces = list(
+        session.scalars(
+            select(CredentialPiece)
+            .where(CredentialPiece.credential_id == credential.id)
+            .order_by(CredentialPiece.created_at, CredentialPiece.id)
+        )
+    )
+    if actor.is_system or actor.enterprise_id == credential.issuer_id or actor.bank_id:
+        return pieces
+    me = actor.enterprise_id
+    mine = {p.id for p in pieces if p.holder_id == me}
+    return [p for p in pieces if p.id in mine or mine.intersection(p.lineage)]
+
+
+def piece_for(session: Session, actor: Principal, piece_id: str) -> CredentialPiece:
+    actor.require(Scope.CREDENTIALS_READ)
+    piece = session.get(CredentialPiece, piece_id)
+    if piece is None or piece.id not in {p.id for p in tree(session, actor, piece.credential_id)}:
+        raise NotFound(f"no piece {piece_id!r}")
+    return piece
+
+
+def holdings(
+    session: Session, actor: Principal, *, live_only: bool = True
+) -> list[CredentialPiece]:
+    actor.require(Scope.CREDENTIALS_READ)
+    holder = (
+        _enterprise_of(actor) if actor.bank_id is None else _bank_enterprise(session, actor.bank_id)
+    )
+    query = select(CredentialPiece).where(CredentialPiece.holder_id == holder)
+    if live_only:
+        query = query.where(CredentialPiece.status.in_([s.value for s in rules.LIVE]))
+    return list(session.scalars(query.order_by(CredentialPiece.created_at)))
+
+
+def issued_by(session: Session, actor: Principal) -> list[Credential]:
+    actor.require(Scope.CREDENTIALS_READ)
+    me = _enterprise_of(actor)
+    return list(
+        session.scalars(
+            select(Credential).where(Credential.issuer_id == me).order_by(Credential.created_at)
+        )
+    )
