@@ -99,6 +99,13 @@ def test_the_whole_life_of_a_credential_down_three_tiers(
         credentials.accept(s, cw.ent("t3"), part.offered.id)
         assert live_sum(s, cid) == 1_000_000_00
         t3_piece = part.offered.id
+        order = [p.id for p in credentials.tree(s, cw.ent("core"), cid)]
+        for piece in credentials.tree(s, cw.ent("core"), cid):  # depth first: a branch is
+            below = [
+                p.id for p in credentials.tree(s, cw.ent("core"), cid) if piece.id in p.lineage
+            ]
+            at = order.index(piece.id)  # contiguous right after its piece
+            assert order[at + 1 : at + 1 + len(below)] == below
     with transaction(f) as s:
         q = credentials.quote(s, cw.ent("t3"), t3_piece, bank="BKA", as_of=ISSUED_ON)
         terms = q.terms

@@ -466,8 +466,9 @@ def get(session: Session, actor: Principal, credential_id: str) -> Credential:
 
 
 def tree(session: Session, actor: Principal, credential_id: str) -> list[CredentialPiece]:
-    """The pieces the actor may see, in lineage order: the issuer and the funder banks see
-    the whole tree; a holder sees the branches below every piece it has held or sent."""
+    """The pieces the actor may see, depth first (each piece followed by its branch, siblings
+    in the order they were made): the issuer and the funder banks see the whole tree; a
+    holder sees the branches below every piece it has held."""
     credential = get(session, actor, credential_id)
     pieces = list(
         session.scalars(
@@ -476,11 +477,25 @@ def tree(session: Session, actor: Principal, credential_id: str) -> list[Credent
             .order_by(CredentialPiece.created_at, CredentialPiece.id)
         )
     )
+    pieces = _depth_first(pieces)
     if actor.is_system or actor.enterprise_id == credential.issuer_id or actor.bank_id:
         return pieces
     me = actor.enterprise_id
     mine = {p.id for p in pieces if p.holder_id == me}
     return [p for p in pieces if p.id in mine or mine.intersection(p.lineage)]
+
+
+def _depth_first(pieces: list[CredentialPiece]) -> list[CredentialPiece]:
+    children: dict[str | None, list[CredentialPiece]] = {}
+    for piece in pieces:  # already in creation order
+        children.setdefault(piece.parent_id, []).append(piece)
+    out: list[CredentialPiece] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        piece = stack.pop()
+        out.append(piece)
+        stack.extend(reversed(children.get(piece.id, [])))
+    return out
 
 
 def piece_for(session: Session, actor: Principal, piece_id: str) -> CredentialPiece:
