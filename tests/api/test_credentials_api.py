@@ -150,6 +150,14 @@ def test_issue_pass_down_finance_settle_through_the_api(
     assert {"6011", "6021"} <= set(income)
     stmt = client.get("/v1/books/BKA/accounts/1001/statement", headers=auditor).json()
     assert [ln["kind"] for ln in stmt["lines"]] == ["discount", "repayment"]
+    later = client.get(
+        "/v1/books/BKA/accounts/1001/statement?since=2027-01-01", headers=auditor
+    ).json()
+    assert later["opening_minor"] == int(stmt["lines"][0]["balance"].replace(".", ""))
+    assert [ln["kind"] for ln in later["lines"]] == ["repayment"]
+    assert later["lines"][-1]["balance"] == stmt["lines"][-1]["balance"]
+    usd = client.get("/v1/books/BKA/accounts/1001/statement?currency=USD", headers=auditor)
+    assert usd.json()["lines"] == []
     assert client.get("/v1/books/BKB/trial-balance", headers=auditor).status_code == 403
 
 

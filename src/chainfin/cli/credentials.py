@@ -449,9 +449,10 @@ def statement_cmd(
     account: str,
     since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    currency: CurOpt = "CNY",
     as_json: JsonOpt = False,
 ) -> None:
-    """An account's movements with the running balance."""
+    """An account's movements in one currency with the running balance."""
 
     def work(s: Session, a: Principal) -> dict[str, Any]:
         spec, opening, lines = books.statement(
@@ -461,6 +462,7 @@ def statement_cmd(
             account,
             since=_date(since, "since") if since else None,
             until=_date(until, "until") if until else None,
+            currency=currency,
         )
         return {
             "account": spec.code,

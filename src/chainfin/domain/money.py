@@ -159,5 +159,9 @@ class Money:
             shares[i] += 1
         return [Money(sign * s, self.currency) for s in shares]
 
+    def as_dict(self) -> dict[str, str]:
+        """The JSON shape of an amount everywhere in the API: decimal string and currency."""
+        return {"amount": self.to_decimal_string(), "currency": self.currency}
+
     def __str__(self) -> str:
         return f"{self.to_decimal_string()} {self.currency}"

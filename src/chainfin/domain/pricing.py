@@ -610,7 +610,7 @@ class FeeItem:
             "name": self.name,
             "kind": self.kind,
             "basis": self.basis,
-            "amount": _money_dict(self.amount),
+            "amount": self.amount.as_dict(),
         }
 
 
@@ -643,7 +643,7 @@ class Quote:
     def to_dict(self) -> dict[str, object]:
         """JSON-able: money as {"amount": "1234.56", "currency": "CNY"}, rates as strings."""
         return {
-            "face": _money_dict(self.face),
+            "face": self.face.as_dict(),
             "rating": self.rating,
             "value_date": self.value_date.isoformat(),
             "payment_date": self.payment_date.isoformat(),
@@ -655,18 +655,14 @@ class Quote:
             "base_rate": _decimal_text(self.base_rate),
             "spread_bp": self.spread_bp,
             "discount_rate": _decimal_text(self.discount_rate),
-            "discount_interest": _money_dict(self.discount_interest),
+            "discount_interest": self.discount_interest.as_dict(),
             "fees": [f.to_dict() for f in self.fees],
-            "fees_total": _money_dict(self.fees_total),
-            "net_proceeds": _money_dict(self.net_proceeds),
+            "fees_total": self.fees_total.as_dict(),
+            "net_proceeds": self.net_proceeds.as_dict(),
             "all_in_rate": _decimal_text(self.all_in_rate),
             "fixing": self.fixing.to_dict(),
             "warnings": list(self.warnings),
         }
-
-
-def _money_dict(money: Money) -> dict[str, str]:
-    return {"amount": money.to_decimal_string(), "currency": money.currency}
 
 
 def _decimal_text(value: Decimal) -> str:

@@ -41,7 +41,6 @@ def journal_row(journal: Journal, postings: Sequence[Posting]) -> dict[str, obje
         "value_on": journal.value_on,
         "reverses_id": journal.reverses_id,
         "lines": [[p.account, p.amount.currency, p.amount.amount_minor] for p in postings],
-        "parties": [],
     }
 
 
@@ -256,15 +255,21 @@ def statement(
     *,
     since: date | None = None,
     until: date | None = None,
+    currency: str = "CNY",
 ) -> tuple[AccountSpec, int, list[StatementLine]]:
-    """An account's movements in value-date order with the running balance, and the
-    balance brought forward from before ``since``."""
+    """An account's movements in one currency, in value-date order with the running
+    balance, and the balance brought forward from before ``since``."""
     book_id = _book_for(session, actor, book)
     spec = spec_for(book_id, account)
+    in_account = (
+        JournalLine.book_id == book_id,
+        JournalLine.account_code == account,
+        JournalLine.currency == currency,
+    )
     base = (
         select(Journal.id, Journal.value_on, Journal.kind, Journal.memo, JournalLine)
         .join(Journal, Journal.id == JournalLine.journal_id)
-        .where(JournalLine.book_id == book_id, JournalLine.account_code == account)
+        .where(*in_account)
     )
     opening = 0
     if since is not None:
@@ -272,11 +277,7 @@ def statement(
             session.scalar(
                 select(func.coalesce(func.sum(JournalLine.amount_minor), 0))
                 .join(Journal, Journal.id == JournalLine.journal_id)
-                .where(
-                    JournalLine.book_id == book_id,
-                    JournalLine.account_code == account,
-                    Journal.value_on < since,
-                )
+                .where(*in_account, Journal.value_on < since)
             )
             or 0
         )

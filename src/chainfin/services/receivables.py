@@ -86,15 +86,29 @@ def register(
         registered_at=utcnow(),
         released_at=None,
     )
+    _add(session, actor, row, f"receivable {doc.invoice_number}")
+    audit.record(session, actor, "receivable.register", "receivable", row.id, {"key": key})
+    return row
+
+
+def _add(session: Session, actor: Principal, row: ReceivableRegistration, what: str) -> None:
     session.add(row)
     try:
         session.flush()
     except IntegrityError:
         # another bank registered it a moment ago: the partial unique index decided
-        raise Conflict(f"receivable {doc.invoice_number} was registered concurrently") from None
+        raise Conflict(f"{what} was registered concurrently") from None
     ledger.one(session, actor, "receivable.registered", Change("receivable", row_of(row)))
-    audit.record(session, actor, "receivable.register", "receivable", row.id, {"key": key})
-    return row
+
+
+def _release(session: Session, actor: Principal, row: ReceivableRegistration) -> bool:
+    """Release an active registration; False if it was released already."""
+    if row.released_at is not None:
+        return False
+    row.released_at = utcnow()
+    session.flush()
+    ledger.one(session, actor, "receivable.released", Change("receivable", row_of(row)))
+    return True
 
 
 def release(session: Session, actor: Principal, registration_id: str) -> ReceivableRegistration:
@@ -102,10 +116,7 @@ def release(session: Session, actor: Principal, registration_id: str) -> Receiva
     row = session.get(ReceivableRegistration, registration_id)
     if row is None or not (actor.is_system or actor.bank_id == row.bank_id):
         raise NotFound(f"no registration {registration_id!r}")
-    if row.released_at is None:
-        row.released_at = utcnow()
-        session.flush()
-        ledger.one(session, actor, "receivable.released", Change("receivable", row_of(row)))
+    if _release(session, actor, row):
         audit.record(session, actor, "receivable.release", "receivable", row.id, {})
     return row
 
@@ -227,18 +238,11 @@ def register_credential_piece(
         registered_at=utcnow(),
         released_at=None,
     )
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict(f"credential piece {piece_id} was registered concurrently") from None
-    ledger.one(session, actor, "receivable.registered", Change("receivable", row_of(row)))
+    _add(session, actor, row, f"credential piece {piece_id}")
     return row
 
 
 def release_credential_piece(session: Session, actor: Principal, piece_id: str) -> None:
     row = _active(session, credential_key(piece_id))
     if row is not None:
-        row.released_at = utcnow()
-        session.flush()
-        ledger.one(session, actor, "receivable.released", Change("receivable", row_of(row)))
+        _release(session, actor, row)

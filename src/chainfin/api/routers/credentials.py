@@ -38,7 +38,7 @@ router = APIRouter(tags=["payable credentials"])
 
 
 def _money(minor: int, currency: str) -> dict[str, str]:
-    return {"amount": Money(minor, currency).to_decimal_string(), "currency": currency}
+    return Money(minor, currency).as_dict()
 
 
 def programme_out(p: CredentialProgramme) -> dict[str, Any]:
@@ -667,9 +667,10 @@ def statement(
     principal: CurrentPrincipal,
     since: date | None = None,
     until: date | None = None,
+    currency: str = "CNY",
 ) -> dict[str, Any]:
     spec, opening, lines = books.statement(
-        session, principal, book, account, since=since, until=until
+        session, principal, book, account, since=since, until=until, currency=currency
     )
     return {
         "account": spec.code,

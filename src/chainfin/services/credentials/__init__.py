@@ -11,7 +11,6 @@ again by a CHECK constraint.
 
 from chainfin.services.credentials.financing import (
     accrue,
-    amortisation_schedule,
     finance,
     quote,
     quote_for,
@@ -54,7 +53,6 @@ __all__ = [
     "accrue",
     "add_funder",
     "alerts",
-    "amortisation_schedule",
     "amount_due",
     "cancel",
     "confirm",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, select, update
@@ -27,7 +26,6 @@ from chainfin.domain.ids import new_ids
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
 
-QUOTE_VALID = timedelta(hours=4)
 _M = TypeVar("_M")
 
 

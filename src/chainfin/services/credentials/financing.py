@@ -3,7 +3,7 @@ discount income."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -27,13 +27,11 @@ from chainfin.domain.ids import new_id
 from chainfin.domain.money import Money
 from chainfin.domain.pricing import (
     PricingPolicy,
-    amortise,
     recognised_through,
 )
 from chainfin.domain.pricing import quote as price_quote
 from chainfin.services import audit, books, ledger, rates, receivables
 from chainfin.services.credentials._common import (
-    QUOTE_VALID,
     _bank_enterprise,
     _change,
     _check_live_credential,
@@ -45,6 +43,10 @@ from chainfin.services.credentials._common import (
 )
 
 # ---------------------------------------------------------------------------- finance
+
+
+# A quote is a firm offer for this long; after that the holder asks again.
+QUOTE_VALID = timedelta(hours=4)
 
 
 def quote(
@@ -268,10 +270,6 @@ def _accrue_one(session: Session, actor: Principal, fin: Financing, through: dat
         memo=f"discount earned on {fin.id} through {through}",
     )
     return 1
-
-
-def amortisation_schedule(fin: Financing) -> list[tuple[date, Money]]:
-    return amortise(Money(fin.discount_minor, fin.currency), fin.value_on, fin.payment_on)
 
 
 def quote_for(session: Session, actor: Principal, quote_id: str) -> CredentialQuote:
