@@ -34,6 +34,19 @@ KIND_PREFIX = [
     ("payment", "pmt"),
     ("alert", "alr"),
     ("journal", "jnl"),
+    ("line", "lin"),
+    ("sublimit", "sub"),
+    ("cap", "cap"),
+    ("reservation", "rsv"),
+    ("product", "prd"),
+    ("application", "app"),
+    ("approval", "apv"),
+    ("task", "tsk"),
+    ("loan", "lon"),
+    ("repayment", "rpy"),
+    ("disbursement", "dsb"),
+    ("statement", "stm"),
+    ("release", "rls"),
 ]
 
 kinds = st.sampled_from([kind for kind, _ in KIND_PREFIX])

@@ -45,6 +45,19 @@ PREFIXES: dict[str, str] = {
     "payment": "pmt",
     "alert": "alr",
     "journal": "jnl",
+    "line": "lin",
+    "sublimit": "sub",
+    "cap": "cap",
+    "reservation": "rsv",
+    "product": "prd",
+    "application": "app",
+    "approval": "apv",
+    "task": "tsk",
+    "loan": "lon",
+    "repayment": "rpy",
+    "disbursement": "dsb",
+    "statement": "stm",
+    "release": "rls",
 }
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -20,29 +20,46 @@ from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
     ApiClient,
+    ApplicationApproval,
+    ApprovalAuthority,
     Bank,
     BankCustomer,
     CalendarYear,
     Chain,
     ChainCore,
     ChainMember,
+    CommodityPrice,
     ConsentGrant,
     Credential,
     CredentialPayment,
     CredentialPiece,
     CredentialProgramme,
     CredentialQuote,
+    CreditLine,
+    CreditSublimit,
+    DisbursementFile,
     DocumentConfirmation,
+    DueDiligenceTask,
     Enterprise,
+    ExposureCap,
+    ExposureCapMember,
     Financing,
+    GoodsRelease,
     Journal,
     JournalLine,
+    LineReservation,
+    Loan,
+    LoanApplication,
+    LoanProduct,
+    LoanRepayment,
     LprFixing,
     PayableConfirmation,
     Platform,
     PlatformMember,
     ProgrammeFunder,
     ReceivableRegistration,
+    StatementEntrySeen,
+    StatementImport,
     SupplyRelation,
     TradeDocumentRow,
     User,
@@ -85,6 +102,77 @@ class RecordKind:
 
 def _ids(*names: str) -> Callable[[Row], list[str]]:
     return lambda row: sorted({str(row[n]) for n in names if row.get(n)})
+
+
+_BOOKKEEPING = frozenset({"id", "created_at", "updated_at"})
+
+
+def _lending(
+    name: str,
+    model: Any,
+    parties: Callable[[Row], list[str]],
+    *,
+    private: tuple[str, ...] = (),
+    key: tuple[str, ...] = ("id",),
+    derive: Callable[[Row], Row] | None = None,
+    omit: tuple[str, ...] = (),
+) -> RecordKind:
+    """A lending record: every column in clear except ``private``, ``omit`` and the row's
+    own bookkeeping, keyed by its primary key."""
+    columns = [c.key for c in model.__mapper__.column_attrs]
+    skip = _BOOKKEEPING | set(private) | set(omit)
+    clear = tuple(c for c in columns if c not in skip)
+    return RecordKind(
+        name,
+        clear=clear,
+        private=private,
+        key=lambda r: "/".join(str(r[k]) for k in key),
+        parties=parties,
+        derive=derive,
+    )
+
+
+def _with_digest(row: Row) -> Row:
+    return {**row, "digest": hashlib.sha256(bytes(row["xml"])).hexdigest()}
+
+
+_LENDING: tuple[RecordKind, ...] = (
+    _lending("line", CreditLine, _ids("bank_id", "obligor_id", "core_id", "guarantor_id")),
+    _lending("sublimit", CreditSublimit, _ids("member_id")),
+    _lending("cap", ExposureCap, _ids("bank_id", "core_id"), private=("name",)),
+    _lending(
+        "cap_member", ExposureCapMember, _ids("enterprise_id"), key=("cap_id", "enterprise_id")
+    ),
+    _lending("reservation", LineReservation, lambda r: []),
+    _lending("product", LoanProduct, _ids("bank_id")),
+    _lending("authority", ApprovalAuthority, _ids("bank_id"), key=("bank_id", "user_id")),
+    _lending(
+        "application",
+        LoanApplication,
+        _ids("bank_id", "applicant_id"),
+        private=("payee_name", "payee_account"),
+    ),
+    _lending("approval", ApplicationApproval, lambda r: [], private=("note",)),
+    _lending("task", DueDiligenceTask, _ids("bank_id", "enterprise_id"), private=("result",)),
+    _lending("loan", Loan, _ids("bank_id", "borrower_id"), private=("payee_name", "payee_account")),
+    _lending("repayment", LoanRepayment, _ids("payer_id")),
+    _lending(
+        "disbursement_file",
+        DisbursementFile,
+        _ids("bank_id"),
+        omit=("xml",),  # the file is bytes: its digest (recomputed on verify) stands for it
+        derive=_with_digest,
+    ),
+    _lending(
+        "statement_import",
+        StatementImport,
+        _ids("bank_id"),
+        private=("statements", "matched", "unmatched"),
+    ),
+    _lending("statement_entry", StatementEntrySeen, _ids("bank_id"), key=("bank_id", "entry_key")),
+    _lending("commodity_price", CommodityPrice, lambda r: [], key=("item", "on")),
+    _lending("goods_release", GoodsRelease, lambda r: []),
+)
 
 
 KINDS: dict[str, RecordKind] = {
@@ -374,6 +462,7 @@ KINDS: dict[str, RecordKind] = {
             key=lambda r: str(r["id"]),
             parties=_ids("bank_id", "enterprise_id", "platform_id"),
         ),
+        *_LENDING,
     )
 }
 
@@ -406,6 +495,23 @@ _MODELS: dict[str, Any] = {
     "relation": SupplyRelation,
     "user": User,
     "client": ApiClient,
+    "line": CreditLine,
+    "sublimit": CreditSublimit,
+    "cap": ExposureCap,
+    "cap_member": ExposureCapMember,
+    "reservation": LineReservation,
+    "product": LoanProduct,
+    "authority": ApprovalAuthority,
+    "application": LoanApplication,
+    "approval": ApplicationApproval,
+    "task": DueDiligenceTask,
+    "loan": Loan,
+    "repayment": LoanRepayment,
+    "disbursement_file": DisbursementFile,
+    "statement_import": StatementImport,
+    "statement_entry": StatementEntrySeen,
+    "commodity_price": CommodityPrice,
+    "goods_release": GoodsRelease,
 }
 
 

@@ -848,10 +848,435 @@ class JournalLine(Base):
     )
 
 
+# ---------------------------------------------------------------------------- lending
+
+
+class CreditLine(Base):
+    """A bank's line to an obligor (a core enterprise, or a member under the core's
+    guarantee), utilised two-phase: ``pending`` when an application is approved, ``posted``
+    when the loan is disbursed, released as principal is repaid (revolving) or consumed
+    (one-off: the limit shrinks by what is repaid, so it never becomes available again)."""
+
+    __tablename__ = "credit_lines"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    obligor_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    core_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    guarantor_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    limit_minor: Mapped[int] = mapped_column(BigInteger)
+    pending_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    posted_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    revolving: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(12))
+    status_reason: Mapped[str | None] = mapped_column(String(300))
+    starts_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("limit_minor >= 0", name="limit_non_negative"),
+        CheckConstraint("pending_minor >= 0", name="pending_non_negative"),
+        CheckConstraint("posted_minor >= 0", name="posted_non_negative"),
+        CheckConstraint("pending_minor + posted_minor <= limit_minor", name="within_limit"),
+        CheckConstraint("status IN ('active','frozen','expired','closed')", name="status_known"),
+        CheckConstraint("expires_on > starts_on", name="expires_after_start"),
+    )
+
+
+class CreditSublimit(Base):
+    """Part of a line reserved for one product kind and/or one chain member."""
+
+    __tablename__ = "credit_sublimits"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    line_id: Mapped[str] = mapped_column(ForeignKey("credit_lines.id"), index=True)
+    product_kind: Mapped[str | None] = mapped_column(String(32))
+    member_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id"))
+    limit_minor: Mapped[int] = mapped_column(BigInteger)
+    pending_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    posted_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("limit_minor >= 0", name="limit_non_negative"),
+        CheckConstraint("pending_minor >= 0", name="pending_non_negative"),
+        CheckConstraint("posted_minor >= 0", name="posted_non_negative"),
+        CheckConstraint("pending_minor + posted_minor <= limit_minor", name="within_limit"),
+        CheckConstraint(
+            "product_kind IS NOT NULL OR member_id IS NOT NULL", name="names_something"
+        ),
+    )
+
+
+class ExposureCap(Base):
+    """A bank's cap on what it may have reserved and drawn, across all lines, against one
+    core enterprise's chain (``kind`` core) or one group of related parties (``kind`` group,
+    members in :class:`ExposureCapMember`)."""
+
+    __tablename__ = "exposure_caps"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(200))
+    core_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    cap_minor: Mapped[int] = mapped_column(BigInteger)
+    used_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("bank_id", "name", name="bank_name"),
+        CheckConstraint("kind IN ('core','group')", name="kind_known"),
+        CheckConstraint("used_minor >= 0", name="used_non_negative"),
+        CheckConstraint("used_minor <= cap_minor", name="within_cap"),
+        CheckConstraint("(kind = 'core') = (core_id IS NOT NULL)", name="core_named"),
+    )
+
+
+class ExposureCapMember(Base):
+    __tablename__ = "exposure_cap_members"
+
+    cap_id: Mapped[str] = mapped_column(ForeignKey("exposure_caps.id"), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        ForeignKey("enterprises.id"), primary_key=True, index=True
+    )
+
+
+class LineReservation(Base):
+    """One application's hold on a line, its sub-limits and caps (two-phase: pending, then
+    posted or voided or expired). ``released_minor`` is what repayments gave back."""
+
+    __tablename__ = "line_reservations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    line_id: Mapped[str] = mapped_column(ForeignKey("credit_lines.id"), index=True)
+    application_id: Mapped[str] = mapped_column(String(32), unique=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    released_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    sublimit_ids: Mapped[list[str]] = mapped_column(JSON)
+    cap_ids: Mapped[list[str]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(10))
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint(
+            "released_minor >= 0 AND released_minor <= amount_minor", name="released_range"
+        ),
+        CheckConstraint("state IN ('pending','posted','voided','expired')", name="state_known"),
+    )
+
+
+class LoanProduct(Base):
+    """A bank's product: a kind and a configuration of rules (see domain.products)."""
+
+    __tablename__ = "loan_products"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("bank_id", "code", name="bank_code"),
+        CheckConstraint("status IN ('active','retired')", name="status_known"),
+    )
+
+
+class ApprovalAuthority(Base):
+    """The level of credit authority a bank has delegated to one of its staff."""
+
+    __tablename__ = "approval_authorities"
+
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 9", name="level_range"),)
+
+
+class LoanApplication(Base):
+    """An application for a loan under a product, against an underlying (a credential
+    piece, an invoice, a purchase order, a warehouse receipt or a dealer order)."""
+
+    __tablename__ = "loan_applications"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("loan_products.id"))
+    applicant_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    line_id: Mapped[str | None] = mapped_column(ForeignKey("credit_lines.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    tenor_months: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(20))
+    underlying_kind: Mapped[str] = mapped_column(String(24))
+    underlying_ref: Mapped[str] = mapped_column(String(64))
+    underlying_key: Mapped[str | None] = mapped_column(String(120))
+    underlying_value_minor: Mapped[int] = mapped_column(BigInteger)
+    payee_name: Mapped[str] = mapped_column(String(200))
+    payee_account: Mapped[str] = mapped_column(EncryptedText("application.payee_account"))
+    payee_agent: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12))
+    score: Mapped[int | None] = mapped_column(Integer)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
+    conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    reservation_id: Mapped[str | None] = mapped_column(String(32))
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint(
+            "status IN ('referred','approved','declined','withdrawn','disbursed','cancelled')",
+            name="status_known",
+        ),
+    )
+
+
+class ApplicationApproval(Base):
+    """One person's step on a referred application: maker (recommends) or checker
+    (decides, within their authority), approve or decline, with conditions and a note."""
+
+    __tablename__ = "application_approvals"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("loan_applications.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    step: Mapped[str] = mapped_column(String(8))
+    action: Mapped[str] = mapped_column(String(8))
+    level: Mapped[int | None] = mapped_column(Integer)
+    conditions: Mapped[list[str]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("application_id", "step", name="one_per_step"),
+        CheckConstraint("step IN ('maker','checker')", name="step_known"),
+        CheckConstraint("action IN ('approve','decline')", name="action_known"),
+    )
+
+
+class DueDiligenceTask(Base):
+    """Offline work a rule asked for: a site visit or a financial statement analysis."""
+
+    __tablename__ = "due_diligence_tasks"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("loan_applications.id"), index=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(10))
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    completed_by: Mapped[str | None] = mapped_column(String(64))
+    completed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("application_id", "kind", name="one_per_kind"),
+        CheckConstraint("kind IN ('site_visit','financial_analysis')", name="kind_known"),
+        CheckConstraint("state IN ('open','completed','cancelled')", name="state_known"),
+    )
+
+
+class Loan(Base):
+    """A loan from approval to settlement: its schedule, what has been paid by component,
+    arrears, classification, and where its money went."""
+
+    __tablename__ = "loans"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("loan_applications.id"), unique=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("loan_products.id"))
+    product_kind: Mapped[str] = mapped_column(String(32))
+    line_id: Mapped[str | None] = mapped_column(ForeignKey("credit_lines.id"))
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    principal_minor: Mapped[int] = mapped_column(BigInteger)
+    annual_rate: Mapped[str] = mapped_column(String(12))
+    penalty_rate: Mapped[str] = mapped_column(String(12))
+    day_count: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(20))
+    term_months: Mapped[int] = mapped_column(Integer)
+    start_on: Mapped[date | None] = mapped_column(Date)
+    maturity_on: Mapped[date | None] = mapped_column(Date)
+    schedule: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    principal_paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    principal_prepaid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    interest_paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    penalty_charged_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    penalty_paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    penalty_through: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12))
+    dpd: Mapped[int] = mapped_column(Integer, default=0)
+    category: Mapped[str] = mapped_column(String(12))
+    flags: Mapped[list[str]] = mapped_column(JSON)
+    payee_name: Mapped[str] = mapped_column(String(200))
+    payee_account: Mapped[str] = mapped_column(EncryptedText("loan.payee_account"))
+    payee_agent: Mapped[str] = mapped_column(String(16))
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    disbursement_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    disbursement_confirmed_at: Mapped[datetime | None]
+    collateral: Mapped[dict[str, Any]] = mapped_column(JSON)
+    released_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("principal_minor > 0", name="principal_positive"),
+        CheckConstraint(
+            "principal_paid_minor + principal_prepaid_minor <= principal_minor",
+            name="repaid_within_principal",
+        ),
+        CheckConstraint("penalty_paid_minor <= penalty_charged_minor", name="penalty_paid"),
+        CheckConstraint(
+            "status IN ('approved','cancelled','disbursed','current','overdue','settled',"
+            "'written_off')",
+            name="status_known",
+        ),
+    )
+
+
+class LoanRepayment(Base):
+    """Money received on a loan and how it was applied (penalty, interest, principal,
+    prepayment, excess to suspense). ``source_ref`` makes a statement entry count once."""
+
+    __tablename__ = "loan_repayments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.id"), index=True)
+    value_on: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    penalty_minor: Mapped[int] = mapped_column(BigInteger)
+    interest_minor: Mapped[int] = mapped_column(BigInteger)
+    principal_minor: Mapped[int] = mapped_column(BigInteger)
+    prepaid_minor: Mapped[int] = mapped_column(BigInteger)
+    excess_minor: Mapped[int] = mapped_column(BigInteger)
+    payer_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    source_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint(
+            "penalty_minor + interest_minor + principal_minor + prepaid_minor + excess_minor"
+            " = amount_minor",
+            name="allocated_fully",
+        ),
+    )
+
+
+class DisbursementFile(Base):
+    """A pain.001.001.09 file of disbursement instructions, kept exactly as written."""
+
+    __tablename__ = "disbursement_files"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    message_id: Mapped[str] = mapped_column(String(35), unique=True)
+    execution_on: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    count: Mapped[int] = mapped_column(Integer)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class StatementImport(Base):
+    """An imported camt.053 file: what matched, what did not and why."""
+
+    __tablename__ = "statement_imports"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(35))
+    version: Mapped[str] = mapped_column(String(24))
+    statements: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    matched: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    unmatched: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("bank_id", "digest", name="bank_digest"),)
+
+
+class StatementEntrySeen(Base):
+    """A statement entry already imported (so the same entry in a later file counts once)."""
+
+    __tablename__ = "statement_entries_seen"
+
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), primary_key=True)
+    entry_key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    import_id: Mapped[str] = mapped_column(ForeignKey("statement_imports.id"))
+
+
+class CommodityPrice(Base):
+    """A price source for pledged goods: the price of one unit of an item on a day."""
+
+    __tablename__ = "commodity_prices"
+
+    item: Mapped[str] = mapped_column(String(100), primary_key=True)
+    on: Mapped[date] = mapped_column(Date, primary_key=True)
+    unit: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("price_minor > 0", name="price_positive"),)
+
+
+class GoodsRelease(Base):
+    """Dealer financing: goods the core enterprise releases to the dealer as it repays."""
+
+    __tablename__ = "goods_releases"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    value_minor: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("value_minor > 0", name="value_positive"),)
+
+
 __all__ = [
     "Account",
     "Alert",
     "ApiClient",
+    "ApplicationApproval",
+    "ApprovalAuthority",
     "AuditEvent",
     "Bank",
     "BankCustomer",
@@ -861,6 +1286,7 @@ __all__ = [
     "ChainCore",
     "ChainMember",
     "Checkpoint",
+    "CommodityPrice",
     "ConsentGrant",
     "Cosignature",
     "Credential",
@@ -868,10 +1294,17 @@ __all__ = [
     "CredentialPiece",
     "CredentialProgramme",
     "CredentialQuote",
+    "CreditLine",
+    "CreditSublimit",
     "DataAccess",
+    "DisbursementFile",
     "DocumentConfirmation",
+    "DueDiligenceTask",
     "Enterprise",
+    "ExposureCap",
+    "ExposureCapMember",
     "Financing",
+    "GoodsRelease",
     "IdempotencyKey",
     "Journal",
     "JournalLine",
@@ -879,6 +1312,11 @@ __all__ = [
     "LedgerKey",
     "LedgerNode",
     "LedgerState",
+    "LineReservation",
+    "Loan",
+    "LoanApplication",
+    "LoanProduct",
+    "LoanRepayment",
     "LprFixing",
     "PayableBasisDocument",
     "PayableConfirmation",
@@ -886,6 +1324,8 @@ __all__ = [
     "PlatformMember",
     "ProgrammeFunder",
     "ReceivableRegistration",
+    "StatementEntrySeen",
+    "StatementImport",
     "SupplyRelation",
     "TradeDocumentRow",
     "User",
