@@ -57,6 +57,10 @@ class Scope(StrEnum):
     CREDENTIALS_WRITE = "credentials:write"
     FINANCING_WRITE = "financing:write"
     BOOKS_READ = "books:read"
+    LOANS_READ = "loans:read"
+    LOANS_APPLY = "loans:apply"
+    LOANS_WRITE = "loans:write"
+    LOANS_APPROVE = "loans:approve"
 
 
 ROLE_SCOPES: dict[str, frozenset[Scope]] = {
@@ -68,19 +72,48 @@ ROLE_SCOPES: dict[str, frozenset[Scope]] = {
             Scope.CREDENTIALS_READ,
             Scope.FINANCING_WRITE,
             Scope.BOOKS_READ,
+            Scope.LOANS_READ,
+            Scope.LOANS_WRITE,
         }
     ),
     StaffRole.RISK_OFFICER: frozenset(
-        {Scope.REGISTRY_READ, Scope.DOCUMENTS_READ, Scope.CREDENTIALS_READ, Scope.BOOKS_READ}
+        {
+            Scope.REGISTRY_READ,
+            Scope.DOCUMENTS_READ,
+            Scope.CREDENTIALS_READ,
+            Scope.BOOKS_READ,
+            Scope.LOANS_READ,
+            Scope.LOANS_APPROVE,
+        }
     ),
     StaffRole.APPROVER: frozenset(
-        {Scope.REGISTRY_READ, Scope.DOCUMENTS_READ, Scope.CREDENTIALS_READ, Scope.FINANCING_WRITE}
+        {
+            Scope.REGISTRY_READ,
+            Scope.DOCUMENTS_READ,
+            Scope.CREDENTIALS_READ,
+            Scope.FINANCING_WRITE,
+            Scope.LOANS_READ,
+            Scope.LOANS_APPROVE,
+        }
     ),
     StaffRole.ADMIN: frozenset(
-        {Scope.REGISTRY_READ, Scope.REGISTRY_WRITE, Scope.USERS_ADMIN, Scope.FINANCING_WRITE}
+        {
+            Scope.REGISTRY_READ,
+            Scope.REGISTRY_WRITE,
+            Scope.USERS_ADMIN,
+            Scope.FINANCING_WRITE,
+            Scope.LOANS_READ,
+            Scope.LOANS_WRITE,
+        }
     ),
     StaffRole.AUDITOR: frozenset(
-        {Scope.REGISTRY_READ, Scope.AUDIT_READ, Scope.CREDENTIALS_READ, Scope.BOOKS_READ}
+        {
+            Scope.REGISTRY_READ,
+            Scope.AUDIT_READ,
+            Scope.CREDENTIALS_READ,
+            Scope.BOOKS_READ,
+            Scope.LOANS_READ,
+        }
     ),
     EnterpriseRole.ENTERPRISE_ADMIN: frozenset(
         {
@@ -92,6 +125,8 @@ ROLE_SCOPES: dict[str, frozenset[Scope]] = {
             Scope.DOCUMENTS_WRITE,
             Scope.CREDENTIALS_READ,
             Scope.CREDENTIALS_WRITE,
+            Scope.LOANS_READ,
+            Scope.LOANS_APPLY,
         }
     ),
     EnterpriseRole.FINANCE_STAFF: frozenset(
@@ -101,6 +136,8 @@ ROLE_SCOPES: dict[str, frozenset[Scope]] = {
             Scope.DOCUMENTS_WRITE,
             Scope.CREDENTIALS_READ,
             Scope.CREDENTIALS_WRITE,
+            Scope.LOANS_READ,
+            Scope.LOANS_APPLY,
         }
     ),
 }

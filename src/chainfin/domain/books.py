@@ -57,6 +57,13 @@ UNEARNED_DISCOUNT = "2502"
 INTEREST_INCOME = "6011"
 FEE_INCOME = "6021"
 PENALTY_INCOME = "6031"
+# Lending (issue 6): loans at amortised principal, interest accrued daily, disbursements
+# instructed but not yet seen on the bank's statement, receipts not yet applied.
+INTEREST_RECEIVABLE = "1132"
+LOANS = "1303"
+DISBURSEMENTS_IN_TRANSIT = "2014"
+UNAPPLIED_RECEIPTS = "2241"
+LOAN_INTEREST_INCOME = "6012"
 
 BANK_CHART: tuple[AccountSpec, ...] = (
     AccountSpec(
@@ -68,6 +75,15 @@ BANK_CHART: tuple[AccountSpec, ...] = (
     AccountSpec(INTEREST_INCOME, "Discount interest income", AccountType.INCOME),
     AccountSpec(FEE_INCOME, "Fee and commission income", AccountType.INCOME),
     AccountSpec(PENALTY_INCOME, "Penalty interest income", AccountType.INCOME),
+    AccountSpec(INTEREST_RECEIVABLE, "Loan interest receivable (accrued)", AccountType.ASSET),
+    AccountSpec(LOANS, "Loans to chain members, principal", AccountType.ASSET),
+    AccountSpec(
+        DISBURSEMENTS_IN_TRANSIT,
+        "Disbursements instructed, not yet on the statement",
+        AccountType.LIABILITY,
+    ),
+    AccountSpec(UNAPPLIED_RECEIPTS, "Receipts not yet applied to a loan", AccountType.LIABILITY),
+    AccountSpec(LOAN_INTEREST_INCOME, "Loan interest income", AccountType.INCOME),
 )
 
 # The platform's credential sub-ledger: what each issuer owes on its credentials and what

@@ -3,7 +3,7 @@ log the enterprise can see. Grants and revocations go on the ledger."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -215,3 +215,41 @@ def access_log(
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def missing_for_bank(
+    session: Session,
+    *,
+    enterprise_id: str,
+    bank_id: str,
+    actor_label: str,
+    categories: Iterable[str],
+    purpose: Purpose,
+    resource: str,
+) -> list[str]:
+    """The categories ``enterprise_id`` has not consented to share with ``bank_id`` for
+    ``purpose`` now (an application's automated check: a gap is a decline reason, not an
+    error). Each category read is logged for the enterprise to see, allowed or not."""
+    now = utcnow()
+    grants = _grants(session, enterprise_id, bank_id)
+    missing: list[str] = []
+    for category in categories:
+        decision = decide(grants, DataCategory(category), purpose, now)
+        if not decision.allowed:
+            missing.append(category)
+        session.add(
+            DataAccess(
+                id=new_id("access"),
+                enterprise_id=enterprise_id,
+                bank_id=bank_id,
+                actor=actor_label,
+                category=category,
+                purpose=purpose.value,
+                resource=resource[:200],
+                allowed=decision.allowed,
+                consent_id=decision.consent_id,
+                reason=decision.reason[:300],
+                occurred_at=now,
+            )
+        )
+    return missing

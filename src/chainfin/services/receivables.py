@@ -214,22 +214,61 @@ def register_credential_piece(
 ) -> ReceivableRegistration:
     """Register a credential piece transferred to the bank that discounts it. The registry's
     one-active-registration rule is the second line of defence against financing it twice."""
-    key = credential_key(piece_id)
+    return register_key(
+        session,
+        actor,
+        key=credential_key(piece_id),
+        what=f"credential piece {piece_id}",
+        kind="transfer",
+        creditor_id=creditor_id,
+        debtor_id=debtor_id,
+        bank_id=bank_id,
+        amount=amount,
+        due_on=due_on,
+        financing_ref=financing_ref,
+    )
+
+
+def active_key(session: Session, key: str) -> ReceivableRegistration | None:
+    """The active registration of ``key`` (a receivable, a credential piece, an order, a
+    warehouse receipt), if any."""
+    return _active(session, key)
+
+
+def register_key(
+    session: Session,
+    actor: Principal,
+    *,
+    key: str,
+    what: str,
+    kind: str,
+    creditor_id: str,
+    debtor_id: str,
+    bank_id: str,
+    amount: Money,
+    due_on: date | None,
+    financing_ref: str,
+    invoice_document_id: str | None = None,
+    invoice_number: str | None = None,
+) -> ReceivableRegistration:
+    """Register anything a bank finances against under its registry key: one active
+    registration per key, whichever bank and whichever product asks."""
     existing = _active(session, key)
     if existing is not None:
         raise Conflict(
-            f"credential piece {piece_id} is already registered to bank {existing.bank_id} "
-            f"({existing.id}); it cannot be financed again"
+            f"{what} is already registered to bank {existing.bank_id} ({existing.id}); "
+            "it cannot be financed again",
+            hint="A receivable or collateral backs one financing at a time.",
         )
     row = ReceivableRegistration(
         id=new_id("registration"),
         receivable_key=key,
-        invoice_document_id=None,
-        invoice_number=None,
+        invoice_document_id=invoice_document_id,
+        invoice_number=invoice_number,
         creditor_id=creditor_id,
         debtor_id=debtor_id,
         bank_id=bank_id,
-        kind="transfer",
+        kind=kind,
         currency=amount.currency,
         amount_minor=amount.amount_minor,
         due_on=due_on,
@@ -238,11 +277,15 @@ def register_credential_piece(
         registered_at=utcnow(),
         released_at=None,
     )
-    _add(session, actor, row, f"credential piece {piece_id}")
+    _add(session, actor, row, what)
     return row
 
 
-def release_credential_piece(session: Session, actor: Principal, piece_id: str) -> None:
-    row = _active(session, credential_key(piece_id))
+def release_key(session: Session, actor: Principal, key: str) -> None:
+    row = _active(session, key)
     if row is not None:
         _release(session, actor, row)
+
+
+def release_credential_piece(session: Session, actor: Principal, piece_id: str) -> None:
+    release_key(session, actor, credential_key(piece_id))
