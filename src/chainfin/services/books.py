@@ -25,6 +25,7 @@ from chainfin.domain.books import AccountSpec, AccountType, Posting, TrialBalanc
 from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from chainfin.domain.ids import new_id
+from chainfin.domain.money import Money
 from chainfin.services import audit, ledger
 from chainfin.services.ledger import Change, EntryDraft
 
@@ -294,3 +295,101 @@ def statement(
             StatementLine(jid, value_on, kind, memo, line.currency, line.amount_minor, running)
         )
     return spec, opening, out
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One line of the general-ledger export: what a bank's GL takes in."""
+
+    journal_id: str
+    value_on: date
+    kind: str
+    ref: str
+    line_no: int
+    account: str
+    account_name: str
+    currency: str
+    debit_minor: int
+    credit_minor: int
+    reverses_id: str | None
+    memo: str
+
+
+GL_COLUMNS = (
+    "journal_id",
+    "value_on",
+    "kind",
+    "ref",
+    "line_no",
+    "account",
+    "account_name",
+    "currency",
+    "debit",
+    "credit",
+    "reverses_id",
+    "memo",
+)
+
+
+def general_ledger(
+    session: Session,
+    actor: Principal,
+    book: str | None,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[LedgerLine]:
+    """Every journal line of a book in value-date order (then posting order), debits and
+    credits in their own columns: the general-ledger export a bank's core system imports."""
+    book_id = _book_for(session, actor, book)
+    names = {
+        a.code: a.name for a in session.scalars(select(Account).where(Account.book_id == book_id))
+    }
+    query = (
+        select(Journal, JournalLine)
+        .join(JournalLine, JournalLine.journal_id == Journal.id)
+        .where(Journal.book_id == book_id)
+    )
+    if since is not None:
+        query = query.where(Journal.value_on >= since)
+    if until is not None:
+        query = query.where(Journal.value_on <= until)
+    query = query.order_by(Journal.value_on, Journal.created_at, Journal.id, JournalLine.line_no)
+    return [
+        LedgerLine(
+            journal_id=journal.id,
+            value_on=journal.value_on,
+            kind=journal.kind,
+            ref=journal.ref,
+            line_no=line.line_no,
+            account=line.account_code,
+            account_name=names.get(line.account_code, ""),
+            currency=line.currency,
+            debit_minor=max(line.amount_minor, 0),
+            credit_minor=max(-line.amount_minor, 0),
+            reverses_id=journal.reverses_id,
+            memo=journal.memo,
+        )
+        for journal, line in session.execute(query)
+    ]
+
+
+def gl_rows(lines: Sequence[LedgerLine]) -> list[dict[str, str]]:
+    """The export as text rows (amounts as decimal strings), for CSV and JSON alike."""
+    return [
+        {
+            "journal_id": line.journal_id,
+            "value_on": line.value_on.isoformat(),
+            "kind": line.kind,
+            "ref": line.ref,
+            "line_no": str(line.line_no),
+            "account": line.account,
+            "account_name": line.account_name,
+            "currency": line.currency,
+            "debit": Money(line.debit_minor, line.currency).to_decimal_string(),
+            "credit": Money(line.credit_minor, line.currency).to_decimal_string(),
+            "reverses_id": line.reverses_id or "",
+            "memo": line.memo,
+        }
+        for line in lines
+    ]
