@@ -94,6 +94,8 @@ def test_password_grant_and_me(client: TestClient, world: World) -> None:
         "credentials:read",
         "documents:read",
         "financing:write",
+        "loans:read",
+        "loans:write",
         "registry:read",
         "registry:write",
     ]
