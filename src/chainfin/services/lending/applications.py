@@ -651,6 +651,27 @@ def withdraw(session: Session, actor: Principal, application_id: str) -> LoanApp
     return app
 
 
+def lapse(session: Session, actor: Principal) -> int:
+    """Approvals never drawn within the hold's time lapse: the hold expires, the loan is
+    cancelled and the underlying released."""
+    now = utcnow()
+    query = (
+        select(LoanApplication)
+        .join(LineReservation, LineReservation.id == LoanApplication.reservation_id)
+        .where(
+            LoanApplication.status == "approved",
+            LineReservation.state == "pending",
+            LineReservation.expires_at < now,
+        )
+    )
+    if actor.bank_id is not None:
+        query = query.where(LoanApplication.bank_id == actor.bank_id)
+    lapsed = list(session.scalars(query))
+    for app in lapsed:
+        cancel_approval(session, actor, app, "cancelled", hold_state="expired")
+    return len(lapsed)
+
+
 def cancel_approval(
     session: Session,
     actor: Principal,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -123,6 +124,8 @@ def complete_site_visit(
     if errors:
         raise ValidationFailed(errors)
     result = dict(checklist)
+    # coordinates as decimal strings: the record's canonical form carries no floats
+    result["gps"] = {axis: str(Decimal(str(checklist["gps"][axis]))) for axis in ("lat", "lon")}
     result["concerns"] = [
         name
         for name, ok in (
