@@ -23,13 +23,14 @@ from chainfin.adapters.db.models import (
     LoanApplication,
     ReceivableRegistration,
 )
-from chainfin.domain.errors import Conflict
+from chainfin.domain.errors import Conflict, ValidationFailed
 from chainfin.domain.money import Money
 from chainfin.domain.pricing import penalty_interest
-from chainfin.services import books
-from chainfin.services.lending import applications, lines, loans, tasks
+from chainfin.services import books, documents
+from chainfin.services.lending import applications, lines, loans, products, tasks
 from chainfin.services.lending.applications import ApprovalRefused
 from chainfin.services.lending.underlying import set_price
+from credit_world import uscc
 from lending_world import CORE_PAYEE, PAYEE, TODAY, LendingWorld, build_lending
 
 BANK_ACCOUNT = {
@@ -188,23 +189,61 @@ def test_a_decline_at_the_maker_step_ends_the_application(
 def test_financial_analysis_cross_checks_revenue(
     world: LendingWorld, session_factory: sessionmaker[Session]
 ) -> None:
+    rm, admin = world.staff("rm"), world.admin()
     with transaction(session_factory) as s:
-        # above the analysis threshold (5,000,000.00) on the purchase order? use the inventory cap
+        config = {"kind": "inventory_pledge", "financial_analysis_above": "1000000.00"}
+        products.define(s, admin, code="inv-strict", name="strict", config=config)
+        sale = {
+            "kind": "invoice",
+            "number": "INV-T2-9",
+            "seller_uscc": uscc(5),
+            "buyer_uscc": uscc(4),
+            "issue_date": "2026-06-01",
+            "currency": "CNY",
+            "total": "3000000.00",
+            "tax": "0.00",
+            "invoice_number": "26320000000000000009",
+        }
+        documents.ingest(s, world.ent("t2"), documents.parse_rows([sale]))
         app = apply(
-            s,
-            world,
-            "t2",
-            "inventory_pledge",
-            "warehouse_receipt",
-            world.docs["WR-1"],
-            "1100000.00",
+            s, world, "t2", "inv-strict", "warehouse_receipt", world.docs["WR-1"], "1100000.00"
         )
+        assert app.decision["tasks"] == ["site_visit", "financial_analysis"]
         task = s.scalars(
-            select(DueDiligenceTask).where(DueDiligenceTask.application_id == app.id)
+            select(DueDiligenceTask).where(DueDiligenceTask.kind == "financial_analysis")
         ).one()
-        # a financial analysis can only complete a financial-analysis task
-        with pytest.raises(Exception, match="site_visit task"):
-            tasks.complete_financial_analysis(s, world.staff("rm"), task.id, "item,amount\n")
+        with pytest.raises(ValidationFailed, match="period_start: is required"):
+            tasks.complete_financial_analysis(s, rm, task.id, "item,amount\nas_of,2026-10-31\n")
+    statements = "\n".join(
+        [
+            "item,amount",
+            "as_of,2026-10-31",
+            "period_start,2026-01-01",
+            "period_end,2026-10-31",
+            "cash,300000.00",
+            "receivables,900000.00",
+            "inventory,1800000.00",
+            "current_assets,3000000.00",
+            "total_assets,5000000.00",
+            "payables,700000.00",
+            "current_liabilities,1500000.00",
+            "total_liabilities,2500000.00",
+            "equity,2500000.00",
+            "revenue,2000000.00",
+            "cost_of_sales,1500000.00",
+            "operating_profit,300000.00",
+            "interest_expense,60000.00",
+            "net_profit,200000.00",
+        ]
+    )
+    with transaction(session_factory) as s:
+        done = tasks.complete_financial_analysis(s, rm, task.id, statements)
+        result = done.result
+        assert result["ratios"]["current_ratio"] == {"value": "2.00"}
+        assert result["ratios"]["interest_coverage"] == {"value": "5.00"}
+        assert result["observed_sales"]["amount"] == "3000000.00"
+        codes = [f["code"] for f in result["findings"]]
+        assert codes == ["observed_exceeds_reported"]
 
 
 # ---------------------------------------------------------------------------- limits
