@@ -3,6 +3,7 @@ the books."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
@@ -26,7 +27,7 @@ from chainfin.adapters.db.models import (
 from chainfin.domain.errors import Conflict, ValidationFailed
 from chainfin.domain.money import Money
 from chainfin.domain.pricing import penalty_interest
-from chainfin.services import books, documents
+from chainfin.services import books, documents, ledger, ledger_verify
 from chainfin.services.lending import applications, lines, loans, products, tasks
 from chainfin.services.lending.applications import ApprovalRefused
 from chainfin.services.lending.underlying import set_price
@@ -41,9 +42,18 @@ BANK_ACCOUNT = {
 START = date(2026, 12, 1)
 
 
+ORIGIN = "chainfin.test/ledger"
+
+
 @pytest.fixture
-def world(session_factory: sessionmaker[Session]) -> LendingWorld:
-    return build_lending(session_factory)
+def world(session_factory: sessionmaker[Session]) -> Iterator[LendingWorld]:
+    """The lending world; after each test the log must still agree with the database."""
+    yield build_lending(session_factory)
+    with transaction(session_factory) as s:
+        ledger.sequence(s, ORIGIN)
+    with session_factory() as s:
+        report = ledger_verify.verify(s, origin=ORIGIN)
+    assert report.ok, report.findings[:5]
 
 
 def apply(

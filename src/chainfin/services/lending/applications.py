@@ -333,8 +333,14 @@ def submit(
             with session.begin_nested():
                 _approve(session, actor, app, product_row, config, underlying, avail, on)
         except Conflict as exc:
-            # the line (or a cap) was taken by another approval after the facts were read
-            reason = rules.Reason("line_insufficient", rules.Outcome.DECLINE, exc.message)
+            # between reading the facts and approving, another approval took the limit
+            # (LimitExceeded) or registered the same underlying
+            code = (
+                "line_insufficient"
+                if isinstance(exc, limits.LimitExceeded)
+                else "duplicate_financing"
+            )
+            reason = rules.Reason(code, rules.Outcome.DECLINE, exc.message)
             app.decision = {
                 **app.decision,
                 "outcome": "decline",

@@ -34,6 +34,13 @@ from chainfin.domain.products import ProductKind
 from chainfin.services import audit, ledger
 from chainfin.services.credentials._common import _change, _get, _resolve_enterprise
 
+
+class LimitExceeded(Conflict):
+    """A line, sub-limit or exposure cap cannot take the amount."""
+
+    code = "limit-exceeded"
+
+
 # An approved application holds its limit this long; undrawn, the hold expires.
 RESERVATION_TTL = timedelta(days=30)
 
@@ -467,7 +474,7 @@ def _take(
         session.refresh(row)
         free = row.limit_minor - row.pending_minor - row.posted_minor
         state = getattr(row, "status", "active")
-        raise Conflict(
+        raise LimitExceeded(
             f"{what} cannot take {_m(amount, row)}: available {_m(max(free, 0), row)}"
             + ("" if state == "active" else f" (it is {state})"),
             hint="Reduce the amount, or ask for the limit to be raised.",
@@ -485,7 +492,7 @@ def _take_cap(session: Session, cap: ExposureCap, amount: int) -> None:
         row = _get(session, ExposureCap, cap.id)
         session.refresh(row)
         free = row.cap_minor - row.used_minor
-        raise Conflict(
+        raise LimitExceeded(
             f"exposure cap {row.name!r} cannot take {_m(amount, row)}: "
             f"available {_m(max(free, 0), row)}",
             hint="The bank's exposure to this chain or group is at its cap.",

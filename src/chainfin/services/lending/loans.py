@@ -57,6 +57,7 @@ from chainfin.domain.pricing import penalty_interest, recognised_through
 from chainfin.domain.products import ProductConfig
 from chainfin.services import audit, books, ledger, receivables
 from chainfin.services.credentials._common import _change, _get
+from chainfin.services.ledger_records import row_of
 from chainfin.services.lending import lines as limits
 from chainfin.services.lending import products
 from chainfin.services.lending.underlying import price_of
@@ -736,6 +737,7 @@ def scan(session: Session, actor: Principal, as_of: date) -> dict[str, int]:
     counts = {"loans": 0, "overdue": 0, "downgraded": 0, "margin_calls": 0, "buybacks_due": 0}
     for loan in session.scalars(query):
         counts["loans"] += 1
+        before = _recorded(loan)
         before_status, before_category = loan.status, loan.category
         _restate(session, actor, loan, as_of)
         category = rules.classify(loan.dpd, _classification_flags(loan)).category
@@ -767,9 +769,16 @@ def scan(session: Session, actor: Principal, as_of: date) -> dict[str, int]:
         config = products.config_of(_get(session, LoanProduct, loan.product_id))
         alerts += _collateral_alerts(session, loan, config, as_of, counts)
         session.flush()
-        if loan.status != before_status or loan.category != before_category or alerts:
+        if _recorded(loan) != before:
             ledger.one(session, actor, "loan.restated", _change("loan", loan))
     return counts
+
+
+def _recorded(loan: Loan) -> dict[str, Any]:
+    """What the log holds of a loan (all but its own timestamps)."""
+    row = row_of(loan)
+    row.pop("updated_at", None)
+    return row
 
 
 def _rank(category: LoanCategory) -> int:
@@ -875,6 +884,7 @@ def release_goods(
 def buy_back(session: Session, actor: Principal, loan_id: str, *, on: date) -> LoanRepayment:
     """Call the core's buy-back guarantee on an overdue dealer loan: the core pays all that
     is owed and takes the goods not yet released."""
+    actor.require(Scope.LOANS_WRITE)
     loan = _own_loan(session, actor, loan_id)
     config = products.config_of(_get(session, LoanProduct, loan.product_id))
     if config.buyback_after_dpd is None:
@@ -895,6 +905,8 @@ def buy_back(session: Session, actor: Principal, loan_id: str, *, on: date) -> L
     goods = int(loan.collateral.get("goods_value_minor", 0))
     loan.collateral = {**loan.collateral, "bought_back_minor": goods - loan.released_minor}
     session.flush()
+    ledger.one(session, actor, "loan.bought_back", _change("loan", loan))
+    audit.record(session, actor, "loan.buy_back", "loan", loan.id, {"core": core})
     return payment
 
 
