@@ -17,8 +17,8 @@ from chainfin.adapters.db.engine import transaction
 from chainfin.adapters.db.models import TradeDocumentRow
 from chainfin.domain.access import SYSTEM, Principal, StaffRole
 from chainfin.domain.money import Money
-from chainfin.domain.registry import RelationRecord
 from chainfin.domain.products import template
+from chainfin.domain.registry import RelationRecord
 from chainfin.services import auth, consent, documents, registry
 from chainfin.services.lending import lines, products
 from chainfin.services.lending.applications import Payment

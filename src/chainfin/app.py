@@ -24,6 +24,7 @@ from chainfin.api.routers import (
     credentials,
     documents,
     ledger,
+    lending,
     receivables,
     reference,
     registry,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         receivables,
         consent,
         credentials,
+        lending,
         ledger,
         reference,
     )

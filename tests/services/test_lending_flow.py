@@ -48,7 +48,13 @@ def test_new_customer_is_referred_with_a_site_visit(session_factory: sessionmake
     world = build_lending(session_factory)
     with transaction(session_factory) as s:
         app = _apply(
-            s, world, "t2", "inventory_pledge", "warehouse_receipt", world.docs["WR-1"], "1000000.00"
+            s,
+            world,
+            "t2",
+            "inventory_pledge",
+            "warehouse_receipt",
+            world.docs["WR-1"],
+            "1000000.00",
         )
         assert app.status == "referred", app.decision
         codes = [r["code"] for r in app.decision["reasons"]]

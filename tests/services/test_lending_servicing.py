@@ -24,7 +24,7 @@ from chainfin.adapters.db.models import (
     LoanApplication,
     ReceivableRegistration,
 )
-from chainfin.domain.errors import Conflict, ValidationFailed
+from chainfin.domain.errors import Conflict, NotFound, ValidationFailed
 from chainfin.domain.money import Money
 from chainfin.domain.pricing import penalty_interest
 from chainfin.services import books, documents, ledger, ledger_verify
@@ -514,3 +514,40 @@ def test_general_ledger_export_balances(
         assert {r.kind for r in rows} >= {"loan_disbursed", "loan_accrual"}
         assert s.scalar(select(func.count()).select_from(JournalLine)) >= len(rows)
         assert loan.reference.startswith("RPY-")
+
+
+def test_a_payment_reference_pays_one_loan_once_and_lines_stay_in_their_bank(
+    world: LendingWorld, session_factory: sessionmaker[Session]
+) -> None:
+    rm = world.staff("rm")
+    with transaction(session_factory) as s:
+        first = invoice_loan(s, world)
+        app = apply(
+            s,
+            world,
+            "x",
+            "dealer_financing",
+            "dealer_order",
+            world.docs["DO-1"],
+            "400000.00",
+            payee=CORE_PAYEE,
+        )
+        loans.disburse(s, rm, execution_on=START, **BANK_ACCOUNT)
+        second = s.scalars(select(Loan).where(Loan.application_id == app.id)).one()
+        day = START + timedelta(days=3)
+        one = loans.repay(
+            s, rm, first.id, amount=Money.parse("10.00"), value_on=day, source_ref="E-1"
+        )
+        again = loans.repay(
+            s, rm, first.id, amount=Money.parse("10.00"), value_on=day, source_ref="E-1"
+        )
+        assert again.id == one.id
+        with pytest.raises(Conflict, match="another loan"):
+            loans.repay(
+                s, rm, second.id, amount=Money.parse("10.00"), value_on=day, source_ref="E-1"
+            )
+        other_bank = world.credit.staff("BKB")
+        with pytest.raises(NotFound):
+            lines.line_for(s, other_bank, world.line_id)
+        with pytest.raises(NotFound):
+            loans.loan_for(s, other_bank, first.id)

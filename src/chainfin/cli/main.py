@@ -28,9 +28,10 @@ from chainfin.adapters.formats.ubl import parse_ubl
 from chainfin.api.routers.credentials import trial_balance_out
 from chainfin.cli import credentials as credentials_cli
 from chainfin.cli import ledger as ledger_cli
+from chainfin.cli import lending as lending_cli
 from chainfin.cli.common import database_url, err, fail, operator_session, out
 from chainfin.config import get_settings
-from chainfin.demo import credential_story
+from chainfin.demo import credential_story, lending_story
 from chainfin.demo import seed as demo_seed
 from chainfin.demo.synthetic import RegionKey, Scale, SyntheticRegion, generate
 from chainfin.demo.trade_history import generate_history, read_truth, score, write_truth
@@ -66,6 +67,9 @@ app.add_typer(credentials_cli.app, name="credential")
 app.add_typer(credentials_cli.books_app, name="books")
 app.add_typer(credentials_cli.rates_app, name="rates")
 app.add_typer(credentials_cli.calendar_app, name="calendar")
+app.add_typer(lending_cli.line_app, name="line")
+app.add_typer(lending_cli.product_app, name="product")
+app.add_typer(lending_cli.loan_app, name="loan")
 
 
 class Kind(StrEnum):
@@ -560,6 +564,18 @@ def demo_run(
     for line in story.lines:
         out.print("  " + escape(line))
     for body in trial_balances:
+        credentials_cli.print_trial_balance(body)
+    with operator_session() as session:
+        lending = lending_story.run(
+            session,
+            today=utcnow().date(),
+            out_dir=lending_story.files_dir(database_url(), get_settings().var_dir),
+        )
+        lending_balances = [trial_balance_out(t, tb) for t, tb in lending.trial_balances.items()]
+    out.print("[bold]supply-chain lending[/bold]")
+    for line in lending.lines:
+        out.print("  " + escape(line))
+    for body in lending_balances:
         credentials_cli.print_trial_balance(body)
     with operator_session() as session:
         ledger.sequence(session, get_settings().ledger_origin)

@@ -660,6 +660,9 @@ def withdraw(session: Session, actor: Principal, application_id: str) -> LoanApp
 def lapse(session: Session, actor: Principal) -> int:
     """Approvals never drawn within the hold's time lapse: the hold expires, the loan is
     cancelled and the underlying released."""
+    actor.require(Scope.LOANS_WRITE)
+    if actor.bank_id is None and not actor.is_system:
+        raise Forbidden("a bank lapses its own approvals")
     now = utcnow()
     query = (
         select(LoanApplication)

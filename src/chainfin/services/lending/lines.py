@@ -117,7 +117,10 @@ def line_for(session: Session, actor: Principal, line_id: str) -> CreditLine:
     if line is None or not (
         actor.is_system
         or actor.bank_id == line.bank_id
-        or actor.enterprise_id in (line.obligor_id, line.core_id, line.guarantor_id)
+        or (
+            actor.enterprise_id is not None
+            and actor.enterprise_id in (line.obligor_id, line.core_id, line.guarantor_id)
+        )
     ):
         raise NotFound(f"no credit line {line_id!r}")
     return line
@@ -304,6 +307,9 @@ def set_status(
 
 def expire(session: Session, actor: Principal, as_of: date) -> int:
     """Lines past their expiry date stop taking reservations (loans drawn run on)."""
+    actor.require(Scope.LOANS_WRITE)
+    if actor.bank_id is None and not actor.is_system:
+        raise Forbidden("a bank expires its own lines")
     now = utcnow()
     lines_expired = 0
     query = select(CreditLine).where(

@@ -446,6 +446,9 @@ def _accrue_loan(session: Session, actor: Principal, loan: Loan, as_of: date) ->
 def accrue(session: Session, actor: Principal, as_of: date) -> int:
     """Accrue every active loan's interest through ``as_of`` (catching up missed days; a
     changed schedule after a prepayment posts the adjustment). Returns journals posted."""
+    actor.require(Scope.LOANS_WRITE)
+    if actor.bank_id is None and not actor.is_system:
+        raise Forbidden("a bank runs this over its own loans")
     query = select(Loan).where(Loan.status.in_(ACTIVE))
     if actor.bank_id is not None:
         query = query.where(Loan.bank_id == actor.bank_id)
@@ -473,8 +476,13 @@ def repay(
     loan = _own_loan(session, actor, loan_id)
     if source_ref is not None:
         done = session.scalar(select(LoanRepayment).where(LoanRepayment.source_ref == source_ref))
-        if done is not None:
+        if done is not None and done.loan_id == loan.id:
             return done
+        if done is not None:
+            raise Conflict(
+                f"source reference {source_ref!r} was already applied to another loan",
+                hint="A statement entry or payment reference pays one loan once.",
+            )
     if loan.status not in ACTIVE:
         raise Conflict(f"loan {loan.id} is {loan.status}; it takes no repayments")
     errors = []
@@ -731,6 +739,9 @@ def scan(session: Session, actor: Principal, as_of: date) -> dict[str, int]:
     """Daily: days past due, state, five-category classification, and alerts when a loan
     falls overdue, is downgraded, its collateral no longer covers it (margin call) or the
     core's buy-back falls due."""
+    actor.require(Scope.LOANS_WRITE)
+    if actor.bank_id is None and not actor.is_system:
+        raise Forbidden("a bank runs this over its own loans")
     query = select(Loan).where(Loan.status.in_(ACTIVE)).order_by(Loan.created_at)
     if actor.bank_id is not None:
         query = query.where(Loan.bank_id == actor.bank_id)

@@ -144,7 +144,9 @@ def import_statement(session: Session, actor: Principal, data: bytes) -> Stateme
     applied = {
         str(ref)
         for ref in session.scalars(
-            select(LoanRepayment.source_ref).where(LoanRepayment.source_ref.in_(keys))
+            select(LoanRepayment.source_ref)
+            .join(Loan, Loan.id == LoanRepayment.loan_id)
+            .where(LoanRepayment.source_ref.in_(keys), Loan.bank_id == actor.bank_id)
         )
     }
     disbursements, repayable = _expected(session, actor.bank_id)

@@ -22,7 +22,7 @@ from chainfin.adapters.db.models import (
 )
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
-from chainfin.domain.errors import FieldError, ValidationFailed
+from chainfin.domain.errors import Conflict, FieldError, ValidationFailed
 from chainfin.domain.money import Money
 from chainfin.domain.products import UnderlyingKind
 from chainfin.services import audit, ledger
@@ -231,9 +231,21 @@ def set_price(
     if errors:
         raise ValidationFailed(errors)
     row = session.get(CommodityPrice, (item.strip(), on))
-    if row is None:
-        row = CommodityPrice(item=item.strip(), on=on)
-        session.add(row)
+    if row is not None:
+        same = (row.price_minor, row.currency, row.unit) == (
+            price.amount_minor,
+            price.currency,
+            unit.strip(),
+        )
+        if same:
+            return row
+        raise Conflict(
+            f"{item} already has a price for {on}: {Money(row.price_minor, row.currency)} per "
+            f"{row.unit} from {row.source}; a recorded price is never revised",
+            hint="Record the new price under the date it was published.",
+        )
+    row = CommodityPrice(item=item.strip(), on=on)
+    session.add(row)
     row.unit = unit.strip()
     row.currency = price.currency
     row.price_minor = price.amount_minor

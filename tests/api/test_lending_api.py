@@ -1,0 +1,642 @@
+"""Lending from the client's side: a bank sets up products, a line and authority; an
+enterprise applies; the rules approve, refer or decline; people do the due diligence and
+the maker-checker review; the bank pays out by pain.001, takes repayments, imports camt.053
+statements and exports its general ledger. With tenancy, idempotency and precise errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from chainfin.adapters.db.engine import transaction
+from chainfin.adapters.formats.iso20022 import validate_pain001
+from chainfin.domain.access import SYSTEM
+from chainfin.services import auth, rates
+from chainfin.services.books import GL_COLUMNS
+from conftest import PASSWORD, World, login
+
+ISO = Path(__file__).resolve().parents[3] / "shared" / "data" / "reference" / "iso20022"
+ON = "2026-11-26"
+PAYEE = {"name": "s1 co", "account": "6222020200112233445", "agent": "102100099996"}
+BANK_ACCOUNT = {
+    "debtor_name": "bank A",
+    "debtor_account": "110000000000000001",
+    "debtor_agent": "102100099996",
+}
+STATEMENTS_CSV = """item,amount
+as_of,2025-12-31
+period_start,2025-01-01
+period_end,2025-12-31
+cash,1000000.00
+receivables,3000000.00
+inventory,2000000.00
+current_assets,8000000.00
+total_assets,20000000.00
+payables,1500000.00
+current_liabilities,4000000.00
+total_liabilities,12000000.00
+equity,8000000.00
+revenue,36500000.00
+cost_of_sales,21900000.00
+operating_profit,3000000.00
+interest_expense,400000.00
+net_profit,2000000.00
+"""
+
+
+def _ok(r: Any, status: int = 200) -> Any:
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+def _invoice(client: TestClient, world: World, number: str, total: str) -> str:
+    """s1 invoices core A; core A confirms it (a verified receivable)."""
+    doc = {
+        "kind": "invoice",
+        "number": number,
+        "seller_uscc": world.usccs["s1"],
+        "buyer_uscc": world.usccs["core A"],
+        "issue_date": "2026-11-20",
+        "currency": "CNY",
+        "total": total,
+        "tax": "0.00",
+        "invoice_number": f"2632000000000000{number[-4:]}",
+        "due_date": "2027-03-20",
+    }
+    doc_id: str = _ok(client.post("/v1/documents", json=doc, headers=login(client, "s1")), 201)[
+        "rows"
+    ][0]["document_id"]
+    r = client.post(f"/v1/documents/{doc_id}/confirm", headers=login(client, "coreA"))
+    assert r.status_code == 200, r.text
+    return doc_id
+
+
+def _bank_setup(
+    client: TestClient, world: World, session_factory: sessionmaker[Session]
+) -> dict[str, Any]:
+    """LPR fixings and two approvers (no API creates users), then through the API: a
+    receivable product, a line to core A with a sub-limit for s1, s1's consent."""
+    with transaction(session_factory) as s:
+        rates.load_bundled(s, SYSTEM)
+        for name in ("a-ck1", "a-ck2"):
+            auth.create_user(
+                s, SYSTEM, username=name, password=PASSWORD, roles=["approver"], bank_code="BKA"
+            )
+    admin, rm = login(client, "a-admin"), login(client, "a-rm")
+    product = _ok(
+        client.post(
+            "/v1/loan-products",
+            json={
+                "code": "RF",
+                "name": "receivable financing",
+                # no rated programme for core A here: the bank's automatic-approval bar is lower
+                "config": {"kind": "receivable_financing", "min_score_auto": 600},
+            },
+            headers=admin,
+        ),
+        201,
+    )
+    assert product["config"]["auto_approve_limit"] == "1000000.00"
+    line = _ok(
+        client.post(
+            "/v1/credit-lines",
+            json={
+                "obligor": world.usccs["core A"],
+                "limit": "20000000.00",
+                "starts_on": "2026-01-01",
+                "expires_on": "2027-12-31",
+            },
+            headers=admin,
+        ),
+        201,
+    )
+    assert line["receipt"]["entries"][0]["event_type"] == "line.opened"
+    sub = _ok(
+        client.post(
+            f"/v1/credit-lines/{line['id']}/sublimits",
+            json={"limit": "10000000.00", "member": world.usccs["s1"]},
+            headers=rm,
+        ),
+        201,
+    )
+    assert sub["member_id"] == world.ids["s1"]
+    r = client.post(
+        "/v1/consents",
+        json={
+            "bank_code": "BKA",
+            "categories": ["invoices", "trade_documents"],
+            "purposes": ["credit_assessment"],
+            "expires_at": (datetime.now(UTC) + timedelta(days=365)).isoformat(),
+        },
+        headers=login(client, "s1"),
+    )
+    assert r.status_code == 201, r.text
+    return {"product": product, "line": line["id"]}
+
+
+def _application(underlying: str, amount: str, **over: Any) -> dict[str, Any]:
+    return {
+        "bank": "BKA",
+        "product": "RF",
+        "amount": amount,
+        "tenor_months": 3,
+        "method": "bullet",
+        "underlying": {"kind": "invoice", "ref": underlying},
+        "payee": PAYEE,
+        "on": ON,
+        **over,
+    }
+
+
+def test_automatic_approval_runs_to_settlement(
+    client: TestClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    setup = _bank_setup(client, world, session_factory)
+    invoice = _invoice(client, world, "INV-0001", "500000.00")
+    s1 = {**login(client, "s1"), "Idempotency-Key": "apply-inv-0001"}
+    body = _application(invoice, "400000.00")
+    app = _ok(client.post("/v1/loan-applications", json=body, headers=s1), 201)
+    assert app["status"] == "approved", app["decision"]
+    assert app["decision"]["reasons"] == []
+    assert app["payee"]["account"].endswith("3445")
+    assert app["payee"]["account"].startswith("*")
+    assert app["receipt"] is not None
+    again = client.post("/v1/loan-applications", json=body, headers=s1)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["id"] == app["id"]
+    changed = client.post("/v1/loan-applications", json={**body, "amount": "300000.00"}, headers=s1)
+    assert changed.status_code == 409
+    # the approval holds the line
+    rm = login(client, "a-rm")
+    line = _ok(client.get(f"/v1/credit-lines/{setup['line']}", headers=rm))
+    assert line["pending"]["amount"] == "400000.00"
+    loan_id = app["loan_id"]
+    # tenancy: bank B sees none of it; another enterprise not s1's application or loan
+    b_rm, s2 = login(client, "b-rm"), login(client, "s2-staff")
+    for path in (
+        f"/v1/loan-applications/{app['id']}",
+        f"/v1/loans/{loan_id}",
+        f"/v1/credit-lines/{setup['line']}",
+    ):
+        r = client.get(path, headers=b_rm)
+        assert r.status_code == 404, path
+        assert r.headers["content-type"] == "application/problem+json"
+    assert client.get("/v1/loan-applications", headers=b_rm).json() == []
+    assert client.get("/v1/loans", headers=b_rm).json() == []
+    assert client.get(f"/v1/loan-applications/{app['id']}", headers=s2).status_code == 404
+    assert client.get(f"/v1/loans/{loan_id}", headers=s2).status_code == 404
+    assert client.get("/v1/loan-applications", headers=s2).json() == []
+    mine = client.get("/v1/loan-applications", headers=login(client, "s1")).json()
+    assert [a["id"] for a in mine] == [app["id"]]
+    # pay out: one pain.001 file, schema-valid
+    dsb = _ok(
+        client.post(
+            "/v1/disbursements", json={**BANK_ACCOUNT, "execution_on": "2026-12-01"}, headers=rm
+        ),
+        201,
+    )
+    assert (dsb["count"], dsb["total"]) == (1, {"amount": "400000.00", "currency": "CNY"})
+    assert dsb["link"] == f"/v1/disbursements/{dsb['id']}/pain001"
+    xml = client.get(dsb["link"], headers=rm)
+    assert xml.status_code == 200
+    assert xml.headers["content-type"].startswith("application/xml")
+    assert validate_pain001(xml.content) == []
+    assert b"LN" in xml.content
+    assert client.get(dsb["link"], headers=b_rm).status_code == 404
+    loan = _ok(client.get(f"/v1/loans/{loan_id}?as_of=2026-12-15", headers=rm))
+    assert loan["status"] == "disbursed"
+    assert loan["position"]["principal_outstanding"]["amount"] == "400000.00"
+    assert _ok(client.get(f"/v1/credit-lines/{setup['line']}", headers=rm))["posted"] == {
+        "amount": "400000.00",
+        "currency": "CNY",
+    }
+    accrued = _ok(client.post("/v1/loans/accrue", json={"as_of": "2027-01-15"}, headers=rm))
+    assert accrued["journals"] == 1
+    # repay each instalment on its due date
+    for row in loan["schedule"]:
+        due = Decimal(row["principal"]["amount"]) + Decimal(row["interest"]["amount"])
+        paid = _ok(
+            client.post(
+                f"/v1/loans/{loan_id}/repayments",
+                json={"amount": f"{due:.2f}", "value_on": row["due_on"]},
+                headers=rm,
+            ),
+            201,
+        )
+        assert paid["excess"]["amount"] == "0.00"
+        assert paid["penalty"]["amount"] == "0.00"
+    loan = _ok(client.get(f"/v1/loans/{loan_id}", headers=login(client, "s1")))
+    assert loan["status"] == "settled"
+    assert loan["paid"]["principal"]["amount"] == "400000.00"
+    repayments = _ok(client.get(f"/v1/loans/{loan_id}/repayments", headers=rm))
+    assert len(repayments) == len(loan["schedule"])
+    assert _ok(client.get(f"/v1/credit-lines/{setup['line']}", headers=rm))["available"] == {
+        "amount": "20000000.00",
+        "currency": "CNY",
+    }
+    refused = client.post(
+        f"/v1/loans/{loan_id}/repayments",
+        json={"amount": "1.00", "value_on": "2027-03-02"},
+        headers=rm,
+    )
+    assert refused.status_code == 409
+    scanned = _ok(client.post("/v1/loans/scan", json={"as_of": "2027-03-05"}, headers=rm))
+    assert scanned["loans"] == 0
+    # the general ledger balances, in CSV and JSON
+    auditor = login(client, "a-auditor")
+    gl = client.get("/v1/books/BKA/general-ledger?format=csv", headers=auditor)
+    assert gl.status_code == 200, gl.text
+    assert gl.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(gl.text)))
+    assert tuple(rows[0]) == GL_COLUMNS
+    lines = [dict(zip(GL_COLUMNS, r, strict=True)) for r in rows[1:]]
+    assert {ln["kind"] for ln in lines} == {"loan_disbursed", "loan_accrual", "loan_repayment"}
+    assert sum(Decimal(ln["debit"]) for ln in lines) == sum(Decimal(ln["credit"]) for ln in lines)
+    accept = client.get("/v1/books/BKA/general-ledger", headers={**auditor, "Accept": "text/csv"})
+    assert accept.text == gl.text
+    as_json = _ok(client.get("/v1/books/BKA/general-ledger?since=2027-01-01", headers=auditor))
+    assert as_json["columns"] == list(GL_COLUMNS)
+    assert as_json["rows"]
+    assert all(r["value_on"] >= "2027-01-01" for r in as_json["rows"])
+    bad = client.get("/v1/books/BKA/general-ledger?format=xlsx", headers=auditor)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "format"
+    assert client.get("/v1/books/BKA/general-ledger", headers=b_rm).status_code == 403
+
+
+def test_referral_due_diligence_and_four_eyes(
+    client: TestClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    _bank_setup(client, world, session_factory)
+    big = _invoice(client, world, "INV-0002", "7000000.00")
+    small = _invoice(client, world, "INV-0003", "500000.00")
+    s1, rm, admin = login(client, "s1"), login(client, "a-rm"), login(client, "a-admin")
+    ck1, ck2 = login(client, "a-ck1"), login(client, "a-ck2")
+    for user in ("a-ck1", "a-ck2"):
+        r = client.post("/v1/approval-authorities", json={"user": user, "level": 1}, headers=admin)
+        assert r.status_code == 201, r.text
+    # bad input: 422 problem+json naming the field
+    bad = client.post(
+        "/v1/loan-applications",
+        json=_application(big, "6000000.00", payee={**PAYEE, "account": "62-AB"}),
+        headers=s1,
+    )
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in bad.json()["errors"]] == ["payee.account"]
+    missing = {k: v for k, v in _application(big, "6000000.00").items() if k != "payee"}
+    r = client.post("/v1/loan-applications", json={**missing, "colour": "red"}, headers=s1)
+    assert r.status_code == 422
+    assert {e["field"] for e in r.json()["errors"]} == {"payee", "colour"}
+    r = client.post("/v1/loan-applications", json=_application(big, "6,000,000.00"), headers=s1)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "amount"
+    # above the automatic limit and the due-diligence thresholds: referred with two tasks
+    app = _ok(
+        client.post("/v1/loan-applications", json=_application(big, "6000000.00"), headers=s1),
+        201,
+    )
+    assert app["status"] == "referred", app["decision"]
+    codes = {reason["code"] for reason in app["decision"]["reasons"]}
+    assert {"site_visit_threshold", "financial_analysis_threshold", "above_auto_limit"} <= codes
+    assert {t["kind"] for t in app["tasks"]} == {"site_visit", "financial_analysis"}
+    assert app["loan_id"] is None
+    open_tasks = _ok(client.get("/v1/due-diligence-tasks?state=open", headers=rm))
+    task = {t["kind"]: t["id"] for t in open_tasks}
+    assert set(task) == {"site_visit", "financial_analysis"}
+    assert client.get("/v1/due-diligence-tasks", headers=login(client, "b-rm")).json() == []
+    r = client.get(f"/v1/due-diligence-tasks/{task['site_visit']}", headers=s1)
+    assert r.status_code == 404
+    path = f"/v1/loan-applications/{app['id']}/review"
+    maker = _ok(
+        client.post(
+            path,
+            json={"action": "approve", "note": "core A pays", "conditions": ["signed guarantee"]},
+            headers=ck1,
+        )
+    )
+    assert maker["status"] == "referred"
+    assert [a["step"] for a in maker["approvals"]] == ["maker"]
+    approve = {"action": "approve", "note": "checked", "conditions": ["deposit received"]}
+    same = client.post(path, json=approve, headers=ck1)
+    assert same.status_code == 409
+    assert same.json()["code"] == "approval-refused"
+    assert "four eyes" in same.json()["detail"]
+    low = client.post(path, json=approve, headers=ck2)
+    assert low.status_code == 409
+    assert "authority level 3" in low.json()["detail"]
+    r = client.post("/v1/approval-authorities", json={"user": "a-ck2", "level": 3}, headers=admin)
+    assert r.status_code == 201, r.text
+    early = client.post(path, json=approve, headers=ck2)
+    assert early.status_code == 409
+    assert "due diligence is not finished" in early.json()["detail"]
+    # the site visit, then the financial analysis
+    visit = f"/v1/due-diligence-tasks/{task['site_visit']}/site-visit"
+    checklist = {
+        "premises_verified": True,
+        "production_running": True,
+        "inventory_on_hand": "2500000.00",
+        "findings": "two lines running; stock as booked",
+        "gps": {"lat": 31.3, "lon": 120.7},
+        "visited_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+        "attachments": [{"name": "gate.jpg", "sha256": "a" * 64}],
+    }
+    r = client.post(visit, json={**checklist, "gps": {"lat": 95, "lon": 120.7}}, headers=rm)
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == ["gps.lat"]
+    done = _ok(client.post(visit, json=checklist, headers=rm))
+    assert done["state"] == "completed"
+    assert done["result"]["concerns"] == []
+    analysis = f"/v1/due-diligence-tasks/{task['financial_analysis']}/financial-analysis"
+    r = client.post(analysis, json={"cash": "1.00"}, headers=rm)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "statements"
+    r = client.post(analysis, content=b"<xml/>", headers={**rm, "Content-Type": "text/xml"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "content-type"
+    csv_headers = {**rm, "Content-Type": "text/csv"}
+    r = client.post(analysis, content=b"name,value\ncash,1.00\n", headers=csv_headers)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "header"
+    statements = dict(row.split(",") for row in STATEMENTS_CSV.splitlines()[1:])
+    done = _ok(client.post(analysis, json={"statements": statements}, headers=rm))
+    assert done["state"] == "completed"
+    assert done["result"]["ratios"]["current_ratio"] == {"value": "2.00"}
+    assert done["result"]["reported_revenue"]["amount"] == "36500000.00"
+    approved = _ok(client.post(path, json=approve, headers=ck2))
+    assert approved["status"] == "approved"
+    assert [a["step"] for a in approved["approvals"]] == ["maker", "checker"]
+    assert [c["text"] for c in approved["conditions"]] == ["signed guarantee", "deposit received"]
+    loan_id = approved["loan_id"]
+    # conditions hold the money back until they are met
+    pay = {**BANK_ACCOUNT, "execution_on": "2026-12-01", "loan_ids": [loan_id]}
+    held = client.post("/v1/disbursements", json=pay, headers=rm)
+    assert held.status_code == 422
+    assert held.json()["errors"][0]["field"] == "loan_ids[0]"
+    assert "conditions not met" in held.json()["errors"][0]["reason"]
+    for n in (1, 2):
+        met = client.post(
+            f"/v1/loan-applications/{app['id']}/conditions/{n}/met",
+            json={"note": "on file"},
+            headers=rm,
+        )
+        assert met.status_code == 200, met.text
+    assert all(c["met"] for c in met.json()["conditions"])
+    dsb = _ok(client.post("/v1/disbursements", json=pay, headers=rm), 201)
+    assert dsb["total"]["amount"] == "6000000.00"
+    # an approved application withdrawn gives its hold back
+    small_app = _ok(
+        client.post("/v1/loan-applications", json=_application(small, "400000.00"), headers=s1),
+        201,
+    )
+    assert small_app["status"] == "approved", small_app["decision"]
+    gone = _ok(client.post(f"/v1/loan-applications/{small_app['id']}/withdraw", headers=s1))
+    assert gone["status"] == "withdrawn"
+    lines = _ok(client.get("/v1/credit-lines", headers=rm))
+    assert lines[0]["pending"]["amount"] == "0.00"
+    assert lines[0]["posted"]["amount"] == "6000000.00"
+    # a decline lists every reason: s2 has given no consent and the invoice is not its own
+    s2 = login(client, "s2-staff")
+    declined = _ok(
+        client.post("/v1/loan-applications", json=_application(big, "400000.00"), headers=s2),
+        201,
+    )
+    assert declined["status"] == "declined"
+    reasons = declined["decision"]["reasons"]
+    assert [r["code"] for r in reasons][:3] == [
+        "consent_missing",
+        "underlying_missing",
+        "line_missing",
+    ]
+    assert all(r["outcome"] == "decline" for r in reasons[:3])
+    assert "invoices, trade_documents" in reasons[0]["message"]
+    assert declined["tasks"] == []
+    assert [a["id"] for a in client.get("/v1/loan-applications", headers=s2).json()] == [
+        declined["id"]
+    ]
+    mine = client.get("/v1/loan-applications?status=approved", headers=s1).json()
+    assert mine == []
+    assert {a["status"] for a in client.get("/v1/loan-applications", headers=s1).json()} == {
+        "disbursed",
+        "withdrawn",
+    }
+    r = client.post(
+        f"/v1/loan-applications/{declined['id']}/review",
+        json={"action": "approve", "note": "x"},
+        headers=ck2,
+    )
+    assert r.status_code == 409
+
+
+def _expected_totals(statement: dict[str, Any]) -> dict[str, dict[str, Decimal]]:
+    out: dict[str, dict[str, Decimal]] = {"credits": {}, "debits": {}}
+    for entry in statement["entries"]:
+        side = out["credits" if entry["cdt_dbt"] == "CRDT" else "debits"]
+        side[entry["ccy"]] = side.get(entry["ccy"], Decimal(0)) + Decimal(entry["amount"])
+    return out
+
+
+def test_bank_statements_lines_caps_and_prices(
+    client: TestClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    rm, admin, s1 = login(client, "a-rm"), login(client, "a-admin"), login(client, "s1")
+    xml = {**rm, "Content-Type": "application/xml"}
+    expected = json.loads((ISO / "expected_summary.json").read_text("utf-8"))
+    samples = sorted(p for p in ISO.glob("genkgo_camt053.*.xml") if ".wrong." not in p.name)
+    assert len(samples) == 4
+    for sample in samples:
+        data = sample.read_bytes()
+        first = _ok(client.post("/v1/bank-statements", content=data, headers=xml), 201)
+        want = expected[sample.name]["statements"]
+        assert len(first["statements"]) == len(want), sample.name
+        for got, wanted in zip(first["statements"], want, strict=True):
+            totals = _expected_totals(wanted)
+            for side in ("credits", "debits"):
+                assert {c: Decimal(m["amount"]) for c, m in got[side].items()} == totals[side]
+                assert all(m["currency"] == c for c, m in got[side].items())
+        entries = sum(len(s["entries"]) for s in want)
+        assert first["matched"] == []
+        assert len(first["unmatched"]) == entries, first["unmatched"]
+        assert all(u["reason"] for u in first["unmatched"])
+        again = _ok(client.post("/v1/bank-statements", content=data, headers=xml), 201)
+        assert again["id"] == first["id"]
+        assert _ok(client.get(f"/v1/bank-statements/{first['id']}", headers=rm)) == {
+            k: v for k, v in first.items() if k != "receipt"
+        }
+        assert (
+            client.get(
+                f"/v1/bank-statements/{first['id']}", headers=login(client, "b-rm")
+            ).status_code
+            == 404
+        )
+    wrong = client.post(
+        "/v1/bank-statements",
+        content=(ISO / "genkgo_camt053.v2.wrong.xml").read_bytes(),
+        headers=xml,
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["field"] == "BkToCstmrStmt/Stmt"
+    as_json = client.post("/v1/bank-statements", json={"x": 1}, headers=rm)
+    assert as_json.status_code == 422
+    assert as_json.json()["errors"][0]["field"] == "content-type"
+    # lines: freeze, unfreeze, close, expire
+    opened = []
+    for expires in ("2027-12-31", "2026-12-31"):
+        opened.append(
+            _ok(
+                client.post(
+                    "/v1/credit-lines",
+                    json={
+                        "obligor": world.usccs["core A"],
+                        "limit": "5000000.00",
+                        "starts_on": "2026-01-01",
+                        "expires_on": expires,
+                        "revolving": False,
+                    },
+                    headers=rm,
+                ),
+                201,
+            )["id"]
+        )
+    long_line, short_line = opened
+    r = client.post(
+        "/v1/credit-lines",
+        json={
+            "obligor": world.usccs["s1"],
+            "limit": "0.00",
+            "starts_on": "2026-01-01",
+            "expires_on": "2025-12-31",
+        },
+        headers=rm,
+    )
+    assert r.status_code == 422
+    assert {e["field"] for e in r.json()["errors"]} == {"obligor", "limit", "expires_on"}
+    frozen = _ok(
+        client.post(f"/v1/credit-lines/{long_line}/freeze", json={"reason": "audit"}, headers=rm)
+    )
+    assert (frozen["status"], frozen["status_reason"]) == ("frozen", "audit")
+    assert frozen["receipt"]["entries"][0]["event_type"] == "line.frozen"
+    active = _ok(
+        client.post(f"/v1/credit-lines/{long_line}/unfreeze", json={"reason": "ok"}, headers=rm)
+    )
+    assert active["status"] == "active"
+    r = client.post(f"/v1/credit-lines/{long_line}/freeze", json={"reason": " "}, headers=rm)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "reason"
+    r = client.post(f"/v1/credit-lines/{long_line}/close", json={}, headers=rm)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "reason"
+    r = client.post(
+        f"/v1/credit-lines/{long_line}/close", json={"reason": "x"}, headers=login(client, "b-rm")
+    )
+    assert r.status_code == 404
+    assert (
+        client.post("/v1/credit-lines/expire", json={"as_of": "2027-01-01"}, headers=s1).status_code
+        == 403
+    )
+    expired = _ok(client.post("/v1/credit-lines/expire", json={"as_of": "2027-01-01"}, headers=rm))
+    assert expired["expired"] == 1
+    states = {ln["id"]: ln["status"] for ln in _ok(client.get("/v1/credit-lines", headers=rm))}
+    assert states == {long_line: "active", short_line: "expired"}
+    r = client.post(f"/v1/credit-lines/{short_line}/unfreeze", json={"reason": "x"}, headers=rm)
+    assert r.status_code == 409
+    closed = _ok(
+        client.post(f"/v1/credit-lines/{long_line}/close", json={"reason": "done"}, headers=rm)
+    )
+    assert closed["status"] == "closed"
+    # the enterprise sees the lines it is party to
+    assert len(client.get("/v1/credit-lines", headers=login(client, "coreA")).json()) == 2
+    assert client.get("/v1/credit-lines", headers=s1).json() == []
+    # exposure caps
+    cap = _ok(
+        client.post(
+            "/v1/exposure-caps",
+            json={"name": "chain A", "cap": "30000000.00", "core": world.usccs["core A"]},
+            headers=rm,
+        ),
+        201,
+    )
+    assert (cap["kind"], cap["used"]["amount"]) == ("core", "0.00")
+    group = _ok(
+        client.post(
+            "/v1/exposure-caps",
+            json={
+                "name": "s1 group",
+                "cap": "1000000.00",
+                "members": [world.usccs["s1"], world.usccs["s2"]],
+            },
+            headers=rm,
+        ),
+        201,
+    )
+    assert sorted(group["members"]) == sorted([world.ids["s1"], world.ids["s2"]])
+    r = client.post(
+        "/v1/exposure-caps",
+        json={"name": "both", "cap": "1.00", "core": world.usccs["core A"], "members": ["x"]},
+        headers=rm,
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "core"
+    assert [c["name"] for c in _ok(client.get("/v1/exposure-caps", headers=rm))] == [
+        "chain A",
+        "s1 group",
+    ]
+    assert client.get("/v1/exposure-caps", headers=login(client, "b-rm")).json() == []
+    # products as configuration; an enterprise lists a bank's products
+    r = client.post(
+        "/v1/loan-products",
+        json={
+            "code": "BAD",
+            "name": "x",
+            "config": {"kind": "receivable_financing", "spread_bp": -1},
+        },
+        headers=admin,
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "spread_bp"
+    _ok(
+        client.post(
+            "/v1/loan-products",
+            json={"code": "INV", "name": "inventory", "config": {"kind": "inventory_pledge"}},
+            headers=admin,
+        ),
+        201,
+    )
+    listed = _ok(client.get("/v1/loan-products?bank=BKA", headers=s1))
+    assert [(p["code"], p["kind"]) for p in listed] == [("INV", "inventory_pledge")]
+    assert client.get("/v1/loan-products", headers=login(client, "b-rm")).json() == []
+    r = client.post("/v1/approval-authorities", json={"user": "b-rm", "level": 1}, headers=admin)
+    assert r.status_code == 404
+    r = client.post("/v1/approval-authorities", json={"user": "a-rm", "level": 1}, headers=rm)
+    assert r.status_code == 403
+    # a price for pledged goods
+    price = _ok(
+        client.post(
+            "/v1/commodity-prices",
+            json={
+                "item": "copper foil",
+                "on": ON,
+                "price": "80000.00",
+                "unit": "t",
+                "source": "SHFE settlement",
+            },
+            headers=rm,
+        ),
+        201,
+    )
+    assert price["price"] == {"amount": "80000.00", "currency": "CNY"}
+    r = client.post(
+        "/v1/commodity-prices",
+        json={"item": "copper foil", "on": ON, "price": "80000.001", "unit": "t"},
+        headers=rm,
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "price"

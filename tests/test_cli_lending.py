@@ -1,0 +1,366 @@
+"""`chainfin line|product|loan` and `chainfin books gl` from a terminal: a receivable loan
+from product to settled books, a referral through due diligence and maker-checker, and bad
+input refused with the field named and nothing written."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from chainfin.adapters.formats.iso20022 import validate_camt053, validate_pain001
+from chainfin.cli import app
+from chainfin.config import get_settings
+from credit_world import uscc
+from lending_world import LendingWorld, build_lending
+from testkeys import TEST_DATA_KEYS
+
+runner = CliRunner()
+
+CORE, T1, T2 = uscc(3), uscc(4), uscc(5)
+PAYEE = ("--payee-name", "t1 co", "--payee-account", "6222020200112233445")
+AGENT = ("--payee-agent", "102100099996")
+DEBTOR = (
+    "--debtor-name", "bank A loan settlement",
+    "--debtor-account", "110000000000000001",
+    "--debtor-agent", "102100099996",
+)  # fmt: skip
+
+
+@pytest.fixture
+def lw(
+    database_url: str,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Iterator[LendingWorld]:
+    monkeypatch.setenv("CHAINFIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("CHAINFIN_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("CHAINFIN_DATA_KEYS", TEST_DATA_KEYS)
+    get_settings.cache_clear()
+    yield build_lending(session_factory)
+    get_settings.cache_clear()
+
+
+def run(*args: str, code: int = 0) -> Any:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == code, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def human(*args: str) -> str:
+    """The same command for a person: exit 0 and what it printed."""
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def amount(body: dict[str, str]) -> str:
+    assert body["currency"] == "CNY"
+    return body["amount"]
+
+
+def camt053(end_to_end_id: str) -> bytes:
+    """The bank's statement for 1 December: the disbursement left, and a credit arrived
+    that nothing on file explains."""
+    entry = """
+   <Ntry><NtryRef>{ref}</NtryRef><Amt Ccy="CNY">{amount}</Amt><CdtDbtInd>{side}</CdtDbtInd>
+    <Sts>BOOK</Sts><BookgDt><Dt>2026-12-01</Dt></BookgDt><ValDt><Dt>2026-12-01</Dt></ValDt>
+    <BkTxCd><Prtry><Cd>PMNT</Cd></Prtry></BkTxCd>
+    <NtryDtls><TxDtls>{refs}<RmtInf><Ustrd>{info}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"""
+    entries = entry.format(
+        ref="E-1",
+        amount="400000.00",
+        side="DBIT",
+        refs=f"<Refs><EndToEndId>{end_to_end_id}</EndToEndId></Refs>",
+        info="loan drawdown",
+    ) + entry.format(ref="E-2", amount="1234.00", side="CRDT", refs="", info="gift")
+    balance = """
+   <Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy="CNY">{amount}</Amt>
+    <CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-12-01</Dt></Dt></Bal>"""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
+ <BkToCstmrStmt>
+  <GrpHdr><MsgId>STMT-20261201</MsgId><CreDtTm>2026-12-01T18:00:00+08:00</CreDtTm></GrpHdr>
+  <Stmt>
+   <Id>BKA-20261201</Id><CreDtTm>2026-12-01T18:00:00+08:00</CreDtTm>
+   <Acct><Id><Othr><Id>110000000000000001</Id></Othr></Id><Ccy>CNY</Ccy></Acct>
+   {balance.format(code="OPBD", amount="1000000.00")}
+   {balance.format(code="CLBD", amount="601234.00")}
+   {entries}
+  </Stmt>
+ </BkToCstmrStmt>
+</Document>
+""".encode()
+
+
+def test_receivable_loan_from_product_to_settled_books(lw: LendingWorld, tmp_path: Path) -> None:
+    product = run(
+        "product", "define", "--bank", "BKA", "--code", "rf-cli",
+        "--name", "receivables (CLI)", "--kind", "receivable_financing",
+    )  # fmt: skip
+    assert (product["code"], product["kind"], product["status"]) == (
+        "rf-cli",
+        "receivable_financing",
+        "active",
+    )
+    assert "rf-cli" in [p["code"] for p in run("product", "list", "--bank", "BKA")]
+    line = run(
+        "line", "open", "--bank", "BKA", "--obligor", CORE, "--limit", "5000000.00",
+        "--starts", "2026-01-01", "--expires", "2028-06-30",
+    )  # fmt: skip
+    assert (amount(line["limit"]), line["status"], line["revolving"]) == (
+        "5000000.00",
+        "active",
+        True,
+    )
+    member = run(
+        "line", "sublimit", line["id"], "--bank", "BKA", "--limit", "2000000.00", "--member", T1
+    )
+    kind = run(
+        "line", "sublimit", line["id"], "--bank", "BKA", "--limit", "3000000.00",
+        "--product-kind", "receivable_financing",
+    )  # fmt: skip
+    cap = run("line", "cap", "--bank", "BKA", "--name", "core chain", "--cap", "40000000.00",
+              "--core", CORE)  # fmt: skip
+    assert (cap["kind"], amount(cap["used"])) == ("core", "0.00")
+    assert [c["id"] for c in run("line", "caps", "--bank", "BKA")] == [cap["id"]]
+
+    applied = run(
+        "loan", "apply", "--as", T1, "--bank", "BKA", "--product", "rf-cli",
+        "--amount", "400000.00", "--tenor-months", "3", "--method", "bullet",
+        "--underlying-kind", "invoice", "--underlying", lw.docs["INV-T1-2"],
+        *PAYEE, *AGENT, "--line", line["id"], "--on", "2026-11-26",
+    )  # fmt: skip
+    assert applied["status"] == "approved", applied["decision"]
+    assert applied["payee"]["account"].endswith("3445")
+    loan_id = applied["loan_id"]
+    held = run("line", "show", line["id"], "--bank", "BKA")
+    assert amount(held["pending"]) == "400000.00"
+    subs = {s["id"]: amount(s["available"]) for s in held["sublimits"]}
+    assert subs == {member["id"]: "1600000.00", kind["id"]: "2600000.00"}
+    assert run("line", "caps", "--bank", "BKA")[0]["used"]["amount"] == "400000.00"
+    assert [a["id"] for a in run("loan", "applications", "--as", T1)] == [applied["id"]]
+
+    xml_path = tmp_path / "disbursement.xml"
+    paid = run(
+        "loan", "disburse", "--bank", "BKA", *DEBTOR, "--execution-on", "2026-12-01",
+        "--loan", loan_id, "--out", str(xml_path),
+    )  # fmt: skip
+    assert (paid["count"], amount(paid["total"])) == (1, "400000.00")
+    assert [x["id"] for x in paid["loans"]] == [loan_id]
+    data = xml_path.read_bytes()
+    assert validate_pain001(data) == []
+    end_to_end = paid["loans"][0]["end_to_end_id"]
+    assert f"<EndToEndId>{end_to_end}</EndToEndId>".encode() in data
+
+    statement = tmp_path / "camt053.xml"
+    statement.write_bytes(camt053(end_to_end))
+    assert validate_camt053(statement.read_bytes()) == []
+    imported = run("loan", "statement-import", str(statement), "--bank", "BKA")
+    assert [(m["kind"], m["loan_id"]) for m in imported["matched"]] == [("disbursement", loan_id)]
+    assert [(u["entry"], u["credit"]) for u in imported["unmatched"]] == [(2, True)]
+    assert imported["unmatched"][0]["reason"]
+    again = run("loan", "statement-import", str(statement), "--bank", "BKA")
+    assert again["id"] == imported["id"]
+
+    loan = run("loan", "show", loan_id, "--bank", "BKA", "--as-of", "2026-12-01")
+    assert (loan["status"], loan["start_on"], loan["disbursement_confirmed"]) == (
+        "disbursed",
+        "2026-12-01",
+        True,
+    )
+    assert len(loan["schedule"]) == 3
+    assert run("loan", "accrue", "--bank", "BKA", "--as-of", "2027-01-15")["journals"] == 1
+    for n, row in enumerate(loan["schedule"]):
+        due = Decimal(amount(row["principal"])) + Decimal(amount(row["interest"]))
+        repaid = run(
+            "loan", "repay", loan_id, "--bank", "BKA", "--amount", f"{due:.2f}",
+            "--value-on", row["due_on"], "--source-ref", f"manual-{n}",
+        )  # fmt: skip
+        assert (amount(repaid["principal"]), amount(repaid["excess"])) == (
+            amount(row["principal"]),
+            "0.00",
+        )
+    settled = run("loan", "show", loan_id, "--bank", "BKA", "--as-of", "2027-03-01")
+    assert settled["status"] == "settled"
+    assert amount(settled["position"]["total_due"]) == "0.00"
+    assert amount(settled["position"]["principal_outstanding"]) == "0.00"
+    assert len(settled["repayments"]) == 3
+    assert run("loan", "list", "--bank", "BKA", "--status", "settled")[0]["id"] == loan_id
+    freed = run("line", "show", line["id"], "--bank", "BKA")
+    assert (amount(freed["pending"]), amount(freed["posted"])) == ("0.00", "0.00")
+    assert run("loan", "scan", "--bank", "BKA", "--as-of", "2027-03-01")["loans"] == 0
+
+    shown = human("loan", "show", loan_id, "--bank", "BKA", "--as-of", "2027-03-01")
+    assert "settled" in shown
+    assert "schedule" in shown
+    assert line["id"] in human("line", "list", "--bank", "BKA")
+    assert cap["id"] in human("line", "caps", "--bank", "BKA")
+    assert "rf-cli" in human("product", "list", "--bank", "BKA")
+    assert loan_id in human("loan", "list", "--bank", "BKA")
+    assert "sub-limit" in human("line", "show", line["id"], "--bank", "BKA")
+    assert "1 matched, 1 unmatched" in human("loan", "statement-import", str(statement),
+                                            "--bank", "BKA")  # fmt: skip
+
+    gl_path = tmp_path / "gl.csv"
+    summary = run("books", "gl", "--bank", "BKA", "--format", "csv", "--out", str(gl_path))
+    assert summary["balanced"] is True
+    rows = list(csv.DictReader(io.StringIO(gl_path.read_text("utf-8"))))
+    assert len(rows) == summary["rows"]
+    assert sum(Decimal(r["debit"]) for r in rows) == sum(Decimal(r["credit"]) for r in rows)
+    net: dict[str, Decimal] = {}
+    for r in rows:
+        net[r["account"]] = (
+            net.get(r["account"], Decimal(0)) + Decimal(r["debit"]) - Decimal(r["credit"])
+        )
+    assert net["1303"] == 0  # the loan is repaid
+    assert net["1132"] == 0  # every accrued interest was received
+    assert net["2014"] == 0  # the disbursement left on the statement
+    assert {"loan_disbursed", "loan_paid_out", "loan_accrual", "loan_repayment"} <= {
+        r["kind"] for r in rows
+    }
+    as_json = run("books", "gl", "--bank", "BKA", "--since", "2027-01-01")
+    assert as_json
+    assert all(r["value_on"] >= "2027-01-01" for r in as_json)
+
+
+def _complete_tasks(app: dict[str, Any], tmp_path: Path) -> None:
+    checklist = tmp_path / "visit.json"
+    checklist.write_text(
+        json.dumps(
+            {
+                "premises_verified": True,
+                "production_running": True,
+                "inventory_on_hand": "1600000.00",
+                "findings": "20 t of copper foil in the bonded warehouse, as receipted",
+                "gps": {"lat": 31.30, "lon": 120.62},
+                "visited_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+                "attachments": [{"name": "shelf.jpg", "sha256": "a" * 64}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    statements = tmp_path / "statements.csv"
+    statements.write_text(
+        "item,amount\nas_of,2025-12-31\nperiod_start,2025-01-01\nperiod_end,2025-12-31\n"
+        "cash,1200000.00\nreceivables,3000000.00\ninventory,2500000.00\n"
+        "current_assets,6700000.00\ntotal_assets,12000000.00\npayables,2000000.00\n"
+        "current_liabilities,4000000.00\ntotal_liabilities,6000000.00\nequity,6000000.00\n"
+        "revenue,20000000.00\ncost_of_sales,16000000.00\noperating_profit,1500000.00\n"
+        "interest_expense,200000.00\nnet_profit,1000000.00\n",
+        encoding="utf-8",
+    )
+    for task in app["tasks"]:
+        if task["kind"] == "site_visit":
+            done = run("loan", "site-visit", task["id"], "--bank", "BKA",
+                       "--checklist", str(checklist))  # fmt: skip
+            assert done["result"]["concerns"] == []
+        else:
+            assert task["kind"] == "financial_analysis"
+            done = run("loan", "financial-analysis", task["id"], "--bank", "BKA",
+                       "--statements", str(statements))  # fmt: skip
+            assert "current_ratio" in done["result"]["ratios"]
+        assert done["state"] == "completed"
+
+
+def test_referral_through_due_diligence_and_maker_checker(lw: LendingWorld, tmp_path: Path) -> None:
+    app = run(
+        "loan", "apply", "--as", T2, "--bank", "BKA", "--product", "inventory_pledge",
+        "--amount", "1000000.00", "--tenor-months", "3",
+        "--underlying-kind", "warehouse_receipt", "--underlying", lw.docs["WR-1"],
+        *PAYEE, *AGENT, "--on", "2026-11-26",
+    )  # fmt: skip
+    assert app["status"] == "referred", app["decision"]
+    assert "new_customer" in [r["code"] for r in app["decision"]["reasons"]]
+    assert "site_visit" in [t["kind"] for t in app["tasks"]]
+    assert "new_customer" in human("loan", "application", app["id"], "--as", T2)
+    assert "site_visit" in human("loan", "tasks", "--bank", "BKA")
+    assert app["id"] in human("loan", "applications", "--bank", "BKA")
+    open_tasks = run("loan", "tasks", "--bank", "BKA", "--state", "open")
+    assert {t["id"] for t in open_tasks} == {t["id"] for t in app["tasks"]}
+    assert [a["id"] for a in run("loan", "applications", "--bank", "BKA", "--status", "referred")]
+
+    review = ("loan", "review", app["id"], "--bank", "BKA")
+    made = run(
+        *review, "--user", "bka-ck1", "--action", "approve",
+        "--note", "stock verified by receipt", "--condition", "signed pledge agreement",
+    )  # fmt: skip
+    assert [(a["step"], a["action"]) for a in made["approvals"]] == [("maker", "approve")]
+    assert made["approvals"][0]["user_id"] == lw.staff_ids["ck1"]
+    same = run(*review, "--user", "bka-ck1", "--action", "approve", "--note", "ok", code=1)
+    assert (same["code"], "four eyes" in same["detail"]) == ("approval-refused", True)
+    unauthorised = run(*review, "--user", "bka-rm", "--action", "approve", "--note", "ok", code=1)
+    assert "you hold none" in unauthorised["detail"]
+    granted = run("product", "authority", "--bank", "BKA", "--user", "bka-rm", "--level", "1")
+    assert (granted["user_id"], granted["level"]) == (lw.staff_ids["rm"], 1)
+    early = run(*review, "--user", "bka-rm", "--action", "approve", "--note", "ok", code=1)
+    assert "due diligence is not finished" in early["detail"]
+
+    _complete_tasks(app, tmp_path)
+    assert run("loan", "tasks", "--bank", "BKA", "--state", "open") == []
+    checked = run(*review, "--user", "bka-rm", "--action", "approve",
+                  "--note", "within level 1", "--on", "2026-11-26")  # fmt: skip
+    assert checked["status"] == "approved"
+    assert [c["text"] for c in checked["conditions"]] == ["signed pledge agreement"]
+    steps = checked["approvals"]
+    assert [(a["step"], a["level"]) for a in steps] == [("maker", 1), ("checker", 1)]
+    assert steps[1]["user_id"] == lw.staff_ids["rm"]
+
+    out_xml = tmp_path / "d.xml"
+    blocked = run("loan", "disburse", "--bank", "BKA", *DEBTOR, "--execution-on", "2026-12-01",
+                  "--loan", checked["loan_id"], "--out", str(out_xml), code=1)  # fmt: skip
+    assert "conditions not met" in blocked["errors"][0]["reason"]
+    assert not out_xml.exists()
+    met = run("loan", "condition-met", app["id"], "1", "--bank", "BKA", "--note", "signed 11-27")
+    assert met["conditions"][0]["met"] is True
+    paid = run("loan", "disburse", "--bank", "BKA", *DEBTOR, "--execution-on", "2026-12-01",
+               "--out", str(out_xml))  # fmt: skip
+    assert [x["id"] for x in paid["loans"]] == [checked["loan_id"]]
+    assert validate_pain001(out_xml.read_bytes()) == []
+
+
+def test_bad_input_names_the_field_and_writes_nothing(lw: LendingWorld, tmp_path: Path) -> None:
+    apply = (
+        "loan", "apply", "--as", T1, "--bank", "BKA", "--product", "receivable_financing",
+        "--tenor-months", "3", "--underlying-kind", "invoice",
+        "--underlying", lw.docs["INV-T1-2"], "--payee-name", "t1 co", *AGENT,
+    )  # fmt: skip
+    bad = run(*apply, "--amount", "400000.00", "--payee-account", "abc", code=1)
+    assert bad["code"] == "validation-failed"
+    assert [e["field"] for e in bad["errors"]] == ["payee.account"]
+    human = runner.invoke(app, [*apply, "--amount", "400000.00", "--payee-account", "abc"])
+    assert human.exit_code == 1
+    assert "payee.account" in human.stderr
+    assert "nothing was written" in human.stderr
+    cents = run(*apply, "--amount", "400000.001", "--payee-account", "6222020200112233445", code=1)
+    assert [e["field"] for e in cents["errors"]] == ["amount"]
+    assert run("loan", "applications", "--bank", "BKA") == []
+    assert run("loan", "list", "--bank", "BKA") == []
+
+    when = run("line", "open", "--bank", "BKA", "--obligor", CORE, "--limit", "1.00",
+               "--starts", "2026-13-01", "--expires", "2027-01-01", code=1)  # fmt: skip
+    assert [e["field"] for e in when["errors"]] == ["starts_on"]
+    member = run("line", "open", "--bank", "BKA", "--obligor", T1, "--limit", "1000.00",
+                 "--starts", "2026-01-01", "--expires", "2027-01-01", code=1)  # fmt: skip
+    assert [e["field"] for e in member["errors"]] == ["obligor"]
+    assert len(run("line", "list", "--bank", "BKA")) == 1  # the world's own line only
+    nobody = run("loan", "review", "application_x", "--bank", "BKA", "--user", "ghost",
+                 "--action", "approve", "--note", "n", code=1)  # fmt: skip
+    assert [e["field"] for e in nobody["errors"]] == ["--user"]
+    out_xml = tmp_path / "none.xml"
+    empty = run("loan", "disburse", "--bank", "BKA", *DEBTOR, "--execution-on", "2026-12-01",
+                "--out", str(out_xml), code=1)  # fmt: skip
+    assert [e["field"] for e in empty["errors"]] == ["loan_ids"]
+    assert not out_xml.exists()
+    neither = run("product", "define", "--bank", "BKA", "--code", "x", "--name", "x", code=1)
+    assert [e["field"] for e in neither["errors"]] == ["--kind/--config"]
