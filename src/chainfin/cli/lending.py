@@ -1219,6 +1219,17 @@ def loan_scan_cmd(bank: BankReq, as_of: DateOpt, as_json: JsonOpt = False) -> No
     )
 
 
+@loan_app.command("lapse")
+def loan_lapse_cmd(bank: BankReq, as_json: JsonOpt = False) -> None:
+    """Cancel approvals whose limit hold expired undrawn, releasing line and registry."""
+    _run(
+        as_json,
+        _as_bank(bank),
+        lambda s, a: {"lapsed": applications.lapse(s, a)},
+        lambda b: out.print(f"{b['lapsed']} approval(s) lapsed"),
+    )
+
+
 @loan_app.command("release-goods")
 def loan_release_goods_cmd(
     loan: Annotated[str, typer.Argument(help="loan id")],

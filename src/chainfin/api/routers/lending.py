@@ -29,7 +29,7 @@ from chainfin.adapters.formats.tabular import TabularFormat, write_rows
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.receipts import receipt_for
 from chainfin.config import Settings
-from chainfin.domain.access import Principal, Scope
+from chainfin.domain.access import Principal
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.money import Money, MoneyError
 from chainfin.services import books, idempotency
@@ -235,7 +235,6 @@ def expire_lines(
     settings: SettingsDep,
     principal: CurrentPrincipal,
 ) -> JSONResponse:
-    principal.require(Scope.LOANS_WRITE)  # the service does not check (see its report)
     return _write(
         request,
         session,
@@ -829,7 +828,6 @@ def accrue(
     settings: SettingsDep,
     principal: CurrentPrincipal,
 ) -> JSONResponse:
-    principal.require(Scope.LOANS_WRITE)  # the service does not check (see its report)
     return _write(
         request,
         session,
@@ -841,6 +839,24 @@ def accrue(
     )
 
 
+@router.post("/v1/loan-applications/lapse", summary="Cancel approvals whose hold expired")
+def lapse(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+) -> JSONResponse:
+    return _write(
+        request,
+        session,
+        settings,
+        principal,
+        None,
+        200,
+        lambda: {"lapsed": applications.lapse(session, principal)},
+    )
+
+
 @router.post("/v1/loans/scan", summary="Days past due, classification and alerts")
 def scan(
     body: AsOfIn,
@@ -849,7 +865,6 @@ def scan(
     settings: SettingsDep,
     principal: CurrentPrincipal,
 ) -> JSONResponse:
-    principal.require(Scope.LOANS_WRITE)  # the service does not check (see its report)
     return _write(
         request,
         session,
