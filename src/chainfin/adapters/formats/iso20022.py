@@ -91,9 +91,11 @@ __all__ = [
     "Statement",
     "check_balances",
     "check_payment_batch",
+    "check_statement",
     "read_camt053",
     "validate_camt053",
     "validate_pain001",
+    "write_camt053",
     "write_pain001",
 ]
 
@@ -910,3 +912,304 @@ def check_balances(statement: Statement) -> list[str]:
             f" but the closing booked balance (CLBD) is {closing}"
         )
     return problems
+
+
+# --- camt.053.001.08 out: the bank simulator's statements ----------------------------------
+
+_BALANCE_CODE = re.compile(r"[A-Z0-9]{1,4}")
+_UUID4 = re.compile(r"[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}")
+_NOT_PROVIDED: Final = "NOTPROVIDED"
+# BkTxCd Domn/Fmly/SubFmly: a domestic credit transfer, received (credit) or issued (debit).
+_CREDIT_TX_CODE: Final = ("PMNT", "RCDT", "DMCT")
+_DEBIT_TX_CODE: Final = ("PMNT", "ICDT", "DMCT")
+
+
+def check_statement(statement: Statement) -> list[FieldError]:
+    """Every problem that keeps :func:`write_camt053` from writing ``statement``, in message
+    order: the statement's fields, its balances, then each entry (``row`` = its 1-based
+    position). Empty = writable. Balances that do not add up are not a problem here (a
+    simulator may want to write such a statement): :func:`check_balances` reports them."""
+    if not isinstance(statement, Statement):
+        return [FieldError("statement", f"must be a Statement, not {type(statement).__name__}")]
+    errors = list(_text_errors([("id", statement.id, 35)]))
+    if statement.message_id != "":
+        errors.extend(_text_errors([("message_id", statement.message_id, 35)]))
+    created = statement.created_at
+    if not isinstance(created, datetime):
+        errors.append(FieldError("created_at", f"must be a datetime, not {type(created).__name__}"))
+    elif created.utcoffset() is None:
+        errors.append(
+            FieldError("created_at", "must be timezone-aware (naive datetimes are refused)")
+        )
+    problem = _account_problem(statement.account)
+    if problem:
+        errors.append(FieldError("account", problem))
+    currency = statement.currency
+    currency_ok = isinstance(currency, str) and currency in MINOR_UNITS
+    if not currency_ok:
+        errors.append(FieldError("currency", f"currency {_clip(str(currency))!r} is not supported"))
+    for name in ("opening_balance", "closing_balance"):
+        balance = getattr(statement, name)
+        if balance is None:
+            code = "OPBD" if name == "opening_balance" else "CLBD"
+            errors.append(FieldError(name, f"required: a camt.053 statement carries its {code}"))
+        else:
+            errors.extend(_balance_amount_errors(name, balance, currency, currency_ok))
+    balances = statement.balances
+    if isinstance(balances, str | bytes) or not isinstance(balances, Sequence):
+        errors.append(FieldError("balances", "must be a sequence of Balance"))
+    else:
+        for row, balance in enumerate(balances, 1):
+            errors.extend(_balance_errors(balance, row, statement, currency_ok))
+    entries = statement.entries
+    if isinstance(entries, str | bytes) or not isinstance(entries, Sequence):
+        errors.append(FieldError("entries", "must be a sequence of Entry"))
+        return errors
+    for row, entry in enumerate(entries, 1):
+        errors.extend(_entry_errors(entry, row, currency, currency_ok))
+    return errors
+
+
+def _balance_amount_errors(
+    name: str, amount: object, currency: object, currency_ok: bool, row: int | None = None
+) -> Iterator[FieldError]:
+    if not isinstance(amount, Money):
+        yield FieldError(name, f"must be Money, not {type(amount).__name__}", row)
+    elif currency_ok and amount.currency != currency:
+        yield FieldError(
+            name, f"is in {amount.currency}; the statement's account is in {currency}", row
+        )
+    elif abs(amount.amount_minor) > _MAX_AMOUNT_MINOR:
+        yield FieldError(name, "has more than the 18 digits camt.053 allows", row)
+
+
+def _balance_errors(
+    balance: object, row: int, statement: Statement, currency_ok: bool
+) -> Iterator[FieldError]:
+    if not isinstance(balance, Balance):
+        yield FieldError("balance", f"must be a Balance, not {type(balance).__name__}", row)
+        return
+    yield from _text_errors([("balance.type_code", balance.type_code, 35)], row=row)
+    yield from _balance_amount_errors(
+        "balance.amount", balance.amount, statement.currency, currency_ok, row
+    )
+    for code, name in (("OPBD", "opening_balance"), ("CLBD", "closing_balance")):
+        given = getattr(statement, name)
+        if balance.type_code == code and isinstance(given, Money) and balance.amount != given:
+            yield FieldError(
+                "balance.amount",
+                f"the {code} balance {balance.amount} differs from {name} {given}",
+                row,
+            )
+    on = balance.on
+    if on is not None and (isinstance(on, datetime) or not isinstance(on, date)):
+        yield FieldError("balance.on", f"must be a date, not {type(on).__name__}", row)
+
+
+def _entry_errors(
+    entry: object, row: int, currency: object, currency_ok: bool
+) -> Iterator[FieldError]:
+    if not isinstance(entry, Entry):
+        yield FieldError("entry", f"must be an Entry, not {type(entry).__name__}", row)
+        return
+    yield from _text_errors([("ref", entry.ref, 35)], optional=True, row=row)
+    amount = entry.amount
+    if not isinstance(amount, Money):
+        yield FieldError("amount", f"must be Money, not {type(amount).__name__}", row)
+    elif currency_ok and amount.currency != currency:
+        yield FieldError(
+            "amount", f"is in {amount.currency}; the statement's account is in {currency}", row
+        )
+    elif amount.amount_minor <= 0:
+        yield FieldError(
+            "amount",
+            f"must be positive, not {amount.to_decimal_string()} (the direction is `credit`)",
+            row,
+        )
+    elif amount.amount_minor > _MAX_AMOUNT_MINOR:
+        yield FieldError("amount", "has more than the 18 digits camt.053 allows", row)
+    if not isinstance(entry.credit, bool):
+        yield FieldError("credit", "must be true (CRDT) or false (DBIT)", row)
+    yield from _text_errors([("status", entry.status, 35)], row=row)
+    if not isinstance(entry.reversal, bool):
+        yield FieldError("reversal", "must be true or false", row)
+    for name, day, moment in (
+        ("booking_date", entry.booking_date, entry.booked_at),
+        ("value_date", entry.value_date, entry.valued_at),
+    ):
+        yield from _entry_date_errors(name, day, moment, row)
+    ids = entry.end_to_end_ids
+    if isinstance(ids, str) or not isinstance(ids, Sequence):
+        yield FieldError("end_to_end_ids", "must be a sequence of text", row)
+    else:
+        for n, value in enumerate(ids, 1):
+            problem = _text_problem(value, 35)
+            if problem is None and value == _NOT_PROVIDED:
+                problem = "NOTPROVIDED marks a missing EndToEndId: leave it out instead"
+            if problem:
+                yield FieldError(f"end_to_end_ids[{n}]", problem, row)
+    uetrs = entry.uetrs
+    if isinstance(uetrs, str) or not isinstance(uetrs, Sequence):
+        yield FieldError("uetrs", "must be a sequence of UUID text", row)
+    else:
+        for n, value in enumerate(uetrs, 1):
+            if not (isinstance(value, str) and _UUID4.fullmatch(value)):
+                yield FieldError(
+                    f"uetrs[{n}]", "must be a lower-case version-4 UUID (RFC 4122)", row
+                )
+    lines = entry.remittance
+    if isinstance(lines, str) or not isinstance(lines, Sequence):
+        yield FieldError("remittance", "must be a sequence of text", row)
+    else:
+        texts = [(f"remittance[{n}]", line, 140) for n, line in enumerate(lines, 1)]
+        yield from _text_errors(texts, row=row)
+    yield from _text_errors(
+        [("counterparty_name", entry.counterparty_name, 140)], optional=True, row=row
+    )
+    if entry.counterparty_account is not None:
+        problem = _account_problem(entry.counterparty_account)
+        if problem:
+            yield FieldError("counterparty_account", problem, row)
+
+
+def _entry_date_errors(name: str, day: object, moment: object, row: int) -> Iterator[FieldError]:
+    if day is not None and (isinstance(day, datetime) or not isinstance(day, date)):
+        yield FieldError(name, f"must be a date, not {type(day).__name__}", row)
+        return
+    if moment is None:
+        return
+    at_name = "booked_at" if name == "booking_date" else "valued_at"
+    if not isinstance(moment, datetime):
+        yield FieldError(at_name, f"must be a datetime, not {type(moment).__name__}", row)
+    elif moment.utcoffset() is None:
+        yield FieldError(at_name, "must be timezone-aware (naive datetimes are refused)", row)
+    elif day is not None and day != moment.date():
+        yield FieldError(
+            name, f"{day} is not the date of {at_name} {moment.isoformat()}; give one or agree", row
+        )
+
+
+def write_camt053(statement: Statement) -> bytes:
+    """The camt.053.001.08 message (BkToCstmrStmt with one Stmt) for ``statement``, as UTF-8
+    XML: the bank's side of reconciliation, used by the demo and the tests as the bank.
+
+    ``message_id`` (GrpHdr/MsgId) is the statement's ``id`` when empty. The balances written
+    are OPBD (``opening_balance``) and CLBD (``closing_balance``), each dated by the first
+    :class:`Balance` of its type in ``balances`` (else the creation date), then every other
+    balance in ``balances`` in order; a negative amount is written DBIT. Each entry becomes
+    one Ntry: ``ref`` as AcctSvcrRef, the status as Sts/Cd (Sts/Prtry when longer than four
+    characters), BookgDt/ValDt as Dt (DtTm when ``booked_at`` / ``valued_at`` is given),
+    BkTxCd PMNT/RCDT/DMCT for a credit and PMNT/ICDT/DMCT for a debit, and one TxDtls per
+    EndToEndId (or UETR) with the remittance lines and the counterparty (Dbtr of a credit,
+    Cdtr of a debit) — so :func:`read_camt053` gives the entries back as they were.
+
+    Raises ValidationFailed listing every problem (see :func:`check_statement`); the output is
+    checked against the shipped XSD before it is returned."""
+    errors = check_statement(statement)
+    if errors:
+        raise ValidationFailed(errors)
+    tree = etree.ElementTree(_camt053_document(statement))
+    problems = _schema_errors(CAMT053_V08_NS, tree)
+    if problems:  # a gap between check_statement and the XSD: refuse, never hand it out
+        raise ValidationFailed([FieldError("camt.053", problem) for problem in problems])
+    xml: bytes = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return xml
+
+
+def _camt053_document(statement: Statement) -> Any:
+    sub = _Builder(CAMT053_V08_NS)
+    document = etree.Element(sub.prefix + "Document", nsmap={None: CAMT053_V08_NS})
+    message = sub(document, "BkToCstmrStmt")
+    header = sub(message, "GrpHdr")
+    sub(header, "MsgId", statement.message_id or statement.id)
+    sub(header, "CreDtTm", statement.created_at.isoformat())
+    stmt = sub(message, "Stmt")
+    sub(stmt, "Id", statement.id)
+    sub(stmt, "CreDtTm", statement.created_at.isoformat())
+    _account(sub, stmt, "Acct", statement.account, currency=statement.currency)
+    dated: dict[str, date | None] = {}
+    for balance in statement.balances:
+        dated.setdefault(balance.type_code, balance.on)
+    default_day = statement.created_at.date()
+    opening, closing = statement.opening_balance, statement.closing_balance
+    if opening is None or closing is None:
+        raise AssertionError("check_statement requires both booked balances")
+    _balance(sub, stmt, "OPBD", opening, dated.get("OPBD") or default_day)
+    _balance(sub, stmt, "CLBD", closing, dated.get("CLBD") or default_day)
+    for balance in statement.balances:
+        if balance.type_code not in {"OPBD", "CLBD"}:
+            _balance(sub, stmt, balance.type_code, balance.amount, balance.on or default_day)
+    for entry in statement.entries:
+        _entry(sub, stmt, entry)
+    return document
+
+
+def _balance(sub: _Builder, stmt: Any, code: str, amount: Money, on: date) -> None:
+    element = sub(stmt, "Bal")
+    kind = sub(sub(element, "Tp"), "CdOrPrtry")
+    sub(kind, "Cd" if _BALANCE_CODE.fullmatch(code) else "Prtry", code)
+    magnitude = Money(abs(amount.amount_minor), amount.currency)
+    sub(element, "Amt", magnitude.to_decimal_string(), Ccy=amount.currency)
+    sub(element, "CdtDbtInd", "DBIT" if amount.amount_minor < 0 else "CRDT")
+    sub(sub(element, "Dt"), "Dt", on.isoformat())
+
+
+def _entry_day(sub: _Builder, parent: Any, tag: str, day: date | None, at: datetime | None) -> None:
+    if at is not None:
+        sub(sub(parent, tag), "DtTm", at.isoformat())
+    elif day is not None:
+        sub(sub(parent, tag), "Dt", day.isoformat())
+
+
+def _entry(sub: _Builder, stmt: Any, entry: Entry) -> None:
+    element = sub(stmt, "Ntry")
+    sub(element, "Amt", entry.amount.to_decimal_string(), Ccy=entry.amount.currency)
+    sub(element, "CdtDbtInd", "CRDT" if entry.credit else "DBIT")
+    if entry.reversal:
+        sub(element, "RvslInd", "true")
+    status = sub(element, "Sts")
+    sub(status, "Cd" if len(entry.status) <= 4 else "Prtry", entry.status)
+    _entry_day(sub, element, "BookgDt", entry.booking_date, entry.booked_at)
+    _entry_day(sub, element, "ValDt", entry.value_date, entry.valued_at)
+    if entry.ref is not None:
+        sub(element, "AcctSvcrRef", entry.ref)
+    domain, family, sub_family = _CREDIT_TX_CODE if entry.credit else _DEBIT_TX_CODE
+    code = sub(sub(element, "BkTxCd"), "Domn")
+    sub(code, "Cd", domain)
+    codes = sub(code, "Fmly")
+    sub(codes, "Cd", family)
+    sub(codes, "SubFmlyCd", sub_family)
+    has_party = entry.counterparty_name is not None or entry.counterparty_account is not None
+    count = max(len(entry.end_to_end_ids), len(entry.uetrs))
+    if count == 0 and (entry.remittance or has_party):
+        count = 1
+    if count == 0:
+        return
+    details = sub(element, "NtryDtls")
+    for n in range(count):
+        _transaction(sub, details, entry, n)
+
+
+def _transaction(sub: _Builder, details: Any, entry: Entry, n: int) -> None:
+    """The n-th TxDtls of ``entry``: its EndToEndId and UETR, the counterparty on each, the
+    remittance lines on the first (the reader joins them in document order)."""
+    transaction = sub(details, "TxDtls")
+    e2e = entry.end_to_end_ids[n] if n < len(entry.end_to_end_ids) else None
+    uetr = entry.uetrs[n] if n < len(entry.uetrs) else None
+    if e2e is not None or uetr is not None:
+        refs = sub(transaction, "Refs")
+        if e2e is not None:
+            sub(refs, "EndToEndId", e2e)
+        if uetr is not None:
+            sub(refs, "UETR", uetr)
+    if entry.counterparty_name is not None or entry.counterparty_account is not None:
+        role = "Dbtr" if entry.credit else "Cdtr"
+        parties = sub(transaction, "RltdPties")
+        if entry.counterparty_name is not None:
+            sub(sub(sub(parties, role), "Pty"), "Nm", entry.counterparty_name)
+        if entry.counterparty_account is not None:
+            _account(sub, parties, f"{role}Acct", entry.counterparty_account)
+    if n == 0 and entry.remittance:
+        remittance = sub(transaction, "RmtInf")
+        for line in entry.remittance:
+            sub(remittance, "Ustrd", line)

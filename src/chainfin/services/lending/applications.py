@@ -30,6 +30,7 @@ from chainfin.adapters.db.models import (
     Loan,
     LoanApplication,
     LoanProduct,
+    ProgrammeFunder,
     SupplyRelation,
     TradeDocumentRow,
 )
@@ -144,9 +145,15 @@ def _score(
     tenure = 0 if first is None else max(0, (on - first).days * 12 // 365)
     rating = None
     if line is not None:
+        # the rating this bank gave the core when it funded its programme (latest first)
         rating = session.scalar(
             select(CredentialProgramme.core_rating)
-            .where(CredentialProgramme.core_enterprise_id == line.core_id)
+            .join(ProgrammeFunder, ProgrammeFunder.programme_id == CredentialProgramme.id)
+            .where(
+                CredentialProgramme.core_enterprise_id == line.core_id,
+                ProgrammeFunder.bank_id == line.bank_id,
+            )
+            .order_by(CredentialProgramme.created_at.desc())
             .limit(1)
         )
     inputs = rules.ScoreInputs(

@@ -79,7 +79,7 @@ def _bank_entries(statements: list[iso20022.Statement]) -> list[reconcile.BankEn
 
 
 def _expected(
-    session: Session, bank_id: str
+    session: Session, bank_id: str, as_of: date
 ) -> tuple[list[reconcile.ExpectedDisbursement], list[reconcile.RepayableLoan]]:
     out = session.scalars(
         select(Loan).where(
@@ -98,9 +98,8 @@ def _expected(
         select(Loan).where(Loan.bank_id == bank_id, Loan.status.in_(servicing.ACTIVE))
     )
     repayable = []
-    today = utcnow().date()
     for loan in active:
-        pos = servicing.position(loan, today)
+        pos = servicing.position(loan, max(as_of, loan.start_on or as_of))
         accounts = (loan.payee_account,) if loan.collateral.get("payee") != "core" else ()
         repayable.append(
             reconcile.RepayableLoan(
@@ -149,7 +148,9 @@ def import_statement(session: Session, actor: Principal, data: bytes) -> Stateme
             .where(LoanRepayment.source_ref.in_(keys), Loan.bank_id == actor.bank_id)
         )
     }
-    disbursements, repayable = _expected(session, actor.bank_id)
+    # what each loan owes as of the statement's last day (for the overpayment flag)
+    as_of = max((_day(e) for e in entries), default=utcnow().date())
+    disbursements, repayable = _expected(session, actor.bank_id, as_of)
     result = reconcile.reconcile(entries, disbursements, repayable, seen_keys=seen | applied)
     matched: list[dict[str, Any]] = []
     unmatched = [_miss(u.entry, u.reason.value, u.detail) for u in result.unmatched]
