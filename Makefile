@@ -61,6 +61,7 @@ bench: venv
 	$(BIN)/python bench/fraud_score.py
 	$(BIN)/python bench/credentials.py
 	$(BIN)/python bench/iso20022.py
+	$(BIN)/python bench/lending.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv

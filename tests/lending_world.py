@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +25,9 @@ from chainfin.services.lending.applications import Payment
 from chainfin.services.lending.underlying import set_price
 from credit_world import CreditWorld, build, uscc
 
-TODAY = date(2026, 11, 26)
+# The world is built around the real date: an applicant cannot backdate an application,
+# so every date here is relative to today.
+TODAY = datetime.now(UTC).date()
 LINE = Money(20_000_000_00)
 PAYEE = Payment("t1 co", "6222020200112233445", "102100099996")
 CORE_PAYEE = Payment("core co", "6222020200998877665", "102100099996")
@@ -64,7 +66,7 @@ def _doc(kind: str, number: str, seller: int, buyer: int, total: str, **extra: o
         "number": number,
         "seller_uscc": uscc(seller),
         "buyer_uscc": uscc(buyer),
-        "issue_date": "2026-11-20",
+        "issue_date": (TODAY - timedelta(days=6)).isoformat(),
         "currency": "CNY",
         "total": total,
     }
@@ -104,8 +106,8 @@ def build_lending(
             admin,
             obligor=credit.ids["core"],
             limit=line,
-            starts_on=date(2026, 1, 1),
-            expires_on=date(2027, 12, 31),
+            starts_on=TODAY - timedelta(days=330),
+            expires_on=TODAY + timedelta(days=400),
         )
         for member in ("t1", "t2", "x"):
             lines.add_sublimit(
@@ -120,7 +122,7 @@ def build_lending(
             s,
             admin,
             item="copper foil",
-            on=date(2026, 11, 1),
+            on=TODAY - timedelta(days=25),
             price=Money.parse("80000.00"),
             unit="t",
             source="SHFE settlement",
@@ -158,7 +160,7 @@ def build_lending(
                 "500000.00",
                 invoice_number="26320000000000000002",
                 tax="0.00",
-                due_date="2027-03-20",
+                due_date=(TODAY + timedelta(days=114)).isoformat(),
             ),
         ]
         parsed = documents.parse_rows(rows)
@@ -184,7 +186,7 @@ def build_lending(
                         "financial_statements",
                     ],
                     purposes=["credit_assessment", "post_loan_monitoring"],
-                    expires_at=datetime(2028, 1, 1, tzinfo=UTC),
+                    expires_at=datetime.now(UTC) + timedelta(days=400),
                 )
         registry.import_relations(
             s, SYSTEM, [RelationRecord(uscc(7), uscc(3), "电池包", date(2021, 1, 1))]

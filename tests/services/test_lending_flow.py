@@ -81,7 +81,7 @@ def test_dealer_order_pays_the_core(session_factory: sessionmaker[Session]) -> N
 def test_receivable_loan_runs_to_settlement_through_the_books(
     session_factory: sessionmaker[Session],
 ) -> None:
-    from datetime import date
+    from datetime import date, timedelta
 
     from chainfin.services import books
     from chainfin.services.lending import loans
@@ -98,14 +98,14 @@ def test_receivable_loan_runs_to_settlement_through_the_books(
             debtor_name="bank A",
             debtor_account="110000000000000001",
             debtor_agent="102100099996",
-            execution_on=date(2026, 12, 1),
+            execution_on=TODAY + timedelta(days=5),
         )
         assert file.count == 1
         loan = s.query(Loan).filter_by(application_id=app.id).one()
         assert loan.status == "disbursed"
         assert len(loan.schedule) == 3
     with transaction(session_factory) as s:
-        loans.accrue(s, rm, date(2027, 1, 15))
+        loans.accrue(s, rm, TODAY + timedelta(days=50))
         loan = s.get(Loan, loan.id)
         total = Money(sum(r["principal_minor"] + r["interest_minor"] for r in loan.schedule))
         for row in loan.schedule:

@@ -4,7 +4,7 @@ the books."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -39,7 +39,7 @@ BANK_ACCOUNT = {
     "debtor_account": "110000000000000001",
     "debtor_agent": "102100099996",
 }
-START = date(2026, 12, 1)
+START = TODAY + timedelta(days=5)
 
 
 ORIGIN = "chainfin.test/ledger"

@@ -931,7 +931,7 @@ class ExposureCap(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (
-        UniqueConstraint("bank_id", "name", name="bank_name"),
+        UniqueConstraint("bank_id", "name", name="uq_exposure_caps_bank_name"),
         CheckConstraint("kind IN ('core','group')", name="kind_known"),
         CheckConstraint("used_minor >= 0", name="used_non_negative"),
         CheckConstraint("used_minor <= cap_minor", name="within_cap"),
@@ -1132,7 +1132,7 @@ class Loan(Base):
     penalty_through: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12))
     dpd: Mapped[int] = mapped_column(Integer, default=0)
-    category: Mapped[str] = mapped_column(String(12))
+    category: Mapped[str] = mapped_column(String(20))
     flags: Mapped[list[str]] = mapped_column(JSON)
     payee_name: Mapped[str] = mapped_column(String(200))
     payee_account: Mapped[str] = mapped_column(EncryptedText("loan.payee_account"))

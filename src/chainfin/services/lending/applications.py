@@ -100,6 +100,21 @@ def _find_line(
         line = session.get(CreditLine, line_id)
         if line is None or line.bank_id != bank_id:
             raise ValidationFailed([FieldError("line", f"no credit line {line_id!r} at this bank")])
+        named = session.scalar(
+            select(CreditSublimit.id).where(
+                CreditSublimit.line_id == line.id, CreditSublimit.member_id == applicant_id
+            )
+        )
+        if line.obligor_id != applicant_id and named is None:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "line",
+                        f"{line_id} is not the applicant's line, and no sub-limit on it names "
+                        "the applicant",
+                    )
+                ]
+            )
         return line
     own = session.scalar(
         select(CreditLine)
@@ -268,7 +283,14 @@ def submit(
     actor.require(Scope.LOANS_APPLY)
     if actor.enterprise_id is None:
         raise Forbidden("an enterprise applies for its own loans")
-    on = on or utcnow().date()
+    today = utcnow().date()
+    if on is not None and on < today and not actor.is_system:
+        # the decision date drives line expiry, the LPR fixing, the score window and the
+        # maturity check: an applicant may not move it into the past
+        raise ValidationFailed(
+            [FieldError("on", f"{on} is in the past; an application is decided today ({today})")]
+        )
+    on = on or today
     bank_row = _resolve_bank(session, bank)
     product_row = products.resolve(session, bank_row.id, product)
     config = products.config_of(product_row)

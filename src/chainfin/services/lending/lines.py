@@ -24,6 +24,8 @@ from chainfin.adapters.db.models import (
     ExposureCap,
     ExposureCapMember,
     LineReservation,
+    LoanApplication,
+    LoanProduct,
 )
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
@@ -189,7 +191,30 @@ def add_sublimit(
     )
     session.add(sub)
     session.flush()
-    ledger.one(session, actor, "line.sublimit_added", _change("sublimit", sub))
+    # holds already on the line that the sub-limit covers count against it from now on,
+    # and move it when they are posted, voided or repaid
+    holds = [
+        r
+        for r, applicant, kind in _live_holds(session, CreditLine.id == line.id)
+        if sub.product_kind in (None, kind) and sub.member_id in (None, applicant)
+    ]
+    sub.pending_minor, sub.posted_minor = _usage(holds)
+    if sub.pending_minor + sub.posted_minor > sub.limit_minor:
+        raise Conflict(
+            f"what the line already holds for it, {_m(sub.pending_minor + sub.posted_minor, line)},"
+            f" is above the sub-limit {limit}",
+            hint="Set the sub-limit at or above today's usage.",
+        )
+    for hold in holds:
+        hold.sublimit_ids = [*hold.sublimit_ids, sub.id]
+    session.flush()
+    ledger.one(
+        session,
+        actor,
+        "line.sublimit_added",
+        _change("sublimit", sub),
+        *(_change("reservation", r) for r in holds),
+    )
     audit.record(session, actor, "line.sublimit", "line", line.id, {"sublimit": sub.id})
     return sub
 
@@ -237,13 +262,24 @@ def set_cap(
     rows = [ExposureCapMember(cap_id=row.id, enterprise_id=m) for m in member_ids]
     session.add_all(rows)
     session.flush()
-    used = exposure_minor(session, bank_id, core_id=row.core_id, members=member_ids)
+    on_lines = (
+        CreditLine.core_id == row.core_id
+        if row.core_id is not None
+        else CreditLine.obligor_id.in_(member_ids)
+    )
+    holds = [
+        r for r, _applicant, _kind in _live_holds(session, CreditLine.bank_id == bank_id, on_lines)
+    ]
+    pending, posted = _usage(holds)
+    used = pending + posted
     if used > row.cap_minor:
         raise Conflict(
             f"exposure already {_m(used, row)} is above the cap {cap}",
             hint="Set the cap at or above today's exposure, then reduce it as loans repay.",
         )
     row.used_minor = used
+    for hold in holds:
+        hold.cap_ids = [*hold.cap_ids, row.id]
     session.flush()
     ledger.one(
         session,
@@ -251,6 +287,7 @@ def set_cap(
         "cap.set",
         _change("cap", row),
         *(_change("cap_member", r) for r in rows),
+        *(_change("reservation", r) for r in holds),
     )
     audit.record(session, actor, "cap.set", "cap", row.id, {"kind": row.kind})
     return row
@@ -270,18 +307,25 @@ def cap_members(session: Session, cap_id: str) -> list[str]:
     )
 
 
-def exposure_minor(
-    session: Session, bank_id: str, *, core_id: str | None = None, members: Sequence[str] = ()
-) -> int:
-    """Reserved plus drawn on the bank's lines under one core, or to a group's members."""
-    query = select(CreditLine.pending_minor + CreditLine.posted_minor).where(
-        CreditLine.bank_id == bank_id
+def _live_holds(session: Session, *where: Any) -> list[tuple[LineReservation, str, str]]:
+    """Pending and posted reservations on the lines ``where`` selects, with the applicant
+    and the product kind of the application behind each."""
+    rows = session.execute(
+        select(LineReservation, LoanApplication.applicant_id, LoanProduct.kind)
+        .join(CreditLine, CreditLine.id == LineReservation.line_id)
+        .join(LoanApplication, LoanApplication.id == LineReservation.application_id)
+        .join(LoanProduct, LoanProduct.id == LoanApplication.product_id)
+        .where(LineReservation.state.in_(("pending", "posted")), *where)
+        .order_by(LineReservation.created_at)
     )
-    if core_id is not None:
-        query = query.where(CreditLine.core_id == core_id)
-    else:
-        query = query.where(CreditLine.obligor_id.in_(list(members)))
-    return int(sum(session.scalars(query)))
+    return [(r, applicant, kind) for r, applicant, kind in rows]
+
+
+def _usage(holds: Sequence[LineReservation]) -> tuple[int, int]:
+    """(pending, posted) the holds put on a limit: posted less what repayments released."""
+    pending = sum(r.amount_minor for r in holds if r.state == "pending")
+    posted = sum(r.amount_minor - r.released_minor for r in holds if r.state == "posted")
+    return pending, posted
 
 
 def set_status(

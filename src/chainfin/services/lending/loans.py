@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
     Alert,
+    CreditLine,
     DisbursementFile,
     GoodsRelease,
     Journal,
@@ -228,6 +229,10 @@ def _eligible(session: Session, loan: Loan) -> str | None:
     if loan.disbursement_id is not None:
         return f"is already in disbursement file {loan.disbursement_id}"
     app = _get(session, LoanApplication, loan.application_id)
+    if loan.line_id is not None:
+        line = _get(session, CreditLine, loan.line_id)
+        if line.status != "active":
+            return f"draws on line {line.id}, which is {line.status} (no drawdowns)"
     unmet = [str(n) for n, c in enumerate(app.conditions, 1) if not c["met"]]
     if unmet:
         return f"has approval conditions not met yet ({', '.join(unmet)})"

@@ -136,7 +136,7 @@ def upgrade() -> None:
             ["core_id"], ["enterprises.id"], name=op.f("fk_exposure_caps_core_id_enterprises")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exposure_caps")),
-        sa.UniqueConstraint("bank_id", "name", name="bank_name"),
+        sa.UniqueConstraint("bank_id", "name", name="uq_exposure_caps_bank_name"),
     )
     with op.batch_alter_table("exposure_caps", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_exposure_caps_bank_id"), ["bank_id"], unique=False)
@@ -476,7 +476,7 @@ def upgrade() -> None:
         sa.Column("penalty_through", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("dpd", sa.Integer(), nullable=False),
-        sa.Column("category", sa.String(length=12), nullable=False),
+        sa.Column("category", sa.String(length=20), nullable=False),
         sa.Column("flags", sa.JSON(), nullable=False),
         sa.Column("payee_name", sa.String(length=200), nullable=False),
         sa.Column("payee_account", sa.Text(), nullable=False),
