@@ -551,3 +551,39 @@ def test_a_payment_reference_pays_one_loan_once_and_lines_stay_in_their_bank(
             lines.line_for(s, other_bank, world.line_id)
         with pytest.raises(NotFound):
             loans.loan_for(s, other_bank, first.id)
+
+
+def test_a_one_off_line_is_consumed_by_what_is_repaid(
+    world: LendingWorld, session_factory: sessionmaker[Session]
+) -> None:
+    rm = world.staff("rm")
+    with transaction(session_factory) as s:
+        own = lines.open_line(
+            s,
+            world.admin(),
+            obligor=world.ids["t1"],
+            core=world.ids["core"],
+            guarantor=world.ids["core"],
+            limit=Money.parse("500000.00"),
+            starts_on=TODAY - timedelta(days=10),
+            expires_on=TODAY + timedelta(days=300),
+            revolving=False,
+        )
+        app = apply(
+            s,
+            world,
+            "t1",
+            "receivable_financing",
+            "invoice",
+            world.docs["INV-T1-2"],
+            "400000.00",
+            line=own.id,
+        )
+        assert app.line_id == own.id
+        loans.disburse(s, rm, execution_on=START, **BANK_ACCOUNT)
+        loan = s.scalars(select(Loan).where(Loan.application_id == app.id)).one()
+        for row in loans.instalments(loan):
+            loans.repay(s, rm, loan.id, amount=row.total, value_on=row.due_on)
+        s.refresh(own)
+        # the 400,000.00 lent and repaid is gone from the line: 100,000.00 is all that is left
+        assert (own.limit_minor, own.pending_minor, own.posted_minor) == (100_000_00, 0, 0)
