@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chainfin.adapters.db.engine import transaction
 from chainfin.adapters.db.models import TradeDocumentRow
 from chainfin.domain.access import SYSTEM, Principal, StaffRole
+from chainfin.domain.clock import utcnow
 from chainfin.domain.money import Money
 from chainfin.domain.products import template
 from chainfin.domain.registry import RelationRecord
@@ -27,7 +28,7 @@ from credit_world import CreditWorld, build, uscc
 
 # The world is built around the real date: an applicant cannot backdate an application,
 # so every date here is relative to today.
-TODAY = datetime.now(UTC).date()
+TODAY = utcnow().date()
 LINE = Money(20_000_000_00)
 PAYEE = Payment("t1 co", "6222020200112233445", "102100099996")
 CORE_PAYEE = Payment("core co", "6222020200998877665", "102100099996")
@@ -186,7 +187,7 @@ def build_lending(
                         "financial_statements",
                     ],
                     purposes=["credit_assessment", "post_loan_monitoring"],
-                    expires_at=datetime.now(UTC) + timedelta(days=400),
+                    expires_at=utcnow() + timedelta(days=400),
                 )
         registry.import_relations(
             s, SYSTEM, [RelationRecord(uscc(7), uscc(3), "电池包", date(2021, 1, 1))]

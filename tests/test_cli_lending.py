@@ -8,7 +8,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,11 +20,22 @@ from typer.testing import CliRunner
 from chainfin.adapters.formats.iso20022 import validate_camt053, validate_pain001
 from chainfin.cli import app
 from chainfin.config import get_settings
+from chainfin.domain.clock import utcnow
 from credit_world import uscc
 from lending_world import LendingWorld, build_lending
 from testkeys import TEST_DATA_KEYS
 
 runner = CliRunner()
+
+# An applicant may not backdate a decision, so every date here is relative to the real
+# date (the services' clock) and keeps the same gaps whatever day the tests run.
+TODAY = utcnow().date()
+ON = TODAY.isoformat()
+EXECUTION = TODAY + timedelta(days=5)  # the disbursement file's date, the loans' start
+EXECUTION_ON = EXECUTION.isoformat()
+ACCRUE_ON = (TODAY + timedelta(days=50)).isoformat()  # after the first instalment
+GL_SINCE = (TODAY + timedelta(days=36)).isoformat()  # after the payout, before the accrual
+LINE_STARTS = (TODAY - timedelta(days=330)).isoformat()
 
 CORE, T1, T2 = uscc(3), uscc(4), uscc(5)
 PAYEE = ("--payee-name", "t1 co", "--payee-account", "6222020200112233445")
@@ -69,33 +80,40 @@ def amount(body: dict[str, str]) -> str:
     return body["amount"]
 
 
-def camt053(end_to_end_id: str) -> bytes:
-    """The bank's statement for 1 December: the disbursement left, and a credit arrived
-    that nothing on file explains."""
-    entry = """
+def camt053(end_to_end_id: str, on: date) -> bytes:
+    """The bank's statement for the execution date ``on``: the disbursement left, and a
+    credit arrived that nothing on file explains."""
+    day, stamp = on.isoformat(), f"{on:%Y%m%d}"
+
+    def entry(ref: str, amount: str, side: str, refs: str, info: str) -> str:
+        return f"""
    <Ntry><NtryRef>{ref}</NtryRef><Amt Ccy="CNY">{amount}</Amt><CdtDbtInd>{side}</CdtDbtInd>
-    <Sts>BOOK</Sts><BookgDt><Dt>2026-12-01</Dt></BookgDt><ValDt><Dt>2026-12-01</Dt></ValDt>
+    <Sts>BOOK</Sts><BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>{day}</Dt></ValDt>
     <BkTxCd><Prtry><Cd>PMNT</Cd></Prtry></BkTxCd>
     <NtryDtls><TxDtls>{refs}<RmtInf><Ustrd>{info}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"""
-    entries = entry.format(
+
+    entries = entry(
         ref="E-1",
         amount="400000.00",
         side="DBIT",
         refs=f"<Refs><EndToEndId>{end_to_end_id}</EndToEndId></Refs>",
         info="loan drawdown",
-    ) + entry.format(ref="E-2", amount="1234.00", side="CRDT", refs="", info="gift")
-    balance = """
+    ) + entry(ref="E-2", amount="1234.00", side="CRDT", refs="", info="gift")
+
+    def balance(code: str, amount: str) -> str:
+        return f"""
    <Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy="CNY">{amount}</Amt>
-    <CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-12-01</Dt></Dt></Bal>"""
+    <CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{day}</Dt></Dt></Bal>"""
+
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
  <BkToCstmrStmt>
-  <GrpHdr><MsgId>STMT-20261201</MsgId><CreDtTm>2026-12-01T18:00:00+08:00</CreDtTm></GrpHdr>
+  <GrpHdr><MsgId>STMT-{stamp}</MsgId><CreDtTm>{day}T18:00:00+08:00</CreDtTm></GrpHdr>
   <Stmt>
-   <Id>BKA-20261201</Id><CreDtTm>2026-12-01T18:00:00+08:00</CreDtTm>
+   <Id>BKA-{stamp}</Id><CreDtTm>{day}T18:00:00+08:00</CreDtTm>
    <Acct><Id><Othr><Id>110000000000000001</Id></Othr></Id><Ccy>CNY</Ccy></Acct>
-   {balance.format(code="OPBD", amount="1000000.00")}
-   {balance.format(code="CLBD", amount="601234.00")}
+   {balance(code="OPBD", amount="1000000.00")}
+   {balance(code="CLBD", amount="601234.00")}
    {entries}
   </Stmt>
  </BkToCstmrStmt>
@@ -116,7 +134,7 @@ def test_receivable_loan_from_product_to_settled_books(lw: LendingWorld, tmp_pat
     assert "rf-cli" in [p["code"] for p in run("product", "list", "--bank", "BKA")]
     line = run(
         "line", "open", "--bank", "BKA", "--obligor", CORE, "--limit", "5000000.00",
-        "--starts", "2026-01-01", "--expires", "2028-06-30",
+        "--starts", LINE_STARTS, "--expires", (TODAY + timedelta(days=582)).isoformat(),
     )  # fmt: skip
     assert (amount(line["limit"]), line["status"], line["revolving"]) == (
         "5000000.00",
@@ -139,7 +157,7 @@ def test_receivable_loan_from_product_to_settled_books(lw: LendingWorld, tmp_pat
         "loan", "apply", "--as", T1, "--bank", "BKA", "--product", "rf-cli",
         "--amount", "400000.00", "--tenor-months", "3", "--method", "bullet",
         "--underlying-kind", "invoice", "--underlying", lw.docs["INV-T1-2"],
-        *PAYEE, *AGENT, "--line", line["id"], "--on", "2026-11-26",
+        *PAYEE, *AGENT, "--line", line["id"], "--on", ON,
     )  # fmt: skip
     assert applied["status"] == "approved", applied["decision"]
     assert applied["payee"]["account"].endswith("3445")
@@ -153,7 +171,7 @@ def test_receivable_loan_from_product_to_settled_books(lw: LendingWorld, tmp_pat
 
     xml_path = tmp_path / "disbursement.xml"
     paid = run(
-        "loan", "disburse", "--bank", "BKA", *DEBTOR, "--execution-on", "2026-12-01",
+        "loan", "disburse", "--bank", "BKA", *DEBTOR, "--execution-on", EXECUTION_ON,
         "--loan", loan_id, "--out", str(xml_path),
     )  # fmt: skip
     assert (paid["count"], amount(paid["total"])) == (1, "400000.00")
@@ -164,7 +182,7 @@ def test_receivable_loan_from_product_to_settled_books(lw: LendingWorld, tmp_pat
     assert f"<EndToEndId>{end_to_end}</EndToEndId>".encode() in data
 
     statement = tmp_path / "camt053.xml"
-    statement.write_bytes(camt053(end_to_end))
+    statement.write_bytes(camt053(end_to_end, EXECUTION))
     assert validate_camt053(statement.read_bytes()) == []
     imported = run("loan", "statement-import", str(statement), "--bank", "BKA")
     assert [(m["kind"], m["loan_id"]) for m in imported["matched"]] == [("disbursement", loan_id)]
@@ -173,14 +191,14 @@ def test_receivable_loan_from_product_to_settled_books(lw: LendingWorld, tmp_pat
     again = run("loan", "statement-import", str(statement), "--bank", "BKA")
     assert again["id"] == imported["id"]
 
-    loan = run("loan", "show", loan_id, "--bank", "BKA", "--as-of", "2026-12-01")
+    loan = run("loan", "show", loan_id, "--bank", "BKA", "--as-of", EXECUTION_ON)
     assert (loan["status"], loan["start_on"], loan["disbursement_confirmed"]) == (
         "disbursed",
-        "2026-12-01",
+        EXECUTION_ON,
         True,
     )
     assert len(loan["schedule"]) == 3
-    assert run("loan", "accrue", "--bank", "BKA", "--as-of", "2027-01-15")["journals"] == 1
+    assert run("loan", "accrue", "--bank", "BKA", "--as-of", ACCRUE_ON)["journals"] == 1
     for n, row in enumerate(loan["schedule"]):
         due = Decimal(amount(row["principal"])) + Decimal(amount(row["interest"]))
         repaid = run(
@@ -191,7 +209,8 @@ def test_receivable_loan_from_product_to_settled_books(lw: LendingWorld, tmp_pat
             amount(row["principal"]),
             "0.00",
         )
-    settled = run("loan", "show", loan_id, "--bank", "BKA", "--as-of", "2027-03-01")
+    last_due = loan["schedule"][-1]["due_on"]  # the maturity, three months after the start
+    settled = run("loan", "show", loan_id, "--bank", "BKA", "--as-of", last_due)
     assert settled["status"] == "settled"
     assert amount(settled["position"]["total_due"]) == "0.00"
     assert amount(settled["position"]["principal_outstanding"]) == "0.00"
@@ -199,9 +218,9 @@ def test_receivable_loan_from_product_to_settled_books(lw: LendingWorld, tmp_pat
     assert run("loan", "list", "--bank", "BKA", "--status", "settled")[0]["id"] == loan_id
     freed = run("line", "show", line["id"], "--bank", "BKA")
     assert (amount(freed["pending"]), amount(freed["posted"])) == ("0.00", "0.00")
-    assert run("loan", "scan", "--bank", "BKA", "--as-of", "2027-03-01")["loans"] == 0
+    assert run("loan", "scan", "--bank", "BKA", "--as-of", last_due)["loans"] == 0
 
-    shown = human("loan", "show", loan_id, "--bank", "BKA", "--as-of", "2027-03-01")
+    shown = human("loan", "show", loan_id, "--bank", "BKA", "--as-of", last_due)
     assert "settled" in shown
     assert "schedule" in shown
     assert line["id"] in human("line", "list", "--bank", "BKA")
@@ -229,9 +248,9 @@ def test_receivable_loan_from_product_to_settled_books(lw: LendingWorld, tmp_pat
     assert {"loan_disbursed", "loan_paid_out", "loan_accrual", "loan_repayment"} <= {
         r["kind"] for r in rows
     }
-    as_json = run("books", "gl", "--bank", "BKA", "--since", "2027-01-01")
+    as_json = run("books", "gl", "--bank", "BKA", "--since", GL_SINCE)
     assert as_json
-    assert all(r["value_on"] >= "2027-01-01" for r in as_json)
+    assert all(r["value_on"] >= GL_SINCE for r in as_json)
 
 
 def _complete_tasks(app: dict[str, Any], tmp_path: Path) -> None:
@@ -244,7 +263,7 @@ def _complete_tasks(app: dict[str, Any], tmp_path: Path) -> None:
                 "inventory_on_hand": "1600000.00",
                 "findings": "20 t of copper foil in the bonded warehouse, as receipted",
                 "gps": {"lat": 31.30, "lon": 120.62},
-                "visited_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+                "visited_at": (utcnow() - timedelta(hours=2)).isoformat(),
                 "attachments": [{"name": "shelf.jpg", "sha256": "a" * 64}],
             }
         ),
@@ -278,7 +297,7 @@ def test_referral_through_due_diligence_and_maker_checker(lw: LendingWorld, tmp_
         "loan", "apply", "--as", T2, "--bank", "BKA", "--product", "inventory_pledge",
         "--amount", "1000000.00", "--tenor-months", "3",
         "--underlying-kind", "warehouse_receipt", "--underlying", lw.docs["WR-1"],
-        *PAYEE, *AGENT, "--on", "2026-11-26",
+        *PAYEE, *AGENT, "--on", ON,
     )  # fmt: skip
     assert app["status"] == "referred", app["decision"]
     assert "new_customer" in [r["code"] for r in app["decision"]["reasons"]]
@@ -309,7 +328,7 @@ def test_referral_through_due_diligence_and_maker_checker(lw: LendingWorld, tmp_
     _complete_tasks(app, tmp_path)
     assert run("loan", "tasks", "--bank", "BKA", "--state", "open") == []
     checked = run(*review, "--user", "bka-rm", "--action", "approve",
-                  "--note", "within level 1", "--on", "2026-11-26")  # fmt: skip
+                  "--note", "within level 1", "--on", ON)  # fmt: skip
     assert checked["status"] == "approved"
     assert [c["text"] for c in checked["conditions"]] == ["signed pledge agreement"]
     steps = checked["approvals"]
@@ -317,13 +336,14 @@ def test_referral_through_due_diligence_and_maker_checker(lw: LendingWorld, tmp_
     assert steps[1]["user_id"] == lw.staff_ids["rm"]
 
     out_xml = tmp_path / "d.xml"
-    blocked = run("loan", "disburse", "--bank", "BKA", *DEBTOR, "--execution-on", "2026-12-01",
+    blocked = run("loan", "disburse", "--bank", "BKA", *DEBTOR, "--execution-on", EXECUTION_ON,
                   "--loan", checked["loan_id"], "--out", str(out_xml), code=1)  # fmt: skip
     assert "conditions not met" in blocked["errors"][0]["reason"]
     assert not out_xml.exists()
-    met = run("loan", "condition-met", app["id"], "1", "--bank", "BKA", "--note", "signed 11-27")
+    note = f"signed {TODAY + timedelta(days=1):%m-%d}"
+    met = run("loan", "condition-met", app["id"], "1", "--bank", "BKA", "--note", note)
     assert met["conditions"][0]["met"] is True
-    paid = run("loan", "disburse", "--bank", "BKA", *DEBTOR, "--execution-on", "2026-12-01",
+    paid = run("loan", "disburse", "--bank", "BKA", *DEBTOR, "--execution-on", EXECUTION_ON,
                "--out", str(out_xml))  # fmt: skip
     assert [x["id"] for x in paid["loans"]] == [checked["loan_id"]]
     assert validate_pain001(out_xml.read_bytes()) == []
@@ -347,18 +367,19 @@ def test_bad_input_names_the_field_and_writes_nothing(lw: LendingWorld, tmp_path
     assert run("loan", "applications", "--bank", "BKA") == []
     assert run("loan", "list", "--bank", "BKA") == []
 
+    expires = (TODAY + timedelta(days=36)).isoformat()
     when = run("line", "open", "--bank", "BKA", "--obligor", CORE, "--limit", "1.00",
-               "--starts", "2026-13-01", "--expires", "2027-01-01", code=1)  # fmt: skip
+               "--starts", f"{TODAY.year}-13-01", "--expires", expires, code=1)  # fmt: skip
     assert [e["field"] for e in when["errors"]] == ["starts_on"]
     member = run("line", "open", "--bank", "BKA", "--obligor", T1, "--limit", "1000.00",
-                 "--starts", "2026-01-01", "--expires", "2027-01-01", code=1)  # fmt: skip
+                 "--starts", LINE_STARTS, "--expires", expires, code=1)  # fmt: skip
     assert [e["field"] for e in member["errors"]] == ["obligor"]
     assert len(run("line", "list", "--bank", "BKA")) == 1  # the world's own line only
     nobody = run("loan", "review", "application_x", "--bank", "BKA", "--user", "ghost",
                  "--action", "approve", "--note", "n", code=1)  # fmt: skip
     assert [e["field"] for e in nobody["errors"]] == ["--user"]
     out_xml = tmp_path / "none.xml"
-    empty = run("loan", "disburse", "--bank", "BKA", *DEBTOR, "--execution-on", "2026-12-01",
+    empty = run("loan", "disburse", "--bank", "BKA", *DEBTOR, "--execution-on", EXECUTION_ON,
                 "--out", str(out_xml), code=1)  # fmt: skip
     assert [e["field"] for e in empty["errors"]] == ["loan_ids"]
     assert not out_xml.exists()

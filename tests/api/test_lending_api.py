@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,12 +19,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from chainfin.adapters.db.engine import transaction
 from chainfin.adapters.formats.iso20022 import validate_pain001
 from chainfin.domain.access import SYSTEM
+from chainfin.domain.clock import utcnow
 from chainfin.services import auth, rates
 from chainfin.services.books import GL_COLUMNS
 from conftest import PASSWORD, World, login
 
 ISO = Path(__file__).resolve().parents[3] / "shared" / "data" / "reference" / "iso20022"
-ON = "2026-11-26"
+# An applicant may not backdate a decision, so every date here is relative to the real
+# date (the services' clock) and keeps the same gaps whatever day the tests run.
+TODAY = utcnow().date()
+ON = TODAY.isoformat()
+EXECUTION_ON = (TODAY + timedelta(days=5)).isoformat()  # the disbursement file's date
+ACCRUE_ON = (TODAY + timedelta(days=50)).isoformat()  # after the first instalment
+GL_SINCE = (TODAY + timedelta(days=36)).isoformat()  # after the payout, before the accrual
+LINE_STARTS = (TODAY - timedelta(days=330)).isoformat()
+LINE_EXPIRES = (TODAY + timedelta(days=400)).isoformat()
 PAYEE = {"name": "s1 co", "account": "6222020200112233445", "agent": "102100099996"}
 BANK_ACCOUNT = {
     "debtor_name": "bank A",
@@ -64,12 +73,12 @@ def _invoice(client: TestClient, world: World, number: str, total: str) -> str:
         "number": number,
         "seller_uscc": world.usccs["s1"],
         "buyer_uscc": world.usccs["core A"],
-        "issue_date": "2026-11-20",
+        "issue_date": (TODAY - timedelta(days=6)).isoformat(),
         "currency": "CNY",
         "total": total,
         "tax": "0.00",
         "invoice_number": f"2632000000000000{number[-4:]}",
-        "due_date": "2027-03-20",
+        "due_date": (TODAY + timedelta(days=114)).isoformat(),
     }
     doc_id: str = _ok(client.post("/v1/documents", json=doc, headers=login(client, "s1")), 201)[
         "rows"
@@ -111,8 +120,8 @@ def _bank_setup(
             json={
                 "obligor": world.usccs["core A"],
                 "limit": "20000000.00",
-                "starts_on": "2026-01-01",
-                "expires_on": "2027-12-31",
+                "starts_on": LINE_STARTS,
+                "expires_on": LINE_EXPIRES,
             },
             headers=admin,
         ),
@@ -134,7 +143,7 @@ def _bank_setup(
             "bank_code": "BKA",
             "categories": ["invoices", "trade_documents"],
             "purposes": ["credit_assessment"],
-            "expires_at": (datetime.now(UTC) + timedelta(days=365)).isoformat(),
+            "expires_at": (utcnow() + timedelta(days=365)).isoformat(),
         },
         headers=login(client, "s1"),
     )
@@ -199,7 +208,7 @@ def test_automatic_approval_runs_to_settlement(
     # pay out: one pain.001 file, schema-valid
     dsb = _ok(
         client.post(
-            "/v1/disbursements", json={**BANK_ACCOUNT, "execution_on": "2026-12-01"}, headers=rm
+            "/v1/disbursements", json={**BANK_ACCOUNT, "execution_on": EXECUTION_ON}, headers=rm
         ),
         201,
     )
@@ -211,14 +220,14 @@ def test_automatic_approval_runs_to_settlement(
     assert validate_pain001(xml.content) == []
     assert b"LN" in xml.content
     assert client.get(dsb["link"], headers=b_rm).status_code == 404
-    loan = _ok(client.get(f"/v1/loans/{loan_id}?as_of=2026-12-15", headers=rm))
+    loan = _ok(client.get(f"/v1/loans/{loan_id}?as_of={TODAY + timedelta(days=19)}", headers=rm))
     assert loan["status"] == "disbursed"
     assert loan["position"]["principal_outstanding"]["amount"] == "400000.00"
     assert _ok(client.get(f"/v1/credit-lines/{setup['line']}", headers=rm))["posted"] == {
         "amount": "400000.00",
         "currency": "CNY",
     }
-    accrued = _ok(client.post("/v1/loans/accrue", json={"as_of": "2027-01-15"}, headers=rm))
+    accrued = _ok(client.post("/v1/loans/accrue", json={"as_of": ACCRUE_ON}, headers=rm))
     assert accrued["journals"] == 1
     # repay each instalment on its due date
     for row in loan["schedule"]:
@@ -242,13 +251,15 @@ def test_automatic_approval_runs_to_settlement(
         "amount": "20000000.00",
         "currency": "CNY",
     }
+    last_due = date.fromisoformat(loan["schedule"][-1]["due_on"])
     refused = client.post(
         f"/v1/loans/{loan_id}/repayments",
-        json={"amount": "1.00", "value_on": "2027-03-02"},
+        json={"amount": "1.00", "value_on": (last_due + timedelta(days=1)).isoformat()},
         headers=rm,
     )
     assert refused.status_code == 409
-    scanned = _ok(client.post("/v1/loans/scan", json={"as_of": "2027-03-05"}, headers=rm))
+    after = {"as_of": (last_due + timedelta(days=4)).isoformat()}
+    scanned = _ok(client.post("/v1/loans/scan", json=after, headers=rm))
     assert scanned["loans"] == 0
     # the general ledger balances, in CSV and JSON
     auditor = login(client, "a-auditor")
@@ -262,10 +273,10 @@ def test_automatic_approval_runs_to_settlement(
     assert sum(Decimal(ln["debit"]) for ln in lines) == sum(Decimal(ln["credit"]) for ln in lines)
     accept = client.get("/v1/books/BKA/general-ledger", headers={**auditor, "Accept": "text/csv"})
     assert accept.text == gl.text
-    as_json = _ok(client.get("/v1/books/BKA/general-ledger?since=2027-01-01", headers=auditor))
+    as_json = _ok(client.get(f"/v1/books/BKA/general-ledger?since={GL_SINCE}", headers=auditor))
     assert as_json["columns"] == list(GL_COLUMNS)
     assert as_json["rows"]
-    assert all(r["value_on"] >= "2027-01-01" for r in as_json["rows"])
+    assert all(r["value_on"] >= GL_SINCE for r in as_json["rows"])
     bad = client.get("/v1/books/BKA/general-ledger?format=xlsx", headers=auditor)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "format"
@@ -346,7 +357,7 @@ def test_referral_due_diligence_and_four_eyes(
         "inventory_on_hand": "2500000.00",
         "findings": "two lines running; stock as booked",
         "gps": {"lat": 31.3, "lon": 120.7},
-        "visited_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+        "visited_at": (utcnow() - timedelta(hours=2)).isoformat(),
         "attachments": [{"name": "gate.jpg", "sha256": "a" * 64}],
     }
     r = client.post(visit, json={**checklist, "gps": {"lat": 95, "lon": 120.7}}, headers=rm)
@@ -377,7 +388,7 @@ def test_referral_due_diligence_and_four_eyes(
     assert [c["text"] for c in approved["conditions"]] == ["signed guarantee", "deposit received"]
     loan_id = approved["loan_id"]
     # conditions hold the money back until they are met
-    pay = {**BANK_ACCOUNT, "execution_on": "2026-12-01", "loan_ids": [loan_id]}
+    pay = {**BANK_ACCOUNT, "execution_on": EXECUTION_ON, "loan_ids": [loan_id]}
     held = client.post("/v1/disbursements", json=pay, headers=rm)
     assert held.status_code == 422
     assert held.json()["errors"][0]["field"] == "loan_ids[0]"
@@ -488,8 +499,11 @@ def test_bank_statements_lines_caps_and_prices(
     assert as_json.status_code == 422
     assert as_json.json()["errors"][0]["field"] == "content-type"
     # lines: freeze, unfreeze, close, expire
+    # the job expires one line (35 days to run) and not the other (400)
+    short_expiry = (TODAY + timedelta(days=35)).isoformat()
+    expire = {"as_of": (TODAY + timedelta(days=36)).isoformat()}
     opened = []
-    for expires in ("2027-12-31", "2026-12-31"):
+    for expires in (LINE_EXPIRES, short_expiry):
         opened.append(
             _ok(
                 client.post(
@@ -497,7 +511,7 @@ def test_bank_statements_lines_caps_and_prices(
                     json={
                         "obligor": world.usccs["core A"],
                         "limit": "5000000.00",
-                        "starts_on": "2026-01-01",
+                        "starts_on": LINE_STARTS,
                         "expires_on": expires,
                         "revolving": False,
                     },
@@ -512,8 +526,8 @@ def test_bank_statements_lines_caps_and_prices(
         json={
             "obligor": world.usccs["s1"],
             "limit": "0.00",
-            "starts_on": "2026-01-01",
-            "expires_on": "2025-12-31",
+            "starts_on": LINE_STARTS,
+            "expires_on": (TODAY - timedelta(days=331)).isoformat(),  # before it starts
         },
         headers=rm,
     )
@@ -538,11 +552,8 @@ def test_bank_statements_lines_caps_and_prices(
         f"/v1/credit-lines/{long_line}/close", json={"reason": "x"}, headers=login(client, "b-rm")
     )
     assert r.status_code == 404
-    assert (
-        client.post("/v1/credit-lines/expire", json={"as_of": "2027-01-01"}, headers=s1).status_code
-        == 403
-    )
-    expired = _ok(client.post("/v1/credit-lines/expire", json={"as_of": "2027-01-01"}, headers=rm))
+    assert client.post("/v1/credit-lines/expire", json=expire, headers=s1).status_code == 403
+    expired = _ok(client.post("/v1/credit-lines/expire", json=expire, headers=rm))
     assert expired["expired"] == 1
     states = {ln["id"]: ln["status"] for ln in _ok(client.get("/v1/credit-lines", headers=rm))}
     assert states == {long_line: "active", short_line: "expired"}

@@ -4,7 +4,6 @@ reasons, a valid pain.001, a reconciled camt.053, a classified book and balanced
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
@@ -16,9 +15,11 @@ from chainfin.adapters.formats.iso20022 import check_balances, read_camt053, val
 from chainfin.demo import credential_story, lending_story
 from chainfin.demo import seed as demo_seed
 from chainfin.demo.synthetic import RegionKey, Scale, generate
+from chainfin.domain.clock import utcnow
 from chainfin.services import ledger, ledger_verify
 
-TODAY = date(2026, 11, 26)
+# the story runs on the real date, as `chainfin demo` runs it: an applicant may not backdate
+TODAY = utcnow().date()
 ORIGIN = "chainfin.test/ledger"
 
 
