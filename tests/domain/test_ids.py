@@ -144,3 +144,13 @@ def test_new_ids_in_bulk_are_unique_sorted_and_well_formed() -> None:
     assert len(set(batch)) == 5000
     assert batch == sorted(batch)
     assert all(kind_of(i) == "ledger" for i in batch)
+
+
+def test_ids_made_in_one_process_strictly_increase() -> None:
+    """Many ids fall in the same millisecond; they must still sort in the order they were
+    made (the log sequences entries by id, so order within a transaction depends on it)."""
+    made = [new_id("ledger") for _ in range(5_000)]
+    made += new_ids("ledger", 1_000)
+    made += [new_id("ledger") for _ in range(5_000)]
+    assert made == sorted(made)
+    assert len(set(made)) == len(made)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
 import time
 from typing import NewType
 
@@ -74,23 +75,47 @@ def _ulid(now_ms: int, randomness: bytes) -> str:
     return encoded[6:].decode()
 
 
+# Ids made in one process are strictly increasing (the ULID spec's monotonic mode): within a
+# millisecond, or if the clock steps back, the random part of the last id is incremented
+# instead of drawn again. The log sequences pending entries in id order, so two entries one
+# transaction appends in the same millisecond keep the order they were made in.
+_RANDOM_BITS = 80
+_FRESH_BITS = 79  # a fresh random part leaves room to count up within the millisecond
+_lock = threading.Lock()
+_last = [0, 0]  # milliseconds, random part of the last id made
+
+
+def _monotonic(count: int) -> list[tuple[int, int]]:
+    with _lock:
+        now = int(time.time() * 1000)
+        last_ms, last_random = _last
+        if now > last_ms:
+            ms, first = now, int.from_bytes(os.urandom(10), "big") >> (_RANDOM_BITS - _FRESH_BITS)
+        else:
+            ms, first = last_ms, last_random + 1
+        if first + count > 1 << _RANDOM_BITS:  # counted through the millisecond: borrow the next
+            ms, first = ms + 1, int.from_bytes(os.urandom(10), "big") >> 1
+        _last[0], _last[1] = ms, first + count - 1
+    return [(ms, first + i) for i in range(count)]
+
+
 def new_id(kind: str, *, now_ms: int | None = None, randomness: bytes | None = None) -> str:
-    """A new id for ``kind`` (a key of :data:`PREFIXES`)."""
+    """A new id for ``kind`` (a key of :data:`PREFIXES`); later than every id this process
+    made before, unless ``now_ms`` or ``randomness`` is given (for tests)."""
     prefix = PREFIXES[kind]
+    if now_ms is None and randomness is None:
+        ((ms, part),) = _monotonic(1)
+        return f"{prefix}_{_ulid(ms, part.to_bytes(10, 'big'))}"
     ms = int(time.time() * 1000) if now_ms is None else now_ms
     rand = os.urandom(10) if randomness is None else randomness
     return f"{prefix}_{_ulid(ms, rand)}"
 
 
 def new_ids(kind: str, count: int) -> list[str]:
-    """``count`` new ids for ``kind`` in one go (one clock read, one randomness read), in
-    increasing order; for bulk writers."""
+    """``count`` new ids for ``kind`` in one go, in increasing order, after every id this
+    process made before; for bulk writers."""
     prefix = PREFIXES[kind]
-    ms = int(time.time() * 1000)
-    pool = os.urandom(10 * count)
-    ids = [f"{prefix}_{_ulid(ms, pool[10 * i : 10 * i + 10])}" for i in range(count)]
-    ids.sort()
-    return ids
+    return [f"{prefix}_{_ulid(ms, part.to_bytes(10, 'big'))}" for ms, part in _monotonic(count)]
 
 
 def kind_of(identifier: str) -> str | None:
