@@ -29,6 +29,7 @@ from chainfin.api.routers.credentials import trial_balance_out
 from chainfin.cli import credentials as credentials_cli
 from chainfin.cli import ledger as ledger_cli
 from chainfin.cli import lending as lending_cli
+from chainfin.cli.risk import risk_app
 from chainfin.cli.common import database_url, err, fail, operator_session, out
 from chainfin.config import get_settings
 from chainfin.demo import credential_story, lending_story
@@ -70,6 +71,7 @@ app.add_typer(credentials_cli.calendar_app, name="calendar")
 app.add_typer(lending_cli.line_app, name="line")
 app.add_typer(lending_cli.product_app, name="product")
 app.add_typer(lending_cli.loan_app, name="loan")
+app.add_typer(risk_app, name="risk")
 
 
 class Kind(StrEnum):

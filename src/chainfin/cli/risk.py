@@ -1,0 +1,14 @@
+"""``chainfin risk …``: risk models on any data — scorecards (train, score) and contagion
+(DebtRank). The commands live beside this module, one per model family, and register on
+``risk_app`` when it is imported."""
+
+from __future__ import annotations
+
+import typer
+
+risk_app = typer.Typer(help="Risk models: scorecards and contagion", no_args_is_help=True)
+
+# The command modules decorate functions onto risk_app; importing them registers them.
+from chainfin.cli import risk_contagion, risk_scorecard  # noqa: E402
+
+__all__ = ["risk_app", "risk_contagion", "risk_scorecard"]
