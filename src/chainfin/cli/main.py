@@ -29,8 +29,8 @@ from chainfin.api.routers.credentials import trial_balance_out
 from chainfin.cli import credentials as credentials_cli
 from chainfin.cli import ledger as ledger_cli
 from chainfin.cli import lending as lending_cli
-from chainfin.cli.risk import risk_app
 from chainfin.cli.common import database_url, err, fail, operator_session, out
+from chainfin.cli.risk import risk_app
 from chainfin.config import get_settings
 from chainfin.demo import credential_story, lending_story
 from chainfin.demo import seed as demo_seed
