@@ -25,6 +25,7 @@ from chainfin.api.routers import (
     documents,
     ledger,
     lending,
+    portfolio,
     receivables,
     reference,
     registry,
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consent,
         credentials,
         lending,
+        portfolio,
         ledger,
         reference,
     )

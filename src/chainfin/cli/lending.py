@@ -1372,3 +1372,8 @@ def books_gl_cmd(
             f"journals ({totals}) "
             + ("balanced" if summary["balanced"] else "[red]NOT BALANCED[/red]")
         )
+
+
+# For the other command modules that act as a bank the same way (``chainfin risk …``).
+run_as = _run
+bank_actor = _as_bank

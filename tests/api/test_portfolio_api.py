@@ -1,0 +1,22 @@
+"""`GET /v1/portfolio/exposure`: a bank's own portfolio only."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from conftest import World, login
+
+
+def test_a_bank_reads_its_own_exposure(client: TestClient, world: World) -> None:
+    r = client.get("/v1/portfolio/exposure?by=region_province", headers=login(client, "a-rm"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["by"], body["total"], body["rows"]) == (
+        "region_province",
+        {"amount": "0.00", "currency": "CNY"},
+        [],
+    )
+    bad = client.get("/v1/portfolio/exposure?by=colour", headers=login(client, "a-rm"))
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "by"
+    assert client.get("/v1/portfolio/exposure", headers=login(client, "s1")).status_code == 403

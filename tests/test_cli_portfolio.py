@@ -1,0 +1,65 @@
+"""`chainfin risk exposure` from a terminal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from chainfin.adapters.db.engine import transaction
+from chainfin.cli import app
+from chainfin.config import get_settings
+from chainfin.domain.money import Money
+from chainfin.services.lending import applications, loans
+from lending_world import PAYEE, TODAY, LendingWorld, build_lending
+from testkeys import TEST_DATA_KEYS
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def lw(
+    database_url: str,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Iterator[LendingWorld]:
+    monkeypatch.setenv("CHAINFIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("CHAINFIN_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("CHAINFIN_DATA_KEYS", TEST_DATA_KEYS)
+    get_settings.cache_clear()
+    world = build_lending(session_factory)
+    with transaction(session_factory) as s:
+        app_row = applications.submit(
+            s, world.ent("t1"), bank="BKA", product="receivable_financing",
+            amount=Money.parse("400000.00"), tenor_months=3, method="bullet",
+            underlying_kind="invoice", underlying_ref=world.docs["INV-T1-2"], payee=PAYEE,
+        )  # fmt: skip
+        assert app_row.status == "approved"
+        loans.disburse(
+            s, world.staff("rm"), debtor_name="bank A", debtor_account="110000000000000001",
+            debtor_agent="102100099996", execution_on=TODAY,
+        )  # fmt: skip
+    yield world
+    get_settings.cache_clear()
+
+
+def test_exposure_by_industry_and_refusal(lw: LendingWorld) -> None:
+    result = runner.invoke(
+        app, ["risk", "exposure", "--bank", "BKA", "--by", "industry_division", "--json"]
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    body = json.loads(result.stdout)
+    assert body["total"] == {"amount": "400000.00", "currency": "CNY"}
+    assert [(r["key"], r["share"]) for r in body["rows"]] == [("C36", "1.0000")]
+    assert (body["hhi_points"], body["concentration"]) == (10_000, "high")
+    people = runner.invoke(app, ["risk", "exposure", "--bank", "BKA", "--by", "core"])
+    assert people.exit_code == 0
+    assert "HHI 10000" in people.stdout
+    bad = runner.invoke(app, ["risk", "exposure", "--bank", "BKA", "--by", "colour", "--json"])
+    assert bad.exit_code == 1
+    assert "by" in bad.stdout + bad.stderr
