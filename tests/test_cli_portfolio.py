@@ -63,3 +63,16 @@ def test_exposure_by_industry_and_refusal(lw: LendingWorld) -> None:
     bad = runner.invoke(app, ["risk", "exposure", "--bank", "BKA", "--by", "colour", "--json"])
     assert bad.exit_code == 1
     assert "by" in bad.stdout + bad.stderr
+
+
+def test_warning_scan_and_alert_life_from_a_terminal(lw: LendingWorld) -> None:
+    result = runner.invoke(app, ["risk", "warn-scan", "--bank", "BKA", "--json"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    body = json.loads(result.stdout)
+    assert (body["subjects"], body["without_consent"]) == (2, 0)  # the core's line, t1's loan
+    listed = runner.invoke(app, ["risk", "alerts", "--bank", "BKA", "--json"])
+    assert json.loads(listed.stdout) == []
+    missing = runner.invoke(app, ["risk", "resolve", "alr_nope", "--bank", "BKA", "--note", "x"])
+    assert missing.exit_code == 1
+    escalated = runner.invoke(app, ["risk", "escalate", "--bank", "BKA", "--json"])
+    assert json.loads(escalated.stdout) == {"escalated": 0}

@@ -18,6 +18,7 @@ from chainfin.adapters.db.engine import make_engine, make_session_factory, trans
 from chainfin.adapters.db.migrate import current_revision, head_revision
 from chainfin.api import problems
 from chainfin.api.routers import (
+    alerts,
     auth,
     chains,
     consent,
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         credentials,
         lending,
         portfolio,
+        alerts,
         ledger,
         reference,
     )

@@ -20,3 +20,16 @@ def test_a_bank_reads_its_own_exposure(client: TestClient, world: World) -> None
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "by"
     assert client.get("/v1/portfolio/exposure", headers=login(client, "s1")).status_code == 403
+
+
+def test_early_warning_scan_and_alerts_by_api(client: TestClient, world: World) -> None:
+    rm = login(client, "a-rm")
+    r = client.post("/v1/early-warning/scan", json={"as_of": "2026-11-30"}, headers=rm)
+    assert r.status_code == 200, r.text
+    assert r.json()["warnings"] == 0
+    assert "receipt" in r.json()
+    assert client.get("/v1/alerts", headers=rm).json() == []
+    r = client.post("/v1/alerts/alr_nope/resolve", json={"note": "x"}, headers=rm)
+    assert r.status_code == 404
+    r = client.post("/v1/alerts/escalate", json={}, headers=rm)
+    assert r.json()["escalated"] == 0

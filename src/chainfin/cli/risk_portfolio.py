@@ -1,7 +1,9 @@
-"""``chainfin risk exposure``: a bank's exposure and its concentration."""
+"""``chainfin risk exposure``, ``warn-scan``, ``alerts``, ``ack``, ``resolve``,
+``escalate``: the bank's portfolio and its post-loan monitoring."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -10,7 +12,8 @@ from rich.table import Table
 from chainfin.cli.common import out
 from chainfin.cli.lending import bank_actor, run_as
 from chainfin.cli.risk import risk_app
-from chainfin.services import portfolio
+from chainfin.domain.clock import utcnow
+from chainfin.services import alerts, early_warning, portfolio
 
 
 def _show(body: dict[str, Any]) -> None:
@@ -48,4 +51,108 @@ def exposure_cmd(
         bank_actor(bank),
         lambda s, a: portfolio.exposure(s, a, by=by, currency=currency).to_dict(),
         _show,
+    )
+
+
+def _date(text: str | None) -> date:
+    try:
+        return date.fromisoformat(text) if text else utcnow().date()
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a YYYY-MM-DD date") from None
+
+
+def _show_alerts(rows: list[dict[str, Any]]) -> None:
+    table = Table(title="alerts")
+    for column in ("id", "kind", "severity", "level", "state", "message"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["id"],
+            row["kind"],
+            row["severity"],
+            str(row["escalation_level"]),
+            row["state"],
+            row["message"],
+        )
+    out.print(table)
+
+
+@risk_app.command("warn-scan")
+def warn_scan_cmd(
+    bank: Annotated[str, typer.Option(help="the bank (code)")],
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Early warning, full rescan: signals of every borrower (under consent), policies,
+    alerts for the relationship managers."""
+    day = _date(as_of)
+    run_as(
+        as_json,
+        bank_actor(bank),
+        lambda s, a: early_warning.scan(s, a, as_of=day).to_dict(),
+        lambda b: out.print(
+            f"{b['subjects']} borrowers ({b['without_consent']} without consent): "
+            f"{b['warnings']} warnings, {b['alerts_raised']} new alerts {b['by_code']}"
+        ),
+    )
+
+
+@risk_app.command("alerts")
+def alerts_cmd(
+    bank: Annotated[str, typer.Option(help="the bank (code)")],
+    state: Annotated[str, typer.Option(help="open, acknowledged or resolved")] = "open",
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """The bank's alerts."""
+    run_as(
+        as_json,
+        bank_actor(bank),
+        lambda s, a: [alerts.alert_out(r) for r in alerts.alerts(s, a, state=state)],
+        _show_alerts,
+    )
+
+
+@risk_app.command("ack")
+def ack_cmd(
+    alert_id: str,
+    bank: Annotated[str, typer.Option(help="the bank (code)")],
+    note: Annotated[str, typer.Option()] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Acknowledge an alert: someone is on it."""
+    run_as(
+        as_json,
+        bank_actor(bank),
+        lambda s, a: alerts.alert_out(alerts.acknowledge(s, a, alert_id, note=note)),
+        lambda b: out.print(f"{b['id']} acknowledged"),
+    )
+
+
+@risk_app.command("resolve")
+def resolve_cmd(
+    alert_id: str,
+    bank: Annotated[str, typer.Option(help="the bank (code)")],
+    note: Annotated[str, typer.Option(help="what was found and done (required)")],
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Resolve an alert with a note."""
+    run_as(
+        as_json,
+        bank_actor(bank),
+        lambda s, a: alerts.alert_out(alerts.resolve(s, a, alert_id, note=note)),
+        lambda b: out.print(f"{b['id']} resolved"),
+    )
+
+
+@risk_app.command("escalate")
+def escalate_cmd(
+    bank: Annotated[str, typer.Option(help="the bank (code)")],
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Escalate alerts nobody acknowledged in time (critical 4 h, high 24 h, medium 72 h)."""
+    run_as(
+        as_json,
+        bank_actor(bank),
+        lambda s, a: {"escalated": alerts.escalate(s, a)},
+        lambda b: out.print(f"{b['escalated']} alert(s) escalated"),
     )

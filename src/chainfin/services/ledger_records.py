@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
+    Alert,
     ApiClient,
     ApplicationApproval,
     ApprovalAuthority,
@@ -172,6 +173,7 @@ _LENDING: tuple[RecordKind, ...] = (
     _lending("statement_entry", StatementEntrySeen, _ids("bank_id"), key=("bank_id", "entry_key")),
     _lending("commodity_price", CommodityPrice, lambda r: [], key=("item", "on")),
     _lending("goods_release", GoodsRelease, lambda r: []),
+    _lending("alert", Alert, _ids("bank_id", "enterprise_id"), private=("message", "note")),
 )
 
 
@@ -512,6 +514,7 @@ _MODELS: dict[str, Any] = {
     "statement_entry": StatementEntrySeen,
     "commodity_price": CommodityPrice,
     "goods_release": GoodsRelease,
+    "alert": Alert,
 }
 
 

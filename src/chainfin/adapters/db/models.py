@@ -785,6 +785,16 @@ class Alert(Base):
     message: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime]
+    # who must look at it (the customer's relationship manager), and what became of it
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    rule: Mapped[str | None] = mapped_column(String(60))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_at: Mapped[datetime | None]
 
     __table_args__ = (
         CheckConstraint("severity IN ('info','low','medium','high','critical')", name="sev"),

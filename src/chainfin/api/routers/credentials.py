@@ -704,22 +704,3 @@ def lpr_table(
         "fixings": [f.to_dict() for f in reversed(table)],
         "as_of": on or utcnow().date(),
     }
-
-
-@router.get("/v1/alerts", tags=["alerts"], summary="Open alerts for your bank or enterprise")
-def alerts(
-    session: SessionDep, principal: CurrentPrincipal, state: str = "open"
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": a.id,
-            "kind": a.kind,
-            "severity": a.severity,
-            "subject_kind": a.subject_kind,
-            "subject_id": a.subject_id,
-            "message": a.message,
-            "state": a.state,
-            "created_at": a.created_at,
-        }
-        for a in credentials.alerts(session, principal, state=state)
-    ]

@@ -32,11 +32,11 @@ from chainfin.domain.money import Money
 from chainfin.domain.pricing import (
     penalty_interest,
 )
+from chainfin.services import alerts as alerts_service
 from chainfin.services import audit, books, ledger, rates, receivables
 from chainfin.services.credentials._common import (
     _change,
     _children,
-    _enterprise_of,
     _get,
     _live_pieces,
     _move,
@@ -169,7 +169,7 @@ def settle(
     ]
     ledger.one(session, actor, "credential.paid", *changes)
     if credential.status == CredentialStatus.OVERDUE.value:
-        _alert_overdue(session, credential, pieces, paid_on)
+        _alert_overdue(session, actor, credential, pieces, paid_on)
     audit.record(
         session, actor, "credential.settle", "credential", credential.id, {"ref": payment_ref}
     )
@@ -453,13 +453,17 @@ def mark_overdue(session: Session, actor: Principal, as_of: date) -> list[Creden
         session.flush()
         changes.append(_change("credential", credential))
         ledger.one(session, actor, "credential.overdue", *changes)
-        _alert_overdue(session, credential, pieces, as_of)
+        _alert_overdue(session, actor, credential, pieces, as_of)
         out.append(credential)
     return out
 
 
 def _alert_overdue(
-    session: Session, credential: Credential, pieces: Sequence[CredentialPiece], as_of: date
+    session: Session,
+    actor: Principal,
+    credential: Credential,
+    pieces: Sequence[CredentialPiece],
+    as_of: date,
 ) -> None:
     outstanding = Money(credential.face_minor - credential.settled_minor, credential.currency)
     banks = {
@@ -468,46 +472,24 @@ def _alert_overdue(
             select(Bank).where(Bank.enterprise_id.in_([p.holder_id for p in pieces]))
         )
     }
-    already = set(
-        session.scalars(
-            select(Alert.bank_id).where(
-                Alert.kind == "credential_overdue",
-                Alert.subject_id == credential.id,
-                Alert.state != "resolved",
-            )
-        )
-    )
-    now = utcnow()
     recipients: list[str | None] = [None, *sorted(banks)]  # the issuer's alert, then each bank's
     for bank_id in recipients:
-        if bank_id in already:
-            continue
-        session.add(
-            Alert(
-                id=new_id("alert"),
-                kind="credential_overdue",
-                severity="high",
-                subject_kind="credential",
-                subject_id=credential.id,
-                bank_id=bank_id,
-                enterprise_id=credential.issuer_id,
-                message=(
-                    f"credential {credential.id} of {credential.issuer_id} is overdue since "
-                    f"{credential.payment_on}: {outstanding} unpaid as of {as_of}"
-                ),
-                state="open",
-                created_at=now,
-            )
+        alerts_service.raise_alert(
+            session,
+            actor,
+            kind="credential_overdue",
+            severity="high",
+            subject_kind="credential",
+            subject_id=credential.id,
+            bank_id=bank_id,
+            enterprise_id=credential.issuer_id,
+            message=(
+                f"credential {credential.id} of {credential.issuer_id} is overdue since "
+                f"{credential.payment_on}: {outstanding} unpaid as of {as_of}"
+            ),
         )
-    session.flush()
 
 
 def alerts(session: Session, actor: Principal, *, state: str = "open") -> list[Alert]:
-    """A bank's staff see the alerts raised for their bank; an enterprise those about it."""
-    actor.require(Scope.CREDENTIALS_READ)
-    query = select(Alert).where(Alert.state == state).order_by(Alert.created_at.desc())
-    if actor.bank_id is not None:
-        query = query.where(Alert.bank_id == actor.bank_id)
-    elif not actor.is_system:
-        query = query.where(Alert.enterprise_id == _enterprise_of(actor), Alert.bank_id.is_(None))
-    return list(session.scalars(query.limit(500)))
+    """Kept for callers of the credentials package; see :func:`services.alerts.alerts`."""
+    return alerts_service.alerts(session, actor, state=state)

@@ -56,7 +56,7 @@ from chainfin.domain.loans import Instalment, LoanCategory, LoanStatus
 from chainfin.domain.money import Money
 from chainfin.domain.pricing import penalty_interest, recognised_through
 from chainfin.domain.products import ProductConfig
-from chainfin.services import audit, books, ledger, receivables
+from chainfin.services import alerts, audit, books, ledger, receivables
 from chainfin.services.credentials._common import _change, _get
 from chainfin.services.ledger_records import row_of
 from chainfin.services.lending import lines as limits
@@ -706,22 +706,24 @@ def extend(session: Session, actor: Principal, loan_id: str, *, months: int, on:
 
 
 def _alert(
-    session: Session, loan: Loan, kind: str, severity: str, message: str, subject: str = "loan"
-) -> Alert:
-    row = Alert(
-        id=new_id("alert"),
+    session: Session,
+    actor: Principal,
+    loan: Loan,
+    kind: str,
+    severity: str,
+    message: str,
+) -> Alert | None:
+    return alerts.raise_alert(
+        session,
+        actor,
         kind=kind,
         severity=severity,
-        subject_kind=subject,
+        subject_kind="loan",
         subject_id=loan.id,
         bank_id=loan.bank_id,
         enterprise_id=loan.borrower_id,
         message=message,
-        state="open",
-        created_at=utcnow(),
     )
-    session.add(row)
-    return row
 
 
 def _open_alert(session: Session, loan: Loan, kind: str) -> bool:
@@ -758,12 +760,13 @@ def scan(session: Session, actor: Principal, as_of: date) -> dict[str, int]:
         _restate(session, actor, loan, as_of)
         category = rules.classify(loan.dpd, _classification_flags(loan)).category
         loan.category = category.value
-        alerts = []
+        raised: list[Alert | None] = []
         if loan.status == LoanStatus.OVERDUE.value and before_status != loan.status:
             counts["overdue"] += 1
-            alerts.append(
+            raised.append(
                 _alert(
                     session,
+                    actor,
                     loan,
                     "loan_overdue",
                     "high",
@@ -772,9 +775,10 @@ def scan(session: Session, actor: Principal, as_of: date) -> dict[str, int]:
             )
         if _rank(category) > _rank(LoanCategory(before_category)):
             counts["downgraded"] += 1
-            alerts.append(
+            raised.append(
                 _alert(
                     session,
+                    actor,
                     loan,
                     "loan_downgraded",
                     "high" if _rank(category) >= 2 else "medium",
@@ -783,7 +787,7 @@ def scan(session: Session, actor: Principal, as_of: date) -> dict[str, int]:
                 )
             )
         config = products.config_of(_get(session, LoanProduct, loan.product_id))
-        alerts += _collateral_alerts(session, loan, config, as_of, counts)
+        raised += _collateral_alerts(session, actor, loan, config, as_of, counts)
         session.flush()
         if _recorded(loan) != before:
             ledger.one(session, actor, "loan.restated", _change("loan", loan))
@@ -816,9 +820,14 @@ def collateral_value(session: Session, loan: Loan, as_of: date) -> int | None:
 
 
 def _collateral_alerts(
-    session: Session, loan: Loan, config: ProductConfig, as_of: date, counts: dict[str, int]
-) -> list[Alert]:
-    out = []
+    session: Session,
+    actor: Principal,
+    loan: Loan,
+    config: ProductConfig,
+    as_of: date,
+    counts: dict[str, int],
+) -> list[Alert | None]:
+    out: list[Alert | None] = []
     outstanding = loan.principal_minor - loan.principal_paid_minor - loan.principal_prepaid_minor
     if config.margin_call_ltv is not None and outstanding > 0:
         value = collateral_value(session, loan, as_of)
@@ -830,6 +839,7 @@ def _collateral_alerts(
                 out.append(
                     _alert(
                         session,
+                        actor,
                         loan,
                         "margin_call",
                         "high",
@@ -848,6 +858,7 @@ def _collateral_alerts(
         out.append(
             _alert(
                 session,
+                actor,
                 loan,
                 "buyback_due",
                 "high",
