@@ -62,6 +62,7 @@ bench: venv
 	$(BIN)/python bench/credentials.py
 	$(BIN)/python bench/iso20022.py
 	$(BIN)/python bench/lending.py
+	$(BIN)/python bench/scorecard.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv
