@@ -63,6 +63,7 @@ bench: venv
 	$(BIN)/python bench/iso20022.py
 	$(BIN)/python bench/lending.py
 	$(BIN)/python bench/scorecard.py
+	$(BIN)/python bench/debtrank.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv
