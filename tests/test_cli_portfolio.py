@@ -76,3 +76,16 @@ def test_warning_scan_and_alert_life_from_a_terminal(lw: LendingWorld) -> None:
     assert missing.exit_code == 1
     escalated = runner.invoke(app, ["risk", "escalate", "--bank", "BKA", "--json"])
     assert json.loads(escalated.stdout) == {"escalated": 0}
+
+
+def test_a_core_default_scenario_from_a_terminal(lw: LendingWorld) -> None:
+    args = ["risk", "scenario", "--bank", "BKA", "--core", lw.ids["core"]]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    body = json.loads(result.stdout)
+    assert body["scenario"]["kind"] == "default"
+    assert body["top"][0]["id"] == lw.ids["core"]
+    late = json.loads(runner.invoke(app, [*args, "--delay-days", "45", "--json"]).stdout)
+    assert late["scenario"]["shock"] == 0.5
+    people = runner.invoke(app, args)
+    assert "expected loss" in people.stdout

@@ -33,3 +33,11 @@ def test_early_warning_scan_and_alerts_by_api(client: TestClient, world: World) 
     assert r.status_code == 404
     r = client.post("/v1/alerts/escalate", json={}, headers=rm)
     assert r.json()["escalated"] == 0
+
+
+def test_contagion_scenario_needs_trade(client: TestClient, world: World) -> None:
+    rm = login(client, "a-rm")
+    r = client.get(f"/v1/risk/contagion?core={world.usccs['core A']}", headers=rm)
+    # the API world has relations but no invoices: nothing to propagate through
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "core"

@@ -13,7 +13,7 @@ from chainfin.cli.common import out
 from chainfin.cli.lending import bank_actor, run_as
 from chainfin.cli.risk import risk_app
 from chainfin.domain.clock import utcnow
-from chainfin.services import alerts, early_warning, portfolio
+from chainfin.services import alerts, contagion, early_warning, portfolio
 
 
 def _show(body: dict[str, Any]) -> None:
@@ -155,4 +155,52 @@ def escalate_cmd(
         bank_actor(bank),
         lambda s, a: {"escalated": alerts.escalate(s, a)},
         lambda b: out.print(f"{b['escalated']} alert(s) escalated"),
+    )
+
+
+def _show_scenario(body: dict[str, Any]) -> None:
+    sc = body["scenario"]
+    what = "defaults" if sc["kind"] == "default" else f"pays {sc['days']} days late"
+    out.print(
+        f"{sc['core']} {what} (shock {sc['shock']:.2f}) on a network of "
+        f"{body['network']['nodes']} firms, {body['network']['links']} links: DebtRank "
+        f"{body['debtrank']:.4f}, {body['distressed']} firms distressed in {body['rounds']} rounds"
+    )
+    table = Table(title="most distressed")
+    for column in ("firm", "tier", "h"):
+        table.add_column(column)
+    for row in body["top"]:
+        table.add_row(row["name"], row["tier"] or "", f"{row['h']:.4f}")
+    out.print(table)
+    bank = body["bank"]
+    out.print(
+        f"bank exposure {bank['exposure']['amount']}, expected loss "
+        f"{bank['expected_loss']['amount']} (LGD {bank['lgd']})"
+    )
+    for tier, loss in bank["by_tier"].items():
+        out.print(f"  {tier}: {loss['amount']}")
+    for chain in body["chains_hit"]:
+        out.print(f"  chain hit: {chain['name']} ({chain['members_distressed']} members)")
+
+
+@risk_app.command("scenario")
+def scenario_cmd(
+    bank: Annotated[str, typer.Option(help="the bank (code)")],
+    core: Annotated[str, typer.Option(help="the core enterprise (USCC or id)")],
+    delay_days: Annotated[
+        int, typer.Option(help="the core pays this many days late (0: it defaults)")
+    ] = 0,
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today)")] = None,
+    top: Annotated[int, typer.Option(help="how many firms to list")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Contagion of a core enterprise's default or late payment down its supply network
+    (DebtRank), and the bank's expected loss by tier."""
+    day = _date(as_of)
+    kind = "delay" if delay_days else "default"
+    run_as(
+        as_json,
+        bank_actor(bank),
+        lambda s, a: contagion.run(s, a, core=core, kind=kind, days=delay_days, as_of=day, top=top),
+        _show_scenario,
     )

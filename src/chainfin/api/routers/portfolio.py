@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter
 
 from chainfin.api.deps import CurrentPrincipal, SessionDep
-from chainfin.services import portfolio
+from chainfin.domain.clock import utcnow
+from chainfin.services import contagion, portfolio
 
 router = APIRouter(tags=["risk"])
 
@@ -19,3 +21,26 @@ def exposure(
     """``by`` is one of core, chain, industry_section, industry_division, region_province,
     region_prefecture, obligor; with the Herfindahl-Hirschman index and the top-5 share."""
     return portfolio.exposure(session, principal, by=by, currency=currency).to_dict()
+
+
+@router.get("/v1/risk/contagion", summary="A core enterprise defaults or pays late")
+def contagion_scenario(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    core: str,
+    kind: str = "default",
+    days: int = 0,
+    as_of: date | None = None,
+    top: int = 20,
+) -> dict[str, Any]:
+    """DebtRank on the platform's supply network with the bank's expected loss by tier;
+    ``kind`` default or delay (with ``days``)."""
+    return contagion.run(
+        session,
+        principal,
+        core=core,
+        kind=kind,
+        days=days,
+        as_of=as_of or utcnow().date(),
+        top=top,
+    )
