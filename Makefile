@@ -64,6 +64,7 @@ bench: venv
 	$(BIN)/python bench/lending.py
 	$(BIN)/python bench/scorecard.py
 	$(BIN)/python bench/debtrank.py
+	$(BIN)/python bench/early_warning.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv
