@@ -89,3 +89,12 @@ def test_a_core_default_scenario_from_a_terminal(lw: LendingWorld) -> None:
     assert late["scenario"]["shock"] == 0.5
     people = runner.invoke(app, args)
     assert "expected loss" in people.stdout
+
+
+def test_sector_rates_from_a_terminal(lw: LendingWorld) -> None:
+    result = runner.invoke(app, ["risk", "sectors", "--bank", "BKA", "--warn", "--json"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    body = json.loads(result.stdout)
+    assert [(r["key"], r["borrowers"], r["warning"]) for r in body["sectors"]] == [("C", 2, False)]
+    people = runner.invoke(app, ["risk", "sectors", "--bank", "BKA", "--by", "region_province"])
+    assert "320000" in people.stdout

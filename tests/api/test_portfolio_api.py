@@ -41,3 +41,10 @@ def test_contagion_scenario_needs_trade(client: TestClient, world: World) -> Non
     # the API world has relations but no invoices: nothing to propagate through
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "core"
+
+
+def test_sector_rates_by_api(client: TestClient, world: World) -> None:
+    r = client.get("/v1/portfolio/sectors?by=region_province", headers=login(client, "a-rm"))
+    assert r.status_code == 200, r.text
+    assert r.json()["sectors"] == []
+    assert len(r.json()["months"]) == 12

@@ -13,7 +13,7 @@ from chainfin.cli.common import out
 from chainfin.cli.lending import bank_actor, run_as
 from chainfin.cli.risk import risk_app
 from chainfin.domain.clock import utcnow
-from chainfin.services import alerts, contagion, early_warning, portfolio
+from chainfin.services import alerts, contagion, early_warning, portfolio, sectors
 
 
 def _show(body: dict[str, Any]) -> None:
@@ -204,3 +204,38 @@ def scenario_cmd(
         lambda s, a: contagion.run(s, a, core=core, kind=kind, days=delay_days, as_of=day, top=top),
         _show_scenario,
     )
+
+
+@risk_app.command("sectors")
+def sectors_cmd(
+    bank: Annotated[str, typer.Option(help="the bank (code)")],
+    by: Annotated[str, typer.Option(help="industry_section or region_province")] = (
+        "industry_section"
+    ),
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today)")] = None,
+    warn: Annotated[bool, typer.Option(help="raise sector_warning alerts")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Monthly alert rates of the bank's borrowers by industry or region, and the sectors
+    rising beyond their own history."""
+    day = _date(as_of)
+
+    def work(s: Any, a: Any) -> dict[str, Any]:
+        if warn:
+            return sectors.scan(s, a, by=by, as_of=day).to_dict()
+        return sectors.rates(s, a, by=by, as_of=day).to_dict()
+
+    def show(body: dict[str, Any]) -> None:
+        table = Table(title=f"alert rates by {body['by']}")
+        table.add_column("sector")
+        table.add_column("borrowers", justify="right")
+        for month in body["months"][-6:]:
+            table.add_column(month, justify="right")
+        table.add_column("warning")
+        for row in body["sectors"]:
+            rates = [f"{float(r):.0%}" for r in row["rates"][-6:]]
+            flag = "RISING" if row["warning"] else ""
+            table.add_row(row["key"], str(row["borrowers"]), *rates, flag)
+        out.print(table)
+
+    run_as(as_json, bank_actor(bank), work, show)

@@ -54,3 +54,18 @@ def level(index: Fraction) -> str:
     if index > HIGH_HHI:
         return "high"
     return "moderate" if index > MODERATE_HHI else "unconcentrated"
+
+
+def breakout(history: Sequence[Fraction], latest: Fraction, *, z: Fraction = Fraction(2)) -> bool:
+    """Whether ``latest`` rises beyond its own ``history``: above the trailing mean by more
+    than ``z`` standard deviations (and above the mean at all when the history is flat).
+    A history of fewer than three points says nothing."""
+    if len(history) < 3:
+        return False
+    mean = sum(history, Fraction(0)) / len(history)
+    variance = sum(((x - mean) ** 2 for x in history), Fraction(0)) / len(history)
+    if latest <= mean:
+        return False
+    if variance == 0:
+        return True
+    return (latest - mean) ** 2 > z * z * variance

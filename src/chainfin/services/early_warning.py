@@ -42,7 +42,7 @@ def _month(day: date) -> date:
     return day.replace(day=1)
 
 
-def _months(as_of: date, count: int) -> list[date]:
+def months_ending(as_of: date, count: int) -> list[date]:
     out = []
     year, month = as_of.year, as_of.month
     for _ in range(count):
@@ -88,7 +88,7 @@ def signals(
     session: Session, enterprise_ids: Sequence[str], bank_id: str, as_of: date
 ) -> dict[str, dict[str, list[Decimal | None]]]:
     """Every signal of every enterprise, month by month up to ``as_of``'s month."""
-    months = _months(as_of, MONTHS)
+    months = months_ending(as_of, MONTHS)
     index = {m: i for i, m in enumerate(months)}
     start = months[0]
     ids = list(enterprise_ids)

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from chainfin.api.deps import CurrentPrincipal, SessionDep
 from chainfin.domain.clock import utcnow
-from chainfin.services import contagion, portfolio
+from chainfin.services import contagion, portfolio, sectors
 
 router = APIRouter(tags=["risk"])
 
@@ -44,3 +44,15 @@ def contagion_scenario(
         as_of=as_of or utcnow().date(),
         top=top,
     )
+
+
+@router.get("/v1/portfolio/sectors", summary="Alert rates by industry or region")
+def sector_rates(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    by: str = "industry_section",
+    as_of: date | None = None,
+) -> dict[str, Any]:
+    """Monthly share of the bank's borrowers with an alert, per GB/T 4754 section or province,
+    and the sectors whose latest month rises beyond their own history."""
+    return sectors.rates(session, principal, by=by, as_of=as_of or utcnow().date()).to_dict()

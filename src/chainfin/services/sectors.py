@@ -1,0 +1,127 @@
+"""Industry and region monitoring: how many of a bank's borrowers in each GB/T 4754 section
+(or province) had an alert each month, and a sector-wide warning when the latest month's
+rate rises beyond the sector's own history (above its trailing mean by more than two standard
+deviations).
+
+The population of a month is the bank's borrowers then known (a loan running or an open
+line today, by their current industry and region); the alerts are the bank's, of any kind,
+counted once per enterprise and month.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chainfin.adapters.db.models import Alert, Enterprise
+from chainfin.domain import concentration
+from chainfin.domain.access import Principal, Scope
+from chainfin.domain.errors import FieldError, Forbidden, ValidationFailed
+from chainfin.services import alerts
+from chainfin.services.early_warning import months_ending, subjects_of
+
+BY = ("industry_section", "region_province")
+
+
+@dataclass(frozen=True, slots=True)
+class SectorRates:
+    by: str
+    months: tuple[date, ...]
+    population: dict[str, int]
+    alerted: dict[str, list[int]]
+    warnings: tuple[str, ...]
+
+    def rate(self, key: str, i: int) -> Fraction:
+        n = self.population[key]
+        return Fraction(self.alerted[key][i], n) if n else Fraction(0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "by": self.by,
+            "months": [m.isoformat()[:7] for m in self.months],
+            "sectors": [
+                {
+                    "key": key,
+                    "borrowers": self.population[key],
+                    "alerted": self.alerted[key],
+                    "rates": [f"{float(self.rate(key, i)):.4f}" for i in range(len(self.months))],
+                    "warning": key in self.warnings,
+                }
+                for key in sorted(self.population)
+            ],
+        }
+
+
+def _key(ent: Enterprise, by: str) -> str:
+    if by == "industry_section":
+        return (ent.industry_code or "?")[:1]
+    return ent.region_code[:2].ljust(6, "0")
+
+
+def rates(
+    session: Session, actor: Principal, *, by: str, as_of: date, months: int = 12
+) -> SectorRates:
+    actor.require(Scope.LOANS_READ)
+    if actor.bank_id is None:
+        raise Forbidden("a bank reads its own sectors")
+    if by not in BY:
+        raise ValidationFailed([FieldError("by", f"must be one of {', '.join(BY)}")])
+    if not 4 <= months <= 36:
+        raise ValidationFailed([FieldError("months", "4 to 36")])
+    bank_id = actor.bank_id
+    subjects = subjects_of(session, bank_id)
+    ents = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(subjects)))}
+    population: dict[str, int] = defaultdict(int)
+    for e in ents.values():
+        population[_key(e, by)] += 1
+    span = months_ending(as_of, months)
+    index = {m: i for i, m in enumerate(span)}
+    seen: dict[str, list[set[str]]] = defaultdict(lambda: [set() for _ in span])
+    for enterprise_id, created in session.execute(
+        select(Alert.enterprise_id, Alert.created_at).where(
+            Alert.bank_id == bank_id, Alert.enterprise_id.in_(list(ents))
+        )
+    ):
+        i = index.get(created.date().replace(day=1))
+        if i is not None and enterprise_id is not None:
+            seen[_key(ents[enterprise_id], by)][i].add(enterprise_id)
+    alerted = {key: [len(s) for s in seen[key]] for key in population}
+    result = SectorRates(by, tuple(span), dict(population), alerted, ())
+    warnings = tuple(
+        key
+        for key in sorted(population)
+        if concentration.breakout(
+            [result.rate(key, i) for i in range(len(span) - 1)], result.rate(key, len(span) - 1)
+        )
+    )
+    return SectorRates(by, tuple(span), dict(population), alerted, warnings)
+
+
+def scan(session: Session, actor: Principal, *, by: str, as_of: date) -> SectorRates:
+    """Rates, and a ``sector_warning`` alert for every sector breaking out."""
+    actor.require(Scope.LOANS_WRITE)
+    result = rates(session, actor, by=by, as_of=as_of)
+    last = len(result.months) - 1
+    for key in result.warnings:
+        alerts.raise_alert(
+            session,
+            actor,
+            kind="sector_warning",
+            severity="high",
+            subject_kind=by,
+            subject_id=key,
+            bank_id=actor.bank_id,
+            enterprise_id=None,
+            message=(
+                f"{by} {key}: {result.alerted[key][last]} of {result.population[key]} borrowers "
+                f"alerted in {result.months[last]:%Y-%m}, beyond the sector's own history"
+            ),
+            rule="sector_breakout",
+        )
+    return result
