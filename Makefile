@@ -65,6 +65,7 @@ bench: venv
 	$(BIN)/python bench/scorecard.py
 	$(BIN)/python bench/debtrank.py
 	$(BIN)/python bench/early_warning.py
+	$(BIN)/python bench/iot.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv

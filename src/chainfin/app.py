@@ -24,6 +24,7 @@ from chainfin.api.routers import (
     consent,
     credentials,
     documents,
+    iot,
     ledger,
     lending,
     portfolio,
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lending,
         portfolio,
         alerts,
+        iot,
         ledger,
         reference,
     )

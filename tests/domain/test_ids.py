@@ -47,6 +47,9 @@ KIND_PREFIX = [
     ("disbursement", "dsb"),
     ("statement", "stm"),
     ("release", "rls"),
+    ("device", "dev"),
+    ("reading", "rdg"),
+    ("dead_letter", "dlq"),
 ]
 
 kinds = st.sampled_from([kind for kind, _ in KIND_PREFIX])

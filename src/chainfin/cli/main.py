@@ -27,6 +27,7 @@ from chainfin.adapters.formats.tabular import TabularFormat, read_rows, write_ro
 from chainfin.adapters.formats.ubl import parse_ubl
 from chainfin.api.routers.credentials import trial_balance_out
 from chainfin.cli import credentials as credentials_cli
+from chainfin.cli import iot as iot_cli
 from chainfin.cli import ledger as ledger_cli
 from chainfin.cli import lending as lending_cli
 from chainfin.cli.common import database_url, err, fail, operator_session, out
@@ -72,6 +73,7 @@ app.add_typer(lending_cli.line_app, name="line")
 app.add_typer(lending_cli.product_app, name="product")
 app.add_typer(lending_cli.loan_app, name="loan")
 app.add_typer(risk_app, name="risk")
+app.add_typer(iot_cli.app, name="iot")
 
 
 class Kind(StrEnum):

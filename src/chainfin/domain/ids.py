@@ -59,6 +59,9 @@ PREFIXES: dict[str, str] = {
     "disbursement": "dsb",
     "statement": "stm",
     "release": "rls",
+    "device": "dev",
+    "reading": "rdg",
+    "dead_letter": "dlq",
 }
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -46,6 +46,7 @@ from chainfin.adapters.db.models import (
     ExposureCapMember,
     Financing,
     GoodsRelease,
+    IotDevice,
     Journal,
     JournalLine,
     LineReservation,
@@ -174,6 +175,17 @@ _LENDING: tuple[RecordKind, ...] = (
     _lending("commodity_price", CommodityPrice, lambda r: [], key=("item", "on")),
     _lending("goods_release", GoodsRelease, lambda r: []),
     _lending("alert", Alert, _ids("bank_id", "enterprise_id"), private=("message", "note")),
+    # An IoT device's registration, binding and state. Its current reading (``last_*``)
+    # changes with every message and stays off the log: what a reading changes (a loan's
+    # collateral, naming the reading and its digest; an alert) goes on it. The readings
+    # themselves (iot_readings) and dead letters are raw input, not state: see docs/iot.md.
+    _lending(
+        "device",
+        IotDevice,
+        _ids("bank_id"),
+        private=("token_hash",),
+        omit=("last_seq", "last_at", "last_received_at", "last_value"),
+    ),
 )
 
 
@@ -515,6 +527,7 @@ _MODELS: dict[str, Any] = {
     "commodity_price": CommodityPrice,
     "goods_release": GoodsRelease,
     "alert": Alert,
+    "device": IotDevice,
 }
 
 

@@ -1281,6 +1281,92 @@ class GoodsRelease(Base):
     __table_args__ = (CheckConstraint("value_minor > 0", name="value_positive"),)
 
 
+# ---------------------------------------------------------------------------- IoT
+
+
+class IotDevice(Base):
+    """A sensor bound to a pledge (a weight scale or RFID counter measuring one item of a
+    loan's pledged goods, a temperature probe in the warehouse) or to a shipment (a GPS
+    tracker, a temperature probe, following a waybill along a route corridor).
+
+    ``serial`` is the vendor's serial: what messages and MQTT topics name. The ``last_*``
+    columns are the device's current reading (the one with the latest ``at``) and the
+    highest sequence number applied; they change with every reading and stay off the log."""
+
+    __tablename__ = "iot_devices"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    serial: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    unit: Mapped[str | None] = mapped_column(String(16))
+    loan_id: Mapped[str | None] = mapped_column(ForeignKey("loans.id"), index=True)
+    item: Mapped[str | None] = mapped_column(String(100))
+    waybill_id: Mapped[str | None] = mapped_column(ForeignKey("trade_documents.id"), index=True)
+    corridor: Mapped[dict[str, Any]] = mapped_column(JSON)
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSON)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(12))
+    last_seq: Mapped[int | None] = mapped_column(BigInteger)
+    last_at: Mapped[datetime | None]
+    last_received_at: Mapped[datetime | None]
+    last_value: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('weight','rfid','gps','temperature')", name="kind_known"),
+        CheckConstraint("state IN ('active','retired')", name="state_known"),
+        CheckConstraint("loan_id IS NULL OR waybill_id IS NULL", name="one_binding"),
+        CheckConstraint("(loan_id IS NULL) = (item IS NULL)", name="pledge_names_item"),
+    )
+
+
+class IotReading(Base):
+    """One telemetry message as received: kept whether or not it moved the device's current
+    state (``status``: applied, out_of_order, late). ``digest`` is SHA-256 of the message's
+    canonical JSON. Raw readings are high-volume and stay off the log; what they change (a
+    loan's collateral, an alert) goes on it, naming the reading and its digest."""
+
+    __tablename__ = "iot_readings"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("iot_devices.id"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(12))
+    value: Mapped[str | None] = mapped_column(String(40))
+    unit: Mapped[str | None] = mapped_column(String(16))
+    lat: Mapped[str | None] = mapped_column(String(24))
+    lon: Mapped[str | None] = mapped_column(String(24))
+    digest: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("device_id", "seq", name="device_seq"),
+        Index("ix_iot_readings_device_at", "device_id", "at"),
+        CheckConstraint("status IN ('applied','out_of_order','late')", name="status_known"),
+    )
+
+
+class IotDeadLetter(Base):
+    """A telemetry message that could not be used (malformed, unknown or unbound device),
+    with the reason: kept for the operator, never raised out of the listener."""
+
+    __tablename__ = "iot_dead_letters"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    source: Mapped[str] = mapped_column(String(8))
+    topic: Mapped[str | None] = mapped_column(String(200))
+    device_serial: Mapped[str | None] = mapped_column(String(64), index=True)
+    reason_code: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+
+
 __all__ = [
     "Account",
     "Alert",
@@ -1316,6 +1402,9 @@ __all__ = [
     "Financing",
     "GoodsRelease",
     "IdempotencyKey",
+    "IotDeadLetter",
+    "IotDevice",
+    "IotReading",
     "Journal",
     "JournalLine",
     "LedgerEntry",
