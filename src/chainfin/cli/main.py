@@ -33,7 +33,7 @@ from chainfin.cli import lending as lending_cli
 from chainfin.cli.common import database_url, err, fail, operator_session, out
 from chainfin.cli.risk import risk_app
 from chainfin.config import get_settings
-from chainfin.demo import credential_story, lending_story
+from chainfin.demo import credential_story, lending_story, risk_story
 from chainfin.demo import seed as demo_seed
 from chainfin.demo.synthetic import RegionKey, Scale, SyntheticRegion, generate
 from chainfin.demo.trade_history import generate_history, read_truth, score, write_truth
@@ -581,6 +581,11 @@ def demo_run(
         out.print("  " + escape(line))
     for body in lending_balances:
         credentials_cli.print_trial_balance(body)
+    with operator_session() as session:
+        risk = risk_story.run(session, today=utcnow().date())
+    out.print("[bold]risk[/bold]")
+    for line in risk.lines:
+        out.print("  " + escape(line))
     with operator_session() as session:
         ledger.sequence(session, get_settings().ledger_origin)
         latest = ledger.latest_checkpoint(session)
