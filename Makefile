@@ -66,6 +66,7 @@ bench: venv
 	$(BIN)/python bench/debtrank.py
 	$(BIN)/python bench/early_warning.py
 	$(BIN)/python bench/iot.py
+	$(BIN)/python bench/chain_scorecard.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv

@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import os
 import random
 from collections import Counter
@@ -1344,3 +1345,188 @@ def _transit_days(origin: str, destination: str) -> tuple[int, int]:
     if origin[:2] == destination[:2]:
         return (1, 3)
     return (2, 5)
+
+
+# ---------------------------------------------------------------------------------------
+# Default outcomes: a latent risk per firm from its chain behaviour, and later defaults
+
+DEFAULT_HORIZON_DAYS = 182  # defaults fall in the half year after the cut-off
+DEFAULT_BASE_RATE = 0.05  # the mean probability of default the intercept is solved for
+_BEHAVIOUR_DAYS = 182  # the behaviour the latent risk reads: the half year before the cut-off
+# Weights of the standardised behaviour measures in the latent risk, and of the noise (a
+# standard normal per firm: what the documents do not show, e.g. the owner's other debts).
+DEFAULT_DRIVERS: Mapping[str, float] = {
+    "sales_falling": 0.7,  # log(previous quarter's invoiced sales / last quarter's)
+    "paid_slowly": 0.6,  # mean days from its invoice to the payment of it
+    "paid_late": 0.4,  # mean days its payments came after the due date
+    "returns": 0.5,  # credit notes per invoice issued
+    "dependence": 0.6,  # its largest customer's share of its invoiced sales
+    "short_tenure": 0.4,  # −days since its first document
+    "small": 0.5,  # −log of its invoiced sales in the half year
+}
+DEFAULT_NOISE = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultOutcome:
+    """A firm's latent default risk at the cut-off and whether it defaults afterwards.
+
+    ``latent`` is the weighted sum of its standardised behaviour measures plus noise;
+    ``pd`` = logistic(intercept + latent), the intercept solved so the mean ``pd`` over the
+    firms is :data:`DEFAULT_BASE_RATE`; ``default_on`` is a day in the horizon after the
+    cut-off when ``defaulted``, else None. ``drivers`` are the standardised measures."""
+
+    defaulted: bool
+    default_on: date | None
+    latent: float
+    pd: float
+    drivers: Mapping[str, float]
+
+
+def history_end(history: TradeHistory) -> date:
+    """The first day after the last document."""
+    return max(d.issue_date for d in history.documents) + timedelta(days=1)
+
+
+def default_cutoff(history: TradeHistory) -> date:
+    """:data:`DEFAULT_HORIZON_DAYS` before the history ends, so the horizon after it is
+    still inside the history."""
+    return history_end(history) - timedelta(days=DEFAULT_HORIZON_DAYS)
+
+
+def default_outcomes(
+    region: SyntheticRegion,
+    history: TradeHistory,
+    *,
+    seed: int,
+    cutoff: date | None = None,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    base_rate: float = DEFAULT_BASE_RATE,
+) -> dict[str, DefaultOutcome]:
+    """Per firm that invoiced anything in the half year before ``cutoff`` (default
+    :func:`default_cutoff`): its latent risk from what the documents dated before the
+    cut-off show, and a default drawn from it, dated in the ``horizon_days`` after it.
+
+    Reads ``history`` and never changes it, and draws from its own ``random.Random``, so
+    :func:`generate_history` gives the same documents as before. Deterministic in its
+    arguments. Only documents dated before ``cutoff`` count: nothing after the cut-off
+    leaks into the latent risk. The documents after the cut-off are the history's as
+    generated: a firm that defaults goes on trading there (the history knows nothing of
+    defaults), so do not read behaviour after the cut-off as a symptom of default."""
+    if not 0 < base_rate < 1:
+        raise ValueError("base_rate is a fraction between 0 and 1")
+    if horizon_days < 1:
+        raise ValueError("give a horizon of at least one day")
+    cut = cutoff if cutoff is not None else default_cutoff(history)
+    measures = _behaviour(history.documents, cut)
+    roles = {e.uscc: e.roles for e in region.enterprises}
+    firms = sorted(u for u in measures if Role.BANK not in roles.get(u, frozenset()))
+    if not firms:
+        return {}
+    z = {name: _standardised([measures[u][name] for u in firms]) for name in DEFAULT_DRIVERS}
+    rng = random.Random(f"chainfin.demo.trade_history.defaults:{seed}")
+    latent = {}
+    for i, u in enumerate(firms):
+        behaviour = sum(w * z[name][i] for name, w in DEFAULT_DRIVERS.items())
+        latent[u] = behaviour + DEFAULT_NOISE * rng.gauss(0.0, 1.0)
+    intercept = _intercept_for(list(latent.values()), base_rate)
+    out = {}
+    for i, u in enumerate(firms):
+        pd_ = _logistic(intercept + latent[u])
+        defaulted = rng.random() < pd_
+        day = rng.randint(1, horizon_days)  # drawn for every firm: one stream, fixed order
+        out[u] = DefaultOutcome(
+            defaulted=defaulted,
+            default_on=cut + timedelta(days=day - 1) if defaulted else None,
+            latent=latent[u],
+            pd=pd_,
+            drivers={name: z[name][i] for name in DEFAULT_DRIVERS},
+        )
+    return out
+
+
+def _behaviour(documents: Iterable[TradeDocument], cut: date) -> dict[str, dict[str, float]]:
+    """The raw behaviour measures of :data:`DEFAULT_DRIVERS` per seller, from the documents
+    dated before ``cut``; sales measures over the half year before it."""
+    since = cut - timedelta(days=_BEHAVIOUR_DAYS)
+    quarter = cut - timedelta(days=_BEHAVIOUR_DAYS // 2)
+    first: dict[str, date] = {}
+    invoices: dict[str, TradeDocument] = {}  # by official number, dated before the cut-off
+    recent: dict[str, list[int]] = {}  # seller -> [invoices, credit notes, previous q, last q]
+    buyers: dict[str, Counter[str]] = {}
+    payments: list[TradeDocument] = []
+    for d in documents:
+        if d.issue_date >= cut:
+            continue
+        for u in (d.seller_uscc, d.buyer_uscc):
+            if u not in first or d.issue_date < first[u]:
+                first[u] = d.issue_date
+        if d.kind is DocumentKind.INVOICE:
+            if d.invoice_number is not None:
+                invoices.setdefault(d.invoice_number, d)
+            if d.issue_date >= since:
+                r = recent.setdefault(d.seller_uscc, [0, 0, 0, 0])
+                r[0] += 1
+                r[3 if d.issue_date >= quarter else 2] += d.total.amount_minor
+                buyers.setdefault(d.seller_uscc, Counter())[d.buyer_uscc] += d.total.amount_minor
+        elif d.kind is DocumentKind.CREDIT_NOTE and d.issue_date >= since:
+            recent.setdefault(d.seller_uscc, [0, 0, 0, 0])[1] += 1
+        elif d.kind is DocumentKind.PAYMENT and d.issue_date >= since:
+            payments.append(d)
+    waited: dict[str, list[int]] = {}
+    late: dict[str, list[int]] = {}
+    for p in payments:
+        invoice = invoices.get(p.invoice_number or "")
+        if invoice is None or invoice.seller_uscc != p.seller_uscc:
+            continue
+        waited.setdefault(p.seller_uscc, []).append((p.issue_date - invoice.issue_date).days)
+        if invoice.due_date is not None:
+            late.setdefault(p.seller_uscc, []).append((p.issue_date - invoice.due_date).days)
+    out = {}
+    for u, (n_invoices, n_credits, previous, last) in recent.items():
+        if n_invoices == 0:
+            continue
+        sales = sum(buyers[u].values())
+        out[u] = {
+            "sales_falling": math.log((previous + 1) / (last + 1)),
+            "paid_slowly": _mean(waited.get(u), 0.0),
+            "paid_late": _mean(late.get(u), 0.0),
+            "returns": n_credits / n_invoices,
+            "dependence": max(buyers[u].values()) / sales if sales else 1.0,
+            "short_tenure": -float((cut - first[u]).days),
+            "small": -math.log(sales + 1),
+        }
+    return out
+
+
+def _mean(values: Sequence[int] | None, empty: float) -> float:
+    return sum(values) / len(values) if values else empty
+
+
+def _standardised(values: Sequence[float]) -> list[float]:
+    """(x − mean) / sd, clipped to ±4 so one extreme firm cannot dominate; all 0 if flat."""
+    n = len(values)
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / n)
+    if sd == 0:
+        return [0.0] * n
+    return [max(-4.0, min(4.0, (v - mean) / sd)) for v in values]
+
+
+def _logistic(x: float) -> float:
+    if x >= 0:
+        return 1 / (1 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1 + e)
+
+
+def _intercept_for(latent: Sequence[float], rate: float) -> float:
+    """The intercept a with mean(logistic(a + latent)) = rate, by bisection."""
+    low, high = -50.0, 50.0
+    for _ in range(100):
+        mid = (low + high) / 2
+        if sum(_logistic(mid + x) for x in latent) / len(latent) < rate:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2
