@@ -187,3 +187,26 @@ def test_no_consent_no_signals(session_factory: sessionmaker[Session]) -> None:
         result = early_warning.scan(s, world.staff("rm"), as_of=TODAY)
         # the line's obligor (the core) gave no consent for monitoring: not read
         assert (result.subjects, result.without_consent, result.warnings) == (1, 1, 0)
+
+
+def test_slower_deliveries_are_a_signal(session_factory: sessionmaker[Session]) -> None:
+    world = build_lending(session_factory)
+    last = _month_start(TODAY, 0) - timedelta(days=1)
+    rows = []
+    for back in range(4, 0, -1):
+        ordered = _month_start(last, back - 1) + timedelta(days=1)
+        takes = 20 if back == 1 else 5
+        number = f"EW-DPO-{back}"
+        rows.append(_doc("purchase_order", number, ordered, "100000.00", order_number=number))
+        rows.append(
+            _doc("goods_receipt", f"EW-GR-{back}", ordered + timedelta(days=takes), "100000.00",
+                 order_number=number, delivery_number=f"EW-DN-{back}")
+        )  # fmt: skip
+    with transaction(session_factory) as s:
+        documents.ingest(s, world.ent("t1"), documents.parse_rows(rows))
+    with session_factory() as s:
+        t1 = early_warning.signals(s, [world.ids["t1"]], world.credit.banks["BKA"], last)
+        series = t1[world.ids["t1"]]
+        assert series["delivery_days"][-4:] == [D(5), D(5), D(5), D(20)]
+        codes = [h.code for h in rules.evaluate(rules.DEFAULT_POLICIES, series)]
+        assert "delivery_delays" in codes

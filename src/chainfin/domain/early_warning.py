@@ -259,11 +259,20 @@ DEFAULT_POLICIES: tuple[Policy, ...] = (
         "high",
         relative=False,
     ),
+    Trend(
+        "delivery_delays",
+        "delivery_days",
+        3,
+        Decimal("7"),
+        "medium",
+        relative=False,
+    ),
     Threshold("invoice_cancellations", "cancellation_share", ">", Decimal("0.10"), "medium"),
     Threshold("overdue_elsewhere", "overdue_loans_elsewhere", ">", Decimal(0), "high"),
     AllOf("business_shrinking", (_ORDERS_DROP, _CUSTOMER_LOSS), "critical"),
 )
 """Orders down 30 % against the last three months; customers down a third; the buyers
-(the core) paying 15 days later than their three-month average; more than 10 % of last
+(the core) paying 15 days later than their three-month average; deliveries taking 7 days
+longer than their three-month average; more than 10 % of last
 month's invoices cancelled by credit notes; any loan overdue at another bank; and orders and
 customers falling together (critical)."""

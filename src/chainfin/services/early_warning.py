@@ -10,6 +10,8 @@ Signals, per enterprise and calendar month, the scan's month last:
 - ``cancellation_share`` — credit notes / invoices it issued;
 - ``payment_days`` — mean days from its invoice to the buyer's payment, for payments made
   that month (how promptly it is paid);
+- ``delivery_days`` — mean days from a purchase order to the buyer's goods receipt for it,
+  for receipts that month (how promptly it delivers);
 - ``overdue_loans_elsewhere`` — its loans overdue at other banks on the platform (latest).
 
 A full scan recomputes every signal from the documents; the same warning on the same
@@ -106,15 +108,22 @@ def signals(
             TradeDocumentRow.issue_date,
             TradeDocumentRow.total_minor,
             TradeDocumentRow.invoice_number,
+            TradeDocumentRow.order_number,
         ).where(
             TradeDocumentRow.seller_id.in_(ids),
             TradeDocumentRow.issue_date <= as_of,
             TradeDocumentRow.issue_date >= date(start.year - 1, start.month, 1),
         )
     )
-    for kind, seller, buyer, issue_date, total, invoice_number in rows:
+    ordered: dict[tuple[str, str], date] = {}
+    received: list[tuple[str, str, date]] = []
+    for kind, seller, buyer, issue_date, total, invoice_number, order_number in rows:
         if kind == "invoice" and invoice_number:
             issued[(seller, invoice_number)] = issue_date
+        if kind == "purchase_order" and order_number:
+            ordered[(seller, order_number)] = issue_date
+        if kind == "goods_receipt" and order_number:
+            received.append((seller, order_number, issue_date))
         i = index.get(_month(issue_date))
         if i is None:
             continue
@@ -132,6 +141,12 @@ def signals(
         invoiced = issued.get((seller, number))
         if invoiced is not None:
             delays[seller][index[_month(paid_on)]].append((paid_on - invoiced).days)
+    deliveries: dict[str, list[list[int]]] = defaultdict(lambda: [[] for _ in range(MONTHS)])
+    for seller, number, received_on in received:
+        placed = ordered.get((seller, number))
+        i = index.get(_month(received_on))
+        if placed is not None and i is not None:
+            deliveries[seller][i].append((received_on - placed).days)
     overdue = dict(
         session.execute(
             select(Loan.borrower_id, func.count())
@@ -153,6 +168,7 @@ def signals(
             "customers": [Decimal(len(b)) for b in buyers[e]],
             "cancellation_share": share,
             "payment_days": mean_days,
+            "delivery_days": [Decimal(sum(d)) / len(d) if d else None for d in deliveries[e]],
             "overdue_loans_elsewhere": [None] * (MONTHS - 1) + [Decimal(overdue.get(e, 0))],
         }
     return out
