@@ -26,7 +26,7 @@ from chainfin.domain.documents import DocumentKind, TradeDocument, parse_documen
 from chainfin.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from chainfin.domain.ids import new_ids
 from chainfin.ledger.canonical import CanonicalError
-from chainfin.services import audit, consent, ledger
+from chainfin.services import audit, consent, early_warning, ledger
 from chainfin.services.ledger import Change, EntryDraft
 from chainfin.services.ledger_records import content_hash, row_of
 from chainfin.services.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -174,6 +174,8 @@ def ingest(
     if rejected and not partial:
         raise ValidationFailed(rejected)
     _write(session, actor, accepted, ids)
+    # signals update as data arrives: the sellers' monitoring banks re-evaluate them
+    early_warning.on_documents(session, {ids[doc.seller_uscc] for _o, doc, _c, _h in accepted})
     return report
 
 

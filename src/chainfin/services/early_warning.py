@@ -21,9 +21,9 @@ enterprise is one open alert, however many scans see it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import CreditLine, Loan, TradeDocumentRow
 from chainfin.domain import early_warning as rules
-from chainfin.domain.access import Principal, Scope
+from chainfin.domain.access import SYSTEM, Principal, Scope
+from chainfin.domain.clock import utcnow
 from chainfin.domain.consent import Purpose
 from chainfin.domain.errors import Forbidden
 from chainfin.services import alerts, consent
@@ -174,36 +175,36 @@ def signals(
     return out
 
 
-def scan(
-    session: Session,
-    actor: Principal,
-    *,
-    as_of: date,
-    policies: Sequence[rules.Policy] = rules.DEFAULT_POLICIES,
-) -> ScanResult:
-    """Full rescan of the bank's borrowers: compute signals, evaluate, raise alerts."""
-    actor.require(Scope.LOANS_WRITE)
-    if actor.bank_id is None:
-        raise Forbidden("a bank scans its own borrowers")
-    bank_id = actor.bank_id
-    subjects = subjects_of(session, bank_id)
-    allowed = [
+def _allowed(
+    session: Session, bank_id: str, enterprise_ids: Sequence[str], label: str
+) -> list[str]:
+    return [
         e
-        for e in subjects
+        for e in enterprise_ids
         if not consent.missing_for_bank(
             session,
             enterprise_id=e,
             bank_id=bank_id,
-            actor_label=actor.label,
+            actor_label=label,
             categories=_NEEDS,
             purpose=Purpose.POST_LOAN_MONITORING,
             resource=f"early-warning signals of {e}",
         )
     ]
+
+
+def _raise(
+    session: Session,
+    actor: Principal,
+    bank_id: str,
+    series: dict[str, dict[str, list[Decimal | None]]],
+    policies: Sequence[rules.Policy],
+    as_of: date,
+) -> tuple[int, int, dict[str, int]]:
     by_code: dict[str, int] = defaultdict(int)
     warnings = raised = 0
-    for enterprise_id, series in signals(session, allowed, bank_id, as_of).items():
-        for hit in rules.evaluate(policies, series):
+    for enterprise_id, signals_of in series.items():
+        for hit in rules.evaluate(policies, signals_of):
             warnings += 1
             by_code[hit.code] += 1
             alert = alerts.raise_alert(
@@ -219,4 +220,62 @@ def scan(
                 rule=hit.code,
             )
             raised += alert is not None
+    return warnings, raised, dict(by_code)
+
+
+def on_documents(
+    session: Session,
+    enterprise_ids: Collection[str],
+    *,
+    today: date | None = None,
+    policies: Sequence[rules.Policy] = rules.DEFAULT_POLICIES,
+) -> int:
+    """The incremental path, run as documents arrive: re-evaluate these enterprises (the
+    sellers of the new documents) for every bank that monitors them, as of the last complete
+    month, and raise what is new. Returns the alerts raised."""
+    if not enterprise_ids:
+        return 0
+    ids = sorted(enterprise_ids)
+    running = session.execute(
+        select(Loan.bank_id, Loan.borrower_id).where(
+            Loan.borrower_id.in_(ids), Loan.status.in_(("disbursed", "current", "overdue"))
+        )
+    ).all()
+    lines = session.execute(
+        select(CreditLine.bank_id, CreditLine.obligor_id).where(
+            CreditLine.obligor_id.in_(ids), CreditLine.status.in_(("active", "frozen"))
+        )
+    ).all()
+    by_bank: dict[str, set[str]] = defaultdict(set)
+    for bank_id, enterprise_id in [*running, *lines]:
+        by_bank[bank_id].add(enterprise_id)
+    if not by_bank:
+        return 0
+    today = today or utcnow().date()
+    as_of = today.replace(day=1) - timedelta(days=1)
+    raised = 0
+    for bank_id, members in sorted(by_bank.items()):
+        allowed = _allowed(session, bank_id, sorted(members), SYSTEM.label)
+        if allowed:
+            series = signals(session, allowed, bank_id, as_of)
+            raised += _raise(session, SYSTEM, bank_id, series, policies, as_of)[1]
+    return raised
+
+
+def scan(
+    session: Session,
+    actor: Principal,
+    *,
+    as_of: date,
+    policies: Sequence[rules.Policy] = rules.DEFAULT_POLICIES,
+) -> ScanResult:
+    """Full rescan of the bank's borrowers: compute signals, evaluate, raise alerts."""
+    actor.require(Scope.LOANS_WRITE)
+    if actor.bank_id is None:
+        raise Forbidden("a bank scans its own borrowers")
+    bank_id = actor.bank_id
+    subjects = subjects_of(session, bank_id)
+    allowed = _allowed(session, bank_id, subjects, actor.label)
+    series = signals(session, allowed, bank_id, as_of)
+    warnings, raised, by_code = _raise(session, actor, bank_id, series, policies, as_of)
     return ScanResult(len(subjects), len(subjects) - len(allowed), warnings, raised, dict(by_code))
