@@ -74,3 +74,16 @@ def test_risk_story_margin_call_payment_delay_and_contagion(
         ledger.sequence(s, ORIGIN)
     with session_factory() as s:
         assert ledger_verify.verify(s, origin=ORIGIN).ok
+
+
+def test_the_story_opens_with_a_scorecard_on_the_regions_chain_data() -> None:
+    from chainfin.demo.trade_history import generate_history
+
+    region = generate(list(RegionKey), Scale.SMALL, 42)
+    history = generate_history(region, seed=42)
+    story = risk_story.RiskStory()
+    risk_story._scorecard(region, history, 42, story)
+    assert story.scorecard_auc is not None
+    assert story.scorecard_auc > 0.5
+    assert "a plain logistic regression on the same split" in story.lines[1]
+    assert "lowest score" in story.lines[2]

@@ -36,7 +36,13 @@ from chainfin.config import get_settings
 from chainfin.demo import credential_story, lending_story, risk_story
 from chainfin.demo import seed as demo_seed
 from chainfin.demo.synthetic import RegionKey, Scale, SyntheticRegion, generate
-from chainfin.demo.trade_history import generate_history, read_truth, score, write_truth
+from chainfin.demo.trade_history import (
+    TradeHistory,
+    generate_history,
+    read_truth,
+    score,
+    write_truth,
+)
 from chainfin.domain.access import SYSTEM, OwnerKind, Principal, PrincipalKind, Scope
 from chainfin.domain.anomalies import AnomalyKind
 from chainfin.domain.clock import utcnow
@@ -498,7 +504,7 @@ def demo_seed_cmd(
         _seed_history(data, seed, truth)
 
 
-def _seed_history(data: SyntheticRegion, seed: int, truth: Path) -> None:
+def _seed_history(data: SyntheticRegion, seed: int, truth: Path) -> TradeHistory:
     t0 = time.perf_counter()
     trade = generate_history(data, seed=seed)
     truth.parent.mkdir(parents=True, exist_ok=True)
@@ -514,6 +520,7 @@ def _seed_history(data: SyntheticRegion, seed: int, truth: Path) -> None:
         f"registry), {report.planted} planted anomalies → {truth} "
         f"in {time.perf_counter() - t0:.1f}s"
     )
+    return trade
 
 
 def _seed(
@@ -550,7 +557,7 @@ def demo_run(
     by_role = Counter(role.value for e in data.enterprises for role in e.roles)
     out.print("enterprises by role: " + ", ".join(f"{r} {n}" for r, n in by_role.most_common()))
     truth = get_settings().var_dir / "ground_truth.jsonl"
-    _seed_history(data, seed, truth)
+    trade = _seed_history(data, seed, truth)
     with operator_session() as session:
         _print_chains(session)
         findings = Counter(f.kind.value for f in checks.run(session))
@@ -582,7 +589,7 @@ def demo_run(
     for body in lending_balances:
         credentials_cli.print_trial_balance(body)
     with operator_session() as session:
-        risk = risk_story.run(session, today=utcnow().date())
+        risk = risk_story.run(session, today=utcnow().date(), region=data, history=trade, seed=seed)
     out.print("[bold]risk[/bold]")
     for line in risk.lines:
         out.print("  " + escape(line))

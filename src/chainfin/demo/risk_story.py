@@ -24,12 +24,19 @@ from decimal import Decimal
 from time import perf_counter
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import Alert, Bank, Enterprise, IotDevice, Loan
 from chainfin.demo.credential_story import _path
 from chainfin.demo.lending_story import GLASS, _digits, _doc, _ingest, _staff, _yuan
+from chainfin.demo.synthetic import SyntheticRegion
+from chainfin.demo.trade_history import (
+    TradeHistory,
+    default_cutoff,
+    default_outcomes,
+)
 from chainfin.domain import early_warning as ew_rules
 from chainfin.domain.access import Principal, StaffRole
 from chainfin.domain.clock import utcnow
@@ -37,6 +44,8 @@ from chainfin.domain.credentials import add_months
 from chainfin.domain.iot import Counters
 from chainfin.domain.money import Money
 from chainfin.domain.products import ProductKind
+from chainfin.risk.features import features
+from chainfin.risk.scorecard import TrainOptions, train
 from chainfin.services import alerts, contagion, early_warning, iot, portfolio
 
 TOPIC_PREFIX = "chainfin/telemetry"  # what `chainfin iot listen` subscribes to
@@ -58,6 +67,7 @@ class RiskStory:
     early_warning: dict[str, object] = field(default_factory=dict)
     open_alerts: list[str] = field(default_factory=list)  # alert kinds, latest first
     seconds: float = 0.0
+    scorecard_auc: float | None = None
 
     def say(self, text: str) -> None:
         self.lines.append(text)
@@ -348,10 +358,56 @@ def _alerts(session: Session, cast: _Cast, story: RiskStory) -> None:
         story.say(f"  {a.kind:<22} {a.severity:<8} {about}")
 
 
-def run(session: Session, *, today: date, now: datetime | None = None) -> RiskStory:
-    """The risk story on the demo database after the lending story."""
+# The demo region has ~400 sellers: at the generator's 5 % default rate its holdout would hold
+# a handful of defaults, so the demo draws at 20 % (the bench measures the medium region at 5 %).
+DEMO_BASE_RATE = 0.2
+
+
+def _scorecard(region: SyntheticRegion, history: TradeHistory, seed: int, story: RiskStory) -> None:
+    cut = default_cutoff(history)
+    outcomes = default_outcomes(region, history, seed=seed, base_rate=DEMO_BASE_RATE)
+    firms = sorted(outcomes)
+    frame = pd.DataFrame(features(history.documents, cut - timedelta(days=1), enterprises=firms))
+    frame = frame.drop(columns=["as_of", "invoice_growth"])  # the history is under a year
+    frame["defaulted"] = [int(outcomes[u].defaulted) for u in firms]
+    model = train(frame, "defaulted", options=TrainOptions(id_column="uscc", seed=seed))
+    metrics = model.card["metrics"]
+    bads = int(frame["defaulted"].sum())
+    story.say(
+        f"scorecard: chain-data features of {len(firms)} sellers as of {cut - timedelta(days=1)} "
+        f"(no look-ahead), {bads} defaults in the half year after (synthetic, drawn from each "
+        f"firm's latent risk); optbinning WOE + logistic regression, points 600 at odds 50, "
+        f"PDO 20"
+    )
+    story.say(
+        f"  holdout: AUC {metrics['auc']:.3f}, KS {metrics['ks']:.3f}, Gini "
+        f"{metrics['gini']:.3f}; a plain logistic regression on the same split: AUC "
+        f"{metrics['baseline_logistic_auc']:.3f}"
+    )
+    scored = model.score(frame.drop(columns=["defaulted"]).head(400), id_column="uscc")
+    worst = min(scored, key=lambda r: r.score)
+    reasons = "; ".join(
+        f"{r.variable} {r.bin} ({r.points}/{r.max_points} points)" for r in worst.reasons
+    )
+    story.say(f"  lowest score {worst.score} (PD {worst.pd:.1%}) for {worst.id}: {reasons}")
+    story.scorecard_auc = float(metrics["auc"])
+
+
+def run(
+    session: Session,
+    *,
+    today: date,
+    now: datetime | None = None,
+    region: SyntheticRegion | None = None,
+    history: TradeHistory | None = None,
+    seed: int = 42,
+) -> RiskStory:
+    """The risk story on the demo database after the lending story; with the seeded region
+    and its history, it opens with a scorecard trained on the region's chain data."""
     started = perf_counter()
     story = RiskStory()
+    if region is not None and history is not None:
+        _scorecard(region, history, seed, story)
     cast = _cast(session)
     now = now or utcnow()
     _telemetry(session, cast, now, story)
