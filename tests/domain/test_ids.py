@@ -50,6 +50,8 @@ KIND_PREFIX = [
     ("device", "dev"),
     ("reading", "rdg"),
     ("dead_letter", "dlq"),
+    ("model", "mdl"),
+    ("monitoring", "mon"),
 ]
 
 kinds = st.sampled_from([kind for kind, _ in KIND_PREFIX])

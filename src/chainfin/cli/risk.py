@@ -9,6 +9,11 @@ import typer
 risk_app = typer.Typer(help="Risk models: scorecards and contagion", no_args_is_help=True)
 
 # The command modules decorate functions onto risk_app; importing them registers them.
-from chainfin.cli import risk_contagion, risk_portfolio, risk_scorecard  # noqa: E402
+from chainfin.cli import (  # noqa: E402
+    risk_contagion,
+    risk_models,
+    risk_portfolio,
+    risk_scorecard,
+)
 
-__all__ = ["risk_app", "risk_contagion", "risk_portfolio", "risk_scorecard"]
+__all__ = ["risk_app", "risk_contagion", "risk_models", "risk_portfolio", "risk_scorecard"]

@@ -62,6 +62,8 @@ PREFIXES: dict[str, str] = {
     "device": "dev",
     "reading": "rdg",
     "dead_letter": "dlq",
+    "model": "mdl",
+    "monitoring": "mon",
 }
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

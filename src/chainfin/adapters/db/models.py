@@ -1367,6 +1367,66 @@ class IotDeadLetter(Base):
     payload: Mapped[str] = mapped_column(Text)
 
 
+class RiskModel(Base):
+    """A version of a bank's scorecard in its model registry: the pickle as the scorecard
+    module writes it, its SHA-256, its card, and the training population's scores (for PSI).
+    One champion per bank and name; the others are challengers or retired."""
+
+    __tablename__ = "risk_models"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))
+    model_bytes: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[str] = mapped_column(String(64))
+    card: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # the training population's scores as [score, count] pairs (whole points)
+    baseline: Mapped[list[list[int]]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    promoted_by: Mapped[str | None] = mapped_column(String(64))
+    promoted_at: Mapped[datetime | None]
+    retired_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("bank_id", "name", "version", name="bank_name_version"),
+        Index(
+            "uq_risk_model_champion",
+            "bank_id",
+            "name",
+            unique=True,
+            sqlite_where=text("status = 'champion'"),
+            postgresql_where=text("status = 'champion'"),
+        ),
+        CheckConstraint("status IN ('challenger','champion','retired')", name="status_known"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+
+class ModelMonitoring(Base):
+    """One stability check of a registered model on a new population: PSI against the
+    training population (in units of 1e-4) and per characteristic, and what it reads as."""
+
+    __tablename__ = "model_monitoring"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("risk_models.id"), index=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    count: Mapped[int] = mapped_column(Integer)
+    psi_e4: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(8))
+    # [{"variable", "psi_e4", "csi_e2"}]: per characteristic, integers (the log has no floats)
+    variables: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    alert_id: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("status IN ('stable','watch','shift')", name="status_known"),)
+
+
 __all__ = [
     "Account",
     "Alert",
@@ -1417,12 +1477,14 @@ __all__ = [
     "LoanProduct",
     "LoanRepayment",
     "LprFixing",
+    "ModelMonitoring",
     "PayableBasisDocument",
     "PayableConfirmation",
     "Platform",
     "PlatformMember",
     "ProgrammeFunder",
     "ReceivableRegistration",
+    "RiskModel",
     "StatementEntrySeen",
     "StatementImport",
     "SupplyRelation",
