@@ -74,3 +74,44 @@ def test_a_sector_whose_borrowers_all_alert_at_once_is_warned(
         # last month alone would have shown nothing: the warning is about this month
         earlier = sectors.rates(s, rm, by="industry_section", as_of=TODAY - timedelta(days=40))
         assert earlier.warnings == ()
+
+
+def test_delinquency_at_each_month_end(session_factory: sessionmaker[Session]) -> None:
+    world = build_lending(session_factory)
+    rm = world.staff("rm")
+    start = TODAY  # a payment file cannot be dated in the past: look from months ahead
+    as_of = TODAY + timedelta(days=75)
+    month_end = (as_of.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    with transaction(session_factory) as s:
+        made = {}
+        for who, kind, ref, payee in (
+            ("t1", "purchase_order", world.docs["PO-1"], PAYEE),
+            ("x", "dealer_order", world.docs["DO-1"], CORE_PAYEE),
+        ):
+            product = "order_financing" if who == "t1" else "dealer_financing"
+            app = applications.submit(
+                s, world.ent(who), bank="BKA", product=product,
+                amount=Money.parse("300000.00"), tenor_months=6 if who == "t1" else 3,
+                method="bullet", underlying_kind=kind, underlying_ref=ref, payee=payee,
+            )  # fmt: skip
+            made[who] = app.id
+        loans.disburse(
+            s, rm, debtor_name="bank A", debtor_account="110000000000000001",
+            debtor_agent="102100099996", execution_on=start,
+        )  # fmt: skip
+        from chainfin.adapters.db.models import Loan
+
+        t1 = s.scalars(select(Loan).where(Loan.application_id == made["t1"])).one()
+        for row in loans.instalments(t1):
+            if row.due_on <= month_end:
+                loans.repay(s, rm, t1.id, amount=row.total, value_on=row.due_on)
+    with session_factory() as s:
+        result = sectors.rates(s, rm, by="industry_section", as_of=as_of)
+        body = result.to_dict()["sectors"][0]
+        # both loans run from the month they started; x pays nothing, so from the month end
+        # after its first due date one of the two is past due
+        assert body["loans"][-1] == 2
+        assert body["delinquent"][-1] == 1
+        assert body["delinquency_rates"][-1] == "0.5000"
+        assert body["loans"][:7] == [0] * 7  # before the loans started
+        assert result.warnings == ("C",)
