@@ -122,17 +122,16 @@ def exposures(session: Session, bank_id: str, currency: str) -> list[Exposure]:
             core = line_core.get(loan.line_id or "", loan.borrower_id)
             out.append(Exposure(loan.borrower_id, core, "loan", outstanding))
     held = session.execute(
-        select(Financing.face_minor, CredentialPiece.credential_id, Financing.piece_id)
+        select(Financing.face_minor, Credential.issuer_id)
         .join(CredentialPiece, CredentialPiece.id == Financing.bank_piece_id)
+        .join(Credential, Credential.id == CredentialPiece.credential_id)
         .where(
             Financing.bank_id == bank_id,
             Financing.currency == currency,
             CredentialPiece.status.in_(("financed", "overdue")),
         )
     )
-    issuers = dict(session.execute(select(Credential.id, Credential.issuer_id)).all())
-    for face, credential_id, _piece in held:
-        issuer = issuers[credential_id]
+    for face, issuer in held:
         out.append(Exposure(issuer, issuer, "credential", face))
     return out
 

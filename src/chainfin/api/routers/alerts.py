@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from chainfin.api.routers.lending import _write
+from chainfin.api.receipts import write_once as _write
 from chainfin.services import alerts, early_warning
 
 router = APIRouter(tags=["alerts"])

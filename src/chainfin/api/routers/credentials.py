@@ -6,15 +6,12 @@ reference is paid once) and every write also honours an ``Idempotency-Key`` head
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
     Credential,
@@ -26,13 +23,11 @@ from chainfin.adapters.db.models import (
     PayableConfirmation,
 )
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from chainfin.api.receipts import receipt_for
-from chainfin.config import Settings
-from chainfin.domain.access import Principal
+from chainfin.api.receipts import write_once
 from chainfin.domain.books import TrialBalance
 from chainfin.domain.clock import utcnow
 from chainfin.domain.money import Money
-from chainfin.services import books, credentials, idempotency, rates
+from chainfin.services import books, credentials, rates
 
 router = APIRouter(tags=["payable credentials"])
 
@@ -150,30 +145,7 @@ def payment_out(p: CredentialPayment) -> dict[str, Any]:
     }
 
 
-def _write(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    principal: Principal,
-    payload: BaseModel | None,
-    status: int,
-    produce: Callable[[], dict[str, Any]],
-) -> JSONResponse:
-    """Run a write once per ``Idempotency-Key``; answer with its receipt."""
-    key = request.headers.get("idempotency-key")
-    body = payload.model_dump_json().encode() if payload is not None else b""
-    digest = idempotency.request_hash(request.method, request.url.path, body)
-    if key is not None:
-        previous = idempotency.replay(session, principal, key, digest)
-        if previous is not None:
-            code, answer = previous
-            return JSONResponse(answer, status_code=code, headers={"Idempotent-Replayed": "true"})
-    answer = jsonable_encoder(produce())
-    receipt = receipt_for(session, settings)
-    answer["receipt"] = jsonable_encoder(receipt) if receipt else None
-    if key is not None:
-        idempotency.remember(session, principal, key, digest, status, answer)
-    return JSONResponse(answer, status_code=status)
+_write = write_once  # every write: once per Idempotency-Key, with its receipt
 
 
 class _In(BaseModel):

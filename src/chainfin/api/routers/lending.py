@@ -8,12 +8,10 @@ Every write honours an ``Idempotency-Key`` header and answers with its ledger re
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -27,12 +25,12 @@ from chainfin.adapters.db.models import (
 )
 from chainfin.adapters.formats.tabular import TabularFormat, write_rows
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from chainfin.api.receipts import receipt_for
+from chainfin.api.receipts import write_once
 from chainfin.config import Settings
 from chainfin.domain.access import Principal
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.money import Money, MoneyError
-from chainfin.services import books, idempotency
+from chainfin.services import books
 from chainfin.services.lending import (
     applications,
     lines,
@@ -48,32 +46,7 @@ router = APIRouter(tags=["lending"])
 _XML = ("application/xml", "text/xml")
 
 
-def _write(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    principal: Principal,
-    payload: BaseModel | bytes | None,
-    status: int,
-    produce: Callable[[], dict[str, Any]],
-) -> JSONResponse:
-    """Run a write once per ``Idempotency-Key``; answer with its receipt (the shape of
-    the credentials router's wrapper, taking a raw body too)."""
-    key = request.headers.get("idempotency-key")
-    raw = payload.model_dump_json().encode() if isinstance(payload, BaseModel) else payload
-    body = raw or b""
-    digest = idempotency.request_hash(request.method, request.url.path, body)
-    if key is not None:
-        previous = idempotency.replay(session, principal, key, digest)
-        if previous is not None:
-            code, answer = previous
-            return JSONResponse(answer, status_code=code, headers={"Idempotent-Replayed": "true"})
-    answer = jsonable_encoder(produce())
-    receipt = receipt_for(session, settings)
-    answer["receipt"] = jsonable_encoder(receipt) if receipt else None
-    if key is not None:
-        idempotency.remember(session, principal, key, digest, status, answer)
-    return JSONResponse(answer, status_code=status)
+_write = write_once  # every write: once per Idempotency-Key, with its receipt
 
 
 def _money(text: str, currency: str, field: str) -> Money:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from chainfin.api.routers.lending import _write
+from chainfin.api.receipts import write_once as _write
 from chainfin.domain.clock import utcnow
 from chainfin.risk.scorecard import TrainOptions
 from chainfin.services import models

@@ -50,7 +50,7 @@ from chainfin.domain.errors import (
 from chainfin.domain.ids import new_id
 from chainfin.domain.loans import METHODS, LoanCategory, LoanStatus
 from chainfin.domain.money import Money
-from chainfin.domain.products import Payee, ProductConfig, UnderlyingKind
+from chainfin.domain.products import ProductConfig, UnderlyingKind
 from chainfin.domain.uscc import check_uscc
 from chainfin.services import audit, consent, ledger, rates, receivables
 from chainfin.services.credentials._common import _change, _get, _resolve_bank
@@ -815,7 +815,3 @@ def application_out(session: Session, app: LoanApplication) -> dict[str, Any]:
 
 def _mask(account: str) -> str:
     return "*" * max(0, len(account) - 4) + account[-4:]
-
-
-def payee_for(config: ProductConfig) -> Payee:
-    return config.payee

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -674,7 +674,3 @@ def line_out(line: CreditLine) -> dict[str, Any]:
         "starts_on": line.starts_on.isoformat(),
         "expires_on": line.expires_on.isoformat(),
     }
-
-
-def when(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

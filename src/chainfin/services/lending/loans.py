@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -726,17 +726,6 @@ def _alert(
     )
 
 
-def _open_alert(session: Session, loan: Loan, kind: str) -> bool:
-    return (
-        session.scalar(
-            select(Alert.id).where(
-                Alert.subject_id == loan.id, Alert.kind == kind, Alert.state == "open"
-            )
-        )
-        is not None
-    )
-
-
 def _classification_flags(loan: Loan) -> frozenset[str]:
     known = rules.DEFAULT_CLASSIFICATION_POLICY.known_flags
     return frozenset(f for f in loan.flags if f in known)
@@ -760,34 +749,29 @@ def scan(session: Session, actor: Principal, as_of: date) -> dict[str, int]:
         _restate(session, actor, loan, as_of)
         category = rules.classify(loan.dpd, _classification_flags(loan)).category
         loan.category = category.value
-        raised: list[Alert | None] = []
         if loan.status == LoanStatus.OVERDUE.value and before_status != loan.status:
             counts["overdue"] += 1
-            raised.append(
-                _alert(
-                    session,
-                    actor,
-                    loan,
-                    "loan_overdue",
-                    "high",
-                    f"loan {loan.id} of {loan.borrower_id} is {loan.dpd} days past due",
-                )
+            _alert(
+                session,
+                actor,
+                loan,
+                "loan_overdue",
+                "high",
+                f"loan {loan.id} of {loan.borrower_id} is {loan.dpd} days past due",
             )
         if _rank(category) > _rank(LoanCategory(before_category)):
             counts["downgraded"] += 1
-            raised.append(
-                _alert(
-                    session,
-                    actor,
-                    loan,
-                    "loan_downgraded",
-                    "high" if _rank(category) >= 2 else "medium",
-                    f"loan {loan.id} classified {category.value} (was {before_category}) at "
-                    f"{loan.dpd} days past due",
-                )
+            _alert(
+                session,
+                actor,
+                loan,
+                "loan_downgraded",
+                "high" if _rank(category) >= 2 else "medium",
+                f"loan {loan.id} classified {category.value} (was {before_category}) at "
+                f"{loan.dpd} days past due",
             )
         config = products.config_of(_get(session, LoanProduct, loan.product_id))
-        raised += _collateral_alerts(session, actor, loan, config, as_of, counts)
+        _collateral_alerts(session, actor, loan, config, as_of, counts)
         session.flush()
         if _recorded(loan) != before:
             ledger.one(session, actor, "loan.restated", _change("loan", loan))
@@ -826,47 +810,37 @@ def _collateral_alerts(
     config: ProductConfig,
     as_of: date,
     counts: dict[str, int],
-) -> list[Alert | None]:
-    out: list[Alert | None] = []
+) -> None:
     outstanding = loan.principal_minor - loan.principal_paid_minor - loan.principal_prepaid_minor
     if config.margin_call_ltv is not None and outstanding > 0:
         value = collateral_value(session, loan, as_of)
         if value is not None:
             ltv = Decimal(outstanding) / Decimal(value) if value else Decimal("Infinity")
             loan.collateral = {**loan.collateral, "value_minor": value, "ltv": f"{ltv:.4f}"}
-            if ltv > config.margin_call_ltv and not _open_alert(session, loan, "margin_call"):
-                counts["margin_calls"] += 1
-                out.append(
-                    _alert(
-                        session,
-                        actor,
-                        loan,
-                        "margin_call",
-                        "high",
-                        f"loan {loan.id}: pledged goods worth {_money(loan, value)} on {as_of} "
-                        f"put the loan-to-value at {ltv:.2%}, above the margin-call level "
-                        f"{config.margin_call_ltv:.0%}; top up collateral or repay",
-                    )
+            if ltv > config.margin_call_ltv:
+                raised = _alert(
+                    session,
+                    actor,
+                    loan,
+                    "margin_call",
+                    "high",
+                    f"loan {loan.id}: pledged goods worth {_money(loan, value)} on {as_of} "
+                    f"put the loan-to-value at {ltv:.2%}, above the margin-call level "
+                    f"{config.margin_call_ltv:.0%}; top up collateral or repay",
                 )
+                counts["margin_calls"] += raised is not None
     threshold = config.buyback_after_dpd
-    if (
-        threshold is not None
-        and loan.dpd >= threshold
-        and not _open_alert(session, loan, "buyback_due")
-    ):
-        counts["buybacks_due"] += 1
-        out.append(
-            _alert(
-                session,
-                actor,
-                loan,
-                "buyback_due",
-                "high",
-                f"dealer loan {loan.id} is {loan.dpd} days past due: the core enterprise's "
-                "buy-back guarantee can be called",
-            )
+    if threshold is not None and loan.dpd >= threshold:
+        raised = _alert(
+            session,
+            actor,
+            loan,
+            "buyback_due",
+            "high",
+            f"dealer loan {loan.id} is {loan.dpd} days past due: the core enterprise's "
+            "buy-back guarantee can be called",
         )
-    return out
+        counts["buybacks_due"] += raised is not None
 
 
 def release_goods(
@@ -1047,7 +1021,3 @@ def repayment_out(row: LoanRepayment) -> dict[str, Any]:
         "source": row.source,
         "source_ref": row.source_ref,
     }
-
-
-def when(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
