@@ -29,7 +29,7 @@ import json
 import os
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -40,6 +40,7 @@ from chainfin.adapters.db import crypto, migrate
 from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory, transaction
 from chainfin.adapters.db.models import TradeDocumentRow
+from chainfin.domain import clock
 from chainfin.domain.access import SYSTEM, EnterpriseRole, Principal, StaffRole
 from chainfin.domain.clock import utcnow
 from chainfin.domain.registry import BankRecord, EnterpriseRecord, Role
@@ -93,7 +94,7 @@ def setup(factory: sessionmaker[Session]) -> list[str]:
         shipper_user = Principal.enterprise_user(
             "usr_bench", enterprise_id=ids[shipper.uscc], roles=[EnterpriseRole.ENTERPRISE_ADMIN]
         )
-        today = date.today()  # noqa: DTZ011 - a bench's document date
+        today = clock.today()
         row = {
             "kind": "waybill", "number": "WB-BENCH", "seller_uscc": shipper.uscc,
             "buyer_uscc": buyer.uscc, "issue_date": today.isoformat(), "currency": "CNY",

@@ -38,7 +38,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory, transaction
 from chainfin.adapters.db.models import Loan, TradeDocumentRow
 from chainfin.adapters.formats.iso20022 import validate_pain001
-from chainfin.domain import reconcile
+from chainfin.domain import clock, reconcile
 from chainfin.domain.access import SYSTEM, EnterpriseRole, Principal, StaffRole
 from chainfin.domain.money import Money
 from chainfin.domain.registry import BankRecord, EnterpriseRecord, RelationRecord, Role
@@ -159,7 +159,7 @@ class World:
 
 
 def build_world(factory: sessionmaker[Session], invoices_needed: int) -> World:
-    today = datetime.now(UTC).date()
+    today = clock.today()
     bank = _ent("bench bank", 1, Role.BANK)
     core = _ent("bench core", 2, Role.CORE)
     suppliers = [_ent(f"bench supplier {k}", 100 + k, Role.SUPPLIER) for k in range(SUPPLIERS)]
@@ -225,7 +225,7 @@ def build_world(factory: sessionmaker[Session], invoices_needed: int) -> World:
                 bank_code="BKBENCH",
                 categories=["trade_documents", "invoices", "logistics"],
                 purposes=["credit_assessment", "post_loan_monitoring"],
-                expires_at=datetime.now(UTC) + timedelta(days=365),
+                expires_at=clock.utcnow() + timedelta(days=365),
             )
             documents.ingest(s, enterprise(supplier_id), documents.parse_rows(rows))
             doc_ids = list(

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from chainfin.adapters.db import crypto, migrate
 from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory
+from chainfin.domain import clock
 from dbreset import empty_database
 from testkeys import TEST_DATA_KEYS
+from worldclock import WORLD_NOW
 
 PG_URL = os.environ.get("CHAINFIN_TEST_DATABASE_URL")
 
@@ -30,6 +32,14 @@ def _data_key() -> None:
     """One field-encryption key for the whole test process; apps built in tests get the
     same one through Settings(data_keys=TEST_DATA_KEYS)."""
     crypto.configure(FieldCipher.from_spec(TEST_DATA_KEYS))
+
+
+@pytest.fixture(autouse=True)
+def world_clock() -> Iterator[clock.FixedClock]:
+    """Every test runs on the test worlds' day (see worldclock.py), never the wall clock."""
+    fixed = clock.FixedClock(WORLD_NOW)
+    with clock.using(fixed):
+        yield fixed
 
 
 @pytest.fixture(scope="session")

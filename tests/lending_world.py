@@ -25,10 +25,9 @@ from chainfin.services.lending import lines, products
 from chainfin.services.lending.applications import Payment
 from chainfin.services.lending.underlying import set_price
 from credit_world import CreditWorld, build, uscc
+from worldclock import WORLD_DAY
 
-# The world is built around the real date: an applicant cannot backdate an application,
-# so every date here is relative to today.
-TODAY = utcnow().date()
+TODAY = WORLD_DAY  # an applicant cannot backdate: dates here are relative to the world's day
 LINE = Money(20_000_000_00)
 PAYEE = Payment("t1 co", "6222020200112233445", "102100099996")
 CORE_PAYEE = Payment("core co", "6222020200998877665", "102100099996")

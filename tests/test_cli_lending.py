@@ -24,12 +24,13 @@ from chainfin.domain.clock import utcnow
 from credit_world import uscc
 from lending_world import LendingWorld, build_lending
 from testkeys import TEST_DATA_KEYS
+from worldclock import WORLD_DAY
 
 runner = CliRunner()
 
 # An applicant may not backdate a decision, so every date here is relative to the real
 # date (the services' clock) and keeps the same gaps whatever day the tests run.
-TODAY = utcnow().date()
+TODAY = WORLD_DAY  # an applicant cannot backdate: dates here are relative to the world's day
 ON = TODAY.isoformat()
 EXECUTION = TODAY + timedelta(days=5)  # the disbursement file's date, the loans' start
 EXECUTION_ON = EXECUTION.isoformat()

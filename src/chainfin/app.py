@@ -33,7 +33,7 @@ from chainfin.api.routers import (
     reference,
     registry,
 )
-from chainfin.config import Settings, get_settings
+from chainfin.config import Settings, get_settings, install_clock_from_environment
 from chainfin.services import ledger as ledger_service
 from chainfin.services.sequencer import Sequencer
 from chainfin.web import pages
@@ -48,6 +48,8 @@ staff and enterprise users) and send `Authorization: Bearer <token>`. Errors are
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    if settings is None:  # a server process (uvicorn's factory): honour CHAINFIN_CLOCK
+        install_clock_from_environment()
     settings = settings or get_settings()
 
     @asynccontextmanager

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chainfin.domain import clock
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHAINFIN_", extra="ignore")
@@ -75,3 +77,20 @@ class Settings(BaseSettings):
 @cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def install_clock_from_environment() -> str:
+    """Put in force the clock ``CHAINFIN_CLOCK`` asks for (an ISO 8601 instant with its
+    offset, or a date: the process starts there and ticks on) and return the setting, or
+    return "" and leave the system clock. For replaying a day, testing and running a demo
+    ahead of today; refused when ``CHAINFIN_ENV=production``, where the books run on the
+    system clock."""
+    text = os.environ.get(clock.ENV_VAR, "").strip()
+    if not text:
+        return ""
+    if os.environ.get("CHAINFIN_ENV", "").strip().lower() == "production":
+        raise ValueError(
+            f"{clock.ENV_VAR} is refused in production: the books run on the system clock"
+        )
+    clock.set_clock(clock.FixedClock(clock.parse_instant(text)))
+    return text

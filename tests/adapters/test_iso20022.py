@@ -1,7 +1,7 @@
 """ISO 20022 adapter: pain.001.001.09 out (CNY disbursements), camt.053 .02/.08 in.
 
-The shared pain.001.001.09 sample and everything the writer makes pass the shipped XSD;
-every bad input is refused with its field and row, in message order; every shared camt.053
+The reference pain.001.001.09 sample and everything the writer makes pass the shipped XSD;
+every bad input is refused with its field and row, in message order; every reference camt.053
 sample reads to the figures in the upstream expected.json dumps and expected_summary.json,
 and its balances add up exactly where SOURCE.md says they do; hostile XML is refused
 before libxml2 can expand or fetch anything.
@@ -44,8 +44,9 @@ from chainfin.adapters.formats.iso20022 import (
 )
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.money import Money
+from reference import REFERENCE
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "reference" / "iso20022"
+DATA = REFERENCE / "iso20022"
 SUMMARY: dict[str, dict[str, Any]] = json.loads(
     (DATA / "expected_summary.json").read_text(encoding="utf-8")
 )
@@ -115,7 +116,7 @@ def test_module_doctest() -> None:
 
 
 @pytest.mark.parametrize("name", XSDS)
-def test_shipped_xsds_are_the_shared_ones_byte_for_byte(name: str) -> None:
+def test_shipped_xsds_are_the_reference_ones_byte_for_byte(name: str) -> None:
     shipped = files("chainfin.adapters.formats").joinpath("xsd", name).read_bytes()
     assert shipped == _read(name)
 
@@ -123,7 +124,7 @@ def test_shipped_xsds_are_the_shared_ones_byte_for_byte(name: str) -> None:
 # --- pain.001.001.09 ---------------------------------------------------------------------
 
 
-def test_shared_pain001_v09_sample_validates() -> None:
+def test_reference_pain001_v09_sample_validates() -> None:
     assert SUMMARY[PAIN_V09]["xsd_valid"] is True
     assert validate_pain001(_read(PAIN_V09)) == []
 
@@ -621,7 +622,7 @@ def test_any_text_is_refused_by_our_checks_or_written_schema_valid(
         assert validate_pain001(write_pain001(batch)) == []
 
 
-# --- camt.053: the shared samples --------------------------------------------------------
+# --- camt.053: the reference samples -----------------------------------------------------
 
 
 @pytest.mark.parametrize("name", CAMT_GOOD)

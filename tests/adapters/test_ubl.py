@@ -34,8 +34,9 @@ from chainfin.adapters.formats.ubl import (
 )
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.money import Money
+from reference import REFERENCE
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "reference" / "ubl21"
+DATA = REFERENCE / "ubl21"
 EXPECTED: dict[str, dict[str, Any]] = json.loads(
     (DATA / "expected_totals.json").read_text(encoding="utf-8")
 )

@@ -4,7 +4,7 @@ access log. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters.db.engine import transaction
 from chainfin.adapters.db.models import ConsentGrant
+from chainfin.domain import clock
 from chainfin.domain.access import Principal, PrincipalKind, Scope
 from chainfin.domain.consent import DataCategory, Purpose
 from chainfin.services import consent, ledger, ledger_verify
@@ -51,7 +52,7 @@ def grant(client: TestClient, headers: dict[str, str], **over: object) -> dict: 
         "bank_code": "BKA",
         "categories": ["invoices", "trade_documents"],
         "purposes": ["credit_assessment"],
-        "expires_at": (datetime.now(UTC) + timedelta(days=180)).isoformat(),
+        "expires_at": (clock.utcnow() + timedelta(days=180)).isoformat(),
         **over,
     }
     r = client.post("/v1/consents", json=body, headers=headers)
@@ -120,7 +121,7 @@ def test_expired_consent_is_refused(
     s1 = login(client, "s1")
     g = grant(client, s1)
     with transaction(session_factory) as s:
-        past = datetime.now(UTC) - timedelta(days=1)
+        past = clock.utcnow() - timedelta(days=1)
         s.execute(
             update(ConsentGrant)
             .where(ConsentGrant.id == g["id"])
@@ -140,7 +141,7 @@ def test_who_may_grant_see_and_revoke(client: TestClient, world: World) -> None:
             "bank_code": "BKA",
             "categories": ["invoices"],
             "purposes": ["credit_assessment"],
-            "expires_at": (datetime.now(UTC) + timedelta(days=10)).isoformat(),
+            "expires_at": (clock.utcnow() + timedelta(days=10)).isoformat(),
         },
         headers=login(client, "a-rm"),
     )
@@ -174,7 +175,7 @@ def test_bad_grants_are_precise(client: TestClient, world: World, over: dict, fi
         "bank_code": "BKA",
         "categories": ["invoices"],
         "purposes": ["credit_assessment"],
-        "expires_at": (datetime.now(UTC) + timedelta(days=10)).isoformat(),
+        "expires_at": (clock.utcnow() + timedelta(days=10)).isoformat(),
         **over,
     }
     r = client.post("/v1/consents", json=body, headers=login(client, "s1"))

@@ -5,8 +5,7 @@ the ledger."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
@@ -14,10 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters.db.engine import transaction
 from chainfin.adapters.db.models import TradeDocumentRow
+from chainfin.domain import clock
 from chainfin.services import ledger, ledger_verify
 from conftest import World, login
+from reference import REFERENCE
 
-UBL = Path(__file__).resolve().parents[3] / "shared" / "data" / "reference" / "ubl21"
+UBL = REFERENCE / "ubl21"
 ORIGIN = "chainfin.test/ledger"
 
 
@@ -181,7 +182,7 @@ def test_bank_reads_need_consent_and_are_logged(client: TestClient, world: World
             "bank_code": "BKA",
             "categories": ["trade_documents"],
             "purposes": ["credit_assessment"],
-            "expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+            "expires_at": (clock.utcnow() + timedelta(days=30)).isoformat(),
         },
         headers=s1,
     )

@@ -6,12 +6,12 @@ consistency."""
 from __future__ import annotations
 
 import base64
-import time
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters.db.engine import transaction
+from chainfin.domain import clock
 from chainfin.ledger import merkle
 from chainfin.ledger.canonical import canonical
 from chainfin.ledger.note import (
@@ -166,7 +166,7 @@ def test_witness_registers_and_cosigns_after_checking_consistency(
     sequence(session_factory)
     cp = client.get("/v1/ledger/checkpoint").json()
     checkpoint = Checkpoint.parse(open_note(cp["note"], log_verifiers(client)).body)
-    line = cosign(checkpoint, witness, int(time.time()))
+    line = cosign(checkpoint, witness, clock.epoch_seconds())
     signed = client.post(
         f"/v1/ledger/checkpoints/{cp['tree_size']}/cosignatures",
         json={"signature_line": line},
@@ -183,7 +183,7 @@ def test_witness_registers_and_cosigns_after_checking_consistency(
     line2 = cosign(
         Checkpoint.parse(open_note(cp2["note"], log_verifiers(client)).body),
         witness,
-        int(time.time()),
+        clock.epoch_seconds(),
     )
     foreign = client.post(
         f"/v1/ledger/checkpoints/{cp2['tree_size']}/cosignatures",
@@ -196,7 +196,7 @@ def test_witness_registers_and_cosigns_after_checking_consistency(
     forged = cosign(
         Checkpoint.parse(open_note(cp2["note"], log_verifiers(client)).body),
         impostor,
-        int(time.time()),
+        clock.epoch_seconds(),
     )
     r = client.post(
         f"/v1/ledger/checkpoints/{cp2['tree_size']}/cosignatures",

@@ -10,7 +10,6 @@ import io
 import json
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -23,11 +22,13 @@ from chainfin.domain.clock import utcnow
 from chainfin.services import auth, rates
 from chainfin.services.books import GL_COLUMNS
 from conftest import PASSWORD, World, login
+from reference import REFERENCE
+from worldclock import WORLD_DAY
 
-ISO = Path(__file__).resolve().parents[3] / "shared" / "data" / "reference" / "iso20022"
+ISO = REFERENCE / "iso20022"
 # An applicant may not backdate a decision, so every date here is relative to the real
 # date (the services' clock) and keeps the same gaps whatever day the tests run.
-TODAY = utcnow().date()
+TODAY = WORLD_DAY  # an applicant cannot backdate: dates here are relative to the world's day
 ON = TODAY.isoformat()
 EXECUTION_ON = (TODAY + timedelta(days=5)).isoformat()  # the disbursement file's date
 ACCRUE_ON = (TODAY + timedelta(days=50)).isoformat()  # after the first instalment

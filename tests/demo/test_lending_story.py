@@ -15,11 +15,11 @@ from chainfin.adapters.formats.iso20022 import check_balances, read_camt053, val
 from chainfin.demo import credential_story, lending_story
 from chainfin.demo import seed as demo_seed
 from chainfin.demo.synthetic import RegionKey, Scale, generate
-from chainfin.domain.clock import utcnow
 from chainfin.services import ledger, ledger_verify
+from worldclock import WORLD_DAY
 
 # the story runs on the real date, as `chainfin demo` runs it: an applicant may not backdate
-TODAY = utcnow().date()
+TODAY = WORLD_DAY  # an applicant cannot backdate: dates here are relative to the world's day
 ORIGIN = "chainfin.test/ledger"
 
 

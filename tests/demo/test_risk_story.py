@@ -14,10 +14,10 @@ from chainfin.adapters.db.models import Alert
 from chainfin.demo import credential_story, lending_story, risk_story
 from chainfin.demo import seed as demo_seed
 from chainfin.demo.synthetic import RegionKey, Scale, generate
-from chainfin.domain.clock import utcnow
 from chainfin.services import ledger, ledger_verify
+from worldclock import WORLD_DAY
 
-TODAY = utcnow().date()
+TODAY = WORLD_DAY  # an applicant cannot backdate: dates here are relative to the world's day
 ORIGIN = "chainfin.test/ledger"
 
 

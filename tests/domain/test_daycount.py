@@ -6,7 +6,6 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +20,9 @@ from chainfin.domain.daycount import (
     year_fraction,
     year_fraction_exact,
 )
+from reference import REFERENCE
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-CASES_FILE = SHARED / "data" / "reference" / "day_count" / "daycount_cases.json"
+CASES_FILE = REFERENCE / "day_count" / "daycount_cases.json"
 DATA: dict[str, Any] = json.loads(CASES_FILE.read_text(encoding="utf-8"), parse_float=Decimal)
 
 # The reference file's convention labels that name one of ours (see its SOURCE.md). The other

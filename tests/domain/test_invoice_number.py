@@ -2,7 +2,8 @@
 platform's type table, every rejection in order of precedence for each layout, and the
 properties that valid identifiers round-trip and a mistyped province is caught.
 
-The reference data lives in the shared, read-only data set; this file never writes to it.
+The reference data is vendored in ``tests/data/reference/cn_invoice_formats`` (read its
+``SOURCE.md``); this file never writes to it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import doctest
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,11 +28,9 @@ from chainfin.domain.invoice_number import (
     parse_invoice_identifier,
 )
 from chainfin.domain.region import RegionLevel, current_regions
+from reference import REFERENCE as REFERENCE_DATA
 
-REFERENCE_PATH = (
-    Path(__file__).resolve().parents[3]
-    / "shared/data/reference/cn_invoice_formats/cn_invoice_formats.json"
-)
+REFERENCE_PATH = REFERENCE_DATA / "cn_invoice_formats" / "cn_invoice_formats.json"
 REFERENCE: dict[str, Any] = json.loads(REFERENCE_PATH.read_text(encoding="utf-8"))
 RULES = REFERENCE["verification_platform_type_rules"]
 CASES = REFERENCE["example_classification_cases"]

@@ -8,7 +8,6 @@ import json
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from hypothesis import assume, given
@@ -35,8 +34,9 @@ from chainfin.domain.pricing import (
     quote,
     recognised_through,
 )
+from reference import REFERENCE
 
-LPR_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "reference" / "lpr" / "lpr.csv"
+LPR_CSV = REFERENCE / "lpr" / "lpr.csv"
 AUG_2026 = LprFixing(date(2026, 8, 20), Decimal("3.00"), Decimal("3.50"))
 CNY = Money.parse
 
@@ -63,7 +63,7 @@ def fixings() -> list[LprFixing]:
     return parse_lpr_csv(LPR_CSV.read_text(encoding="utf-8"))
 
 
-def test_the_shared_lpr_history_parses_to_85_sorted_fixings(fixings: list[LprFixing]) -> None:
+def test_the_reference_lpr_history_parses_to_85_sorted_fixings(fixings: list[LprFixing]) -> None:
     assert len(fixings) == 85
     assert fixings == sorted(fixings, key=lambda f: f.fixed_on)
     assert fixings[0] == LprFixing(date(2019, 8, 20), Decimal("4.25"), Decimal("4.85"))

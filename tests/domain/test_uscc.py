@@ -1,13 +1,13 @@
 """统一社会信用代码 (GB 32100-2015): the reference samples, every rejection in order of
 precedence, normalisation, and the check character's power to catch a mistyped character.
 
-The reference samples live in the shared, read-only data set; this file never writes to it.
+The reference samples are vendored in ``tests/data/reference/uscc`` (read its ``SOURCE.md``);
+this file never writes to it.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +22,9 @@ from chainfin.domain.uscc import (
     check_uscc,
     make_uscc,
 )
+from reference import REFERENCE
 
-SAMPLES_PATH = Path(__file__).resolve().parents[3] / "shared/data/reference/uscc/uscc_samples.json"
+SAMPLES_PATH = REFERENCE / "uscc" / "uscc_samples.json"
 SAMPLES: dict[str, Any] = json.loads(SAMPLES_PATH.read_text(encoding="utf-8"))
 VALID = SAMPLES["valid_samples"]
 INVALID = SAMPLES["invalid_samples"]

@@ -1,7 +1,7 @@
-"""RFC 9162 Merkle tree: the shared transparency-dev/merkle vectors and golden probes, then
+"""RFC 9162 Merkle tree: the transparency-dev/merkle vectors and golden probes, then
 properties of random trees.
 
-The data is ``/work/shared/data/reference/merkle_rfc6962`` (read its ``SOURCE.md``); it is
+The data is ``tests/data/reference/merkle_rfc6962`` (read its ``SOURCE.md``); it is
 read-only here. Every vector and every inclusion and consistency probe runs.
 
 Size 0. ``verify_consistency`` refuses ``size1 == 0`` with ``EmptyTreeConsistency``, even
@@ -36,7 +36,6 @@ import doctest
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,8 +60,9 @@ from chainfin.ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from reference import REFERENCE
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "reference" / "merkle_rfc6962"
+DATA = REFERENCE / "merkle_rfc6962"
 VECTORS: dict[str, Any] = json.loads((DATA / "vectors.json").read_text())
 PROBES: dict[str, Any] = json.loads((DATA / "proof_probes.json").read_text())
 LEAVES = [bytes.fromhex(x) for x in VECTORS["leaf_inputs_hex"]]

@@ -3,7 +3,7 @@ life (acknowledge, resolve with a note, escalate)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters.db.engine import transaction
 from chainfin.adapters.db.models import Alert
+from chainfin.domain import clock
 from chainfin.domain import early_warning as rules
 from chainfin.domain.errors import Conflict, NotFound, ValidationFailed
 from chainfin.domain.money import Money
@@ -177,7 +178,7 @@ def test_a_shrinking_borrower_raises_owned_alerts(session_factory: sessionmaker[
             alerts.resolve(s, rm, critical.id, note="again")
         with pytest.raises(NotFound):
             alerts.acknowledge(s, world.credit.staff("BKB"), critical.id)
-        later = datetime.now(UTC) + timedelta(hours=25)
+        later = clock.utcnow() + timedelta(hours=25)
         # the three open ones: high escalates after a day, medium after three
         assert alerts.escalate(s, rm, now=later) == 1
         assert alerts.escalate(s, rm, now=later + timedelta(days=3)) == 3

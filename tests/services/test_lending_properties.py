@@ -29,7 +29,7 @@ import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from fractions import Fraction
 from typing import Any, ClassVar
 
@@ -63,6 +63,7 @@ from chainfin.adapters.db.models import (
     TradeDocumentRow,
 )
 from chainfin.domain import books as chart
+from chainfin.domain import clock
 from chainfin.domain.access import SYSTEM
 from chainfin.domain.errors import Conflict, NotFound, ValidationFailed
 from chainfin.domain.money import Money
@@ -658,7 +659,7 @@ class LendingMachine(RuleBasedStateMachine):
         task = self.pick(data, open_tasks, "task")
         checklist = {
             **SITE_VISIT,
-            "visited_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+            "visited_at": (clock.utcnow() - timedelta(hours=2)).isoformat(),
         }
         note(f"complete {task.kind} {task.id}")
         self.attempt(
@@ -717,7 +718,7 @@ class LendingMachine(RuleBasedStateMachine):
         def run(s: Session) -> int:
             hold = s.get(LineReservation, app.reservation_id)
             assert hold is not None
-            hold.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+            hold.expires_at = clock.utcnow() - timedelta(minutes=1)
             return applications.lapse(s, self.staff("rm"))
 
         lapsed = self.attempt("lapse", run)
@@ -992,7 +993,7 @@ def test_an_applicant_cannot_backdate_past_its_lines_expiry(
     session_factory: sessionmaker[Session],
 ) -> None:
     lw = build_lending(session_factory)
-    today = datetime.now(UTC).date()
+    today = clock.today()
     (ref,) = _t1_invoices(session_factory, lw, "500000.00")
     with transaction(session_factory) as s:
         own = lines.open_line(

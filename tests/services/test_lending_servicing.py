@@ -24,6 +24,7 @@ from chainfin.adapters.db.models import (
     LoanApplication,
     ReceivableRegistration,
 )
+from chainfin.domain import clock
 from chainfin.domain.errors import Conflict, NotFound, ValidationFailed
 from chainfin.domain.money import Money
 from chainfin.domain.pricing import penalty_interest
@@ -331,7 +332,7 @@ def test_approvals_lapse_when_never_drawn(
             s, world, "t1", "receivable_financing", "invoice", world.docs["INV-T1-2"], "400000.00"
         )
         reservation = s.get(LineReservation, app.reservation_id)
-        reservation.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+        reservation.expires_at = clock.utcnow() - timedelta(minutes=1)
     with transaction(session_factory) as s:
         assert applications.lapse(s, world.staff("rm")) == 1
         assert s.get(LineReservation, app.reservation_id).state == "expired"

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from chainfin.adapters.db.models import Checkpoint, LedgerEntry, LedgerKey, Witness
 from chainfin.cli.common import err, fail, operator_session, out, print_json
 from chainfin.config import get_settings
+from chainfin.domain import clock
 from chainfin.domain.access import SYSTEM
 from chainfin.domain.errors import ChainfinError
 from chainfin.ledger import merkle
@@ -261,7 +262,7 @@ def witness_cmd(
                 bytes.fromhex(last["root"]),
                 cp.root_hash,
             )
-        line = cosign(cp, signer, int(time.time()))
+        line = cosign(cp, signer, clock.epoch_seconds())
         _post(
             f"{base}/v1/ledger/checkpoints/{cp.size}/cosignatures", {"signature_line": line}, token
         )

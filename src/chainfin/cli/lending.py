@@ -40,8 +40,8 @@ from chainfin.adapters.db.models import (
 from chainfin.adapters.formats.tabular import TabularFormat, write_rows
 from chainfin.cli.common import fail, operator_session, out, print_json
 from chainfin.cli.credentials import books_app
+from chainfin.domain import clock
 from chainfin.domain.access import SYSTEM, Principal, PrincipalKind, Scope, StaffRole
-from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import ChainfinError, FieldError, ValidationFailed
 from chainfin.domain.money import Money, MoneyError
 from chainfin.services import books, registry
@@ -1110,7 +1110,7 @@ def loan_show_cmd(
     """One loan: schedule, what has been paid, where it stands on a day, its repayments."""
 
     def work(s: Session, a: Principal) -> dict[str, Any]:
-        day = _date(as_of, "as_of") if as_of else utcnow().date()
+        day = _date(as_of, "as_of") if as_of else clock.today()
         row = loans.loan_for(s, a, loan)
         body = loans.loan_out(row, day)
         body["repayments"] = [loans.repayment_out(r) for r in loans.repayments(s, row)]

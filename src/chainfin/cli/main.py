@@ -32,7 +32,7 @@ from chainfin.cli import ledger as ledger_cli
 from chainfin.cli import lending as lending_cli
 from chainfin.cli.common import database_url, err, fail, operator_session, out
 from chainfin.cli.risk import risk_app
-from chainfin.config import get_settings
+from chainfin.config import get_settings, install_clock_from_environment
 from chainfin.demo import credential_story, lending_story, risk_story
 from chainfin.demo import seed as demo_seed
 from chainfin.demo.synthetic import RegionKey, Scale, SyntheticRegion, generate
@@ -43,9 +43,9 @@ from chainfin.demo.trade_history import (
     score,
     write_truth,
 )
+from chainfin.domain import clock
 from chainfin.domain.access import SYSTEM, OwnerKind, Principal, PrincipalKind, Scope
 from chainfin.domain.anomalies import AnomalyKind
-from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import ChainfinError
 from chainfin.domain.registry_input import ENTERPRISE_FIELDS, RELATION_FIELDS
 from chainfin.domain.uscc import check_uscc
@@ -80,6 +80,21 @@ app.add_typer(lending_cli.product_app, name="product")
 app.add_typer(lending_cli.loan_app, name="loan")
 app.add_typer(risk_app, name="risk")
 app.add_typer(iot_cli.app, name="iot")
+
+
+@app.callback()
+def _start() -> None:
+    """chainfin: industrial-internet finance platform."""
+    try:
+        setting = install_clock_from_environment()
+    except ValueError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    if setting:
+        err.print(
+            f"clock: {clock.local_now():%Y-%m-%d %H:%M} China Standard Time from CHAINFIN_CLOCK="
+            f"{setting}, not the system clock"
+        )
 
 
 class Kind(StrEnum):
@@ -567,7 +582,7 @@ def demo_run(
         + f"  (score them: chainfin checks run --truth {truth})"
     )
     with operator_session() as session:
-        story = credential_story.run(session, today=utcnow().date())
+        story = credential_story.run(session, today=clock.today())
         trial_balances = [
             trial_balance_out(title, tb) for title, tb in story.trial_balances.items()
         ]
@@ -579,7 +594,7 @@ def demo_run(
     with operator_session() as session:
         lending = lending_story.run(
             session,
-            today=utcnow().date(),
+            today=clock.today(),
             out_dir=lending_story.files_dir(database_url(), get_settings().var_dir),
         )
         lending_balances = [trial_balance_out(t, tb) for t, tb in lending.trial_balances.items()]
@@ -589,7 +604,7 @@ def demo_run(
     for body in lending_balances:
         credentials_cli.print_trial_balance(body)
     with operator_session() as session:
-        risk = risk_story.run(session, today=utcnow().date(), region=data, history=trade, seed=seed)
+        risk = risk_story.run(session, today=clock.today(), region=data, history=trade, seed=seed)
     out.print("[bold]risk[/bold]")
     for line in risk.lines:
         out.print("  " + escape(line))

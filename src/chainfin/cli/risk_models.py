@@ -16,7 +16,7 @@ from chainfin.cli.common import out
 from chainfin.cli.lending import bank_actor, run_as
 from chainfin.cli.risk import risk_app
 from chainfin.cli.risk_scorecard import _read
-from chainfin.domain.clock import utcnow
+from chainfin.domain import clock
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.services import models
 
@@ -84,7 +84,7 @@ def _show_scores(body: dict[str, Any]) -> None:
 
 def _as_of(text: str | None) -> date:
     try:
-        return date.fromisoformat(text) if text else utcnow().date()
+        return date.fromisoformat(text) if text else clock.today()
     except ValueError:
         raise ValidationFailed([FieldError("--as-of", f"{text!r} is not YYYY-MM-DD")]) from None
 

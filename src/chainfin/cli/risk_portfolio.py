@@ -12,7 +12,7 @@ from rich.table import Table
 from chainfin.cli.common import out
 from chainfin.cli.lending import bank_actor, run_as
 from chainfin.cli.risk import risk_app
-from chainfin.domain.clock import utcnow
+from chainfin.domain import clock
 from chainfin.services import alerts, contagion, early_warning, portfolio, sectors
 
 
@@ -56,7 +56,7 @@ def exposure_cmd(
 
 def _date(text: str | None) -> date:
     try:
-        return date.fromisoformat(text) if text else utcnow().date()
+        return date.fromisoformat(text) if text else clock.today()
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a YYYY-MM-DD date") from None
 

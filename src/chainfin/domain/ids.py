@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 import os
 import threading
-import time
 from typing import NewType
+
+from chainfin.domain.clock import wall_epoch_ms
 
 EnterpriseId = NewType("EnterpriseId", str)
 BankId = NewType("BankId", str)
@@ -92,7 +93,7 @@ _last = [0, 0]  # milliseconds, random part of the last id made
 
 def _monotonic(count: int) -> list[tuple[int, int]]:
     with _lock:
-        now = int(time.time() * 1000)
+        now = wall_epoch_ms()
         last_ms, last_random = _last
         if now > last_ms:
             ms, first = now, int.from_bytes(os.urandom(10), "big") >> (_RANDOM_BITS - _FRESH_BITS)
@@ -111,7 +112,7 @@ def new_id(kind: str, *, now_ms: int | None = None, randomness: bytes | None = N
     if now_ms is None and randomness is None:
         ((ms, part),) = _monotonic(1)
         return f"{prefix}_{_ulid(ms, part.to_bytes(10, 'big'))}"
-    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    ms = wall_epoch_ms() if now_ms is None else now_ms
     rand = os.urandom(10) if randomness is None else randomness
     return f"{prefix}_{_ulid(ms, rand)}"
 

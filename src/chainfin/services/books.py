@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import Account, Bank, Journal, JournalLine
 from chainfin.domain import books as rules
+from chainfin.domain import clock
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.books import AccountSpec, AccountType, Posting, TrialBalance
 from chainfin.domain.clock import utcnow
@@ -176,7 +177,7 @@ def reverse(session: Session, actor: Principal, journal_id: str, *, reason: str)
         book_id=original.book_id,
         kind="reversal",
         ref=f"reversal/{original.id}",
-        value_on=utcnow().date(),
+        value_on=clock.today(),
         postings=rules.reversal(lines_of(session, original.id)),
         memo=f"reverses {original.id}: {reason}",
         reverses_id=original.id,

@@ -30,9 +30,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import CreditLine, Loan, TradeDocumentRow
+from chainfin.domain import clock
 from chainfin.domain import early_warning as rules
 from chainfin.domain.access import SYSTEM, Principal, Scope
-from chainfin.domain.clock import utcnow
 from chainfin.domain.consent import Purpose
 from chainfin.domain.errors import Forbidden
 from chainfin.services import alerts, consent
@@ -251,7 +251,7 @@ def on_documents(
         by_bank[bank_id].add(enterprise_id)
     if not by_bank:
         return 0
-    today = today or utcnow().date()
+    today = today or clock.today()
     as_of = today.replace(day=1) - timedelta(days=1)
     raised = 0
     for bank_id, members in sorted(by_bank.items()):

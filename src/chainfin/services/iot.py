@@ -40,7 +40,7 @@ from chainfin.adapters.db.models import (
 )
 from chainfin.domain import iot as rules
 from chainfin.domain.access import Principal, PrincipalKind, Scope
-from chainfin.domain.clock import utcnow
+from chainfin.domain.clock import business_date, utcnow
 from chainfin.domain.errors import (
     Conflict,
     FieldError,
@@ -634,7 +634,7 @@ def _observe_stock(
     loan.collateral = collateral
     config = products.config_of(session.get_one(LoanProduct, loan.product_id))
     outstanding = loan.principal_minor - loan.principal_paid_minor - loan.principal_prepaid_minor
-    value = loans.collateral_value(session, loan, msg.at.date())
+    value = loans.collateral_value(session, loan, business_date(msg.at))
     ratio = None
     if value is not None:
         ratio = rules.ltv(outstanding, value)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from chainfin.adapters.db.models import Alert, Enterprise, Loan, LoanRepayment
 from chainfin.domain import concentration
 from chainfin.domain.access import Principal, Scope
+from chainfin.domain.clock import business_date
 from chainfin.domain.errors import FieldError, Forbidden, ValidationFailed
 from chainfin.services import alerts
 from chainfin.services.early_warning import months_ending, subjects_of
@@ -102,7 +103,7 @@ def rates(
             Alert.bank_id == bank_id, Alert.enterprise_id.in_(list(ents))
         )
     ):
-        i = index.get(created.date().replace(day=1))
+        i = index.get(business_date(created).replace(day=1))
         if i is not None and enterprise_id is not None:
             seen[_key(ents[enterprise_id], by)][i].add(enterprise_id)
     alerted = {key: [len(s) for s in seen[key]] for key in population}

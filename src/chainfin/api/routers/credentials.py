@@ -24,8 +24,8 @@ from chainfin.adapters.db.models import (
 )
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.receipts import write_once
+from chainfin.domain import clock
 from chainfin.domain.books import TrialBalance
-from chainfin.domain.clock import utcnow
 from chainfin.domain.money import Money
 from chainfin.services import books, credentials, rates
 
@@ -674,5 +674,5 @@ def lpr_table(
     return {
         "in_force": in_force.to_dict() if in_force else None,
         "fixings": [f.to_dict() for f in reversed(table)],
-        "as_of": on or utcnow().date(),
+        "as_of": on or clock.today(),
     }

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.receipts import write_once as _write
-from chainfin.domain.clock import utcnow
+from chainfin.domain import clock
 from chainfin.risk.scorecard import TrainOptions
 from chainfin.services import models
 
@@ -123,7 +123,7 @@ def monitor(
     settings: SettingsDep,
     principal: CurrentPrincipal,
 ) -> JSONResponse:
-    as_of = body.as_of or utcnow().date()
+    as_of = body.as_of or clock.today()
     return _write(
         request,
         session,

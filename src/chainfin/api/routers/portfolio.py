@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from chainfin.api.deps import CurrentPrincipal, SessionDep
-from chainfin.domain.clock import utcnow
+from chainfin.domain import clock
 from chainfin.services import contagion, portfolio, sectors
 
 router = APIRouter(tags=["risk"])
@@ -41,7 +41,7 @@ def contagion_scenario(
         core=core,
         kind=kind,
         days=days,
-        as_of=as_of or utcnow().date(),
+        as_of=as_of or clock.today(),
         top=top,
     )
 
@@ -55,4 +55,4 @@ def sector_rates(
 ) -> dict[str, Any]:
     """Monthly share of the bank's borrowers with an alert, per GB/T 4754 section or province,
     and the sectors whose latest month rises beyond their own history."""
-    return sectors.rates(session, principal, by=by, as_of=as_of or utcnow().date()).to_dict()
+    return sectors.rates(session, principal, by=by, as_of=as_of or clock.today()).to_dict()

@@ -17,6 +17,7 @@ from chainfin.adapters.db.models import (
     ProgrammeFunder,
 )
 from chainfin.domain import books as chart
+from chainfin.domain import clock
 from chainfin.domain import credentials as rules
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.books import Posting
@@ -67,7 +68,7 @@ def quote(
         raise ValidationFailed(
             [FieldError("bank", f"{funder_bank.code} does not fund this credential's programme")]
         )
-    as_of = as_of or utcnow().date()
+    as_of = as_of or clock.today()
     fixing = rates.in_force(session, as_of)
     if fixing is None:
         raise ValidationFailed(

@@ -19,6 +19,7 @@ from chainfin.adapters.db.models import (
     TradeDocumentRow,
 )
 from chainfin.domain import books as chart
+from chainfin.domain import clock
 from chainfin.domain import credentials as rules
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.books import Posting
@@ -65,7 +66,7 @@ def issue(
     programme = session.get(CredentialProgramme, programme_id)
     if programme is None or programme.core_enterprise_id != core:
         raise NotFound(f"no programme {programme_id!r}")
-    issued_on = issued_on or utcnow().date()
+    issued_on = issued_on or clock.today()
     rules.check_tenor(issued_on, maturity_on, programme.tenor_cap_months)
     if amount.currency != programme.currency or amount.amount_minor < programme.min_piece_minor:
         raise ValidationFailed(
@@ -190,7 +191,7 @@ def accept(session: Session, actor: Principal, piece_id: str) -> CredentialPiece
         book_id=chart.PLATFORM_BOOK,
         kind=kind,
         ref=f"accept/{piece.id}",
-        value_on=utcnow().date(),
+        value_on=clock.today(),
         postings=[
             Posting(chart.held_account(piece.holder_id).code, amount),
             Posting(source, -amount),

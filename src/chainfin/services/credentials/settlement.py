@@ -21,6 +21,7 @@ from chainfin.adapters.db.models import (
     Financing,
 )
 from chainfin.domain import books as chart
+from chainfin.domain import clock
 from chainfin.domain import credentials as rules
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.books import Posting
@@ -76,7 +77,7 @@ def settle(
         raise rules.IllegalTransition(f"credential {credential.id} is {credential.status}")
     if amount.currency != credential.currency or amount.amount_minor <= 0:
         raise ValidationFailed([FieldError("amount", f"must be a positive {credential.currency}")])
-    paid_on = paid_on or utcnow().date()
+    paid_on = paid_on or clock.today()
     programme = _get(session, CredentialProgramme, credential.programme_id)
     changes = _withdraw_offers(session, actor, credential)
     pieces = [p for p in _live_pieces(session, credential.id) if p.status != PieceStatus.OFFERED]
@@ -196,7 +197,7 @@ def amount_due(
 ) -> AmountDue:
     """The amount to pay to settle a credential in full on ``on`` (default today)."""
     credential = get(session, actor, credential_id)
-    on = on or utcnow().date()
+    on = on or clock.today()
     programme = _get(session, CredentialProgramme, credential.programme_id)
     live = _live_pieces(session, credential.id)
     late = (on - credential.payment_on).days > programme.grace_days

@@ -34,6 +34,7 @@ from chainfin.adapters.db.models import (
     SupplyRelation,
     TradeDocumentRow,
 )
+from chainfin.domain import clock
 from chainfin.domain import decision as rules
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
@@ -283,7 +284,7 @@ def submit(
     actor.require(Scope.LOANS_APPLY)
     if actor.enterprise_id is None:
         raise Forbidden("an enterprise applies for its own loans")
-    today = utcnow().date()
+    today = clock.today()
     if on is not None and on < today and not actor.is_system:
         # the decision date drives line expiry, the LPR fixing, the score window and the
         # maturity check: an applicant may not move it into the past
@@ -623,7 +624,7 @@ def review(
                 task.state = "cancelled"
                 touched.append(_change("task", task))
     elif step == "checker":
-        on = on or utcnow().date()
+        on = on or clock.today()
         underlying = resolve(session, app.underlying_kind, app.underlying_ref, app.applicant_id, on)
         if not underlying.found:
             raise ApprovalRefused(f"the underlying {app.underlying_ref} is no longer available")

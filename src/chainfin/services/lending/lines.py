@@ -27,6 +27,7 @@ from chainfin.adapters.db.models import (
     LoanApplication,
     LoanProduct,
 )
+from chainfin.domain import clock
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -336,7 +337,7 @@ def set_status(
     allowed = {"active": {"frozen", "closed"}, "frozen": {"active", "closed"}}
     if status not in allowed.get(line.status, set()):
         raise Conflict(f"line {line.id} is {line.status}; it cannot become {status}")
-    if status == "active" and line.expires_on < utcnow().date():
+    if status == "active" and line.expires_on < clock.today():
         raise Conflict(f"line {line.id} expired on {line.expires_on}; open a new line")
     if not reason.strip():
         raise ValidationFailed([FieldError("reason", "say why")])

@@ -23,7 +23,7 @@ from chainfin.adapters.db.models import (
     StatementImport,
 )
 from chainfin.adapters.formats import iso20022
-from chainfin.domain import reconcile
+from chainfin.domain import clock, reconcile
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import ChainfinError, Forbidden, NotFound
@@ -114,7 +114,7 @@ def _expected(
 
 
 def _day(entry: reconcile.BankEntry) -> date:
-    return entry.value_date or entry.booking_date or utcnow().date()
+    return entry.value_date or entry.booking_date or clock.today()
 
 
 def import_statement(session: Session, actor: Principal, data: bytes) -> StatementImport:
@@ -149,7 +149,7 @@ def import_statement(session: Session, actor: Principal, data: bytes) -> Stateme
         )
     }
     # what each loan owes as of the statement's last day (for the overpayment flag)
-    as_of = max((_day(e) for e in entries), default=utcnow().date())
+    as_of = max((_day(e) for e in entries), default=clock.today())
     disbursements, repayable = _expected(session, actor.bank_id, as_of)
     result = reconcile.reconcile(entries, disbursements, repayable, seen_keys=seen | applied)
     matched: list[dict[str, Any]] = []

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
+
+from chainfin.domain.clock import utcnow
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -127,7 +128,7 @@ def upgrade() -> None:
         sa.column("updated_at", sa.DateTime(timezone=True)),
     )
     op.bulk_insert(
-        state, [{"id": 1, "tree_size": 0, "root_hash": EMPTY_ROOT, "updated_at": datetime.now(UTC)}]
+        state, [{"id": 1, "tree_size": 0, "root_hash": EMPTY_ROOT, "updated_at": utcnow()}]
     )
 
 
