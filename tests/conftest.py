@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+import propbudget  # noqa: F401 - registers and loads the Hypothesis profile
 from chainfin.adapters.db import crypto, migrate
 from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory

@@ -24,6 +24,7 @@ from chainfin.adapters.formats.iso20022 import (
 )
 from chainfin.domain.errors import ValidationFailed
 from chainfin.domain.money import Money
+from propbudget import budget
 
 C = {"c": CAMT053_V08_NS}
 DAY = date(2026, 12, 1)
@@ -308,7 +309,7 @@ def _entries(draw: st.DrawFn) -> Entry:
     )
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=budget(80), deadline=None)
 @given(
     st.lists(_entries(), max_size=12),
     st.integers(-(10**15), 10**15),

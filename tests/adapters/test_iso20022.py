@@ -44,6 +44,7 @@ from chainfin.adapters.formats.iso20022 import (
 )
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.money import Money
+from propbudget import budget
 from reference import REFERENCE
 
 DATA = REFERENCE / "iso20022"
@@ -580,7 +581,7 @@ def _batches(draw: st.DrawFn) -> PaymentBatch:
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=budget(60), deadline=None)
 @given(_batches())
 def test_random_valid_batches_are_schema_valid_and_sum_right(batch: PaymentBatch) -> None:
     xml = write_pain001(batch)
@@ -603,7 +604,7 @@ _FUZZED = (
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=budget(150), deadline=None)
 @given(st.tuples(st.text(max_size=150), st.text(max_size=150), st.text(max_size=40),
                  st.text("0123456789ABCDEZde -٠１", max_size=36),
                  st.text("0123456789ABCDEFXZ -１", max_size=13)))  # fmt: skip

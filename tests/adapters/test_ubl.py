@@ -34,6 +34,7 @@ from chainfin.adapters.formats.ubl import (
 )
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.money import Money
+from propbudget import budget
 from reference import REFERENCE
 
 DATA = REFERENCE / "ubl21"
@@ -601,7 +602,7 @@ def test_a_document_without_lines_is_refused() -> None:
     assert _refusal(data) == FieldError("cac:InvoiceLine", "at least one line is required")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=budget(300), deadline=None)
 @given(st.lists(st.tuples(st.integers(0, len(BASE) - 1), st.integers(0, 255)), max_size=8))
 def test_damaged_input_is_parsed_or_refused_never_crashes(flips: list[tuple[int, int]]) -> None:
     damaged = bytearray(BASE)

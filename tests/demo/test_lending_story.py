@@ -15,24 +15,25 @@ from chainfin.adapters.formats.iso20022 import check_balances, read_camt053, val
 from chainfin.demo import credential_story, lending_story
 from chainfin.demo import seed as demo_seed
 from chainfin.demo.synthetic import RegionKey, Scale, generate
+from chainfin.demo.timeline import Timeline
+from chainfin.domain.clock import FixedClock
 from chainfin.services import ledger, ledger_verify
-from worldclock import WORLD_DAY
 
 # the story runs on the real date, as `chainfin demo` runs it: an applicant may not backdate
-TODAY = WORLD_DAY  # an applicant cannot backdate: dates here are relative to the world's day
 ORIGIN = "chainfin.test/ledger"
 
 
 def test_lending_story_decides_disburses_reconciles_and_balances(
-    session_factory: sessionmaker[Session], tmp_path: Path
+    session_factory: sessionmaker[Session], tmp_path: Path, world_clock: FixedClock
 ) -> None:
+    timeline = Timeline(world_clock)
     region = generate([RegionKey.JJJ], Scale.SMALL, 42)
     with transaction(session_factory) as s:
         demo_seed.seed(s, region, with_users=False)
     with transaction(session_factory) as s:
-        credential_story.run(s, today=TODAY)
+        credential_story.run(s, timeline)
     with transaction(session_factory) as s:
-        story = lending_story.run(s, today=TODAY, out_dir=tmp_path)
+        story = lending_story.run(s, timeline, out_dir=tmp_path)
     text = "\n".join(story.lines)
 
     # one of each product; the receivable one approved by the rules in well under a second

@@ -31,6 +31,7 @@ from chainfin.domain.fraud import (
 )
 from chainfin.domain.money import Money
 from chainfin.domain.uscc import make_uscc
+from propbudget import budget
 
 INVOICE = DocumentKind.INVOICE
 DELIVERY_NOTE = DocumentKind.DELIVERY_NOTE
@@ -731,7 +732,7 @@ def documents(draw: st.DrawFn) -> TradeDocument:
     )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=budget(150), deadline=None)
 @given(st.lists(documents(), max_size=30), st.randoms(use_true_random=False))
 def test_shuffling_the_documents_never_changes_the_findings(
     docs: list[TradeDocument], rnd: random.Random

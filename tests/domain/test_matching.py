@@ -33,6 +33,7 @@ from chainfin.domain.matching import (
 )
 from chainfin.domain.money import Money
 from chainfin.domain.uscc import make_uscc
+from propbudget import budget
 
 K = DocumentKind
 Docs = list[TradeDocument]
@@ -1048,7 +1049,7 @@ def document_sets(draw: st.DrawFn) -> Docs:
     return docs
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=budget(200), deadline=None)
 @given(document_sets(), st.randoms(use_true_random=False))
 def test_the_order_of_the_documents_never_changes_the_results(
     docs: Docs, rnd: random.Random
@@ -1059,7 +1060,7 @@ def test_the_order_of_the_documents_never_changes_the_results(
     assert match_all(shuffled, REGIONS) == match_all(docs, REGIONS)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=budget(200), deadline=None)
 @given(document_sets())
 def test_every_document_lands_in_exactly_one_case(docs: Docs) -> None:
     cases = build_cases(docs)
@@ -1077,7 +1078,7 @@ def splits(draw: st.DrawFn) -> tuple[Decimal, Decimal]:
     return Decimal(total_milli).scaleb(-3), Decimal(first_milli).scaleb(-3)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=budget(200), deadline=None)
 @given(splits(), st.integers(1, 10**6))
 def test_splitting_a_delivery_keeps_a_matched_case_matched(
     split: tuple[Decimal, Decimal], price_minor: int

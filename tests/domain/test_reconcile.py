@@ -27,6 +27,7 @@ from chainfin.domain.reconcile import (
     UnmatchedReason,
     reconcile,
 )
+from propbudget import budget
 
 R = UnmatchedReason
 
@@ -767,7 +768,7 @@ def bank_entries(draw: st.DrawFn) -> list[BankEntry]:
     return entries
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=budget(300), deadline=None)
 @given(bank_entries(), st.lists(st.sampled_from(("K1", "K2", "U1")), max_size=2))
 def test_every_entry_accounted_for_once(entries: list[BankEntry], seen: list[str]) -> None:
     result = reconcile(entries, P_DISBURSEMENTS, LOANS, seen_keys=seen)
@@ -791,7 +792,7 @@ def test_every_entry_accounted_for_once(entries: list[BankEntry], seen: list[str
     assert [m.reason for m in again.unmatched] == [R.ALREADY_IMPORTED] * len(entries)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=budget(200), deadline=None)
 @given(bank_entries())
 def test_totals_add_up_to_the_statement(entries: list[BankEntry]) -> None:
     totals = reconcile(entries, P_DISBURSEMENTS, LOANS).totals()

@@ -23,6 +23,7 @@ from chainfin.domain.size_class import (
     classify,
     sector_of,
 )
+from propbudget import budget
 
 LARGE, MEDIUM, SMALL, MICRO = SizeClass.LARGE, SizeClass.MEDIUM, SizeClass.SMALL, SizeClass.MICRO
 FEN_PER_WAN = 1_000_000
@@ -347,7 +348,7 @@ def test_citation_names_both_documents() -> None:
 _MAX_FEN = 300_000 * FEN_PER_WAN  # above every published bound
 
 
-@settings(max_examples=300, database=None)
+@settings(max_examples=budget(300), database=None)
 @given(
     group=st.sampled_from(GROUPS),
     employees=st.integers(0, 3000),

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.risk.debtrank import MAX_ERRORS, Network, Result, debtrank, parse_shocks, run
+from propbudget import budget
 
 Node = tuple[str, float, float]  # id, equity, value
 Edge = tuple[str, str, float]  # holder, counterparty, exposure
@@ -388,7 +389,7 @@ def scenarios(draw: st.DrawFn) -> tuple[list[Node], list[Edge], dict[str, float]
     return nodes, edges, shocks
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=budget(300), deadline=None)
 @given(scenarios(), st.floats(0, 1))
 def test_properties_and_reference(
     scenario: tuple[list[Node], list[Edge], dict[str, float]], raise_by: float

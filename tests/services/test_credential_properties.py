@@ -57,6 +57,7 @@ from chainfin.domain.money import Money
 from chainfin.services import books, credentials, ledger, ledger_verify
 from credit_world import ISSUED_ON, CreditWorld, build
 from dbreset import empty_database
+from propbudget import budget
 
 LIVE = ("offered", "held", "financed", "overdue")
 BOOKED = ("held", "financed", "overdue")  # live pieces the platform sub-ledger holds
@@ -726,7 +727,7 @@ def test_random_credential_operations_keep_every_invariant(engine: Engine) -> No
 
     Machine.engine = engine
     Machine.outcomes = Counter()
-    examples = int(EXAMPLES or (25 if engine.dialect.name == "postgresql" else 30))
+    examples = int(EXAMPLES or budget(25 if engine.dialect.name == "postgresql" else 30))
     run_state_machine_as_test(
         Machine,
         settings=settings(

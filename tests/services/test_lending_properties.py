@@ -73,6 +73,7 @@ from chainfin.services.lending.applications import ApprovalRefused, Payment
 from credit_world import uscc
 from dbreset import empty_database
 from lending_world import CORE_PAYEE, PAYEE, TODAY, LendingWorld, build_lending
+from propbudget import budget
 
 REFUSALS = (ValidationFailed, Conflict, NotFound, ApprovalRefused)
 ORIGIN = "chainfin.test/ledger"
@@ -848,7 +849,7 @@ def test_random_lending_operations_keep_every_invariant(engine: Engine) -> None:
 
     Machine.engine = engine
     Machine.outcomes = Counter()
-    examples = int(EXAMPLES or (12 if engine.dialect.name == "postgresql" else 40))
+    examples = int(EXAMPLES or budget(12 if engine.dialect.name == "postgresql" else 40))
     run_state_machine_as_test(
         Machine,
         settings=settings(

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -36,6 +36,7 @@ from chainfin.config import get_settings, install_clock_from_environment
 from chainfin.demo import credential_story, lending_story, risk_story
 from chainfin.demo import seed as demo_seed
 from chainfin.demo.synthetic import RegionKey, Scale, SyntheticRegion, generate
+from chainfin.demo.timeline import Timeline
 from chainfin.demo.trade_history import (
     TradeHistory,
     generate_history,
@@ -565,9 +566,32 @@ def demo_run(
     region: Annotated[RegionChoice, typer.Option()] = RegionChoice.ALL,
     scale: Annotated[Scale, typer.Option()] = Scale.SMALL,
     seed: Annotated[int, typer.Option()] = 42,
+    clock_file: Annotated[
+        Path | None,
+        typer.Option(help="write the instant the story ends at here (make demo serves from it)"),
+    ] = None,
 ) -> None:
-    """Seed the region, then tell the story so far: chains, tiers, members per tier, and
-    who can sign in."""
+    """Seed the region, then tell the stories: trade, payable credentials, lending, risk and
+    the credential's maturity. The stories start today and run ahead of it, each step on the
+    day it happens; the last lines say how far."""
+    timeline = Timeline(clock.FixedClock(clock.utcnow()))
+    with clock.using(timeline.clock):
+        _demo_stories(region, scale, seed, timeline)
+    ahead, ended = timeline.days_ahead, timeline.now().isoformat(timespec="seconds")
+    if ahead:
+        out.print(
+            f"[bold]the story ran ahead of today[/bold]: it began on {timeline.started_on} and "
+            f"ended on {timeline.today}, {ahead} days later, so the platform's clock stands at "
+            f"{timeline.today} for this database: serve it with CHAINFIN_CLOCK="
+            f"{ended} (make demo does); on the system clock, "
+            "what happened after today would not have happened yet"
+        )
+    if clock_file is not None:
+        clock_file.parent.mkdir(parents=True, exist_ok=True)
+        clock_file.write_text(ended + "\n")
+
+
+def _demo_stories(region: RegionChoice, scale: Scale, seed: int, timeline: Timeline) -> None:
     report, data = _seed(region, scale, seed, True)
     by_role = Counter(role.value for e in data.enterprises for role in e.roles)
     out.print("enterprises by role: " + ", ".join(f"{r} {n}" for r, n in by_role.most_common()))
@@ -582,32 +606,48 @@ def demo_run(
         + f"  (score them: chainfin checks run --truth {truth})"
     )
     with operator_session() as session:
-        story = credential_story.run(session, today=clock.today())
-        trial_balances = [
-            trial_balance_out(title, tb) for title, tb in story.trial_balances.items()
-        ]
-    out.print("[bold]payable credentials[/bold]")
-    for line in story.lines:
-        out.print("  " + escape(line))
-    for body in trial_balances:
-        credentials_cli.print_trial_balance(body)
+        story = credential_story.run(session, timeline)
+        before = [trial_balance_out(title, tb) for title, tb in story.trial_balances.items()]
+    out.print(f"[bold]payable credentials[/bold] ({timeline.today})")
+    _print_story(story.lines, before)
+    started = timeline.today
     with operator_session() as session:
         lending = lending_story.run(
             session,
-            today=clock.today(),
+            timeline,
             out_dir=lending_story.files_dir(database_url(), get_settings().var_dir),
         )
         lending_balances = [trial_balance_out(t, tb) for t, tb in lending.trial_balances.items()]
-    out.print("[bold]supply-chain lending[/bold]")
-    for line in lending.lines:
-        out.print("  " + escape(line))
-    for body in lending_balances:
-        credentials_cli.print_trial_balance(body)
+    out.print(f"[bold]supply-chain lending[/bold] ({started} to {timeline.today})")
+    _print_story(lending.lines, lending_balances)
     with operator_session() as session:
-        risk = risk_story.run(session, today=clock.today(), region=data, history=trade, seed=seed)
-    out.print("[bold]risk[/bold]")
-    for line in risk.lines:
-        out.print("  " + escape(line))
+        risk = risk_story.run(session, timeline, region=data, history=trade, seed=seed)
+    out.print(f"[bold]risk[/bold] ({timeline.today})")
+    _print_story(risk.lines, [])
+    told, debited, scanned = len(story.lines), len(lending.lines), timeline.today
+    with operator_session() as session:
+        lending_story.direct_debits(session, timeline, lending, through=story.payment_on)
+    out.print(f"[bold]repayments[/bold] ({scanned} to {story.payment_on})")
+    _print_story(lending.lines[debited:], [])
+    with operator_session() as session:
+        credential_story.mature(session, timeline, story)
+        after = [
+            trial_balance_out(title, tb)
+            for title, tb in story.trial_balances.items()
+            if "after maturity" in title
+        ]
+    out.print(f"[bold]the credential matures[/bold] ({timeline.today})")
+    _print_story(story.lines[told:], after)
+    told = len(lending.lines)
+    with operator_session() as session:
+        lending_story.close(session, timeline, lending)
+        closing = [
+            trial_balance_out(title, tb)
+            for title, tb in lending.trial_balances.items()
+            if "last day" in title
+        ]
+    out.print(f"[bold]loans on the last day[/bold] ({timeline.today})")
+    _print_story(lending.lines[told:], closing)
     with operator_session() as session:
         ledger.sequence(session, get_settings().ledger_origin)
         latest = ledger.latest_checkpoint(session)
@@ -629,6 +669,13 @@ def demo_run(
         "try: curl -s -d grant_type=client_credentials -d client_id=... -d client_secret=... "
         "http://127.0.0.1:8000/oauth/token"
     )
+
+
+def _print_story(lines: list[str], balances: list[dict[str, Any]]) -> None:
+    for line in lines:
+        out.print("  " + escape(line))
+    for body in balances:
+        credentials_cli.print_trial_balance(body)
 
 
 def main() -> None:

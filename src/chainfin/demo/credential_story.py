@@ -1,7 +1,10 @@
 """The demo's credential story, told through the same services the API uses: a core
 enterprise confirms a payable and issues a credential; it is split and passed to tier 2
 and tier 3; the tier-3 supplier discounts its piece at a funder bank; at maturity the core
-pays and every holder is paid its piece; the books balance."""
+pays and every holder is paid its piece; the books balance.
+
+:func:`run` tells the story up to the financing, on the timeline's day; :func:`mature`
+moves the timeline to the payment date and settles, after the other stories have run."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import Bank, Chain, ChainCore, Enterprise, SupplyRelation
+from chainfin.demo.timeline import Timeline
 from chainfin.domain.access import SYSTEM, EnterpriseRole, Principal, StaffRole
 from chainfin.domain.books import TrialBalance
 from chainfin.domain.money import Money
@@ -22,6 +26,11 @@ from chainfin.services import books, credentials, documents, rates
 class StoryReport:
     lines: list[str] = field(default_factory=list)
     trial_balances: dict[str, TrialBalance] = field(default_factory=dict)
+    credential_id: str = ""
+    core_id: str = ""
+    bank_code: str = ""
+    face: Money = field(default_factory=Money.zero)
+    payment_on: date = date.max
 
     def say(self, text: str) -> None:
         self.lines.append(text)
@@ -59,7 +68,9 @@ def _path(session: Session) -> tuple[Bank, Enterprise, list[Enterprise]]:
     raise LookupError("no chain in the region has suppliers three tiers deep")
 
 
-def run(session: Session, *, today: date) -> StoryReport:
+def run(session: Session, timeline: Timeline) -> StoryReport:
+    """Confirm, issue, split, pass down and finance, on the timeline's day."""
+    today = timeline.today
     report = StoryReport()
     rates.load_bundled(session, SYSTEM)
     bank, core, (t1, t2, t3) = _path(session)
@@ -159,18 +170,29 @@ def run(session: Session, *, today: date) -> StoryReport:
     report.trial_balances["platform (before maturity)"] = books.trial_balance(
         session, SYSTEM, "platform"
     )
+    report.credential_id, report.core_id, report.bank_code = credential.id, core.id, bank.code
+    report.face, report.payment_on = face, credential.payment_on
+    return report
+
+
+def mature(session: Session, timeline: Timeline, report: StoryReport) -> None:
+    """On the credential's payment date the core pays; every holder gets its piece."""
+    credential = credentials.get(session, SYSTEM, report.credential_id)
+    core = session.get_one(Enterprise, report.core_id)
+    timeline.on(credential.payment_on, 10)
     credentials.accrue(session, SYSTEM, credential.payment_on)
     payment = credentials.settle(
         session,
-        core_user,
+        _user(core.id),
         credential.id,
-        amount=face,
+        amount=report.face,
         payment_ref="DEMO-MATURITY",
         paid_on=credential.payment_on,
     )
     paid = ", ".join(f"{a['holder_id']} {Money(a['principal_minor'])}" for a in payment.allocations)
-    report.say(f"maturity {credential.payment_on}: {core.name} pays {face}; holders paid: {paid}")
-    report.trial_balances[f"{bank.code} (after maturity)"] = books.trial_balance(
-        session, SYSTEM, bank.code
+    report.say(
+        f"maturity {credential.payment_on}: {core.name} pays {report.face}; holders paid: {paid}"
     )
-    return report
+    report.trial_balances[f"{report.bank_code} (after maturity)"] = books.trial_balance(
+        session, SYSTEM, report.bank_code
+    )

@@ -45,6 +45,7 @@ from chainfin.adapters.db.models import (
 from chainfin.adapters.formats import iso20022
 from chainfin.demo.credential_story import _path
 from chainfin.demo.seed import DEMO_PASSWORD
+from chainfin.demo.timeline import Timeline
 from chainfin.domain.access import SYSTEM, EnterpriseRole, Principal, StaffRole
 from chainfin.domain.books import TrialBalance
 from chainfin.domain.clock import utcnow
@@ -90,6 +91,8 @@ class LendingReport:
     reconciliation: dict[str, Any] = field(default_factory=dict)
     loan_book: list[dict[str, Any]] = field(default_factory=list)
     scan: dict[str, int] = field(default_factory=dict)
+    paying_ids: list[str] = field(default_factory=list)  # loans repaid by direct debit
+    debit_from: date = date.max  # the first due date direct debits have not paid yet
 
     def say(self, text: str) -> None:
         self.lines.append(text)
@@ -862,7 +865,8 @@ def _statement(
     today: date,
     out_dir: Path,
     report: LendingReport,
-) -> None:
+) -> bytes:
+    """The bank simulator's camt.053 from ``today`` to the first instalment of ``repaid``."""
     first = repaid.schedule[0]
     due = date.fromisoformat(first["due_on"])
     instalment = Money(first["principal_minor"] + first["interest_minor"])
@@ -938,6 +942,11 @@ def _statement(
         f"{repaid.reference}, and a storage-fee credit from {stranger.name}; opening "
         f"{_yuan(OPENING_BALANCE)} + credits - debits = closing {_yuan(closing)} ({balance})"
     )
+    return xml
+
+
+def _import_statement(session: Session, cast: _Cast, xml: bytes, report: LendingReport) -> None:
+    """The bank's statement arrives the evening of its last day and is reconciled."""
     imported = statements.import_statement(session, cast.rm, xml)
     out = statements.import_out(imported)
     report.reconciliation = out
@@ -958,23 +967,40 @@ def _statement(
         )
 
 
-def _instalments_paid(
-    session: Session, cast: _Cast, paying: list[Loan], as_of: date, report: LendingReport
+def _until_scan(
+    session: Session,
+    cast: _Cast,
+    timeline: Timeline,
+    paying: list[Loan],
+    statement: tuple[date, bytes],
+    as_of: date,
+    report: LendingReport,
 ) -> None:
-    """Borrowers on direct debit pay what falls due before ``as_of``; the dealer does not."""
-    for loan in paying:
-        for row in loan.schedule:
-            due = date.fromisoformat(row["due_on"])
-            if due >= as_of:
-                break
-            amount = Money(row["principal_minor"] + row["interest_minor"])
-            loans.repay(
-                session, cast.rm, loan.id, amount=amount, value_on=due, source="direct_debit"
-            )
-            report.say(
-                f"direct debit {due}: instalment {row['number']} of loan {loan.reference} "
-                f"({loan.product_kind}) paid, {_yuan(amount)}"
-            )
+    """Day by day up to ``as_of``: borrowers on direct debit pay each instalment on its due
+    date (the dealer does not), and the bank statement is reconciled the evening it ends."""
+    debits = sorted(
+        (date.fromisoformat(row["due_on"]), loan.reference, loan, row)
+        for loan in paying
+        for row in loan.schedule
+        if date.fromisoformat(row["due_on"]) < as_of
+    )
+    statement_on, xml = statement
+    pending = True
+    for due, _ref, loan, row in debits:
+        if pending and statement_on < due:
+            timeline.on(statement_on, 18, 30)
+            _import_statement(session, cast, xml, report)
+            pending = False
+        timeline.on(due, 9)
+        amount = Money(row["principal_minor"] + row["interest_minor"])
+        loans.repay(session, cast.rm, loan.id, amount=amount, value_on=due, source="direct_debit")
+        report.say(
+            f"direct debit {due}: instalment {row['number']} of loan {loan.reference} "
+            f"({loan.product_kind}) paid, {_yuan(amount)}"
+        )
+    if pending:
+        timeline.on(statement_on, 18, 30)
+        _import_statement(session, cast, xml, report)
 
 
 def _book(session: Session, cast: _Cast, as_of: date, report: LendingReport) -> None:
@@ -997,6 +1023,14 @@ def _book(session: Session, cast: _Cast, as_of: date, report: LendingReport) -> 
         f"{counts['loans']} loans: {counts['overdue']} fell overdue, {counts['downgraded']} "
         f"downgraded, {counts['margin_calls']} margin call(s)"
     )
+    report.loan_book = _loan_book(session, cast, as_of, report)
+    _alerts_since(session, cast, None, report)
+
+
+def _loan_book(
+    session: Session, cast: _Cast, as_of: date, report: LendingReport
+) -> list[dict[str, Any]]:
+    book: list[dict[str, Any]] = []
     names = {
         e.id: e.name for e in (cast.receivable, cast.order, cast.newcomer, cast.dealer, cast.core)
     }
@@ -1015,7 +1049,7 @@ def _book(session: Session, cast: _Cast, as_of: date, report: LendingReport) -> 
             "category": loan.category,
             "rate": loan.annual_rate,
         }
-        report.loan_book.append(row)
+        book.append(row)
         extra = ""
         if loan.collateral.get("ltv"):
             extra = f", LTV {Decimal(loan.collateral['ltv']):.2%}"
@@ -1024,16 +1058,70 @@ def _book(session: Session, cast: _Cast, as_of: date, report: LendingReport) -> 
             f"outstanding {_yuan(outstanding)} at {loan.annual_rate}% — {loan.status}, "
             f"DPD {loan.dpd}, {loan.category}{extra}"
         )
-    alerts = session.scalars(
-        select(Alert).where(Alert.bank_id == cast.bank.id).order_by(Alert.created_at)
-    )
-    for alert in alerts:
+    return book
+
+
+def _alerts_since(
+    session: Session, cast: _Cast, since: datetime | None, report: LendingReport
+) -> None:
+    query = select(Alert).where(Alert.bank_id == cast.bank.id).order_by(Alert.created_at)
+    if since is not None:
+        query = query.where(Alert.created_at > since)
+    for alert in session.scalars(query):
         report.say(f"  alert {alert.kind} ({alert.severity}): {alert.message}")
 
 
-def run(session: Session, *, today: date, out_dir: Path) -> LendingReport:
-    """The lending story on the demo database after the credential story; files (the
-    pain.001 and the camt.053) go to ``out_dir``."""
+def direct_debits(
+    session: Session, timeline: Timeline, report: LendingReport, *, through: date
+) -> None:
+    """Day by day after the scan, through ``through``: the borrowers on direct debit pay
+    each instalment on its due date (the dealer still does not)."""
+    cast = _cast(session)
+    paying = [session.get_one(Loan, loan_id) for loan_id in report.paying_ids]
+    debits = sorted(
+        (date.fromisoformat(row["due_on"]), loan.reference, loan, row)
+        for loan in paying
+        for row in loan.schedule
+        if report.debit_from <= date.fromisoformat(row["due_on"]) <= through
+    )
+    for due, _ref, loan, row in debits:
+        timeline.on(due, 9)
+        amount = Money(row["principal_minor"] + row["interest_minor"])
+        loans.repay(session, cast.rm, loan.id, amount=amount, value_on=due, source="direct_debit")
+        report.say(
+            f"direct debit {due}: instalment {row['number']} of loan {loan.reference} "
+            f"({loan.product_kind}) paid, {_yuan(amount)}"
+        )
+    report.debit_from = max(report.debit_from, through + timedelta(days=1))
+
+
+def close(session: Session, timeline: Timeline, report: LendingReport) -> None:
+    """The demo's last day, whenever the other stories end it: the instalments due by then
+    are paid by direct debit, and the daily jobs run, so every loan's status is its status
+    on the day the platform shows."""
+    cast = _cast(session)
+    day, since = timeline.today, timeline.now()
+    direct_debits(session, timeline, report, through=day)
+    timeline.on(day, 17)
+    accrued = loans.accrue(session, cast.rm, day)
+    counts = loans.scan(session, cast.rm, day)
+    report.say(
+        f"{day}, the last day of the story: interest accrued ({accrued} journals); daily scan "
+        f"of {counts['loans']} loans: {counts['overdue']} fell overdue, "
+        f"{counts['downgraded']} downgraded"
+    )
+    report.loan_book = _loan_book(session, cast, day, report)
+    _alerts_since(session, cast, since, report)
+    report.trial_balances[f"{cast.bank.code} (the last day)"] = books.trial_balance(
+        session, SYSTEM, cast.bank.code
+    )
+
+
+def run(session: Session, timeline: Timeline, *, out_dir: Path) -> LendingReport:
+    """The lending story on the demo database after the credential story, from the
+    timeline's day to the daily scan :data:`SCAN_AFTER` later; files (the pain.001 and the
+    camt.053) go to ``out_dir``."""
+    today = timeline.today
     report = LendingReport()
     cast = _cast(session)
     _set_up(session, cast, today, report)
@@ -1045,10 +1133,15 @@ def run(session: Session, *, today: date, out_dir: Path) -> LendingReport:
     disbursed = _disburse(session, cast, today, out_dir, report)
     by_app = {loan.application_id: loan for loan in disbursed}
     repaid = by_app.get(apps["order"].id, disbursed[0])
-    _statement(session, cast, disbursed, repaid, today, out_dir, report)
+    xml = _statement(session, cast, disbursed, repaid, today, out_dir, report)
+    statement_on = date.fromisoformat(repaid.schedule[0]["due_on"])
     as_of = today + SCAN_AFTER
     paying = [by_app[a.id] for k, a in apps.items() if k != "dealer" and a.id in by_app]
-    _instalments_paid(session, cast, [loan for loan in paying if loan is not repaid], as_of, report)
+    others = [loan for loan in paying if loan is not repaid]
+    _until_scan(session, cast, timeline, others, (statement_on, xml), as_of, report)
+    timeline.on(as_of, 17)
+    report.paying_ids = [loan.id for loan in paying]
+    report.debit_from = as_of  # instalments due on the scan's day are not paid yet
     dealer = by_app.get(apps["dealer"].id)
     if dealer is not None:
         report.say(

@@ -32,6 +32,7 @@ from chainfin.adapters.db.models import Alert, Bank, Enterprise, IotDevice, Loan
 from chainfin.demo.credential_story import _path
 from chainfin.demo.lending_story import GLASS, _digits, _doc, _ingest, _staff, _yuan
 from chainfin.demo.synthetic import SyntheticRegion
+from chainfin.demo.timeline import Timeline
 from chainfin.demo.trade_history import (
     TradeHistory,
     default_cutoff,
@@ -39,7 +40,6 @@ from chainfin.demo.trade_history import (
 )
 from chainfin.domain import early_warning as ew_rules
 from chainfin.domain.access import Principal, StaffRole
-from chainfin.domain.clock import utcnow
 from chainfin.domain.credentials import add_months
 from chainfin.domain.iot import Counters
 from chainfin.domain.money import Money
@@ -395,21 +395,21 @@ def _scorecard(region: SyntheticRegion, history: TradeHistory, seed: int, story:
 
 def run(
     session: Session,
+    timeline: Timeline,
     *,
-    today: date,
-    now: datetime | None = None,
     region: SyntheticRegion | None = None,
     history: TradeHistory | None = None,
     seed: int = 42,
 ) -> RiskStory:
-    """The risk story on the demo database after the lending story; with the seeded region
-    and its history, it opens with a scorecard trained on the region's chain data."""
+    """The risk story on the demo database after the lending story, on the timeline's day;
+    with the seeded region and its history, it opens with a scorecard trained on the
+    region's chain data."""
     started = perf_counter()
     story = RiskStory()
     if region is not None and history is not None:
         _scorecard(region, history, seed, story)
     cast = _cast(session)
-    now = now or utcnow()
+    today, now = timeline.today, timeline.now()
     _telemetry(session, cast, now, story)
     _early_warning(session, cast, today, story)
     _contagion(session, cast, today, story)
