@@ -5,6 +5,7 @@ rollback. The server's background sequencer keeps the receipt's promise."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from chainfin.app import create_app
 from chainfin.config import Settings
 from conftest import World, uscc
 from testkeys import TEST_DATA_KEYS
+from worldclock import WORLD_CLOCK_ENV
 
 ORIGIN = "chainfin.test/ledger"
 
@@ -60,13 +62,14 @@ def live(
     app.state.engine.dispose()
 
 
-def chainfin(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def chainfin(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in its own process, on the test world's day like the server it talks to."""
     return subprocess.run(
         [sys.executable, "-m", "chainfin.cli", *args],
         capture_output=True,
         text=True,
         check=False,
-        env=env,
+        env={**os.environ, **WORLD_CLOCK_ENV},
         timeout=120,
     )
 

@@ -20,7 +20,9 @@ from chainfin.domain import clock
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.services import models
 
-model_app = typer.Typer(help="The bank's model registry: champion, challengers, stability")
+model_app = typer.Typer(
+    help="The bank's model registry: champion, challengers, stability", no_args_is_help=True
+)
 risk_app.add_typer(model_app, name="model")
 
 BankOpt = Annotated[str, typer.Option("--bank", help="the bank (code)")]
