@@ -4,13 +4,14 @@ five-category classification and loan states."""
 from __future__ import annotations
 
 import doctest
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from itertools import pairwise
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from chainfin.domain import loans
@@ -336,37 +337,97 @@ def loans_(draw: st.DrawFn) -> LoanArgs:
     )
 
 
+def _loan(
+    principal: int, rate: str, start: date, term: int, day_count: str, payment_day: int | None
+) -> LoanArgs:
+    """An equal-instalment loan's arguments, for pinned examples."""
+    return (
+        Money(principal),
+        Decimal(rate),
+        start,
+        term,
+        "equal_instalment",
+        day_count,
+        payment_day,
+    )
+
+
 def built(
     args: LoanArgs,
 ) -> list[Instalment]:
     try:
         return schedule(*args)
     except ValidationFailed as exc:
-        refused = exc
-    # Only equal instalments at high rates over long terms may not fit.
-    assert [e.field for e in refused.errors] == ["method"]
-    assert args[4] == "equal_instalment"
+        check_misfit(exc, args[4])
     assume(False)
     raise AssertionError("unreachable")
 
 
-def full_term(principal: Money, rate: Decimal, term: int, method: str) -> bool:
-    """Does the schedule run its whole term? Only a balance of a few fen can end early."""
-    if method == "equal_principal":
-        return principal.amount_minor >= term
-    return method == "bullet" or not textbook_ends_early(principal, rate, term)
+def check_misfit(refused: ValidationFailed, method: str) -> None:
+    """The one refusal: equal instalments at a high rate over a long term, where a period's
+    interest exceeds the instalment; never a balance that is repaid before its last period."""
+    assert [e.field for e in refused.errors] == ["method"]
+    assert method == "equal_instalment"
+    assert "exceeds the instalment" in refused.message
 
 
-def textbook_ends_early(principal: Money, rate: Decimal, term: int) -> bool:
-    """An oracle: does the textbook table (interest round(B × r) a month) repay the balance
-    before the term? Only rounding the instalment up can do that, to balances of a few yuan."""
-    amount = instalment_amount(principal, rate, term).amount_minor
-    balance, monthly = principal.amount_minor, Fraction(rate) / 1200
-    for _ in range(term - 1):
-        balance -= min(max(amount - int(balance * monthly + Fraction(1, 2)), 0), balance)
-        if balance == 0:
-            return True
-    return False
+def exact_months(day_count: str, due_day: int) -> bool:
+    """Does every regular period charge exactly a month's rate r = annual / 12? Under 30/360
+    and 30E/360 a due day of 28 or earlier is never clamped, so every month counts 30 days."""
+    return day_count in ("30/360", "30E/360") and due_day <= 28
+
+
+def textbook_length(
+    balance: Money, rate: Decimal, periods: int, amount: Money | None = None
+) -> int:
+    """An oracle: how many instalments the textbook table (instalments of ``amount``, by default
+    A; interest round(B × r) a month) takes to repay ``balance``. All ``periods``, unless
+    rounding ``A`` up repays it sooner, as on a balance of a few yuan."""
+    pay = (amount or instalment_amount(balance, rate, periods)).amount_minor
+    left, monthly = balance.amount_minor, Fraction(rate) / 1200
+    for k in range(1, periods):
+        left -= min(max(pay - int(left * monthly + Fraction(1, 2)), 0), left)
+        if left == 0:
+            return k
+    return periods
+
+
+def check_term(
+    got: Sequence[Instalment],
+    balance: Money,
+    rate: Decimal,
+    periods: int,
+    method: str,
+    *,
+    exact: bool,
+    keep: Money | None = None,
+    irregular_first: bool = False,
+) -> None:
+    """``got`` amortises ``balance`` over ``periods`` (``keep``: the instalment or principal part
+    a shorter term keeps) and runs them all unless the balance is repaid sooner: a bullet
+    never is; equal principal parts when the fen (or ``keep``) run out; equal instalments only
+    by an ordinary instalment, at most the instalment with its interest (the irregular first
+    one: with a regular month's interest), that repays exactly what was left. With ``exact``
+    months that happens exactly when the textbook table ends early."""
+    assert 1 <= len(got) <= periods
+    if method == "bullet":
+        assert len(got) == periods
+    elif method == "equal_principal":
+        fen = balance.amount_minor
+        assert len(got) == min(periods, -(-fen // keep.amount_minor) if keep else fen)
+    else:
+        amount = keep or instalment_amount(balance, rate, periods)
+        if exact:
+            assert len(got) == textbook_length(balance, rate, periods, amount)
+        if len(got) < periods:
+            last = got[-1]
+            charged = last.interest.amount_minor
+            if irregular_first and len(got) == 1:
+                charged = int(
+                    last.balance_before.amount_minor * Fraction(rate) / 1200 + Fraction(1, 2)
+                )
+            assert last.principal == last.balance_before
+            assert last.principal.amount_minor + charged <= amount.amount_minor
 
 
 def test_a_balance_of_a_few_fen_may_end_early_by_rounding_alone() -> None:
@@ -377,7 +438,7 @@ def test_a_balance_of_a_few_fen_may_end_early_by_rounding_alone() -> None:
         ("2025-02-15", "0.01", "0.00", "0.01", "0.01"),
         ("2025-03-15", "0.01", "0.00", "0.01", "0.00"),
     ]
-    assert textbook_ends_early(Money(2), TWELVE, 3)
+    assert textbook_length(Money(2), TWELVE, 3) == 2
 
 
 def check_amortises(principal: Money, got: list[Instalment] | tuple[Instalment, ...]) -> None:
@@ -385,6 +446,7 @@ def check_amortises(principal: Money, got: list[Instalment] | tuple[Instalment, 
     assert got[-1].balance_after.is_zero()
     balance = principal
     for i in got:
+        assert i.balance_before.amount_minor > 0  # no empty instalments after the balance is repaid
         assert i.interest.amount_minor >= 0
         assert i.principal.amount_minor >= 0
         assert i.total == i.principal + i.interest
@@ -397,14 +459,19 @@ def check_amortises(principal: Money, got: list[Instalment] | tuple[Instalment, 
 
 @settings(deadline=None)  # long schedules: hundreds of exact interest computations
 @given(loans_())
+# Schedules that end early (both were refused as misfits before, which built() hid): 0.40 over
+# 30 years, and 500,000.00 at 10.82 % under ACT/ACT ISDA, repaid with instalment 359.
+@example(_loan(40, "15.60", date(2018, 9, 20), 360, "ACT/ACT ISDA", 15))
+@example(_loan(50_000_000, "10.82", date(2023, 2, 10), 360, "ACT/ACT ISDA", 10))
 def test_every_schedule_repays_the_principal_exactly_and_ends_at_zero(
     args: LoanArgs,
 ) -> None:
     got = built(args)
     principal, rate, start, term, method, day_count, payment_day = args
     check_amortises(principal, got)
-    if full_term(principal, rate, term, method):
-        assert len(got) == term
+    irregular = got[0].due_on != add_months(start, 1)
+    textbook = exact_months(day_count, payment_day or start.day)
+    check_term(got, principal, rate, term, method, exact=textbook, irregular_first=irregular)
     assert got[0].starts_on == start
     assert [i.due_on for i in got] == due_dates(start, term, payment_day)[: len(got)]
     for i in got:  # each period's interest is the exact simple interest, rounded once
@@ -415,6 +482,9 @@ def test_every_schedule_repays_the_principal_exactly_and_ends_at_zero(
 
 @settings(deadline=None)  # long schedules: hundreds of exact interest computations
 @given(loans_())
+# A first instalment of a tiny balance whose interest tops A by a rounded fen (A = 0.07, a
+# 31-day month's interest on 3.70 at 23.76 % is 0.0757 → 0.08): it repays nothing, like any other.
+@example(_loan(370, "23.76", date(2008, 7, 26), 247, "ACT/360", None))
 def test_equal_principal_parts_differ_by_at_most_a_fen_and_equal_instalments_are_equal(
     args: LoanArgs,
 ) -> None:
@@ -423,12 +493,13 @@ def test_equal_principal_parts_differ_by_at_most_a_fen_and_equal_instalments_are
     if method == "equal_principal":
         parts = [i.principal.amount_minor for i in got]
         assert max(parts) - min(parts) <= 1
-    elif method == "equal_instalment" and len(got) > 2:
+    elif method == "equal_instalment" and len(got) > 1:
         amount = instalment_amount(principal, rate, term)
-        for i in got[1:-1]:  # a tiny balance's interest can top the instalment by a rounded fen
+        # every instalment but the last and an irregular first (odd days' interest) pays A; a
+        # tiny balance's interest can top A by a rounded fen, and then it repays nothing
+        regular = got[:-1] if got[0].due_on == add_months(start, 1) else got[1:-1]
+        for i in regular:
             assert i.total == amount or (i.principal.is_zero() and i.total == amount + Money(1))
-        if got[0].due_on == add_months(start, 1):
-            assert got[0].total == amount
     elif method == "bullet":
         assert all(i.principal.is_zero() for i in got[:-1])
 
@@ -570,6 +641,43 @@ def test_prepaying_equal_principal_and_shortening_keeps_the_principal_part() -> 
     assert rows(got.instalments)[1:] == [("2025-03-15", "2000.00", "20.00", "2020.00", "0.00")]
 
 
+def test_a_few_fen_left_by_a_prepayment_are_repaid_early_not_refused() -> None:
+    # The CI counter-example. 100,000.00 at 15.40 % over 138 months under ACT/360; after 35
+    # instalments 89,056.03 of the 89,057.20 owed is prepaid on 9 Jan 2022, leaving 1.17 over
+    # the 103 remaining months. A' = 1.17 × r(1+r)^103 / ((1+r)^103 − 1), r = 0.0128333:
+    # 1.5015 fen × 1.3678 = 2.05 fen → 0.02. The textbook table charges round(1.5015) = 0.02
+    # every month and repays nothing until a 1.19 last instalment; under ACT/360 a 31-day
+    # month charges 117 × 15.4 % × 31/360 = 1.55 → 0.02 but a 29-day one 1.45 → 0.01, so the
+    # balance falls by a fen in most months and by 0.02 once the interest rounds to nothing
+    # (from 0.37 down). The last 0.01 is repaid with instalment 137 on 30 June 2030, a month
+    # before the old maturity: the schedule ends there, with no empty 138th instalment.
+    old = schedule(CNY("100000.00"), Decimal("15.40"), date(2019, 1, 30), 138, "equal_instalment")
+    assert old[35].balance_before == CNY("89057.20")
+    got = reschedule_after_prepayment(
+        old,
+        35,
+        CNY("89056.03"),
+        date(2022, 1, 9),
+        Decimal("15.40"),
+        "equal_instalment",
+        "reduce_instalment",
+    )
+    assert got.interest_now == CNY("380.96")  # 89,056.03 × 15.4 % × 10/360 = 380.962
+    rest = got.instalments[35:]
+    assert instalment_amount(CNY("1.17"), Decimal("15.40"), 103) == CNY("0.02")
+    assert textbook_length(CNY("1.17"), Decimal("15.40"), 103) == 103
+    assert rows(rest[:2]) == [
+        ("2022-01-30", "0.00", "0.02", "0.02", "1.17"),  # 31 days
+        ("2022-02-28", "0.01", "0.01", "0.02", "1.16"),  # 29 days (from the 30th)
+    ]
+    assert rows(rest[-2:]) == [
+        ("2030-05-30", "0.02", "0.00", "0.02", "0.01"),
+        ("2030-06-30", "0.01", "0.00", "0.01", "0.00"),
+    ]
+    assert (len(got.instalments), old[-1].due_on) == (137, date(2030, 7, 30))
+    assert {i.total for i in rest[:-1]} == {CNY("0.02")}
+
+
 @pytest.mark.parametrize(
     ("kwargs", "expected_fields"),
     [
@@ -621,11 +729,30 @@ def prepayments(
 
 @settings(deadline=None)  # long schedules: hundreds of exact interest computations
 @given(prepayments())
+# Prepayments (reduce_instalment) that leave a few fen over many months, which equal instalments
+# of a whole fen repay before the old maturity; each was refused as a misfit before. The CI
+# counter-example: 1.17 left over 103 months under ACT/360, A' = 0.02 (see the unit test above).
+@example((_loan(10_000_000, "15.40", date(2019, 1, 30), 138, "ACT/360", None), 35, 8_905_603, 10,
+          "reduce_instalment"))  # fmt: skip
+# Its siblings: 0.79 over 354 months, A' = 0.01 ("repay the balance by instalment 92");
+# 0.43 over 53 (ACT/365F); 0.59 over 36, prepaid in the first period (ACT/ACT ISDA); 0.29
+# over 60, prepaid in an irregular first period (30/360, due on month ends); 0.58 over 119
+# (30E/360, due on month ends).
+@example((_loan(30_000_000, "7.68", date(2022, 5, 1), 360, "ACT/360", None), 6, 29_894_974, 10,
+          "reduce_instalment"))  # fmt: skip
+@example((_loan(50_000_000, "14.02", date(2024, 12, 20), 60, "ACT/365F", 25), 7, 45_767_411, 10,
+          "reduce_instalment"))  # fmt: skip
+@example((_loan(100_000_000, "12.50", date(2016, 7, 1), 36, "ACT/ACT ISDA", 1), 0, 99_999_941,
+          10, "reduce_instalment"))  # fmt: skip
+@example((_loan(30_000_000, "20.88", date(2023, 11, 1), 60, "30/360", 30), 0, 29_999_971, 10,
+          "reduce_instalment"))  # fmt: skip
+@example((_loan(10_000_000, "10.56", date(2021, 5, 20), 144, "30E/360", 30), 25, 9_032_370, 10,
+          "reduce_instalment"))  # fmt: skip
 def test_a_prepayment_keeps_what_was_paid_and_still_amortises_exactly(
     case: tuple[LoanArgs, int, int, int, loans.PrepaymentOption],
 ) -> None:
     args, paid, prepaid_minor, day, option = case
-    principal, rate, _, _, method, day_count, _ = args
+    principal, rate, start, _, method, day_count, payment_day = args
     assume(not (method == "bullet" and option == "shorten_term"))
     old = built(args)
     paid = min(paid, len(old) - 1)
@@ -646,13 +773,26 @@ def test_a_prepayment_keeps_what_was_paid_and_still_amortises_exactly(
     rest = got.instalments[paid:]
     assert sum((i.principal for i in got.instalments), Money.zero()) + prepaid == principal
     if rest:
-        assert rest[-1].balance_after.is_zero()
+        check_amortises(rest[0].balance_before, rest)
         assert rest[0].balance_before == current.balance_before - prepaid
-        assert rest[-1].due_on <= old[-1].due_on
+        assert (rest[0].number, rest[0].starts_on) == (paid + 1, current.starts_on)
         assert [i.due_on for i in rest] == [i.due_on for i in old[paid : paid + len(rest)]]
-    reduced = option == "reduce_instalment" and rest
-    if reduced and full_term(rest[0].balance_before, rate, len(old) - paid, method):
-        assert len(got.instalments) == len(old)
+        # The rest runs to the old maturity unless the balance is repaid sooner (check_term).
+        periods, keep = len(old) - paid, None
+        if option == "shorten_term" and method == "equal_instalment":
+            keep = instalment_amount(current.balance_before, rate, periods)
+        elif option == "shorten_term":  # the old balance's first (largest) principal part
+            keep = Money(-(-current.balance_before.amount_minor // periods))
+        check_term(
+            rest,
+            rest[0].balance_before,
+            rate,
+            periods,
+            method,
+            exact=exact_months(day_count, payment_day or start.day),
+            keep=keep,
+            irregular_first=paid == 0 and old[0].due_on != add_months(start, 1),
+        )
     # Interest on the old balance up to the prepayment and on the new balance after it,
     # each part rounded once (so within a fen); exact for day counts additive over days.
     if rest and day_count in ("ACT/360", "ACT/365F"):
@@ -709,32 +849,46 @@ def test_extension_rejections() -> None:
     assert fields(exc) == ["months"]
 
 
+@st.composite
+def extensions(draw: st.DrawFn) -> tuple[LoanArgs, int, int]:
+    args = draw(loans_())
+    return args, draw(st.integers(1, 24)), draw(st.integers(0, args[3] - 1))
+
+
 @settings(deadline=None)  # long schedules: hundreds of exact interest computations
-@given(loans_(), st.integers(1, 24), st.data())
+@given(extensions())
+# Small balances the longer term repays early (both were refused as misfits before, which the
+# property assumed away): 1.10 left over 161 months under ACT/365F, 5.93 over 45 under 30/360
+# due on month ends.
+@example((_loan(110, "5.66", date(2023, 3, 28), 144, "ACT/365F", 1), 24, 7))
+@example((_loan(800, "16.32", date(2023, 1, 5), 60, "30/360", 30), 6, 20))
 def test_an_extension_keeps_what_was_paid_and_amortises_exactly(
-    args: LoanArgs,
-    months: int,
-    data: st.DataObject,
+    case: tuple[LoanArgs, int, int],
 ) -> None:
-    principal, rate, _, term, method, day_count, _ = args
+    args, months, paid = case
+    principal, rate, start, term, method, day_count, payment_day = args
     assume(term + months <= 360)
     old = built(args)
-    paid = data.draw(st.integers(0, len(old) - 1))
+    paid = min(paid, len(old) - 1)
     try:
         got = extend(
             old, months, paid_instalments=paid, annual_rate=rate, method=method, day_count=day_count
         )
     except ValidationFailed as exc:
-        refused = [e.field for e in exc.errors]
-    else:
-        refused = []
-    assert refused in ([], ["method"])
-    assume(not refused)  # equal instalments over the longer term may not fit: refused as above
+        check_misfit(exc, method)  # equal instalments over the longer term may not fit
+        assume(False)
     assert got[:paid] == old[:paid]
     check_amortises(principal, got)
-    if full_term(old[paid].balance_before, rate, len(old) - paid + months, method):
-        assert len(got) == len(old) + months
-        assert got[len(old) - 1].due_on == old[-1].due_on
+    assert [i.due_on for i in got[: len(old)]] == [i.due_on for i in old[: len(got)]]
+    check_term(
+        got[paid:],
+        old[paid].balance_before,
+        rate,
+        len(old) - paid + months,
+        method,
+        exact=exact_months(day_count, payment_day or start.day),
+        irregular_first=paid == 0 and old[0].due_on != add_months(start, 1),
+    )
 
 
 @pytest.mark.parametrize(

@@ -29,13 +29,25 @@ rounded half-up to the fen once per period, by :func:`chainfin.domain.pricing.pe
   (``A − round(P·r)``) and charges interest for its actual days, so its total differs from
   ``A`` by the odd days' interest (首期按实际天数计息) instead of pushing that difference into
   the last instalment. At high rates over long terms (from roughly 10–12 % a year over 30
-  years, by day count) a month's interest can exceed ``A``, or short months can repay the
-  balance before the term ends; equal instalments then do not fit and :func:`schedule` refuses
-  the loan (field ``method``) rather than charge more than ``A`` in some month or end the loan
-  before its term. (A balance of a
-  few yuan can be repaid early by rounding ``A`` up alone, as the textbook table would be, and
-  equal principal parts of fewer fen than months leave empty parts; such a schedule just ends
-  when the balance is repaid.)
+  years, by day count) a month's interest can exceed ``A`` (by more than the fen that rounding
+  both can explain); equal instalments then do not fit and :func:`schedule` refuses the loan
+  (field ``method``) rather than charge more than ``A`` in some month. That is the only refusal.
+
+**A schedule ends when its balance is repaid.** The instalment that repays the last of the
+balance before the last due date is the schedule's last: it repays exactly what was left (so an
+equal instalment is then at most ``A`` with its interest), no empty instalments follow, and the
+balance ends at zero. Equal instalments get there early when the balance falls faster than the
+exact annuity's: ``A`` is rounded to a whole fen, each period's interest is rounded to the fen,
+and short months (ACT day counts, month-end due dates under 30/360) charge less than ``r``. On a
+balance of a few yuan a fen is a large part of every month's principal: 1.17 left by a
+prepayment over 103 months at 15.40 % (``A`` = 0.02) is charged 0.02 of interest in a 31-day
+month but 0.01 in February, then repays a fen or two a month and is repaid with the 102nd
+instalment, where the textbook table (``round(B·r)`` = 0.02 every month) would repay nothing
+until a last instalment of 1.19. On long loans at high rates the day count alone (ACT/ACT ISDA
+above all) can end a schedule a month or two early. Ending early is deliberate: no month charges
+more than ``A``, the bank is repaid to the fen, and a prepayment (or an extension) the borrower
+is entitled to is not refused over rounding. Equal principal parts of fewer fen than months
+likewise end when the fen run out; a bullet loan always runs its term.
 
 **Due dates** (:func:`due_dates`): instalment k falls k months after ``start``, clamped to the
 month's end as :func:`~chainfin.domain.credentials.add_months` does; with ``payment_day`` it
@@ -44,7 +56,8 @@ is on the agreed day of the month after disbursement (放款次月的约定还�
 
 **Changes** keep every paid instalment unchanged and re-amortise the balance after them:
 :func:`reschedule_after_prepayment` (提前还款: shorten the term or reduce the instalment) and
-:func:`extend` (展期).
+:func:`extend` (展期). The new schedule falls on a prefix of the old due dates (and the added
+ones) and, like any schedule, ends when the balance is repaid.
 
 **Five-category classification** (五级分类, :func:`classify`) follows the 2023
 《商业银行金融资产风险分类办法》 (CBIRC/PBoC order 2023 No. 1, in force 1 July 2023); what was
@@ -352,12 +365,14 @@ def _amortise(
 ) -> list[Instalment]:
     """Amortise ``balance`` over the periods between consecutive ``bounds``.
 
-    Without ``keep`` the balance is fitted to every period and the last repays what is left.
-    A balance of a few fen can be repaid early (equal instalments rounded up, or fewer fen
-    than periods in equal parts); the schedule then ends, with no empty instalments after it.
-    With ``keep`` (a shorter term after a prepayment) each period repays ``keep`` of principal
-    (equal principal) or pays ``keep`` in all (equal instalment) until the balance is gone, so
-    the schedule may end before the last bound.
+    Each instalment pays its period's interest and repays principal: a bullet none before the
+    last period; equal principal its part of the balance (``keep`` after a shorter term); an
+    equal instalment what is left of ``A`` (``keep`` after a shorter term) after the interest,
+    or after a regular month's interest ``round(B·r)`` in an irregular first period. The last
+    period repays whatever balance is left. An instalment that repays the balance before the
+    last period ends the schedule (see the module docstring): it repays exactly what was left,
+    and no empty instalments follow. Equal instalments are refused only when a period's
+    interest exceeds ``A`` by more than a rounding fen.
     """
     if balance.is_zero():
         return []
@@ -369,15 +384,10 @@ def _amortise(
         annuity = keep
     elif method == "equal_instalment":
         annuity = instalment_amount(balance, annual_rate, periods)
-    rounding_ends_early = method == "equal_instalment" and _textbook_ends_early(
-        balance.amount_minor, annuity.amount_minor, _monthly_rate(annual_rate), periods
-    )
     rows: list[Instalment] = []
     for k in range(periods):
         if balance.is_zero():
-            if keep is None and method == "equal_instalment" and not rounding_ends_early:
-                raise _annuity_misfit(first_number + k - 1, periods, annuity, day_count)
-            break  # repaid: no empty instalments follow
+            break  # repaid before the last period: the schedule ends here
         starts_on, due_on = bounds[k], bounds[k + 1]
         interest = _interest(balance, annual_rate, starts_on, due_on, day_count)
         if k == periods - 1:
@@ -390,7 +400,7 @@ def _amortise(
             regular = _half_up(balance.amount_minor * _monthly_rate(annual_rate))
             repaid = min(max(annuity - Money(regular, balance.currency), zero), balance)
         elif (interest - annuity).amount_minor > 1:  # more than rounding both can explain
-            raise _annuity_misfit(first_number + k, periods, annuity, day_count, interest)
+            raise _annuity_misfit(first_number + k, periods, annuity, interest, day_count)
         else:  # a tiny balance's rounded interest may top its rounded instalment by a fen
             repaid = min(max(annuity - interest, zero), balance)
         balance -= repaid
@@ -401,30 +411,15 @@ def _amortise(
     return rows
 
 
-def _textbook_ends_early(balance: int, annuity: int, monthly_rate: Fraction, periods: int) -> bool:
-    """Would the textbook table (interest ``round(B·r)`` every month) also repay ``balance``
-    before its last period? Then rounding ``A`` up did it, not the day count; that happens only
-    to balances of a few yuan (say 0.02 left after a prepayment, over 3 months: A = 0.01)."""
-    for _ in range(periods - 1):
-        balance -= min(max(annuity - _half_up(balance * monthly_rate), 0), balance)
-        if balance == 0:
-            return True
-    return False
-
-
 def _annuity_misfit(
-    number: int, periods: int, annuity: Money, day_count: str, interest: Money | None = None
+    number: int, periods: int, annuity: Money, interest: Money, day_count: str
 ) -> ValidationFailed:
-    """Equal instalments of ``annuity`` do not fit: a period's interest exceeds the instalment,
-    or the balance is repaid before the last period (day-count interest far from ``r``)."""
-    if interest is not None:
-        problem = f"instalment {number}'s interest {interest} exceeds the instalment {annuity}"
-    else:
-        problem = f"instalments of {annuity} repay the balance by instalment {number}"
+    """Equal instalments of ``annuity`` do not fit: a period's interest exceeds the instalment
+    (day-count interest far above ``r`` at a high rate over a long term)."""
     reason = (
-        f"{problem} under {day_count}, so equal instalments cannot repay this loan over its "
-        f"{periods} periods; choose a shorter term, equal_principal, or 30/360 with a "
-        "payment day of 28 or earlier"
+        f"instalment {number}'s interest {interest} exceeds the instalment {annuity} under "
+        f"{day_count}, so equal instalments cannot repay this loan over its {periods} periods; "
+        "choose a shorter term, equal_principal, or 30/360 with a payment day of 28 or earlier"
     )
     return ValidationFailed([FieldError("method", reason)])
 
