@@ -74,6 +74,7 @@ bench: venv
 	$(BIN)/python bench/early_warning.py
 	$(BIN)/python bench/iot.py
 	$(BIN)/python bench/chain_scorecard.py
+	$(BIN)/python bench/signin.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv

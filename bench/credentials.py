@@ -235,6 +235,7 @@ def build_world(url: str, pieces_per_chain: int) -> World:
         s.flush()
         ids = registry.ids_by_uscc(s, [e.uscc for e in everyone])
         registry.import_relations(s, SYSTEM, relations)
+        registry.link_customers(s, SYSTEM, bank_row.id, [ids[core.uscc]])  # it leads
     staff = Principal.staff(
         "usr_bench_rm", bank_id=bank_row.id, roles=[StaffRole.RELATIONSHIP_MANAGER]
     )

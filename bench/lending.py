@@ -172,7 +172,7 @@ def build_world(factory: sessionmaker[Session], invoices_needed: int) -> World:
         registry.import_relations(
             s, SYSTEM, [RelationRecord(core.uscc, e.uscc, "电芯", since) for e in suppliers]
         )
-        registry.link_customers(s, SYSTEM, bank_row.id, [ids[e.uscc] for e in suppliers])
+        registry.link_customers(s, SYSTEM, bank_row.id, [ids[e.uscc] for e in (core, *suppliers)])
         rates.load_bundled(s, SYSTEM)
         bank_id = bank_row.id
     staff = Principal.staff(

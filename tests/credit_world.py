@@ -1,5 +1,6 @@
 """A small chain for credential tests, built through the services: core C buys from t1,
-t1 from t2, t2 from t3; banks A and B fund C's programme; x supplies nobody in the chain.
+t1 from t2, t2 from t3; bank A opens C's programme and bank B joins it by invitation (A
+invites, C approves, B accepts with its line); x supplies nobody in the chain.
 Principals are built directly (the services trust the principal they are given)."""
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ def build(
             ],
         )
         rates.load_bundled(s, SYSTEM)
+        registry.link_customers(s, SYSTEM, a.id, [ids["core"]])  # BKA leads the programme
     world = CreditWorld(
         ids=ids,
         banks={"BKA": a.id, "BKB": b.id},
@@ -137,8 +139,10 @@ def build(
             rating="AAA",
             min_piece=min_piece,
         )
-        if second_line is not None:
-            credentials.add_funder(s, world.staff("BKB"), programme.id, line=second_line)
+        if second_line is not None:  # BKB joins by invitation: BKA invites, the core approves
+            invitation = credentials.invite(s, world.staff("BKA"), programme.id, bank="BKB")
+            credentials.approve_invitation(s, world.ent("core"), invitation.id)
+            credentials.accept_invitation(s, world.staff("BKB"), invitation.id, line=second_line)
         world.programme_id = programme.id
         world.confirmation_id = confirmation.id
     return world

@@ -11,16 +11,17 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters import mqtt
-from chainfin.adapters.db.engine import transaction
+from chainfin.adapters.db.engine import make_engine, transaction
 from chainfin.adapters.db.models import Alert, IotDeadLetter, IotDevice, IotReading
 from chainfin.domain.clock import utcnow
 from chainfin.services import documents, iot, ledger, ledger_verify
@@ -190,6 +191,102 @@ def test_a_handler_that_raises_does_not_stop_the_listener(prefix: str) -> None:
         assert listener.handler_errors == 1
     finally:
         listener.stop()
+
+
+def _failing_commits(
+    factory: sessionmaker[Session], times: int, exc: Callable[[], Exception]
+) -> Callable[[], None]:
+    """The next ``times`` commits through ``factory`` fail with ``exc()``; returns the undo."""
+    left = [times]
+
+    def before_commit(session: Session) -> None:
+        if left[0] > 0 and not session.in_nested_transaction():  # not a savepoint's release
+            left[0] -= 1
+            raise exc()
+
+    def restore() -> None:
+        if event.contains(factory, "before_commit", before_commit):
+            event.remove(factory, "before_commit", before_commit)
+
+    event.listen(factory, "before_commit", before_commit)
+    return restore
+
+
+def _lost_database() -> Exception:
+    return OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+
+@pytest.mark.parametrize("exc", [_lost_database, lambda: RuntimeError("commit refused")])
+def test_a_message_that_does_not_commit_raises_redeliver_and_counts_nothing(
+    world: LendingWorld, session_factory: sessionmaker[Session], exc: Callable[[], Exception]
+) -> None:
+    proc = iot.Processor(session_factory)
+    restore = _failing_commits(session_factory, proc.retries, exc)
+    try:
+        with pytest.raises(mqtt.Redeliver):
+            proc.handle("chainfin/telemetry/GPS-1", fix(1, utcnow(), 31.27, 121.0))
+    finally:
+        restore()
+    assert proc.not_committed == 1
+    assert proc.counters.received == 0
+    with session_factory() as s:
+        assert s.scalars(select(IotReading)).all() == []
+    again = proc.handle("chainfin/telemetry/GPS-1", fix(1, utcnow(), 31.27, 121.0))
+    assert again.outcome.value == "applied"
+
+
+@needs_broker
+def test_each_puback_leaves_after_its_commit_and_a_failed_commit_is_redelivered(
+    world: LendingWorld, session_factory: sessionmaker[Session], database_url: str, prefix: str
+) -> None:
+    """A persistent session (a fixed client id). The PUBACK is spied on: when each one
+    leaves, a connection of the test's own must already see the message's reading. A message
+    whose every commit attempt fails is not acknowledged; the listener reconnects, the broker
+    delivers it again, and it is stored once."""
+    assert MQTT_URL is not None
+    client_id = f"chainfin-test-{uuid.uuid4().hex[:12]}"
+    proc = iot.Processor(session_factory)
+    listener = mqtt.Listener(MQTT_URL, f"{prefix}/#", proc.handle, client_id=client_id)
+    observer = make_engine(database_url)
+    acked: list[int] = []  # readings committed, seen from outside, as each PUBACK left
+    paho = listener._client
+    real_ack = paho.ack
+
+    def ack(mid: int, qos: int) -> Any:
+        with observer.connect() as conn:
+            acked.append(conn.execute(select(func.count()).select_from(IotReading)).scalar_one())
+        return real_ack(mid, qos)
+
+    paho.ack = ack
+
+    def committed() -> int:
+        with observer.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(IotReading)).scalar_one())
+
+    now = utcnow()
+    restore = _failing_commits(session_factory, proc.retries, _lost_database)
+    listener.start()
+    try:
+        assert listener.wait_ready(WAIT), f"no subscription on {MQTT_URL}"
+        send(prefix, fix(1, now - timedelta(minutes=9), 31.27, 121.00))
+        assert mqtt.wait_for(lambda: committed() == 1 and len(acked) == 1, WAIT), (
+            f"committed {committed()}, acknowledged {acked}, {proc.counters.as_dict()}"
+        )
+        assert (proc.not_committed, listener.unacknowledged) == (1, 1)
+        assert listener.connects >= 2  # it reconnected to have the message again
+        assert acked == [1]  # no PUBACK for the failed delivery; one after the commit
+        restore()
+        send(prefix, *(fix(n, now - timedelta(minutes=9 - n), 31.27, 121.00) for n in range(2, 7)))
+        assert mqtt.wait_for(lambda: len(acked) == 6, WAIT), acked
+    finally:
+        restore()
+        listener.stop()
+        observer.dispose()
+        mqtt.publish(MQTT_URL, [], client_id=client_id)  # a clean session ends the stored one
+    assert acked == [1, 2, 3, 4, 5, 6]  # the n-th PUBACK left with n readings committed
+    assert proc.counters.as_dict()["applied"] == 6
+    with session_factory() as s:
+        assert sorted(s.scalars(select(IotReading.seq))) == [1, 2, 3, 4, 5, 6]
 
 
 def test_broker_urls() -> None:

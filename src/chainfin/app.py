@@ -17,6 +17,8 @@ from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory, transaction
 from chainfin.adapters.db.migrate import current_revision, head_revision
 from chainfin.api import problems
+from chainfin.api.guard import InputGuard
+from chainfin.api.headers import SecurityHeaders
 from chainfin.api.routers import (
     alerts,
     auth,
@@ -24,17 +26,21 @@ from chainfin.api.routers import (
     consent,
     credentials,
     documents,
+    invitations,
     iot,
     ledger,
     lending,
     models,
     portfolio,
+    prices,
     receivables,
     reference,
     registry,
 )
+from chainfin.api.signin import build_gate
 from chainfin.config import Settings, get_settings, install_clock_from_environment
 from chainfin.services import ledger as ledger_service
+from chainfin.services import token_keys
 from chainfin.services.sequencer import Sequencer
 from chainfin.web import pages
 
@@ -57,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The log key exists before the first write needs it for a receipt.
         with transaction(app.state.session_factory) as session:
             ledger_service.ensure_log_key(session, settings.ledger_origin)
+            token_keys.ensure_token_key(session)  # and the token signing key
         sequencer = None
         if settings.ledger_sequencer:
             sequencer = Sequencer(
@@ -68,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         if sequencer is not None:
             sequencer.stop()
+        app.state.signin.close()  # the argon2 threads
 
     app = FastAPI(
         lifespan=lifespan,
@@ -83,8 +91,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
-    app.state.signing_key = settings.signing_key()
+    app.state.signin = build_gate(settings, app.state.session_factory)
     problems.install(app)
+    # Outermost after Starlette's error middleware: sizes, nesting and the URL are checked
+    # before routing, authentication or any parser sees the request.
+    app.add_middleware(
+        InputGuard,
+        max_body_bytes=settings.max_body_bytes,
+        max_ingest_bytes=settings.max_ingest_bytes,
+    )
+    # Outermost of all: every answer, the guard's refusals included, carries them.
+    app.add_middleware(
+        SecurityHeaders,
+        hsts_seconds=settings.hsts_seconds,
+        tls_proxy=settings.tls_proxy,
+        docs_path=app.docs_url,
+    )
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     def healthz() -> dict[str, str]:
@@ -114,8 +136,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents,
         receivables,
         consent,
+        invitations,  # before credentials: /v1/credentials/invitations is not a credential
         credentials,
         lending,
+        prices,
         portfolio,
         alerts,
         models,
@@ -125,4 +149,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in (*(r.router for r in routers), pages.router):
         app.include_router(router)
+    problems.document(app)
     return app

@@ -9,7 +9,8 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chainfin.domain import clock
@@ -21,7 +22,6 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     var_dir: Path = Path("var")
     database_url: str = ""
-    secret_key: SecretStr | None = None
     data_keys: SecretStr | None = None
     token_ttl_seconds: int = 3600
     ledger_origin: str = "chainfin.local/ledger"
@@ -29,37 +29,47 @@ class Settings(BaseSettings):
     ledger_sequencer: bool = True
     ledger_sequencer_interval_seconds: float = 1.0
     token_issuer: str = "chainfin"  # noqa: S105 - the JWT "iss" claim, not a secret
+    # Sign-in (services/signin.py, docs/security.md). Throttles count failed sign-ins per
+    # client address and per account name in moving windows ("N/minute", "N per M minutes",
+    # several joined by ";"); memory:// is one process's, redis://host:port is shared by
+    # every worker. After lockout_failures consecutive failures a user is locked for
+    # lockout_minutes. signin_concurrency caps argon2 verifications running at once (0: one
+    # fewer than the cores, at least one) so a flood of sign-ins leaves CPU to the rest.
+    rate_limit_storage: str = "memory://"
+    rate_limit_namespace: str = "chainfin"
+    signin_address_limit: str = "20/minute"
+    signin_account_limit: str = "5/minute"
+    signin_lockout_failures: int = Field(10, ge=1)
+    signin_lockout_minutes: int = Field(15, ge=1)
+    signin_concurrency: int = Field(0, ge=0)
+    # Security headers (api/headers.py): Strict-Transport-Security (max-age hsts_seconds, 0
+    # for none) on requests that came over TLS, or on every request when tls_proxy says a
+    # TLS-terminating proxy is in front.
+    hsts_seconds: int = Field(31_536_000, ge=0)
+    tls_proxy: bool = False
+    # Request bodies (api/guard.py): ordinary JSON writes, and batch or file ingestion
+    # (documents batch, registry import, camt.053 statements, financial statements).
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    max_ingest_bytes: int = Field(20 * 1024 * 1024, ge=1024)
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'chainfin.db'}"
-        if self.env == "production" and self.secret_key is None:
-            raise ValueError(
-                "CHAINFIN_SECRET_KEY must be set in production (at least 32 random bytes, "
-                "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
-            )
         if self.env == "production" and self.data_keys is None:
             raise ValueError(
                 "CHAINFIN_DATA_KEYS must be set in production: the keys that encrypt personal "
                 "and contact fields, e.g. `chainfin new-data-key` prints one"
             )
-        if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
-            raise ValueError("CHAINFIN_SECRET_KEY must be at least 32 characters")
+        for name in ("signin_address_limit", "signin_account_limit"):
+            try:
+                parse_many(getattr(self, name))
+            except ValueError:
+                raise ValueError(
+                    f"CHAINFIN_{name.upper()}: not a rate limit (e.g. '5/minute', "
+                    "'10 per 15 minutes', several joined by ';')"
+                ) from None
         return self
-
-    def signing_key(self) -> str:
-        """The token signing key. In development it is generated once into var/secret.key
-        (mode 0600) so tokens survive restarts; production must set CHAINFIN_SECRET_KEY."""
-        if self.secret_key is not None:
-            return self.secret_key.get_secret_value()
-        path = self.var_dir / "secret.key"
-        if not path.exists():
-            self.var_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-        return path.read_text().strip()
 
     def data_key_spec(self) -> str:
         """Field-encryption keys. In development one is generated into var/data.key."""

@@ -61,6 +61,11 @@ def _ent(name: str, region: str, n: int, industry: str, *roles: Role) -> Enterpr
 def world(session_factory: sessionmaker[Session]) -> World:
     """Bank A serves core A and its suppliers; bank B serves core B. Enterprise s1 supplies
     core A; s2 supplies s1; core B is unrelated to A. A platform has s1 as member."""
+    return build_world(session_factory)
+
+
+def build_world(session_factory: sessionmaker[Session]) -> World:
+    """The world of the ``world`` fixture, written through ``session_factory``."""
     ents = [
         _ent("bank A", "310115", 1, "J66", Role.BANK),
         _ent("bank B", "440304", 2, "J66", Role.BANK),
@@ -163,7 +168,6 @@ def client(
     settings = Settings(
         database_url=database_url,
         var_dir=tmp_path,
-        secret_key="k" * 40,
         data_keys=TEST_DATA_KEYS,
         ledger_sequencer=False,  # tests sequence explicitly
         ledger_origin="chainfin.test/ledger",

@@ -36,6 +36,8 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("POST", "/oauth/token"),
+    ("POST", "/oauth/revoke"),  # RFC 7009: holding the token is the authority to revoke it
+    ("GET", "/oauth/jwks"),  # the public keys that verify tokens
     # the log's public face: signed checkpoints, keys, consistency proofs (no private data)
     ("GET", "/v1/ledger/checkpoint"),
     ("GET", "/v1/ledger/checkpoints/{tree_size}"),

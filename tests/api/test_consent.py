@@ -16,6 +16,7 @@ from chainfin.adapters.db.models import ConsentGrant
 from chainfin.domain import clock
 from chainfin.domain.access import Principal, PrincipalKind, Scope
 from chainfin.domain.consent import DataCategory, Purpose
+from chainfin.domain.errors import NotFound
 from chainfin.services import consent, ledger, ledger_verify
 from conftest import World, login
 
@@ -94,7 +95,9 @@ def test_granted_reads_pass_and_are_logged_with_the_consent(
     with pytest.raises(consent.ConsentRefused):
         read(session_factory, world, bank_a, purpose=Purpose.POST_LOAN_MONITORING)
     bank_b = bank_id_of(client, "BKB", s1)
-    with pytest.raises(consent.ConsentRefused):
+    # bank B has no relationship with s1 (not its customer, never granted anything): it is
+    # not told the data exists — but s1's log shows the attempt
+    with pytest.raises(NotFound):
         read(session_factory, world, bank_b)
     log = client.get("/v1/consents/access-log", headers=s1).json()["items"]
     assert [(e["allowed"], e["consent_id"]) for e in log[:1]] == [(True, g["id"])]

@@ -158,7 +158,8 @@ def test_issue_pass_down_finance_settle_through_the_api(
     assert later["lines"][-1]["balance"] == stmt["lines"][-1]["balance"]
     usd = client.get("/v1/books/BKA/accounts/1001/statement?currency=USD", headers=auditor)
     assert usd.json()["lines"] == []
-    assert client.get("/v1/books/BKB/trial-balance", headers=auditor).status_code == 403
+    # another bank's books are another tenant's records: not disclosed
+    assert client.get("/v1/books/BKB/trial-balance", headers=auditor).status_code == 404
 
 
 def test_errors_name_the_field(client: TestClient, world: World, story: dict[str, Any]) -> None:

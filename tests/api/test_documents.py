@@ -127,7 +127,10 @@ def test_only_parties_submit(client: TestClient, world: World) -> None:
 def _peppol(world: World) -> bytes:
     xml = (UBL / "peppol_bis3_base-example.xml").read_text(encoding="utf-8")
     return (
-        xml.replace("GB983294", world.usccs["s1"]).replace("39937423947", world.usccs["core A"])
+        xml.replace("GB983294", world.usccs["s1"])
+        .replace("39937423947", world.usccs["core A"])
+        # a Chinese invoice carries its official 全电 number as cbc:ID
+        .replace("<cbc:ID>Snippet1<", "<cbc:ID>26320000000000000042<")
     ).encode()
 
 

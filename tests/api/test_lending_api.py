@@ -281,7 +281,7 @@ def test_automatic_approval_runs_to_settlement(
     bad = client.get("/v1/books/BKA/general-ledger?format=xlsx", headers=auditor)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "format"
-    assert client.get("/v1/books/BKA/general-ledger", headers=b_rm).status_code == 403
+    assert client.get("/v1/books/BKA/general-ledger", headers=b_rm).status_code == 404
 
 
 def test_referral_due_diligence_and_four_eyes(

@@ -1,14 +1,18 @@
-"""The receivables registry: one active registration per receivable across all banks."""
+"""The receivables registry: one active registration per receivable across all banks; a bank
+registers only its consenting customer's invoices; other banks see only the public part."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters.db.engine import transaction
-from chainfin.services import ledger, ledger_verify
+from chainfin.domain.access import SYSTEM
+from chainfin.domain.clock import utcnow
+from chainfin.services import ledger, ledger_verify, registry
 from conftest import World, login
 
 
@@ -30,10 +34,32 @@ def invoice_id(client: TestClient, world: World) -> str:
     return str(r.json()["rows"][0]["document_id"])
 
 
-def test_second_registration_by_any_bank_is_refused_naming_the_first(
-    client: TestClient, world: World
+def consent_to(client: TestClient, bank: str, purposes: list[str] | None = None) -> None:
+    """s1 lets ``bank`` use its invoices for financing (registering them)."""
+    r = client.post(
+        "/v1/consents",
+        json={
+            "bank_code": bank,
+            "categories": ["invoices"],
+            "purposes": purposes or ["financing"],
+            "expires_at": (utcnow() + timedelta(days=90)).isoformat(),
+        },
+        headers=login(client, "s1"),
+    )
+    assert r.status_code == 201, r.text
+
+
+def bank_b_serves_s1(session_factory: sessionmaker[Session], world: World) -> None:
+    with transaction(session_factory) as s:
+        bank_b = registry.bank_by_code(s, "BKB")
+        registry.link_customers(s, SYSTEM, bank_b.id, [world.ids["s1"]])
+
+
+def test_second_registration_by_any_bank_is_refused_naming_only_the_public_part(
+    client: TestClient, world: World, session_factory: sessionmaker[Session]
 ) -> None:
     doc = invoice_id(client, world)
+    consent_to(client, "BKA")
     a = login(client, "a-rm")
     first = client.post(
         "/v1/receivables",
@@ -43,13 +69,19 @@ def test_second_registration_by_any_bank_is_refused_naming_the_first(
     assert first.status_code == 201, first.text
     reg = first.json()
     assert (reg["amount"], reg["due_on"]) == ("1130.00", "2026-06-06")
+    bank_b_serves_s1(session_factory, world)
+    consent_to(client, "BKB")
     again = client.post(
         "/v1/receivables",
         json={"invoice_document_id": doc, "kind": "transfer"},
         headers=login(client, "b-rm"),
     )
     assert again.status_code == 409
-    assert reg["id"] in again.json()["detail"]
+    detail = again.json()["detail"]
+    assert reg["id"] in detail
+    assert "应收账款质押" in detail
+    assert "LN-001" not in detail
+    assert reg["bank_id"] not in detail
     # released, it can back a new financing
     assert client.post(f"/v1/receivables/{reg['id']}/release", headers=a).status_code == 200
     b = client.post(
@@ -60,10 +92,59 @@ def test_second_registration_by_any_bank_is_refused_naming_the_first(
     assert b.status_code == 201
 
 
+def test_a_bank_without_the_sellers_relationship_and_consent_is_told_nothing(
+    client: TestClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    doc = invoice_id(client, world)
+    b = login(client, "b-rm")
+    pledge = {"invoice_document_id": doc, "kind": "pledge", "financing_ref": "B-1"}
+    missing = {"invoice_document_id": "doc_01NOTANINVOICE000000000000", "kind": "pledge"}
+    # not its customer: exactly the answer for a document that does not exist
+    stranger = client.post("/v1/receivables", json=pledge, headers=b)
+    nothing = client.post("/v1/receivables", json=missing, headers=b)
+    assert stranger.status_code == nothing.status_code == 404
+    assert stranger.json()["title"] == nothing.json()["title"]
+    assert "1130" not in stranger.text
+    assert "26320000000000000888" not in stranger.text
+    # its customer, but no consent to use the invoices for financing (credit assessment
+    # is not enough): still 404, and the seller's access log shows the refused attempt
+    bank_b_serves_s1(session_factory, world)
+    consent_to(client, "BKB", ["credit_assessment"])
+    assert client.post("/v1/receivables", json=pledge, headers=b).status_code == 404
+    log = client.get("/v1/consents/access-log", headers=login(client, "s1")).json()["items"]
+    refused = [e for e in log if e["purpose"] == "financing"]
+    assert refused
+    assert refused[-1]["allowed"] is False
+    consent_to(client, "BKB")
+    assert client.post("/v1/receivables", json=pledge, headers=b).status_code == 201
+
+
+def test_the_seller_registers_its_own_receivable_naming_its_bank(
+    client: TestClient, world: World
+) -> None:
+    doc = invoice_id(client, world)
+    s1 = login(client, "s1")
+    body = {"invoice_document_id": doc, "kind": "transfer"}
+    unnamed = client.post("/v1/receivables", json=body, headers=s1)
+    assert unnamed.status_code == 422
+    assert unnamed.json()["errors"][0]["field"] == "bank"
+    not_its_bank = client.post("/v1/receivables", json={**body, "bank": "BKB"}, headers=s1)
+    assert not_its_bank.status_code == 422
+    r = client.post("/v1/receivables", json={**body, "bank": "BKA"}, headers=s1)
+    assert r.status_code == 201, r.text
+    assert r.json()["bank_id"] is not None
+    # another enterprise cannot register s1's invoice: it does not exist for it
+    other = client.post(
+        "/v1/receivables", json={**body, "bank": "BKB"}, headers=login(client, "coreB")
+    )
+    assert other.status_code == 404
+
+
 def test_search_filing_and_ledger(
     client: TestClient, world: World, session_factory: sessionmaker[Session]
 ) -> None:
     doc = invoice_id(client, world)
+    consent_to(client, "BKA")
     a = login(client, "a-rm")
     client.post(
         "/v1/receivables",
@@ -78,6 +159,18 @@ def test_search_filing_and_ledger(
     ):
         found = client.get(f"/v1/receivables?{query}", headers=login(client, "b-rm")).json()
         assert len(found) == 1, query
+        # another bank's registration: its public part only
+        assert found[0]["public"] is True
+        assert (found[0]["bank_id"], found[0]["amount"], found[0]["invoice_number"]) == (
+            None,
+            None,
+            None,
+        )
+        assert found[0]["invoice_document_id"] is None
+        assert found[0]["amount_band"] == "0-10000"
+    own = client.get("/v1/receivables", headers=a).json()
+    assert own[0]["public"] is False
+    assert own[0]["amount"] == "1130.00"
     assert client.get(f"/v1/receivables?debtor_uscc={world.usccs['s2']}", headers=a).json() == []
     # parties see their own registrations; a stranger enterprise sees none
     assert len(client.get("/v1/receivables", headers=login(client, "s1")).json()) == 1
@@ -86,25 +179,44 @@ def test_search_filing_and_ledger(
     assert filing[0]["registration_type"] == "应收账款质押"
     assert filing[0]["grantor_uscc"] == world.usccs["s1"]
     assert filing[0]["debtor_uscc"] == world.usccs["core A"]
+    assert filing[0]["financing_ref"] == "LN-9"
     assert json.dumps(filing, ensure_ascii=False).count("26320000000000000888") == 1
+    # bank B's export: the public registry fields of bank A's filing, nothing more
+    theirs = client.get("/v1/receivables/filing", headers=login(client, "b-rm")).json()
+    assert set(theirs[0]) == {
+        "registration_id",
+        "registration_type",
+        "grantor_name",
+        "grantor_uscc",
+        "debtor_name",
+        "debtor_uscc",
+        "amount_band",
+        "currency",
+        "registered_on",
+        "public",
+    }
+    text = json.dumps(theirs, ensure_ascii=False)
+    for secret in ("LN-9", "26320000000000000888", "1130", "bank A"):
+        assert secret not in text, secret
     with transaction(session_factory) as s:
         ledger.sequence(s, "chainfin.test/ledger")
     with session_factory() as s:
         assert ledger_verify.verify(s, origin="chainfin.test/ledger").ok
 
 
-def test_only_banks_register_and_only_invoices(client: TestClient, world: World) -> None:
+def test_only_banks_and_the_creditor_register_and_only_invoices(
+    client: TestClient, world: World
+) -> None:
     doc = invoice_id(client, world)
     r = client.post(
         "/v1/receivables",
         json={"invoice_document_id": doc, "kind": "pledge"},
-        headers=login(client, "s1"),
+        headers=login(client, "coreA"),
     )
-    assert r.status_code == 403
+    assert r.status_code == 404  # the debtor does not register its creditor's receivable
     bad = client.post(
         "/v1/receivables",
         json={"invoice_document_id": "doc_x", "kind": "pledge"},
         headers=login(client, "a-rm"),
     )
-    assert bad.status_code == 422
-    assert bad.json()["errors"][0]["field"] == "invoice_document_id"
+    assert bad.status_code == 404

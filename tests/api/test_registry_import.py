@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from chainfin.adapters.db.models import Enterprise, SupplyRelation
+from chainfin.domain.clock import utcnow
 from conftest import World, login, uscc
 
 HEADER = "uscc,name,region_code,industry_code,roles,employees,revenue,total_assets\n"
@@ -34,6 +36,21 @@ def test_csv_import_creates_and_links(client: TestClient, world: World, session_
         f"{uscc('440306', 100)},深圳新芯科技有限公司,440306,C39,supplier,80,30000000.00,20000000\n"
         f"{world.usccs['s1']},s1,320506,C38,supplier,,,\n"
     )
+    # s1 is bank A's customer: bank B takes it on only once s1 has granted it consent
+    refused = post_csv(client, "enterprises", body, rm)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["row"] == 3
+    granted = client.post(
+        "/v1/consents",
+        json={
+            "bank_code": "BKB",
+            "categories": ["trade_documents"],
+            "purposes": ["credit_assessment"],
+            "expires_at": (utcnow() + timedelta(days=30)).isoformat(),
+        },
+        headers=login(client, "s1"),
+    )
+    assert granted.status_code == 201, granted.text
     r = post_csv(client, "enterprises", body, rm)
     assert r.status_code == 200, r.text
     report = r.json()

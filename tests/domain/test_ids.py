@@ -52,6 +52,8 @@ KIND_PREFIX = [
     ("dead_letter", "dlq"),
     ("model", "mdl"),
     ("monitoring", "mon"),
+    ("invitation", "ivt"),
+    ("price", "prc"),
 ]
 
 kinds = st.sampled_from([kind for kind, _ in KIND_PREFIX])

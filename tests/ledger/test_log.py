@@ -69,7 +69,7 @@ def test_state_changes_are_recorded_sequenced_and_signed(
         assert ledger_verify.pending_count(s) == 7
     cp = sequence(session_factory)
     assert cp is not None
-    assert cp.tree_size == 7
+    assert cp.tree_size == 8  # the 7 entries and the one anchoring the audit chain's head
     with session_factory() as s:
         keys = ledger_verify.log_keys(s)
         entries = list(s.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)))
@@ -78,7 +78,8 @@ def test_state_changes_are_recorded_sequenced_and_signed(
     assert NoteCheckpoint.parse(opened.body).root_hash == merkle.root_hash(
         [e.payload for e in entries]
     )
-    assert [e.seq for e in entries] == list(range(7))
+    assert [e.seq for e in entries] == list(range(8))
+    assert entries[-1].event_type == "chain.sealed"
     assert sequence(session_factory) is None  # nothing new, no new checkpoint
     assert verify(session_factory).ok
 
@@ -169,7 +170,7 @@ def test_sixteen_concurrent_writers_and_sequencers_give_a_gap_free_log(
     sequence(session_factory)
     with session_factory() as s:
         seqs = sorted(s.scalars(select(LedgerEntry.seq)))
-    assert seqs == list(range(writers * per_writer))
+    assert seqs == list(range(writers * per_writer + 1))  # and the audit chain's anchor
     assert verify(session_factory).ok
 
 
@@ -287,8 +288,8 @@ def alter_node(f: sessionmaker[Session]) -> None:
 TAMPERING: dict[str, tuple[Callable[[sessionmaker[Session]], None], str, str]] = {
     "changed entry": (change_entry, "leaf", "entry 2"),
     "deleted entry": (delete_entry, "sequence", "entry 4"),
-    "inserted entry": (insert_entry, "checkpoint", "checkpoint 7"),
-    "reordered entries": (reorder_entries, "checkpoint", "checkpoint 7"),
+    "inserted entry": (insert_entry, "checkpoint", "checkpoint 8"),
+    "reordered entries": (reorder_entries, "checkpoint", "checkpoint 8"),
     "amount edited in the database": (edit_amount, "state", "field revenue_minor"),
     "public field edited in the database": (edit_clear_state, "state", "field industry_code"),
     "state row deleted": (delete_state_row, "state", "relation "),

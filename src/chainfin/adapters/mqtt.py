@@ -3,15 +3,22 @@ reconnects on its own and hands every message to a handler, and a publisher for 
 and the tests. Works with any MQTT 3.1.1 or 5 broker (Mosquitto, EMQX, HiveMQ, cloud IoT
 hubs).
 
-Delivery is at least once: the listener acknowledges a message (manual ack) only after the
-handler has returned, so a message the process did not finish is delivered again; the
-handler deduplicates by device and sequence number. The listener never dies of a message:
-anything the handler raises is counted and logged.
+Delivery is at least once: the listener acknowledges a message (manual ack, the PUBACK)
+only after the handler has returned — for chainfin's handler, after the message's
+transaction has committed — so a message the process did not finish is delivered again; the
+handler deduplicates by device and sequence number. A handler whose work did not commit
+raises :class:`Redeliver`: the message is left unacknowledged and the listener drops its
+connection, so the broker delivers it again when paho reconnects (with a fixed client id,
+i.e. a persistent session; a clean session loses it, unacknowledged). The listener never
+dies of a message: anything else the handler raises is counted, logged and acknowledged, so
+a message no handler can take does not block the ones behind it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -28,6 +35,11 @@ from paho.mqtt.reasoncodes import ReasonCode
 log = logging.getLogger("chainfin.mqtt")
 
 Handler = Callable[[str, bytes], object]
+
+
+class Redeliver(Exception):
+    """Raised by a handler when its work did not commit: the listener must not acknowledge
+    the message, so the broker delivers it again."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,7 @@ class Listener:
         self.connects = 0
         self.disconnects = 0
         self.handler_errors = 0
+        self.unacknowledged = 0
         self.messages = 0
         self._subscribed = threading.Event()
         self._client = self.broker.client(self.client_id, clean=client_id is None, manual_ack=True)
@@ -148,14 +161,37 @@ class Listener:
         self.messages += 1
         try:
             self.handle(msg.topic, bytes(msg.payload))
+        except Redeliver as exc:
+            self.unacknowledged += 1
+            log.warning(
+                "message %s from %s not committed (%s): not acknowledged; reconnecting so "
+                "the broker delivers it again",
+                msg.mid,
+                msg.topic,
+                exc,
+            )
+            self._drop_connection(client)
+            return
         except Exception:
             self.handler_errors += 1
             log.exception("handler failed on a message from %s", msg.topic)
-        finally:
-            try:
-                client.ack(msg.mid, msg.qos)
-            except Exception:  # noqa: BLE001 - the connection is gone: the broker redelivers
-                log.warning("could not acknowledge message %s", msg.mid)
+        try:
+            client.ack(msg.mid, msg.qos)
+        except Exception:  # noqa: BLE001 - the connection is gone: the broker redelivers
+            log.warning("could not acknowledge message %s", msg.mid)
+
+    @staticmethod
+    def _drop_connection(client: Any) -> None:
+        """Close the connection under paho (we are on its network thread) as a network
+        failure would: paho then reconnects with its backoff, and the broker resends every
+        message of the session that was not acknowledged. MQTT resends only on a new
+        connection; staying connected would leave the message, and the in-flight slot it
+        holds, stuck until then."""
+        sock = client.socket()
+        if sock is None:
+            return
+        with contextlib.suppress(OSError):  # already gone
+            sock.shutdown(socket.SHUT_RDWR)
 
     # control
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -27,7 +27,14 @@ def get_settings(request: Request) -> Settings:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One request = one transaction: committed when the handler returns, rolled back if it
-    raises (the error then becomes problem+json)."""
+    raises (the error then becomes problem+json).
+
+    Used through :data:`SessionDep`, which is function-scoped: the commit runs after the
+    handler has built its response and *before* that response is sent, so no 2xx and no
+    receipt leaves before the write is durable, and a commit that fails becomes an error
+    response (409 on a conflict, 503 when the database is unavailable, 500 otherwise)
+    instead of a 2xx. FastAPI's default ("request") scope would run it after the response
+    has gone out."""
     with transaction(
         request.app.state.session_factory, write=request.method not in SAFE
     ) as session:
@@ -36,13 +43,20 @@ def get_session(request: Request) -> Iterator[Session]:
 
 def get_write_session(request: Request) -> Iterator[Session]:
     """For reads that also write (a consented read logs itself in the access log): take
-    SQLite's write lock up front, so a concurrent writer cannot invalidate the snapshot."""
+    SQLite's write lock up front, so a concurrent writer cannot invalidate the snapshot.
+    Function-scoped like :func:`get_session`: the access log is committed before the read
+    is answered."""
     with transaction(request.app.state.session_factory, write=True) as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
-LoggedReadSessionDep = Annotated[Session, Depends(get_write_session)]
+COMMIT_BEFORE_RESPONSE: Literal["function"] = "function"
+"""The scope of every unit-of-work dependency (see :func:`get_session`). A dependency that
+depends on a session must be a plain function or function-scoped too: FastAPI refuses a
+request-scoped ``yield`` dependency that depends on a function-scoped one."""
+
+SessionDep = Annotated[Session, Depends(get_session, scope=COMMIT_BEFORE_RESPONSE)]
+LoggedReadSessionDep = Annotated[Session, Depends(get_write_session, scope=COMMIT_BEFORE_RESPONSE)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
@@ -57,9 +71,7 @@ def current_principal(
         token = request.cookies.get(COOKIE)
     if not token:
         raise Unauthenticated("send an access token: Authorization: Bearer <token>")
-    return auth.principal_from_token(
-        session, token, key=request.app.state.signing_key, issuer=settings.token_issuer
-    )
+    return auth.principal_from_token(session, token, issuer=settings.token_issuer)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -14,13 +14,26 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chainfin.domain.errors import ChainfinError, ValidationFailed
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("chainfin.api")
+
+# What every operation may answer besides its success, documented on each (see document()).
+DOCUMENTED = {
+    400: "invalid-request: a malformed request (e.g. an unreadable Content-Length)",
+    401: "unauthenticated: no valid access token",
+    403: "forbidden (or consent-refused): the principal may not do this",
+    404: "not-found: no such resource, or not one the principal may see",
+    409: "conflict: the request conflicts with the current state",
+    413: "payload-too-large: the body is over this route's limit (refused before it is read)",
+    415: "unsupported-media-type: a body in a format this operation does not take",
+    422: "validation-failed (or invalid-money): invalid input, with errors[] of field and reason",
+    429: "too many requests: slow down and retry after Retry-After",
+}
 
 TITLES = {
     "validation-failed": "The request has invalid fields",
@@ -36,6 +49,7 @@ TITLES = {
     "internal-error": "Internal error",
     "database-unavailable": "Database unavailable",
     "consent-refused": "The enterprise has not consented to this use of its data",
+    "too-many-requests": "Too many requests",
 }
 
 
@@ -75,7 +89,60 @@ _STATUS_CODES = {
     409: "conflict",
     413: "payload-too-large",
     415: "unsupported-media-type",
+    429: "too-many-requests",
 }
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details with a stable code",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "reason": {"type": "string"},
+                    "row": {"type": "integer"},
+                },
+            },
+        },
+    },
+}
+
+
+def document(app: FastAPI) -> None:
+    """Declare on every operation of ``app``'s OpenAPI the problem responses it may give
+    (``DOCUMENTED``, as ``application/problem+json``), replacing FastAPI's default 422."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        ref = {"$ref": "#/components/schemas/Problem"}
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in DOCUMENTED.items():
+                    responses[str(status)] = {
+                        "description": description,
+                        "content": {MEDIA_TYPE: {"schema": ref}},
+                    }
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema["components"]["schemas"].pop(name, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install(app: FastAPI) -> None:
@@ -104,6 +171,16 @@ def install(app: FastAPI) -> None:
         # A uniqueness race between two writers: the loser's transaction was rolled back.
         log.info("integrity conflict: %s", exc.orig)
         return problem(409, "conflict", "a concurrent change conflicted with this one; retry it")
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # A value the database refused to store or compare (too long for its column, out of
+        # its type's range): input that slipped past validation. Logged so that the missing
+        # check gets added; the client gets a 4xx, never a 5xx, and nothing was written.
+        log.warning(
+            "database refused a value on %s %s: %s", request.method, request.url.path, exc.orig
+        )
+        return problem(422, "validation-failed", "a value is too long or out of range for storage")
 
     @app.exception_handler(OperationalError)
     async def _unavailable(_: Request, exc: OperationalError) -> JSONResponse:

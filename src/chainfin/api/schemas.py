@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from chainfin.adapters.db.models import Bank, Enterprise
+from chainfin.api.inputs import Input
 from chainfin.api.receipts import ReceiptOut
 from chainfin.domain.access import Principal
 from chainfin.domain.industry import UnknownIndustry, parse_industry_code
@@ -163,9 +164,7 @@ class MemberOut(BaseModel):
         return cls(**m.__dict__)
 
 
-class ChainIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ChainIn(Input):
     name: str = Field(min_length=1, max_length=200)
     core_usccs: list[str] = Field(min_length=1, max_length=20)
     industry_code: str

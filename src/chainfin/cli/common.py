@@ -9,6 +9,8 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db import crypto
@@ -27,12 +29,23 @@ def database_url() -> str:
 
 @contextmanager
 def operator_session() -> Iterator[Session]:
-    """One transaction on CHAINFIN_DATABASE_URL, with the data keys installed."""
+    """One transaction on CHAINFIN_DATABASE_URL, with the data keys installed. It commits
+    when the ``with`` block ends, so a command reports success *after* the block, never
+    inside it (``tests/test_cli_commit.py`` holds every command to that). A commit that
+    fails is an error: one line on stderr and exit status 1, nothing written."""
     crypto.configure(FieldCipher.from_spec(get_settings().data_key_spec()))
     engine = make_engine(database_url())
+    committing = False
     try:
         with transaction(make_session_factory(engine)) as session:
             yield session
+            committing = True
+    except SQLAlchemyError as exc:
+        if not committing:
+            raise
+        reason = getattr(exc, "orig", None) or exc
+        err.print(f"[red]error[/red] (not-committed): nothing was written: {escape(str(reason))}")
+        raise typer.Exit(1) from None
     finally:
         engine.dispose()
 

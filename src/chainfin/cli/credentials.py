@@ -151,6 +151,110 @@ def programme_cmd(
     )
 
 
+def _show_invitation(i: dict[str, Any]) -> None:
+    line = f"  line {_amount(i['line'])}" if i.get("line") else ""
+    out.print(
+        f"{i['id']}  {i['status']}  {i['bank_code']} invited by {i['lead_bank_code']} to "
+        f"{i['programme_id']} ({i['programme_name']}){line}"
+    )
+
+
+def _show_invitations(rows: list[dict[str, Any]]) -> None:
+    for i in rows:
+        _show_invitation(i)
+
+
+@app.command("invite")
+def invite_cmd(
+    programme: Annotated[str, typer.Argument(help="programme id")],
+    invited: Annotated[str, typer.Argument(help="code of the bank invited to fund it")],
+    bank: Annotated[str, typer.Option("--bank", help="the programme's lead bank (code)")],
+    as_json: JsonOpt = False,
+) -> None:
+    """The lead bank invites another bank to fund its programme; the core enterprise
+    approves, then the invited bank accepts with its line."""
+    _run(
+        as_json,
+        None,
+        bank,
+        lambda s, a: credentials.invitation_out(
+            s, credentials.invite(s, a, programme, bank=invited)
+        ),
+        _show_invitation,
+    )
+
+
+@app.command("invitations")
+def invitations_cmd(as_uscc: AsOpt = None, bank: BankOpt = None, as_json: JsonOpt = False) -> None:
+    """Invitations you are a party to: as the lead or invited bank, or as the core."""
+    _run(
+        as_json,
+        as_uscc,
+        bank,
+        lambda s, a: [credentials.invitation_out(s, i) for i in credentials.invitations(s, a)],
+        _show_invitations,
+    )
+
+
+@app.command("approve-invitation")
+def approve_invitation_cmd(
+    invitation: Annotated[str, typer.Argument(help="invitation id")],
+    as_uscc: Annotated[str, typer.Option("--as", help="the programme's core enterprise (USCC)")],
+    as_json: JsonOpt = False,
+) -> None:
+    """The core enterprise approves the lead bank's invitation."""
+    _run(
+        as_json,
+        as_uscc,
+        None,
+        lambda s, a: credentials.invitation_out(
+            s, credentials.approve_invitation(s, a, invitation)
+        ),
+        _show_invitation,
+    )
+
+
+@app.command("accept-invitation")
+def accept_invitation_cmd(
+    invitation: Annotated[str, typer.Argument(help="invitation id")],
+    line: Annotated[str, typer.Argument(help="your bank's line, e.g. 5000000.00")],
+    bank: Annotated[str, typer.Option("--bank", help="the invited bank (code)")],
+    currency: CurOpt = "CNY",
+    as_json: JsonOpt = False,
+) -> None:
+    """The invited bank accepts an approved invitation with its line and joins."""
+    _run(
+        as_json,
+        None,
+        bank,
+        lambda s, a: credentials.invitation_out(
+            s,
+            credentials.accept_invitation(s, a, invitation, line=Money.parse(line, currency)),
+        ),
+        _show_invitation,
+    )
+
+
+@app.command("decline-invitation")
+def decline_invitation_cmd(
+    invitation: Annotated[str, typer.Argument(help="invitation id")],
+    as_uscc: AsOpt = None,
+    bank: BankOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Close an open invitation: the invited bank declines, the core refuses, the lead bank
+    withdraws."""
+    _run(
+        as_json,
+        as_uscc,
+        bank,
+        lambda s, a: credentials.invitation_out(
+            s, credentials.decline_invitation(s, a, invitation)
+        ),
+        _show_invitation,
+    )
+
+
 @app.command("confirm")
 def confirm_cmd(
     supplier: Annotated[str, typer.Argument(help="supplier USCC")],

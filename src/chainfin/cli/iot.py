@@ -291,9 +291,15 @@ def listen_cmd(
         engine.dispose()
     counts = processor.counters.as_dict()
     if as_json:
-        print_json({"counters": counts, "handler_errors": listener.handler_errors})
+        print_json(
+            {
+                "counters": counts,
+                "handler_errors": listener.handler_errors,
+                "not_committed": processor.not_committed,  # left unacknowledged: redelivered
+            }
+        )
     else:
-        out.print(f"counters {processor.counters.line()}")
+        out.print(f"counters {processor.counters.line()} not_committed={processor.not_committed}")
 
 
 @app.command("simulate")

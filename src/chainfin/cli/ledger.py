@@ -281,7 +281,7 @@ def register_witness_cmd(vkey: Annotated[str, typer.Argument()]) -> None:
     """Operator: register a witness key (participants use POST /v1/ledger/witnesses)."""
     try:
         with operator_session() as session:
-            w = ledger.register_witness(session, SYSTEM, vkey=vkey)
-            out.print(f"registered witness {w.name}")
+            name = ledger.register_witness(session, SYSTEM, vkey=vkey).name
     except ChainfinError as exc:
         fail(exc)
+    out.print(f"registered witness {name}")

@@ -46,6 +46,7 @@ from chainfin.domain.errors import ChainfinError, FieldError, ValidationFailed
 from chainfin.domain.money import Money, MoneyError
 from chainfin.services import books, registry
 from chainfin.services.lending import applications, lines, loans, products, statements, tasks
+from chainfin.services.lending import prices as prices_service
 from chainfin.services.lending.applications import Payment
 from chainfin.services.lending.underlying import set_price
 
@@ -291,11 +292,15 @@ def release_out(row: GoodsRelease) -> dict[str, Any]:
 
 def price_out(row: CommodityPrice) -> dict[str, Any]:
     return {
+        "id": row.id,
+        "owner": row.owner,
         "item": row.item,
         "on": row.on.isoformat(),
+        "version": row.version,
         "price": Money(row.price_minor, row.currency).as_dict(),
         "unit": row.unit,
         "source": row.source,
+        "note": row.note,
     }
 
 
@@ -1269,21 +1274,37 @@ def loan_buy_back_cmd(
     )
 
 
+PlatformSourceOpt = Annotated[
+    str | None,
+    typer.Option("--platform-source", help="a platform price source's code (the operator)"),
+]
+
+
+def _price_owner(bank: str | None, platform_source: str | None) -> Actor:
+    if (bank is None) == (platform_source is None):
+        raise typer.BadParameter("give one of --bank (its own prices) or --platform-source")
+    return _as_bank(bank) if bank else lambda s: SYSTEM
+
+
 @price_app.command("set")
 def loan_price_set_cmd(
-    bank: BankReq,
     item: Annotated[str, typer.Option(help="e.g. copper foil")],
     on: DateOpt,
     price: Annotated[str, typer.Option(help="per unit")],
     unit: Annotated[str, typer.Option(help="e.g. t")],
     source: Annotated[str, typer.Option(help="e.g. SHFE settlement")],
+    bank: BankOpt = None,
+    platform_source: PlatformSourceOpt = None,
+    note: Annotated[str | None, typer.Option(help="why, for a correction")] = None,
     currency: CurOpt = "CNY",
     as_json: JsonOpt = False,
 ) -> None:
-    """Record a price of pledged goods from the bank's price source."""
+    """Record a price of pledged goods: the bank's own (--bank), or, as the operator, a
+    platform source's (--platform-source). A different price for the same item and day is
+    a correction, recorded as the next version."""
     _run(
         as_json,
-        _as_bank(bank),
+        _price_owner(bank, platform_source),
         lambda s, a: price_out(
             set_price(
                 s,
@@ -1293,12 +1314,60 @@ def loan_price_set_cmd(
                 price=_money(price, "price", currency),
                 unit=unit,
                 source=source,
+                platform_source=platform_source,
+                note=note,
             )
         ),
         lambda p: out.print(
-            f"{escape(p['item'])} on {p['on']}: {_a(p['price'])} per {escape(p['unit'])} "
-            f"({escape(p['source'])})"
+            f"{escape(p['item'])} on {p['on']} (version {p['version']}): {_a(p['price'])} per "
+            f"{escape(p['unit'])} ({escape(p['source'])})"
         ),
+    )
+
+
+def _show_prices(rows: list[dict[str, Any]]) -> None:
+    for p in rows:
+        out.print(
+            f"{escape(p['item'])} on {p['on']} v{p['version']}: {_a(p['price'])} per "
+            f"{escape(p['unit'])} ({escape(p['source'])})"
+        )
+
+
+@price_app.command("list")
+def loan_price_list_cmd(
+    bank: BankOpt = None,
+    platform_source: PlatformSourceOpt = None,
+    item: Annotated[str | None, typer.Option(help="one item only")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A bank's own prices (--bank) or a platform source's, every version, latest first."""
+    _run(
+        as_json,
+        _price_owner(bank, platform_source),
+        lambda s, a: [
+            price_out(r)
+            for r in prices_service.prices(s, a, item=item, platform_source=platform_source)
+        ],
+        _show_prices,
+    )
+
+
+@price_app.command("source")
+def loan_price_source_cmd(
+    code: Annotated[str, typer.Argument(help="e.g. SHFE")],
+    name: Annotated[str, typer.Option(help="e.g. Shanghai Futures Exchange settlement")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a named platform price source (the operator); a product names it as its
+    ``price_source`` to value collateral at its prices."""
+    _run(
+        as_json,
+        lambda s: SYSTEM,
+        lambda s, a: {
+            "code": (row := prices_service.create_source(s, a, code=code, name=name)).code,
+            "name": row.name,
+        },
+        lambda r: out.print(f"price source {escape(r['code'])}: {escape(r['name'])}"),
     )
 
 

@@ -26,6 +26,7 @@ from chainfin.adapters.db.engine import make_engine
 from chainfin.adapters.formats.tabular import TabularFormat, read_rows, write_rows
 from chainfin.adapters.formats.ubl import parse_ubl
 from chainfin.api.routers.credentials import trial_balance_out
+from chainfin.cli import auth as auth_cli
 from chainfin.cli import credentials as credentials_cli
 from chainfin.cli import iot as iot_cli
 from chainfin.cli import ledger as ledger_cli
@@ -72,6 +73,9 @@ for sub, name in (
 ):
     app.add_typer(sub, name=name)
 app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(auth_cli.app, name="auth")
+users_app.command("unlock")(auth_cli.users_unlock)
+users_app.command("passwd")(auth_cli.users_passwd)
 app.add_typer(credentials_cli.app, name="credential")
 app.add_typer(credentials_cli.books_app, name="books")
 app.add_typer(credentials_cli.rates_app, name="rates")
@@ -181,6 +185,11 @@ def serve(
     import uvicorn
 
     out.print(f"chainfin serving on http://{host}:{port}  (database: {_redact(database_url())})")
+    if workers > 1 and get_settings().rate_limit_storage.startswith("memory"):
+        err.print(
+            "[yellow]warning[/yellow]: each worker keeps its own sign-in throttles with "
+            "memory://; set CHAINFIN_RATE_LIMIT_STORAGE=redis://HOST:6379 to share them"
+        )
     uvicorn.run(
         "chainfin.app:create_app",
         factory=True,
@@ -210,8 +219,10 @@ def users_create(
         str | None, typer.Option(envvar="CHAINFIN_NEW_PASSWORD", help="prompted when omitted")
     ] = None,
 ) -> None:
-    """Create bank staff (roles: relationship_manager, risk_officer, approver, admin, auditor)
-    or an enterprise user (roles: enterprise_admin, finance_staff)."""
+    """Create bank staff (roles: relationship_manager, risk_officer, approver, admin, auditor),
+    an enterprise user (roles: enterprise_admin, finance_staff), or, with neither --bank nor
+    --enterprise, one of the platform operator's people (roles: platform_operator, who writes
+    the platform's price sources; platform_auditor, who reads every ledger entry)."""
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
@@ -226,9 +237,10 @@ def users_create(
                 enterprise_uscc=enterprise,
                 display_name=display_name,
             )
-            out.print(f"created {user.kind} user {user.username} ({user.id}) roles {user.roles}")
+            done = f"created {user.kind} user {user.username} ({user.id}) roles {user.roles}"
     except ChainfinError as exc:
         fail(exc)
+    out.print(done)  # only once the transaction has committed
 
 
 @clients_app.command("create")
@@ -491,7 +503,8 @@ def _print_chains(session: Session) -> None:
 def chains_recompute() -> None:
     """Recompute every chain's tiers from the current relations."""
     with operator_session() as session:
-        out.print(f"{chains.recompute_tiers(session)} member rows")
+        rows = chains.recompute_tiers(session)
+    out.print(f"{rows} member rows")
 
 
 # ------------------------------------------------------------------ demo

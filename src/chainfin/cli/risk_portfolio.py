@@ -162,7 +162,7 @@ def _show_scenario(body: dict[str, Any]) -> None:
     sc = body["scenario"]
     what = "defaults" if sc["kind"] == "default" else f"pays {sc['days']} days late"
     out.print(
-        f"{sc['core']} {what} (shock {sc['shock']:.2f}) on a network of "
+        f"{sc['core'] or sc['core_uscc']} {what} (shock {sc['shock']:.2f}) on a network of "
         f"{body['network']['nodes']} firms, {body['network']['links']} links: DebtRank "
         f"{body['debtrank']:.4f}, {body['distressed']} firms distressed in {body['rounds']} rounds"
     )

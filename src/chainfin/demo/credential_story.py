@@ -78,6 +78,7 @@ def run(session: Session, timeline: Timeline) -> StoryReport:
     core_user, t1_user, t2_user, t3_user = (_user(e.id) for e in (core, t1, t2, t3))
     face = Money(2_000_000_00)
 
+    issued = today - timedelta(days=6)
     parsed = documents.parse_rows(
         [
             {
@@ -85,11 +86,12 @@ def run(session: Session, timeline: Timeline) -> StoryReport:
                 "number": "DEMO-CRED-INV-1",
                 "seller_uscc": t1.uscc,
                 "buyer_uscc": core.uscc,
-                "issue_date": (today - timedelta(days=6)).isoformat(),
+                "issue_date": issued.isoformat(),
                 "currency": "CNY",
                 "total": "2260000.00",
                 "tax": "260000.00",
-                "invoice_number": "26320000000000009001",
+                # a 全电 number: the year it was issued, the seller's province, a sequence
+                "invoice_number": f"{issued.year % 100:02d}{t1.region_code[:2]}0000000000009001",
                 "due_date": (today + timedelta(days=90)).isoformat(),
             }
         ]

@@ -113,6 +113,12 @@ def _digits(seed: str, count: int) -> str:
     return str(number).zfill(count)[-count:]
 
 
+def _invoice_number(issued: date, seller: Enterprise, seed: str) -> str:
+    """A 20-digit 全电 invoice number as the tax system issues it: the issue year's last two
+    digits, the seller's province, then 16 digits derived from ``seed``."""
+    return f"{issued.year % 100:02d}{seller.region_code[:2]}" + _digits(seed, 16)
+
+
 def _account(ent: Enterprise) -> str:
     return "6222" + _digits(f"account/{ent.uscc}", 15)
 
@@ -362,15 +368,17 @@ def _invoices(
     for n in range(len(found) + 1, 3):
         net = Money(800_000_00 + 150_000_00 * n)
         tax = Money(net.amount_minor * 13 // 100)
+        issued = today - timedelta(days=10 + n)
+        seed = f"invoice/{cast.receivable.uscc}/{n}"
         row = _doc(
             "invoice",
             f"DEMO-LEND-INV-{n}",
             cast.receivable,
             cast.core,
-            today - timedelta(days=10 + n),
+            issued,
             net + tax,
             tax=tax.to_decimal_string(),
-            invoice_number="2613" + _digits(f"invoice/{cast.receivable.uscc}/{n}", 16),
+            invoice_number=_invoice_number(issued, cast.receivable, seed),
             due_date=(today + timedelta(days=100)).isoformat(),
         )
         found.append(_ingest(session, cast.receivable, row))

@@ -30,7 +30,15 @@ from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import Alert, Bank, Enterprise, IotDevice, Loan
 from chainfin.demo.credential_story import _path
-from chainfin.demo.lending_story import GLASS, _digits, _doc, _ingest, _staff, _yuan
+from chainfin.demo.lending_story import (
+    GLASS,
+    _digits,
+    _doc,
+    _ingest,
+    _invoice_number,
+    _staff,
+    _yuan,
+)
 from chainfin.demo.synthetic import SyntheticRegion
 from chainfin.demo.timeline import Timeline
 from chainfin.demo.trade_history import (
@@ -195,7 +203,7 @@ def _telemetry(session: Session, cast: _Cast, now: datetime, story: RiskStory) -
 def _invoice(session: Session, cast: _Cast, tag: str, invoiced: date, amount: Money) -> str:
     """An invoice of the supplier to the core, due in a month; returns its number."""
     supplier, core = cast.supplier, cast.core
-    number = "2613" + _digits(f"risk-invoice/{supplier.uscc}/{tag}", 16)
+    number = _invoice_number(invoiced, supplier, f"risk-invoice/{supplier.uscc}/{tag}")
     tax = Money(amount.amount_minor * 13 // 113)
     invoice = _doc(
         "invoice",

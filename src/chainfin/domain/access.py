@@ -3,7 +3,10 @@
 A principal is built by the services layer from a verified token (or, for the operator's
 CLI, as :data:`SYSTEM`). Tenancy is carried on the principal: bank staff and bank-owned
 clients act for one bank; enterprise users and enterprise-owned clients for one enterprise;
-platform clients for one industrial internet platform.
+platform clients for one industrial internet platform. Platform operators' people (kind
+``operator``) belong to no tenant: a platform operator writes the platform's own reference
+data (named price sources), a platform auditor reads every ledger entry; neither reads a
+tenant's records through the services.
 
 >>> p = Principal.staff("usr_x", bank_id="bnk_1", roles={StaffRole.AUDITOR})
 >>> p.has(Scope.REGISTRY_READ), p.has(Scope.REGISTRY_WRITE)
@@ -23,6 +26,7 @@ class PrincipalKind(StrEnum):
     STAFF = "staff"
     ENTERPRISE_USER = "enterprise"
     CLIENT = "client"
+    OPERATOR = "operator"  # the platform operator's people: no tenant (see PlatformRole)
     SYSTEM = "system"
 
 
@@ -37,6 +41,13 @@ class StaffRole(StrEnum):
 class EnterpriseRole(StrEnum):
     ENTERPRISE_ADMIN = "enterprise_admin"
     FINANCE_STAFF = "finance_staff"
+
+
+class PlatformRole(StrEnum):
+    """Roles of the platform operator's people: not a bank's, not an enterprise's."""
+
+    PLATFORM_OPERATOR = "platform_operator"
+    PLATFORM_AUDITOR = "platform_auditor"
 
 
 class OwnerKind(StrEnum):
@@ -61,6 +72,10 @@ class Scope(StrEnum):
     LOANS_APPLY = "loans:apply"
     LOANS_WRITE = "loans:write"
     LOANS_APPROVE = "loans:approve"
+    # Platform operators only (they count only on an ``operator`` principal, never on a
+    # bank's, an enterprise's or a platform client's, whatever scopes it was given).
+    PLATFORM_PRICES = "platform:prices"
+    PLATFORM_AUDIT = "platform:audit"
 
 
 ROLE_SCOPES: dict[str, frozenset[Scope]] = {
@@ -140,7 +155,14 @@ ROLE_SCOPES: dict[str, frozenset[Scope]] = {
             Scope.LOANS_APPLY,
         }
     ),
+    PlatformRole.PLATFORM_OPERATOR: frozenset({Scope.PLATFORM_PRICES}),
+    PlatformRole.PLATFORM_AUDITOR: frozenset(
+        {Scope.PLATFORM_AUDIT, Scope.AUDIT_READ, Scope.BOOKS_READ}
+    ),
 }
+
+PLATFORM_SCOPES = frozenset({Scope.PLATFORM_PRICES, Scope.PLATFORM_AUDIT})
+"""Scopes that mean something only on a platform operator's principal."""
 
 
 def scopes_for_roles(roles: Iterable[str]) -> frozenset[Scope]:
@@ -196,9 +218,26 @@ class Principal:
             scopes=scopes_for_roles(role_set),
         )
 
+    @classmethod
+    def operator(cls, user_id: str, *, roles: Iterable[PlatformRole]) -> Principal:
+        """One of the platform operator's people (no tenant)."""
+        role_set = frozenset(str(r) for r in roles)
+        return cls(
+            PrincipalKind.OPERATOR, user_id, roles=role_set, scopes=scopes_for_roles(role_set)
+        )
+
     @property
     def is_system(self) -> bool:
         return self.kind is PrincipalKind.SYSTEM
+
+    @property
+    def is_operator(self) -> bool:
+        """One of the platform operator's people (not the CLI's :data:`SYSTEM`)."""
+        return self.kind is PrincipalKind.OPERATOR
+
+    def platform_may(self, scope: Scope) -> bool:
+        """A platform operator's power: the CLI, or an operator principal with ``scope``."""
+        return self.is_system or (self.is_operator and scope in self.scopes)
 
     @property
     def acts_for_bank(self) -> bool:

@@ -34,6 +34,9 @@ class DataCategory(StrEnum):
 class Purpose(StrEnum):
     CREDIT_ASSESSMENT = "credit_assessment"
     POST_LOAN_MONITORING = "post_loan_monitoring"
+    # the bank finances the enterprise's receivables: it may register (pledge or take a
+    # transfer of) the enterprise's invoices in the receivables registry
+    FINANCING = "financing"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,19 @@ currency and — where goods are involved — lines with quantities and prices. 
 ...        "buyer_uscc": "91320505000000035L", "issue_date": "2026-03-01", "currency": "CNY",
 ...        "total": "1130.00", "tax": "130.00", "order_number": "PO-7",
 ...        "invoice_number": "26320000000000000001"}
->>> doc = parse_document(row, row_no=2)
+>>> doc = parse_document(row, row_no=2, today_year=2026)
 >>> doc.kind, doc.total, doc.order_number
 (<DocumentKind.INVOICE: 'invoice'>, Money(amount_minor=113000, currency='CNY'), 'PO-7')
+>>> parse_document({**row, "invoice_number": "12345"}, row_no=2, today_year=2026)[0].reason
+'length: expected 20 digits, got 5'
+
+Untrusted text is checked against ``domain.text`` (no control or bidi characters), dates
+against the business-date range (``domain.bounds``), amounts must be decimal strings (a
+JSON number is refused: ``1130.1`` may already have been rounded by whoever wrote it) and a
+document's total greater than zero. An invoice's own ``invoice_number`` (with its
+``invoice_code`` for a pre-digital invoice) must be a Chinese VAT invoice identifier that
+``domain.invoice_number`` accepts, no later than ``today_year`` (the business year of the
+platform's clock unless given).
 """
 
 from __future__ import annotations
@@ -28,9 +38,17 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum, StrEnum
 from typing import Any
 
+from chainfin.domain import clock
+from chainfin.domain.bounds import check_business_date
 from chainfin.domain.errors import FieldError
+from chainfin.domain.invoice_number import (
+    check_digital_invoice_number,
+    check_invoice_code,
+    normalise,
+)
 from chainfin.domain.money import Money, MoneyError
 from chainfin.domain.region import check_region_code
+from chainfin.domain.text import check_text
 from chainfin.domain.uscc import check_uscc
 
 
@@ -148,6 +166,7 @@ FIELDS = (
     "tracking",
 )
 _NUMBER = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._/\-]{0,63}$")
+MAX_REFERENCE = 64  # a reference to another document, as long as a document number
 
 
 def _text(row: Mapping[str, object], key: str) -> str | None:
@@ -159,8 +178,9 @@ def _text(row: Mapping[str, object], key: str) -> str | None:
 
 
 class _Collector:
-    def __init__(self, row_no: int | None) -> None:
+    def __init__(self, row_no: int | None, strict: bool = True) -> None:
         self.row_no = row_no
+        self.strict = strict
         self.errors: list[FieldError] = []
 
     def add(self, field_name: str, reason: str) -> None:
@@ -175,13 +195,21 @@ def _date(row: Mapping[str, object], key: str, c: _Collector) -> date | None:
         c.add(key, f"{text!r} is not a date YYYY-MM-DD")
         return None
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError:
         c.add(key, f"{text!r} is not a calendar date")
         return None
+    if c.strict and (reason := check_business_date(value)) is not None:
+        c.add(key, reason)
+        return None
+    return value
 
 
 def _money(row: Mapping[str, object], key: str, currency: str, c: _Collector) -> Money | None:
+    raw = row.get(key)
+    if c.strict and raw is not None and not isinstance(raw, str):
+        c.add(key, f'must be a decimal string like "1130.00", not the JSON value {raw!r}')
+        return None
     text = _text(row, key)
     if text is None:
         return None
@@ -255,7 +283,7 @@ class _Sub(_Collector):
     """Prefixes field names with the line they belong to."""
 
     def __init__(self, parent: _Collector, prefix: str) -> None:
-        super().__init__(parent.row_no)
+        super().__init__(parent.row_no, parent.strict)
         self.parent, self.prefix = parent, prefix
         self.errors = parent.errors
 
@@ -285,14 +313,71 @@ def _tracking(raw: object, c: _Collector) -> tuple[TrackingEvent, ...]:
     return tuple(out)
 
 
+def _unsafe_text(row: Mapping[str, object], c: _Collector) -> bool:
+    """Report every string in the row (and in its lines and tracking events) that carries
+    control or bidi characters (``domain.text``); whether there was any."""
+    before = len(c.errors)
+    for key, value in row.items():
+        if isinstance(value, str) and (reason := check_text(value)) is not None:
+            c.add(str(key), reason)
+        elif key in ("lines", "tracking") and isinstance(value, list | tuple):
+            for i, item in enumerate(value, start=1):
+                if not isinstance(item, Mapping):
+                    continue
+                for name, text in item.items():
+                    if isinstance(text, str) and (reason := check_text(text)) is not None:
+                        c.add(f"{key}[{i}].{name}", reason)
+    return len(c.errors) > before
+
+
+def _official_number(
+    values: Mapping[str, Any], today_year: int, c: _Collector
+) -> tuple[str | None, str | None]:
+    """An invoice's own 发票号码 (and 发票代码), validated and normalised; reasons go on the
+    field they are about."""
+    number, code = values.get("invoice_number"), values.get("invoice_code")
+    if number is None:
+        return None, code
+    if code is not None:
+        verdict = check_invoice_code(code, number, today_year=today_year)
+        if not verdict.valid:
+            about_number = "发票号码" in verdict.reason or verdict.reason.startswith("sequence")
+            c.add("invoice_number" if about_number else "invoice_code", verdict.reason)
+            return None, None
+        return verdict.number, verdict.code
+    plain = normalise(number)
+    if len(plain) == 8 and plain.isascii() and plain.isdigit():
+        c.add(
+            "invoice_number",
+            "an 8-digit 发票号码 needs its 10- or 12-digit 发票代码 in invoice_code",
+        )
+        return None, None
+    verdict = check_digital_invoice_number(number, today_year=today_year)
+    if not verdict.valid:
+        c.add("invoice_number", verdict.reason)
+        return None, None
+    return verdict.number, None
+
+
 def parse_document(
-    row: Mapping[str, object], *, row_no: int | None = None
+    row: Mapping[str, object],
+    *,
+    row_no: int | None = None,
+    today_year: int | None = None,
+    strict: bool = True,
 ) -> TradeDocument | list[FieldError]:
-    """One document from an untrusted row, or every problem with it."""
-    c = _Collector(row_no)
+    """One document from an untrusted row, or every problem with it. ``today_year`` bounds
+    invoice numbers' years (default: the business year of ``domain.clock``). ``strict=False``
+    rebuilds a document from content stored when it was accepted: the input rules added since
+    (text, date range, positive total, the official invoice number) are not applied again, so
+    a rule tightened later never makes a stored document unreadable."""
+    c = _Collector(row_no, strict)
     for key in row:
         if key not in FIELDS:
-            c.add(str(key), "unknown field")
+            name = str(key)
+            c.add(name if check_text(name) is None else ascii(name), "unknown field")
+    if strict and _unsafe_text(row, c):
+        return c.errors
     kind_text = _text(row, "kind")
     kind: DocumentKind | None = None
     try:
@@ -323,6 +408,8 @@ def parse_document(
     total = _money(row, "total", currency, c)
     if total is None and _text(row, "total") is None:
         c.add("total", "is required")
+    elif strict and total is not None and total.amount_minor == 0:
+        c.add("total", "must be greater than zero")
     values: dict[str, Any] = {
         "tax": _money(row, "tax", currency, c),
         "due_date": _date(row, "due_date", c),
@@ -341,6 +428,12 @@ def parse_document(
         "invoice_code",
     ):
         values[key] = _text(row, key)
+        if strict and values[key] is not None and len(values[key]) > MAX_REFERENCE:
+            c.add(key, f"at most {MAX_REFERENCE} characters")
+            values[key] = None
+    if strict and kind is DocumentKind.INVOICE:
+        year = clock.today().year if today_year is None else today_year
+        values["invoice_number"], values["invoice_code"] = _official_number(values, year, c)
     invoice_type_text = _text(row, "invoice_type")
     values["invoice_type"] = None
     if invoice_type_text is not None:

@@ -60,6 +60,7 @@ from fractions import Fraction
 from typing import cast
 
 from chainfin.domain.anomalies import Severity
+from chainfin.domain.bounds import check_business_date
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.money import Money, MoneyError, minor_units
 
@@ -358,9 +359,10 @@ def _date(value: object) -> date | str:
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
         return f"{value!r} is not a date in YYYY-MM-DD form"
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         return f"{value!r} is not a calendar date"
+    return check_business_date(parsed) or parsed
 
 
 def _amount(value: object, currency: str, item: str) -> Money | str:

@@ -65,6 +65,8 @@ PREFIXES: dict[str, str] = {
     "dead_letter": "dlq",
     "model": "mdl",
     "monitoring": "mon",
+    "invitation": "ivt",
+    "price": "prc",
 }
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

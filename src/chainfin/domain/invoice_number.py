@@ -323,6 +323,21 @@ def check_invoice_code(code: str, number: str, *, today_year: int) -> InvoiceNum
     )
 
 
+def split_identifier(text: str) -> tuple[str | None, str]:
+    """A typed identifier as (发票代码 or None, 发票号码), without validating it: a 10- or
+    12-digit code and an 8-digit number separated by a space, ``-`` or ``/`` are split;
+    anything else is all number.
+
+    >>> split_identifier("3100154130-00000001"), split_identifier("24442000000000012345")
+    (('3100154130', '00000001'), (None, '24442000000000012345'))
+    """
+    text = normalise(text)
+    parts = _SEPARATOR.split(text)
+    if len(parts) == 2 and len(parts[0]) in _CODE_LAYOUTS and len(parts[1]) == NUMBER_LENGTH:
+        return parts[0], parts[1]
+    return None, text
+
+
 def parse_invoice_identifier(text: str, *, today_year: int) -> InvoiceNumberCheck:
     """Read what a person types: 20 digits (全电), or a 发票代码 and a 发票号码 separated by
     a space, ``-`` or ``/``. The scheme follows from the length, so 20 digits are always a

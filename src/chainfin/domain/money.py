@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from chainfin.domain.bounds import MAX_AMOUNT_MINOR
 from chainfin.domain.errors import ChainfinError
 
 # ISO 4217 minor-unit exponents for the currencies a Chinese bank books in.
@@ -37,7 +38,7 @@ MINOR_UNITS: dict[str, int] = {
     "KRW": 0,
 }
 
-_AMOUNT = re.compile(r"^-?\d{1,18}(\.\d+)?$")
+_AMOUNT = re.compile(r"^-?\d{1,18}(\.\d+)?$", re.ASCII)
 
 
 class MoneyError(ChainfinError):
@@ -71,7 +72,10 @@ class Money:
     @classmethod
     def parse(cls, text: str, currency: str = "CNY") -> Money:
         """Parse a decimal string such as ``"1234.56"``; more decimals than the currency has
-        is an error, never a silent rounding."""
+        is an error, never a silent rounding, and so is an amount beyond 2^53 - 1 minor units
+        (``bounds.MAX_AMOUNT_MINOR``)."""
+        if not isinstance(text, str):
+            raise MoneyError(f'{text!r} is not a decimal string like "1234.56"')
         text = text.strip()
         if not _AMOUNT.match(text):
             raise MoneyError(f"{text!r} is not a decimal amount like 1234.56")
@@ -82,6 +86,8 @@ class Money:
                 raise MoneyError(f"{text!r} has more than {exponent} decimal places for {currency}")
             frac = frac[:exponent]
         minor = int(whole) * 10**exponent + int((frac or "0").ljust(exponent, "0") or "0")
+        if minor > MAX_AMOUNT_MINOR:
+            raise MoneyError(f"{text!r} is beyond the largest amount this platform takes")
         return cls(-minor if text.startswith("-") else minor, currency)
 
     @classmethod

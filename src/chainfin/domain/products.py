@@ -55,6 +55,9 @@ products up; every one can be overridden per bank through :meth:`ProductConfig.f
   is called when the dealer is 60 days past due.
 - Approval authority: level 1 up to 1,000,000.00, level 2 up to 5,000,000.00, level 3 up to
   50,000,000.00.
+- Price source (``price_source``): pledged goods are valued at the bank's own prices
+  (``null``), or at a named platform price source's (its code, e.g. ``"SHFE"``); never at
+  another bank's.
 
 **Rules** every configuration obeys (besides each field's range): min ≤ max amount and
 tenor; ``min_score`` ≤ ``min_score_auto``; ``ltv_cap`` and ``margin_call_ltv`` come together,
@@ -73,6 +76,7 @@ authority levels are 1, 2, 3 … with strictly ascending amounts, and the highes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
@@ -153,6 +157,7 @@ class ProductConfig:
     advance_rate_cap: Decimal
     ltv_cap: Decimal | None
     margin_call_ltv: Decimal | None
+    price_source: str | None
     auto_approve_limit_minor: int
     min_score: int
     min_score_auto: int
@@ -295,6 +300,7 @@ def template(kind: ProductKind | str, currency: str = "CNY") -> ProductConfig:
         "penalty_multiplier": Decimal("1.5"),
         "ltv_cap": None,
         "margin_call_ltv": None,
+        "price_source": None,
         "auto_approve_limit_minor": 500_000 * scale,
         "min_score": 500,
         "min_score_auto": 620,
@@ -428,6 +434,12 @@ def _parse_optional_decimal(value: object, key: str, currency: str) -> Decimal |
     return None if value is None else _parse_decimal(value, key, currency)
 
 
+def _parse_optional_code(value: object, key: str, currency: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise _Bad("must be a price source code like 'SHFE' (or null: the bank's own prices)", key)
+
+
 def _parse_list(value: object, key: str) -> list[object]:
     if isinstance(value, list | tuple):
         return list(value)
@@ -508,6 +520,7 @@ _PARSERS: dict[str, Callable[[object, str, str], object]] = {
     "advance_rate_cap": _parse_decimal,
     "ltv_cap": _parse_optional_decimal,
     "margin_call_ltv": _parse_optional_decimal,
+    "price_source": _parse_optional_code,
     "min_score": _parse_int,
     "min_score_auto": _parse_int,
     "new_customer_site_visit": _parse_bool,
@@ -620,6 +633,11 @@ def _field_problems(name: str, value: object) -> list[FieldError]:
         return _items_problems(key, value, tuple(DataCategory), non_empty=False)
     elif name == "payee":
         ok, reason = isinstance(value, Payee), f"must be one of: {_known(Payee)}"
+    elif name == "price_source":
+        ok = value is None or (
+            isinstance(value, str) and PRICE_SOURCE_CODE.fullmatch(value) is not None
+        )
+        reason = "must be a platform price source code (A-Z, 0-9, _ . -; up to 40) or null"
     elif name == "buyback_after_dpd":
         ok = value is None or _int_in(value, 1, MAX_BUYBACK_DPD)
         reason = f"must be 1 to {MAX_BUYBACK_DPD} days past due (or null)"
@@ -629,6 +647,7 @@ def _field_problems(name: str, value: object) -> list[FieldError]:
 
 
 _RATIO_REASON = "must be a decimal above 0 and at most 1"
+PRICE_SOURCE_CODE = re.compile(r"[A-Z0-9][A-Z0-9_.-]{0,39}")
 
 
 def _problems(values: Mapping[str, object], *, skip: frozenset[str]) -> list[FieldError]:

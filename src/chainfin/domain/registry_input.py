@@ -9,6 +9,12 @@ batch can report every bad field at once and write nothing.
 'x'
 >>> [str(e) for e in parse_enterprise_row({**row, "uscc": "123"}, row_no=3)]
 ['row 3, uscc: length: expected 18 characters, got 3']
+>>> [str(e) for e in parse_enterprise_row({**row, "name": "x\x1b[31m"}, row_no=4)]
+['row 4, name: U+001B ESCAPE at position 2: control characters are not allowed']
+
+Every text value is checked against ``domain.text``, amounts must be decimal strings (not
+JSON numbers), headcounts whole ASCII numbers up to ``MAX_EMPLOYEES`` and dates within the
+business-date range (``domain.bounds``).
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
+from chainfin.domain.bounds import check_business_date
 from chainfin.domain.errors import FieldError
 from chainfin.domain.industry import UnknownIndustry, parse_industry_code
 from chainfin.domain.money import Money, MoneyError
 from chainfin.domain.region import check_region_code
 from chainfin.domain.registry import EnterpriseRecord, RelationRecord, Role
+from chainfin.domain.text import check_text
 from chainfin.domain.uscc import check_uscc
 
 ENTERPRISE_FIELDS = (
@@ -41,6 +49,7 @@ ENTERPRISE_FIELDS = (
 RELATION_FIELDS = ("buyer_uscc", "seller_uscc", "product_category", "since")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _MAX_TEXT = {"name": 200, "legal_representative": 100, "phone": 40, "address": 300}
+MAX_EMPLOYEES = 10_000_000
 
 
 def _text(row: Mapping[str, object], key: str) -> str | None:
@@ -54,11 +63,19 @@ def _text(row: Mapping[str, object], key: str) -> str | None:
 def _unknown_fields(
     row: Mapping[str, object], allowed: tuple[str, ...], row_no: int | None
 ) -> list[FieldError]:
-    return [
-        FieldError(str(k), f"unknown field (expected one of: {', '.join(allowed)})", row_no)
+    expected = f"unknown field (expected one of: {', '.join(allowed)})"
+    out = [
+        FieldError(str(k) if check_text(str(k)) is None else ascii(k), expected, row_no)
         for k in row
         if k not in allowed
     ]
+    for key, value in row.items():
+        texts = value if isinstance(value, list | tuple) else [value]
+        for text in texts:
+            if key in allowed and isinstance(text, str) and (why := check_text(text)) is not None:
+                out.append(FieldError(str(key), why, row_no))
+                break
+    return out
 
 
 def parse_roles(text: str) -> frozenset[Role]:
@@ -122,8 +139,10 @@ def parse_enterprise_row(
     employees: int | None = None
     emp_text = _text(row, "employees")
     if emp_text is not None:
-        if not emp_text.isdecimal():
+        if not (emp_text.isascii() and emp_text.isdecimal()):
             err("employees", f"{emp_text!r} is not a whole number of people")
+        elif int(emp_text) > MAX_EMPLOYEES:
+            err("employees", f"more than {MAX_EMPLOYEES} people")
         else:
             employees = int(emp_text)
     currency = _text(row, "currency") or "CNY"
@@ -131,7 +150,10 @@ def parse_enterprise_row(
     for key in ("revenue", "total_assets"):
         text = _text(row, key)
         amounts[key] = None
-        if text is not None:
+        raw = row.get(key)
+        if raw is not None and not isinstance(raw, str):
+            err(key, f'must be a decimal string like "1000000.00", not the JSON value {raw!r}')
+        elif text is not None:
             try:
                 amounts[key] = Money.parse(text, currency)
                 if amounts[key] is not None and amounts[key].amount_minor < 0:  # type: ignore[union-attr]
@@ -192,6 +214,8 @@ def parse_relation_row(
             since = date.fromisoformat(since_text)
         except ValueError:
             errors.append(FieldError("since", f"{since_text!r} is not a date YYYY-MM-DD", row_no))
+        if since is not None and (why := check_business_date(since)) is not None:
+            errors.append(FieldError("since", why, row_no))
     if errors:
         return errors
     if category is None or since is None:

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from chainfin.adapters.db.models import Alert, BankCustomer
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
-from chainfin.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from chainfin.domain.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from chainfin.domain.ids import new_id
-from chainfin.services import audit, ledger
+from chainfin.services import audit, ledger, scoping
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
 
@@ -88,21 +88,19 @@ def alerts(session: Session, actor: Principal, *, state: str = "open") -> list[A
     """A bank's staff see the alerts raised for their bank; an enterprise those about it."""
     actor.require(Scope.CREDENTIALS_READ)
     query = select(Alert).where(Alert.state == state).order_by(Alert.created_at.desc())
-    if actor.bank_id is not None:
-        query = query.where(Alert.bank_id == actor.bank_id)
-    elif not actor.is_system:
-        if actor.enterprise_id is None:
-            raise Forbidden("alerts are for banks and the enterprises they concern")
-        query = query.where(Alert.enterprise_id == actor.enterprise_id, Alert.bank_id.is_(None))
+    if actor.bank_id is not None or actor.is_system:
+        query = query.where(scoping.by_bank(actor, Alert.bank_id))
+    else:
+        me = scoping.enterprise_of(actor, "alerts are for banks and the enterprises they concern")
+        # an enterprise sees the platform's alerts about it, never a bank's
+        query = query.where(Alert.enterprise_id == me, Alert.bank_id.is_(None))
     return list(session.scalars(query.limit(500)))
 
 
 def _own(session: Session, actor: Principal, alert_id: str) -> Alert:
     actor.require(Scope.LOANS_WRITE)
-    row = session.get(Alert, alert_id)
-    if row is None or row.bank_id is None or row.bank_id != actor.bank_id:
-        raise NotFound(f"no alert {alert_id!r}")
-    return row
+    why = "a bank's staff handle its alerts"
+    return scoping.own_bank_record(session, actor, Alert, alert_id, "alert", why)
 
 
 def acknowledge(session: Session, actor: Principal, alert_id: str, *, note: str = "") -> Alert:

@@ -1,5 +1,7 @@
 """The audit trail: every state change records who, what, when and from where, in the same
-transaction as the change itself."""
+transaction as the change itself. Each event is hash-chained and the chain anchored on the
+ledger (services/ledger_chains.py), so ``ledger verify`` catches an edited, inserted or
+deleted event."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from chainfin.adapters.db.models import AuditEvent
 from chainfin.domain.access import Principal
 from chainfin.domain.clock import utcnow
 from chainfin.domain.ids import new_id
+from chainfin.services import ledger_chains
 
 
 def record(
@@ -23,18 +26,18 @@ def record(
     *,
     source: str | None = None,
 ) -> None:
-    session.add(
-        AuditEvent(
-            id=new_id("audit"),
-            occurred_at=utcnow(),
-            actor=principal.label,
-            actor_kind=principal.kind.value,
-            bank_id=principal.bank_id,
-            enterprise_id=principal.enterprise_id,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            detail=detail or {},
-            source=source,
-        )
+    event = AuditEvent(
+        id=new_id("audit"),
+        occurred_at=utcnow(),
+        actor=principal.label,
+        actor_kind=principal.kind.value,
+        bank_id=principal.bank_id,
+        enterprise_id=principal.enterprise_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        detail=detail or {},
+        source=source,
     )
+    # Its digest now; the sequencer chains it and anchors the chain on the ledger.
+    session.add(ledger_chains.stamp(session, event))

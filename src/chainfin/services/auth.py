@@ -1,14 +1,19 @@
 """Authentication: argon2-hashed passwords and client secrets, signed bearer tokens.
 
-Tokens are short-lived JWTs (HS256, ``CHAINFIN_SECRET_KEY``). Every request re-loads the
-user or client the token names, so deactivating one takes effect at once.
+Tokens are short-lived JWTs signed with Ed25519 (JWS ``EdDSA``, a ``kid`` header naming the
+key in ``token_keys``; see services/token_keys.py). Every request re-loads the user or
+client the token names, so deactivating one takes effect at once; a revoked token (its
+``jti`` on the denylist) and a user's token issued before their last password change
+(``tokens_valid_after``) are refused. Signing in — argon2 outside any transaction,
+throttling, lockout — is services/signin.py.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -17,11 +22,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chainfin.adapters.db.models import ApiClient, Bank, Enterprise, Platform, User
+from chainfin.adapters.db.models import ApiClient, Bank, Enterprise, Platform, RevokedToken, User
 from chainfin.domain import clock
 from chainfin.domain.access import (
+    PLATFORM_SCOPES,
     EnterpriseRole,
     OwnerKind,
+    PlatformRole,
     Principal,
     PrincipalKind,
     Scope,
@@ -30,14 +37,21 @@ from chainfin.domain.access import (
     scopes_for_roles,
 )
 from chainfin.domain.clock import utcnow
-from chainfin.domain.errors import Conflict, FieldError, NotFound, Unauthenticated, ValidationFailed
+from chainfin.domain.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
 from chainfin.domain.ids import new_id
-from chainfin.services import audit, ledger
+from chainfin.services import audit, ledger, token_keys
 from chainfin.services.ledger import Change
-from chainfin.services.ledger_records import row_of
+from chainfin.services.ledger_records import record_user_change, row_of
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("timing-equaliser")
+_dummy: tuple[PasswordHasher, str] | None = None
 MIN_PASSWORD = 12
 
 
@@ -56,11 +70,31 @@ class NewClient:
     scopes: frozenset[Scope]
 
 
-def _verify(hash_: str, secret: str) -> bool:
+def verify_secret(hash_: str, secret: str) -> bool:
+    """Argon2 verification (CPU-bound, tens of milliseconds): call it outside any
+    transaction (see services/signin.py)."""
     try:
         return _hasher.verify(hash_, secret)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def dummy_hash() -> str:
+    """A hash with the current parameters, to verify unknown names against so that they
+    cost the same time as known ones."""
+    global _dummy
+    if _dummy is None or _dummy[0] is not _hasher:
+        _dummy = (_hasher, _hasher.hash("timing-equaliser"))
+    return _dummy[1]
+
+
+def hash_password(password: str) -> str:
+    """Check the password rules and hash it (outside any transaction: argon2 is slow)."""
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed(
+            [FieldError("password", f"must be at least {MIN_PASSWORD} characters")]
+        )
+    return _hasher.hash(password)
 
 
 def _resolve_bank(session: Session, code: str) -> Bank:
@@ -88,16 +122,21 @@ def create_user(
     bank_code: str | None = None,
     enterprise_uscc: str | None = None,
 ) -> User:
-    """Create bank staff (``bank_code``) or an enterprise user (``enterprise_uscc``)."""
+    """Create bank staff (``bank_code``), an enterprise user (``enterprise_uscc``) or, with
+    neither and a platform role, one of the platform operator's people (the operator only)."""
     actor.require(Scope.USERS_ADMIN)
     errors: list[FieldError] = []
-    if (bank_code is None) == (enterprise_uscc is None):
+    operator = bank_code is None and enterprise_uscc is None
+    if operator and not actor.is_system:
+        raise Forbidden("the platform operator's people are created by the operator")
+    if bank_code is not None and enterprise_uscc is not None:
         errors.append(FieldError("tenant", "give exactly one of a bank or an enterprise"))
     if len(password) < MIN_PASSWORD:
         errors.append(FieldError("password", f"must be at least {MIN_PASSWORD} characters"))
     if not username or len(username) > 100 or not username.isprintable() or " " in username:
         errors.append(FieldError("username", "1-100 printable characters without spaces"))
-    allowed = {r.value for r in (StaffRole if bank_code else EnterpriseRole)}
+    roles_of = PlatformRole if operator else StaffRole if bank_code else EnterpriseRole
+    allowed = {r.value for r in roles_of}
     bad = [r for r in roles if r not in allowed]
     if bad or not roles:
         errors.append(
@@ -121,7 +160,7 @@ def create_user(
         username=username,
         display_name=display_name or username,
         password_hash=_hasher.hash(password),
-        kind="staff" if bank_id else "enterprise",
+        kind="operator" if operator else "staff" if bank_id else "enterprise",
         bank_id=bank_id,
         enterprise_id=enterprise_id,
         roles=sorted(set(roles)),
@@ -152,6 +191,10 @@ def create_client(
         raise ValidationFailed([FieldError("scopes", str(exc))]) from None
     if not scope_set:
         raise ValidationFailed([FieldError("scopes", "at least one scope is required")])
+    if scope_set & PLATFORM_SCOPES:
+        raise ValidationFailed(
+            [FieldError("scopes", "platform:* scopes belong to the platform operator's people")]
+        )
     bank_id = enterprise_id = platform_id = None
     if owner_kind is OwnerKind.BANK:
         bank_id = _resolve_bank(session, owner).id
@@ -189,7 +232,7 @@ def create_client(
 
 def principal_for_user(user: User) -> Principal:
     roles = frozenset(user.roles)
-    kind = PrincipalKind.STAFF if user.kind == "staff" else PrincipalKind.ENTERPRISE_USER
+    kind = PrincipalKind(user.kind)  # staff, enterprise or operator
     return Principal(
         kind,
         user.id,
@@ -211,35 +254,19 @@ def principal_for_client(client: ApiClient) -> Principal:
     )
 
 
-def authenticate_password(session: Session, username: str, password: str) -> Principal:
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        _verify(_DUMMY_HASH, password)  # same cost whether or not the user exists
-        raise Unauthenticated("wrong username or password")
-    if not _verify(user.password_hash, password) or not user.active:
-        raise Unauthenticated("wrong username or password")
-    return principal_for_user(user)
-
-
-def authenticate_client(session: Session, client_id: str, secret: str) -> Principal:
-    client = session.get(ApiClient, client_id)
-    if client is None:
-        _verify(_DUMMY_HASH, secret)
-        raise Unauthenticated("unknown client or wrong secret")
-    if not _verify(client.secret_hash, secret) or not client.active:
-        raise Unauthenticated("unknown client or wrong secret")
-    return principal_for_client(client)
-
-
 def issue_token(
     principal: Principal,
     *,
-    key: str,
+    signer: token_keys.Signer,
     ttl_seconds: int,
     issuer: str,
     requested_scopes: list[str] | None = None,
+    not_before: datetime | None = None,
 ) -> IssuedToken:
-    """Sign a token; a client may ask for a subset of its scopes, never more."""
+    """Sign a token; a client may ask for a subset of its scopes, never more.
+
+    ``not_before`` is the user's ``tokens_valid_after``: ``iat`` is never earlier, so a
+    token issued in the second of a password change is not refused with the older ones."""
     scopes = principal.scopes
     if requested_scopes:
         try:
@@ -251,31 +278,51 @@ def issue_token(
             raise ValidationFailed([FieldError("scope", f"not granted to this client: {extra}")])
         scopes = wanted
     now = utcnow()
+    issued_at = int(now.timestamp())
+    if not_before is not None:
+        issued_at = max(issued_at, _epoch(not_before))
     claims: dict[str, Any] = {
         "iss": issuer,
         "sub": principal.subject_id,
         "knd": principal.kind.value,
-        "iat": int(now.timestamp()),
+        "iat": issued_at,
         "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
-        "jti": secrets.token_hex(8),
+        "jti": secrets.token_hex(16),
         "scope": " ".join(sorted(s.value for s in scopes)),
     }
-    token = jwt.encode(claims, key, algorithm="HS256")
+    token = jwt.encode(
+        claims, signer.key, algorithm=token_keys.ALGORITHM, headers={"kid": signer.kid}
+    )
     return IssuedToken(token, ttl_seconds, claims["scope"])
 
 
-def principal_from_token(session: Session, token: str, *, key: str, issuer: str) -> Principal:
-    """Verify signature, expiry and issuer, then load the subject so that a deactivated user
-    or client is refused immediately."""
+def _epoch(instant: datetime) -> int:
+    """Whole seconds, rounded up: ``tokens_valid_after`` is kept on a second boundary."""
+    return math.ceil(instant.timestamp())
+
+
+def _verified_claims(session: Session, token: str, issuer: str) -> dict[str, Any]:
+    """Signature (EdDSA only, by a key that may still verify), issuer and expiry, on
+    chainfin's clock. HS256, ``alg: none``, a missing or unknown ``kid`` are refused."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise Unauthenticated("the access token is not valid") from None
+    kid = header.get("kid")
+    if header.get("alg") != token_keys.ALGORITHM or not isinstance(kid, str) or len(kid) > 64:
+        raise Unauthenticated("the access token is not valid")
+    key = token_keys.verifying_key(session, kid)
+    if key is None:
+        raise Unauthenticated("the access token is not valid")
     try:
         # Expiry is checked against chainfin's clock, not PyJWT's reading of the wall clock.
-        claims = jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             token,
             key,
-            algorithms=["HS256"],
+            algorithms=[token_keys.ALGORITHM],
             issuer=issuer,
             options={
-                "require": ["exp", "sub"],
+                "require": ["exp", "sub", "iat", "jti"],
                 "verify_exp": False,
                 "verify_iat": False,
                 "verify_nbf": False,
@@ -283,11 +330,24 @@ def principal_from_token(session: Session, token: str, *, key: str, issuer: str)
         )
     except jwt.PyJWTError:
         raise Unauthenticated("the access token is not valid") from None
-    expires = claims["exp"]
-    if not isinstance(expires, int) or isinstance(expires, bool):
+    for name in ("exp", "iat"):
+        value = claims[name]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise Unauthenticated("the access token is not valid")
+    if not isinstance(claims["jti"], str):
         raise Unauthenticated("the access token is not valid")
-    if expires <= clock.epoch_seconds():
+    if claims["exp"] <= clock.epoch_seconds():
         raise Unauthenticated("the access token has expired")
+    return claims
+
+
+def principal_from_token(session: Session, token: str, *, issuer: str) -> Principal:
+    """Verify signature, expiry and issuer; refuse a revoked token; then load the subject so
+    that a deactivated user or client, or a token from before the user's last password
+    change, is refused immediately."""
+    claims = _verified_claims(session, token, issuer)
+    if session.get(RevokedToken, claims["jti"]) is not None:
+        raise Unauthenticated("the access token has been revoked")
     subject, kind = str(claims["sub"]), claims.get("knd")
     granted = parse_scopes(str(claims.get("scope", "")).split())
     if kind == PrincipalKind.CLIENT.value:
@@ -299,6 +359,9 @@ def principal_from_token(session: Session, token: str, *, key: str, issuer: str)
         user = session.get(User, subject)
         if user is None or not user.active:
             raise Unauthenticated("the user is no longer active")
+        cutoff = user.tokens_valid_after
+        if cutoff is not None and claims["iat"] < _epoch(cutoff):
+            raise Unauthenticated("the access token has been revoked (the password changed)")
         base = principal_for_user(user)
     # A token never carries more than the subject holds today.
     return Principal(
@@ -310,3 +373,90 @@ def principal_from_token(session: Session, token: str, *, key: str, issuer: str)
         roles=base.roles,
         scopes=base.scopes & granted,
     )
+
+
+# ------------------------------------------------------------------ revocation, passwords
+
+
+@dataclass(frozen=True)
+class Revocable:
+    jti: str
+    subject_id: str
+    expires_at: datetime
+
+
+def revocable(session: Session, token: str, *, issuer: str) -> Revocable | None:
+    """RFC 7009, the read half: a valid token not yet revoked, or None (an invalid, expired
+    or already revoked token is not an error: the endpoint answers 200 anyway). Reading
+    first means a stream of garbage sent to the endpoint never takes the write lock."""
+    try:
+        claims = _verified_claims(session, token, issuer)
+    except Unauthenticated:
+        return None
+    if session.get(RevokedToken, claims["jti"]) is not None:
+        return None
+    return Revocable(
+        claims["jti"], str(claims["sub"])[:32], datetime.fromtimestamp(claims["exp"], UTC)
+    )
+
+
+def revoke(session: Session, token: Revocable) -> bool:
+    """The write half: put the token's ``jti`` on the denylist until it expires; prune
+    entries whose tokens have expired anyway. Returns whether this call revoked it."""
+    token_keys.prune_revoked(session)
+    if session.get(RevokedToken, token.jti) is not None:
+        return False
+    session.add(
+        RevokedToken(
+            jti=token.jti,
+            subject_id=token.subject_id,
+            expires_at=token.expires_at,
+            revoked_at=utcnow(),
+        )
+    )
+    session.flush()
+    return True
+
+
+def _user_by_name(session: Session, actor: Principal, username: str) -> User:
+    """The user, if ``actor`` administers users of the user's tenant (else not found)."""
+    actor.require(Scope.USERS_ADMIN)
+    user = session.scalar(select(User).where(User.username == username).with_for_update())
+    if user is None or not (
+        actor.is_system
+        or (user.bank_id is not None and user.bank_id == actor.bank_id)
+        or (user.enterprise_id is not None and user.enterprise_id == actor.enterprise_id)
+    ):
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def change_password(session: Session, actor: Principal, username: str, password_hash: str) -> User:
+    """Set a new password (hashed beforehand with :func:`hash_password`, outside the
+    transaction) and refuse every token issued to the user before now. Ends a lockout."""
+    user = _user_by_name(session, actor, username)
+    user.password_hash = password_hash
+    # The next whole second: every token issued so far has an earlier iat (tokens carry
+    # whole seconds), and a token issued from now on gets at least this iat.
+    user.tokens_valid_after = datetime.fromtimestamp(int(utcnow().timestamp()) + 1, UTC)
+    user.failed_sign_ins, user.locked_until = 0, None
+    audit.record(session, actor, "user.password_changed", "user", user.id)
+    # On the log: a salted digest of the new hash and the new token cut-off (ledger verify).
+    record_user_change(session, actor, user, "user.password_changed")
+    return user
+
+
+def unlock_user(session: Session, actor: Principal, username: str) -> User:
+    """End a lockout and reset the failure counter."""
+    user = _user_by_name(session, actor, username)
+    was = user.locked_until
+    user.failed_sign_ins, user.locked_until = 0, None
+    audit.record(
+        session,
+        actor,
+        "user.unlocked",
+        "user",
+        user.id,
+        {"was_locked_until": was.isoformat() if was else None},
+    )
+    return user

@@ -27,7 +27,7 @@ from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from chainfin.domain.ids import new_id
 from chainfin.domain.money import Money
-from chainfin.services import audit, ledger
+from chainfin.services import audit, ledger, scoping
 from chainfin.services.ledger import Change, EntryDraft
 
 _KNOWN_ACCOUNTS: dict[str, set[tuple[str, str]]] = {}
@@ -188,11 +188,12 @@ def reverse(session: Session, actor: Principal, journal_id: str, *, reason: str)
 
 
 def _may_read(actor: Principal, book_id: str) -> bool:
-    if actor.is_system:
-        return True
+    """A bank reads its own books. The platform's credential sub-ledger carries every
+    programme's credentials, whichever banks fund them: platform auditors and the operator
+    read it, no bank does."""
     if book_id == rules.PLATFORM_BOOK:
-        return actor.bank_id is not None  # banks see the credential sub-ledger
-    return actor.bank_id == book_id
+        return actor.platform_may(Scope.PLATFORM_AUDIT)
+    return scoping.owns(actor, book_id)
 
 
 def _book_for(session: Session, actor: Principal, book: str | None) -> str:
@@ -209,7 +210,9 @@ def _book_for(session: Session, actor: Principal, book: str | None) -> str:
             raise NotFound(f"no book {book!r}")
         book_id = bank.id
     if not _may_read(actor, book_id):
-        raise Forbidden("a bank reads its own books and the platform's credential sub-ledger")
+        if book_id != rules.PLATFORM_BOOK:
+            raise NotFound(f"no book {book!r}")  # another bank's books are not disclosed
+        raise Forbidden("the platform's credential sub-ledger is read by platform auditors")
     return book_id
 
 

@@ -28,7 +28,7 @@ def all_documents(session: Session) -> list[TradeDocument]:
     out = []
     query = select(TradeDocumentRow.id, TradeDocumentRow.content).execution_options(yield_per=5000)
     for doc_id, content in session.execute(query):
-        doc = parse_document(content)
+        doc = parse_document(content, strict=False)
         if isinstance(doc, list):
             raise StoredDocumentInvalid(f"document {doc_id} no longer parses: {doc[0]}")
         out.append(doc)

@@ -1,5 +1,6 @@
 """Data-use consent: grants, revocations, the check every bank-side read makes, and the access
-log the enterprise can see. Grants and revocations go on the ledger."""
+log the enterprise can see. Grants and revocations go on the ledger; the access log is
+hash-chained and the chain anchored on the ledger (services/ledger_chains.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.engine import on_rollback
-from chainfin.adapters.db.models import Bank, ConsentGrant, DataAccess
+from chainfin.adapters.db.models import Bank, ConsentGrant, DataAccess, Enterprise
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import ensure_utc, utcnow
 from chainfin.domain.consent import DataCategory, Grant, Purpose, decide
@@ -22,7 +23,7 @@ from chainfin.domain.errors import (
     ValidationFailed,
 )
 from chainfin.domain.ids import new_id
-from chainfin.services import audit, ledger
+from chainfin.services import audit, ledger, ledger_chains, scoping
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
 from chainfin.services.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -157,6 +158,13 @@ def _grants(session: Session, enterprise_id: str, bank_id: str) -> list[Grant]:
     ]
 
 
+def has_active_grant(session: Session, enterprise_id: str, bank_id: str) -> bool:
+    """Whether the enterprise has a grant in force to the bank (any category, any purpose):
+    its own act toward that bank, which is what lets the bank take it on as a customer."""
+    now = utcnow()
+    return any(g.state_at(now) == "active" for g in _grants(session, enterprise_id, bank_id))
+
+
 def require(
     session: Session,
     actor: Principal,
@@ -172,9 +180,17 @@ def require(
     if actor.enterprise_id == enterprise_id or actor.is_system:
         return "own-data"
     if actor.bank_id is None:
-        raise Forbidden("only the enterprise itself and banks it consented to may read this")
+        # another enterprise, a platform, the operator's people: not their tenant's data
+        raise NotFound(f"no {resource}")
+    if session.get(Enterprise, enterprise_id) is None:
+        # no such enterprise, so no one whose access log this read would go in
+        raise NotFound(f"no {resource}")
     now = utcnow()
-    decision = decide(_grants(session, enterprise_id, actor.bank_id), category, purpose, now)
+    grants = _grants(session, enterprise_id, actor.bank_id)
+    decision = decide(grants, category, purpose, now)
+    # A bank the enterprise has no relationship with (not its customer, never granted it
+    # anything) is not told that the data exists: 404 instead of consent-refused.
+    stranger = not grants and not scoping.is_customer(session, actor.bank_id, enterprise_id)
     entry = {
         "id": new_id("access"),
         "enterprise_id": enterprise_id,
@@ -189,9 +205,11 @@ def require(
         "occurred_at": now,
     }
     if decision.allowed:
-        session.add(DataAccess(**entry))
+        session.add(ledger_chains.stamp(session, DataAccess(**entry)))
         return str(decision.consent_id)
-    on_rollback(session, lambda s: s.add(DataAccess(**entry)))
+    on_rollback(session, lambda s: s.add(ledger_chains.stamp(s, DataAccess(**entry))))
+    if stranger:
+        raise NotFound(f"no {resource}")
     raise ConsentRefused(
         f"{decision.reason}; the enterprise must grant {category.value} for {purpose.value}",
         hint="Ask the enterprise to grant consent to your bank.",
@@ -237,19 +255,18 @@ def missing_for_bank(
         decision = decide(grants, DataCategory(category), purpose, now)
         if not decision.allowed:
             missing.append(category)
-        session.add(
-            DataAccess(
-                id=new_id("access"),
-                enterprise_id=enterprise_id,
-                bank_id=bank_id,
-                actor=actor_label,
-                category=category,
-                purpose=purpose.value,
-                resource=resource[:200],
-                allowed=decision.allowed,
-                consent_id=decision.consent_id,
-                reason=decision.reason[:300],
-                occurred_at=now,
-            )
+        access = DataAccess(
+            id=new_id("access"),
+            enterprise_id=enterprise_id,
+            bank_id=bank_id,
+            actor=actor_label,
+            category=category,
+            purpose=purpose.value,
+            resource=resource[:200],
+            allowed=decision.allowed,
+            consent_id=decision.consent_id,
+            reason=decision.reason[:300],
+            occurred_at=now,
         )
+        session.add(ledger_chains.stamp(session, access))
     return missing

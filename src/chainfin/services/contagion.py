@@ -42,10 +42,10 @@ from chainfin.adapters.db.models import (
     TradeDocumentRow,
 )
 from chainfin.domain.access import Principal, Scope
-from chainfin.domain.errors import FieldError, Forbidden, ValidationFailed
+from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.money import Money
 from chainfin.risk import debtrank
-from chainfin.services import portfolio
+from chainfin.services import portfolio, scoping
 from chainfin.services.credentials._common import _resolve_enterprise
 
 EQUITY_RATIO = Fraction(2, 5)
@@ -143,8 +143,7 @@ def run(
 ) -> dict[str, Any]:
     """Shock one core enterprise and report the contagion and the bank's expected loss."""
     actor.require(Scope.LOANS_READ)
-    if actor.bank_id is None:
-        raise Forbidden("a bank runs scenarios on its own book")
+    bank_id = scoping.bank_of(actor, "a bank runs scenarios on its own book")
     errors = []
     if kind not in ("default", "delay"):
         errors.append(FieldError("kind", "default or delay"))
@@ -160,16 +159,20 @@ def run(
         )
     shock = 1.0 if kind == "default" else min(1.0, days / NPL_DAYS)
     result = debtrank.debtrank(network, {core_ent.id: shock})
+    # The network is the whole platform's trade; what the bank is shown of it is its own:
+    # firms it may see (its customers), never another tenant's supply chain by name.
     names = dict(
         session.execute(
-            select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(network.ids))
+            select(Enterprise.id, Enterprise.name).where(
+                Enterprise.id.in_(network.ids), scoping.enterprise_condition(actor)
+            )
         ).all()
     )
-    tier, chains = _tiers(session, actor.bank_id)
+    tier, chains = _tiers(session, bank_id)
     # the bank's expected loss: its exposure to each obligor × distress × LGD
     by_tier: dict[str, int] = defaultdict(int)
     exposed: dict[str, int] = defaultdict(int)
-    for item in portfolio.exposures(session, actor.bank_id, "CNY"):
+    for item in portfolio.exposures(session, bank_id, "CNY"):
         exposed[item.obligor_id] += item.amount_minor
     total_el = 0
     for obligor, amount in exposed.items():
@@ -189,8 +192,9 @@ def run(
             hit_chains[chain_id] += 1
     return {
         "scenario": {
-            "core_id": core_ent.id,
-            "core": core_ent.name,
+            "core_id": core_ent.id if core_ent.id in names else None,
+            "core_uscc": core_ent.uscc,
+            "core": names.get(core_ent.id),
             "kind": kind,
             "days": days,
             "shock": shock,
@@ -208,12 +212,13 @@ def run(
         "top": [
             {
                 "id": d.id,
-                "name": names.get(d.id, d.id),
+                "name": names[d.id],
                 "tier": tier.get(d.id),
                 "h": round(d.h, 6),
             }
-            for d in result.top(top)
-        ],
+            for d in result.top(network.n_nodes)
+            if d.id in names
+        ][:top],
         "bank": {
             "exposure": Money(sum(exposed.values()), "CNY").as_dict(),
             "expected_loss": Money(total_el, "CNY").as_dict(),

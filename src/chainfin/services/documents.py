@@ -10,7 +10,6 @@ and full content as salted digests.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +18,9 @@ from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import DocumentConfirmation, PlatformMember, TradeDocumentRow
+from chainfin.adapters.formats import jsonbound
 from chainfin.domain.access import Principal, Scope
-from chainfin.domain.clock import utcnow
+from chainfin.domain.clock import today, utcnow
 from chainfin.domain.consent import DataCategory, Purpose
 from chainfin.domain.documents import DocumentKind, TradeDocument, parse_document, to_row
 from chainfin.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -71,8 +71,10 @@ class IngestReport:
 def parse_rows(
     rows: Sequence[Mapping[str, object]], *, first_row: int = 1
 ) -> list[tuple[int, TradeDocument | list[FieldError]]]:
-    """Parse every row; in flat formats (CSV) ``lines`` and ``tracking`` arrive as JSON text."""
+    """Parse every row; in flat formats (CSV) ``lines`` and ``tracking`` arrive as JSON text.
+    Invoice numbers are checked against the business year of the platform's clock."""
     out: list[tuple[int, TradeDocument | list[FieldError]]] = []
+    today_year = today().year
     for i, raw in enumerate(rows):
         row_no = first_row + i
         row = dict(raw)
@@ -81,10 +83,12 @@ def parse_rows(
             value = row.get(nested)
             if isinstance(value, str):
                 try:
-                    row[nested] = json.loads(value) if value.strip() else None
+                    row[nested] = jsonbound.loads(value) if value.strip() else None
+                except jsonbound.TooDeep as exc:
+                    errors.append(FieldError(nested, str(exc), row_no))
                 except ValueError:
                     errors.append(FieldError(nested, "is not valid JSON", row_no))
-        out.append((row_no, errors or parse_document(row, row_no=row_no)))
+        out.append((row_no, errors or parse_document(row, row_no=row_no, today_year=today_year)))
     return out
 
 
@@ -316,11 +320,13 @@ def get_document(
     purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
 ) -> TradeDocumentRow:
     actor.require(Scope.DOCUMENTS_READ)
+    if actor.platform_id is not None and not actor.is_system:
+        raise Forbidden("platform clients submit documents; they do not read them back")
     row = session.get(TradeDocumentRow, document_id)
     if row is None:
         raise NotFound(f"no document {document_id!r}")
     parties = {row.seller_id, row.buyer_id}
-    if actor.enterprise_id is not None and actor.enterprise_id not in parties:
+    if not actor.is_system and actor.bank_id is None and actor.enterprise_id not in parties:
         raise NotFound(f"no document {document_id!r}")
     if actor.bank_id is not None:
         # The seller's consent governs: it is whose receivable the document evidences.

@@ -1,6 +1,10 @@
 """Idempotency keys: a client that retries a write with the same ``Idempotency-Key`` gets the
 first answer back instead of a second write; reusing a key for a different request is an
-error. The key is stored in the same transaction as the write it protects."""
+error. The key is stored in the same transaction as the write it protects.
+
+The stored answer is hash-chained like the audit trail (services/ledger_chains.py): it gets a
+digest when stored, and a replay re-checks it, so an answer edited in the database is
+refused instead of replayed (and ``ledger verify`` names it)."""
 
 from __future__ import annotations
 
@@ -12,9 +16,17 @@ from sqlalchemy.orm import Session
 from chainfin.adapters.db.models import IdempotencyKey
 from chainfin.domain.access import Principal
 from chainfin.domain.clock import utcnow
-from chainfin.domain.errors import Conflict, FieldError, ValidationFailed
+from chainfin.domain.errors import ChainfinError, Conflict, FieldError, ValidationFailed
+from chainfin.services import ledger_chains
 
 MAX_KEY = 200
+
+
+class StoredAnswerTampered(ChainfinError):
+    """The stored first answer for an idempotency key no longer matches its digest."""
+
+    code = "stored-answer-tampered"
+    status = 500
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:
@@ -34,6 +46,13 @@ def replay(session: Session, actor: Principal, key: str, digest: str) -> tuple[i
     row = session.get(IdempotencyKey, (actor.label, key))
     if row is None:
         return None
+    if not ledger_chains.intact(session, row):
+        raise StoredAnswerTampered(
+            f"the stored answer for Idempotency-Key {key!r} fails its integrity check and is "
+            "not replayed",
+            hint="The request was already carried out once; do not resend it with a new key. "
+            "Ask the operator to run `chainfin ledger verify`.",
+        )
     if row.request_hash != digest:
         raise Conflict(
             f"Idempotency-Key {key!r} was used for a different request",
@@ -45,13 +64,12 @@ def replay(session: Session, actor: Principal, key: str, digest: str) -> tuple[i
 def remember(
     session: Session, actor: Principal, key: str, digest: str, status: int, body: Any
 ) -> None:
-    session.add(
-        IdempotencyKey(
-            principal=actor.label,
-            key=key,
-            request_hash=digest,
-            response=body,
-            status_code=status,
-            created_at=utcnow(),
-        )
+    row = IdempotencyKey(
+        principal=actor.label,
+        key=key,
+        request_hash=digest,
+        response=body,
+        status_code=status,
+        created_at=utcnow(),
     )
+    session.add(ledger_chains.stamp(session, row))

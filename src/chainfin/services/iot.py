@@ -38,13 +38,13 @@ from chainfin.adapters.db.models import (
     LoanProduct,
     TradeDocumentRow,
 )
+from chainfin.adapters.mqtt import Redeliver
 from chainfin.domain import iot as rules
 from chainfin.domain.access import Principal, PrincipalKind, Scope
 from chainfin.domain.clock import business_date, utcnow
 from chainfin.domain.errors import (
     Conflict,
     FieldError,
-    Forbidden,
     NotFound,
     Unauthenticated,
     ValidationFailed,
@@ -53,7 +53,7 @@ from chainfin.domain.ids import new_id
 from chainfin.domain.iot import BadMessage, Counters, Outcome, Telemetry
 from chainfin.domain.loans import LoanStatus
 from chainfin.domain.money import Money
-from chainfin.services import alerts, audit, ledger
+from chainfin.services import alerts, audit, ledger, scoping
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
 from chainfin.services.lending import loans, products
@@ -78,9 +78,7 @@ DEAD_LETTER_CHARS = 4096
 
 
 def _bank_of(actor: Principal) -> str:
-    if actor.bank_id is None:
-        raise Forbidden("devices are registered by the lending bank's staff")
-    return actor.bank_id
+    return scoping.bank_of(actor, "devices are registered by the lending bank's staff")
 
 
 def _change(device: IotDevice) -> Change:
@@ -165,7 +163,7 @@ def device_for(session: Session, actor: Principal, ref: str) -> IotDevice:
         IotDevice.id == ref if ref.startswith("dev_") else IotDevice.serial == ref
     )
     device = session.scalar(query)
-    if device is None or not (actor.is_system or device.bank_id == actor.bank_id):
+    if device is None or not scoping.owns(actor, device.bank_id):
         raise NotFound(f"no device {ref!r}")
     return device
 
@@ -294,7 +292,8 @@ def devices(session: Session, actor: Principal, *, state: str | None = None) -> 
     actor.require(Scope.LOANS_READ)
     query = select(IotDevice).order_by(IotDevice.created_at, IotDevice.id)
     if not actor.is_system:
-        query = query.where(IotDevice.bank_id == _bank_of(actor))
+        _bank_of(actor)
+    query = query.where(scoping.by_bank(actor, IotDevice.bank_id))
     if state is not None:
         query = query.where(IotDevice.state == state)
     return list(session.scalars(query))
@@ -777,7 +776,12 @@ def receive_http(
 
 class Processor:
     """Hands each MQTT message to :func:`receive` in its own transaction and counts what
-    became of it. ``handle`` never raises."""
+    became of it. A message whose transaction does not commit (the database is gone, a
+    serialisation failure, a failed commit; database errors are tried ``retries`` times)
+    raises :class:`~chainfin.adapters.mqtt.Redeliver`, so the listener does not acknowledge
+    it and the broker delivers it again; it is counted in ``not_committed``, and in the
+    outcome counters only once it commits. Everything else about a message (malformed,
+    unknown device, an unexpected failure judging it) is a committed dead letter."""
 
     def __init__(
         self,
@@ -792,11 +796,16 @@ class Processor:
         self.clock = clock
         self.retries = retries
         self.counters = Counters()
+        self.not_committed = 0
 
     def handle(self, topic: str, payload: bytes) -> Result:
+        """Process and commit one message; returns only once its transaction has
+        committed (the caller may acknowledge it then), raises ``Redeliver`` otherwise."""
         received_at = self.clock()
-        result = Result(Outcome.ERROR, reason="not processed")
-        for attempt in range(1, self.retries + 1):
+        failure: Exception | None = None
+        attempt = 0
+        while attempt < max(1, self.retries):
+            attempt += 1
             try:
                 with transaction(self.factory) as session:
                     result = receive(
@@ -807,16 +816,18 @@ class Processor:
                         received_at=received_at,
                         lateness=self.lateness,
                     )
-                break
             except DBAPIError as exc:  # a lost connection, a serialisation failure: again
                 log.warning("telemetry commit failed (attempt %d): %s", attempt, exc)
-                result = Result(Outcome.ERROR, reason=f"{type(exc).__name__}")
-            except Exception:
+                failure = exc
+                continue
+            except Exception as exc:
                 log.exception("telemetry message on %s failed", topic)
-                result = Result(Outcome.ERROR, reason="unexpected failure")
+                failure = exc
                 break
-        self.counters.add(result.outcome)
-        return result
+            self.counters.add(result.outcome)
+            return result
+        self.not_committed += 1
+        raise Redeliver(f"{type(failure).__name__} after {attempt} attempt(s)") from failure
 
 
 # ---------------------------------------------------------------------------- views

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from chainfin.adapters.db.models import (
     Witness,
 )
 from chainfin.adapters.db.models import Checkpoint as CheckpointRow
-from chainfin.domain.access import Principal, Scope
+from chainfin.domain.access import SYSTEM, Principal, Scope
 from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import (
     ChainfinError,
@@ -55,9 +56,12 @@ from chainfin.ledger.note import (
     open_note,
     sign_note,
 )
-from chainfin.services.ledger_records import KINDS
+from chainfin.services import ledger_chains, scoping
+from chainfin.services.ledger_records import KINDS, entry_parties
 
-SCHEMA_VERSION = 1
+# v2: an entry's parties are derived from its records (entry_parties); v1 entries carried
+# them as written (documents' submitters and chain member lists' banks were not in clear).
+SCHEMA_VERSION = 2
 _ENTRIES = LedgerEntry.metadata.tables["ledger_entries"]
 PENDING_KEY = "chainfin.ledger.pending"
 
@@ -95,9 +99,9 @@ def _digest_key(kind: str, key: str, field_name: str) -> str:
 def build_payload(
     event_type: str, changes: Sequence[Change], *, actor: str, at: str, salt: bytes
 ) -> tuple[bytes, list[str]]:
-    """The canonical leaf input for one entry, and its parties."""
+    """The canonical leaf input for one entry, and its parties (derived from the records by
+    :func:`~chainfin.services.ledger_records.entry_parties`, as ``ledger verify`` does)."""
     records = []
-    parties: set[str] = set()
     for change in changes:
         kind = KINDS[change.kind]
         key = kind.key(change.row)
@@ -107,16 +111,28 @@ def build_payload(
             f: salted_digest(salt, _digest_key(kind.name, key, f), v) for f, v in private.items()
         }
         records.append({"kind": kind.name, "id": key, "clear": clear, "digests": digests})
-        parties.update(kind.parties(change.row))
+    parties = entry_parties(records)
     payload = {
         "type": event_type,
         "v": SCHEMA_VERSION,
         "at": at,
         "actor": actor,
         "records": records,
-        "parties": sorted(parties),
+        "parties": parties,
     }
-    return encode_checked(payload), sorted(parties)
+    return encode_checked(payload), parties
+
+
+def payload_parties(payload: bytes) -> list[str]:
+    """An entry's parties, from its payload alone: recomputed from its records (v2 on), or
+    as the payload states them (v1). Raises ValueError on a payload that is not an entry."""
+    try:
+        body = json.loads(payload)
+        if int(body.get("v", 1)) < 2:
+            return sorted(str(p) for p in body["parties"])
+        return entry_parties(body["records"])
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a ledger entry payload: {exc}") from None
 
 
 def record(session: Session, actor: Principal, drafts: Iterable[EntryDraft]) -> list[PendingEntry]:
@@ -338,7 +354,11 @@ def publish_checkpoint(session: Session, origin: str) -> CheckpointRow | None:
 
 
 def sequence(session: Session, origin: str, *, batch: int = 10_000) -> CheckpointRow | None:
-    """Integrate everything pending and publish a checkpoint (the sequencer's one job)."""
+    """Seal the hash chains and anchor their heads on the log (one entry for all chains that
+    grew), integrate everything pending and publish a checkpoint (the sequencer's job)."""
+    heads = ledger_chains.seal(session, batch=batch)
+    if heads:
+        one(session, SYSTEM, "chain.sealed", *(Change("chain_head", h) for h in heads))
     integrate_all(session, batch=batch)
     return publish_checkpoint(session, origin)
 
@@ -398,15 +418,11 @@ def receipt(session: Session, origin: str, max_delay_seconds: int) -> Receipt | 
 # ------------------------------------------------------------------ reading entries
 
 
-def _is_party(actor: Principal, parties: Sequence[str]) -> bool:
-    mine = {actor.bank_id, actor.enterprise_id, actor.platform_id} - {None}
-    return bool(mine & set(parties))
-
-
 def get_entry(
     session: Session, actor: Principal, *, index: int | None = None, entry_id: str | None = None
 ) -> LedgerEntry:
-    """An entry, for its parties, auditors and the operator; anyone else gets 404."""
+    """An entry, for its parties (a bank's auditor too reads only its bank's), platform
+    auditors and the operator; anyone else gets 404."""
     query = select(LedgerEntry)
     query = (
         query.where(LedgerEntry.seq == index)
@@ -414,8 +430,12 @@ def get_entry(
         else query.where(LedgerEntry.id == entry_id)
     )
     entry = session.scalar(query)
-    if entry is None or not (
-        actor.is_system or actor.has(Scope.AUDIT_READ) or _is_party(actor, entry.parties)
+    # Parties from the payload itself (hashed into the tree), not the stored column alone:
+    # a bank added to the column behind the platform's back gains nothing.
+    # Tenancy (services/scoping.py): the entry's parties — a bank's staff, its auditor
+    # included, read what their bank is a party to — platform auditors and the operator.
+    if entry is None or not scoping.may_read_ledger_entry(
+        session, actor, payload_parties(entry.payload)
     ):
         what = f"index {index}" if index is not None else f"id {entry_id}"
         raise NotFound(f"no ledger entry with {what}")

@@ -59,7 +59,9 @@ from chainfin.adapters.db.models import (
     PayableConfirmation,
     Platform,
     PlatformMember,
+    PriceSource,
     ProgrammeFunder,
+    ProgrammeInvitation,
     ReceivableRegistration,
     RiskModel,
     StatementEntrySeen,
@@ -68,6 +70,7 @@ from chainfin.adapters.db.models import (
     TradeDocumentRow,
     User,
 )
+from chainfin.domain.access import Principal
 from chainfin.ledger.canonical import canonical
 
 Row = Mapping[str, Any]
@@ -104,8 +107,19 @@ class RecordKind:
         return clear, private
 
 
-def _ids(*names: str) -> Callable[[Row], list[str]]:
-    return lambda row: sorted({str(row[n]) for n in names if row.get(n)})
+@dataclass(frozen=True)
+class IdParties:
+    """Parties named by id fields of a record. The fields must be among the kind's clear
+    fields (or ``id``): parties are derived from what the log shows of a record."""
+
+    fields: tuple[str, ...]
+
+    def __call__(self, row: Row) -> list[str]:
+        return sorted({str(row[n]) for n in self.fields if row.get(n)})
+
+
+def _ids(*names: str) -> IdParties:
+    return IdParties(names)
 
 
 _BOOKKEEPING = frozenset({"id", "created_at", "updated_at"})
@@ -174,7 +188,12 @@ _LENDING: tuple[RecordKind, ...] = (
         private=("statements", "matched", "unmatched"),
     ),
     _lending("statement_entry", StatementEntrySeen, _ids("bank_id"), key=("bank_id", "entry_key")),
-    _lending("commodity_price", CommodityPrice, lambda r: [], key=("item", "on")),
+    # a bank's own price (its bank is the party) or a platform source's (public)
+    _lending("commodity_price", CommodityPrice, _ids("bank_id")),
+    _lending("price_source", PriceSource, lambda r: [], key=("code",)),
+    _lending(
+        "invitation", ProgrammeInvitation, _ids("bank_id", "lead_bank_id", "core_enterprise_id")
+    ),
     _lending("goods_release", GoodsRelease, lambda r: []),
     _lending("alert", Alert, _ids("bank_id", "enterprise_id"), private=("message", "note")),
     # An IoT device's registration, binding and state. Its current reading (``last_*``)
@@ -264,15 +283,22 @@ KINDS: dict[str, RecordKind] = {
         ),
         RecordKind(
             "chain_members",
-            clear=("chain_id", "count"),
+            clear=("chain_id", "bank_id", "count"),
             private=("members",),
             key=lambda r: str(r["chain_id"]),
-            parties=lambda r: [str(r["bank_id"])],
+            parties=_ids("bank_id"),
         ),
         RecordKind(
             "user",
-            clear=("kind", "bank_id", "enterprise_id", "roles", "active"),
-            private=("username", "display_name"),
+            # tokens_valid_after: tokens issued before it are refused (set by a password
+            # change); clearing it behind the platform's back would revive them. The sign-in
+            # bookkeeping (failure count, lockout, last sign-in) changes on every attempt and
+            # stays off the log.
+            clear=("kind", "bank_id", "enterprise_id", "roles", "active", "tokens_valid_after"),
+            # The password hash as a salted digest of the hash (an argon2 string with its own
+            # random salt): a change of password or a hash written behind the platform's
+            # back shows up, and nothing of the hash can be read back from the log.
+            private=("username", "display_name", "password_hash"),
             key=lambda r: str(r["id"]),
             parties=_ids("bank_id", "enterprise_id"),
         ),
@@ -301,6 +327,8 @@ KINDS: dict[str, RecordKind] = {
                 "currency",
                 "total_minor",
                 "tax_minor",
+                "submitter_enterprise_id",
+                "submitter_platform_id",
             ),
             private=("number", "content_hash"),
             key=lambda r: str(r["id"]),
@@ -350,6 +378,7 @@ KINDS: dict[str, RecordKind] = {
             "programme",
             clear=(
                 "core_enterprise_id",
+                "lead_bank_id",
                 "currency",
                 "limit_minor",
                 "pending_minor",
@@ -365,7 +394,7 @@ KINDS: dict[str, RecordKind] = {
             ),
             private=("name",),
             key=lambda r: str(r["id"]),
-            parties=_ids("core_enterprise_id"),
+            parties=_ids("core_enterprise_id", "lead_bank_id"),
         ),
         RecordKind(
             "funder",
@@ -484,13 +513,38 @@ KINDS: dict[str, RecordKind] = {
         RecordKind(
             "client",
             clear=("owner_kind", "bank_id", "enterprise_id", "platform_id", "scopes", "active"),
-            private=("name",),
+            private=("name", "secret_hash"),
             key=lambda r: str(r["id"]),
             parties=_ids("bank_id", "enterprise_id", "platform_id"),
+        ),
+        # The sealed head of a hash chain (services/ledger_chains.py): ``size`` rows whose
+        # chain hash is ``head``. Rebuilt from the rows by ``ledger verify``.
+        RecordKind(
+            "chain_head",
+            clear=("size", "head"),
+            private=(),
+            key=lambda r: str(r["name"]),
+            parties=lambda r: [],
         ),
         *_LENDING,
     )
 }
+
+
+def record_parties(kind_name: str, key: str, clear: Mapping[str, Any]) -> list[str]:
+    """The parties of one logged record, from what the log shows of it (its id and clear
+    fields)."""
+    return KINDS[kind_name].parties({"id": key, **clear})
+
+
+def entry_parties(records: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The parties of an entry: the one function that derives them from the payload's
+    records. ``ledger.record`` stores its result with the entry (in the payload and the
+    ``parties`` column, which access control reads); ``ledger verify`` recomputes it."""
+    parties: set[str] = set()
+    for rec in records:
+        parties.update(record_parties(str(rec["kind"]), str(rec["id"]), rec.get("clear", {})))
+    return sorted(parties)
 
 
 def content_hash(content: Mapping[str, Any]) -> str:
@@ -537,6 +591,8 @@ _MODELS: dict[str, Any] = {
     "statement_import": StatementImport,
     "statement_entry": StatementEntrySeen,
     "commodity_price": CommodityPrice,
+    "price_source": PriceSource,
+    "invitation": ProgrammeInvitation,
     "goods_release": GoodsRelease,
     "alert": Alert,
     "device": IotDevice,
@@ -548,6 +604,41 @@ _MODELS: dict[str, Any] = {
 def row_of(obj: Any) -> dict[str, Any]:
     """An ORM object's column values as a row."""
     return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs}
+
+
+# Who may do what rests on users and API clients: every change to one goes on the log, in the
+# transaction that makes it. Call these right after the change (the row's new state is what
+# the entry records; ``ledger verify`` compares the database with the latest entry).
+USER_EVENTS = frozenset(
+    {
+        "user.created",
+        "user.changed",  # roles, tenant, active flag, display name, username
+        "user.password_changed",  # the entry carries a salted digest of the new hash
+    }
+)
+CLIENT_EVENTS = frozenset({"client.created", "client.changed", "client.secret_rotated"})
+
+
+def record_user_change(
+    session: Session, actor: Principal, user: User, event_type: str = "user.changed"
+) -> None:
+    """Log a user's new state (``actor`` is the Principal making the change)."""
+    if event_type not in USER_EVENTS:
+        raise ValueError(f"unknown user event {event_type!r}; one of {sorted(USER_EVENTS)}")
+    from chainfin.services import ledger  # here: ledger imports this module
+
+    ledger.one(session, actor, event_type, ledger.Change("user", row_of(user)))
+
+
+def record_client_change(
+    session: Session, actor: Principal, client: ApiClient, event_type: str = "client.changed"
+) -> None:
+    """Log an API client's new state: scopes, owner, active flag, a digest of its secret."""
+    if event_type not in CLIENT_EVENTS:
+        raise ValueError(f"unknown client event {event_type!r}; one of {sorted(CLIENT_EVENTS)}")
+    from chainfin.services import ledger  # here: ledger imports this module
+
+    ledger.one(session, actor, event_type, ledger.Change("client", row_of(client)))
 
 
 def chain_row(session: Session, chain: Chain) -> dict[str, Any]:

@@ -3,9 +3,14 @@
 1. The log: every stored leaf recomputed from its payload, indices contiguous, the root at
    every checkpoint recomputed from the leaves, every checkpoint signed by a log key (and its
    cosignatures checked), the stored tree nodes recomputed level by level.
-2. The state: the latest snapshot of every covered record is replayed from the log and
+2. Who may read an entry: the ``parties`` stored with every entry (which access control
+   reads) are recomputed from its payload's records.
+3. The state: the latest snapshot of every covered record is replayed from the log and
    compared field by field with the database (digests recomputed with the entry's salt), and
-   records present on one side only are reported.
+   records present on one side only are reported. Users and API clients are covered records
+   (roles, scopes, tenant, active flag, a digest of the password or secret hash).
+4. The chained tables (audit trail, data-access log, stored idempotent answers): every row's
+   digest and chain link, and the chain heads anchored on the log (services/ledger_chains.py).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
@@ -32,8 +37,12 @@ from chainfin.ledger import merkle
 from chainfin.ledger.canonical import salted_digest
 from chainfin.ledger.note import NoteVerifier
 from chainfin.ledger.verifier import ExportedEntry, Finding, Report, verify_log
+from chainfin.services import ledger_chains
 from chainfin.services.ledger import _digest_key
-from chainfin.services.ledger_records import KINDS, current_rows
+from chainfin.services.ledger_chains import Anchor
+from chainfin.services.ledger_records import KINDS, current_rows, entry_parties
+
+CHAIN_HEAD = "chain_head"
 
 
 @dataclass
@@ -42,6 +51,7 @@ class LoggedRecord:
     salt: bytes
     clear: dict[str, Any]
     digests: dict[str, str]
+    version: int = 2  # entry schema: v1 entries predate some fields (not compared)
 
 
 def log_keys(session: Session) -> list[NoteVerifier]:
@@ -81,7 +91,9 @@ def verify(session: Session, *, origin: str) -> Report:
         )
     _verify_pending(session, report)
     _verify_nodes(session, report)
-    _verify_records(session, report)
+    logged, anchors = _logged_records(session, report)
+    _verify_records(session, report, logged)
+    report.findings.extend(ledger_chains.verify(session, anchors))
     return report
 
 
@@ -141,30 +153,105 @@ def _verify_nodes(session: Session, report: Report) -> None:
         level += 1
 
 
-def _logged_records(session: Session, report: Report) -> dict[tuple[str, str], LoggedRecord]:
+def _logged_records(
+    session: Session, report: Report
+) -> tuple[dict[tuple[str, str], LoggedRecord], dict[str, list[Anchor]]]:
+    """One pass over the log: the latest snapshot of every record, every chain anchor in log
+    order, and each entry's stored parties checked against its payload."""
     latest: dict[tuple[str, str], LoggedRecord] = {}
+    anchors: dict[str, list[Anchor]] = {}
     query = (
-        select(LedgerEntry.seq, LedgerEntry.id, LedgerEntry.payload, LedgerEntry.salt)
+        select(
+            LedgerEntry.seq,
+            LedgerEntry.id,
+            LedgerEntry.payload,
+            LedgerEntry.salt,
+            # As stored text: compared with the expected text first, parsed only if it differs.
+            cast(LedgerEntry.parties, Text),
+        )
         .order_by(LedgerEntry.seq.is_(None), LedgerEntry.seq, LedgerEntry.id)
         .execution_options(yield_per=5000)
     )
-    for seq, eid, payload, salt in session.execute(query):
+    for seq, eid, payload, salt, stored_parties in session.execute(query):
         where = f"entry {seq}" if seq is not None else f"pending entry {eid}"
         try:
             body = json.loads(payload)
             records = body["records"]
+            version = int(body.get("v", 1))
         except (ValueError, KeyError, TypeError):
             continue  # reported by the log checks
+        _check_parties(where, body, records, version, stored_parties, report)
         for rec in records:
-            latest[(rec["kind"], rec["id"])] = LoggedRecord(
-                where, base64.b64decode(salt), rec.get("clear", {}), rec.get("digests", {})
+            kind, key, clear = rec["kind"], rec["id"], rec.get("clear", {})
+            latest[(kind, key)] = LoggedRecord(
+                where, base64.b64decode(salt), clear, rec.get("digests", {}), version
             )
-    return latest
+            if kind == CHAIN_HEAD:
+                anchors.setdefault(key, []).append(
+                    Anchor(int(clear.get("size", -1)), str(clear.get("head")), where)
+                )
+    return latest, anchors
 
 
-def _verify_records(session: Session, report: Report) -> None:
-    logged = _logged_records(session, report)
-    seen: set[tuple[str, str]] = set()
+def _check_parties(
+    where: str,
+    body: dict[str, Any],
+    records: list[dict[str, Any]],
+    version: int,
+    stored: Any,
+    report: Report,
+) -> None:
+    """The parties column is what access control reads: it must be what the payload gives
+    (from v2 on, recomputed from the records; the payload's own list must agree too)."""
+    stated = body.get("parties")
+    if version >= 2:
+        try:
+            derived = entry_parties(records)
+        except (KeyError, TypeError, AttributeError) as exc:
+            report.findings.append(Finding("parties", where, f"records give no parties: {exc}"))
+            return
+        if stated != derived:
+            report.findings.append(
+                Finding(
+                    "parties",
+                    where,
+                    f"payload states parties {stated!r} but its records give {derived!r}",
+                )
+            )
+    else:
+        derived = sorted(str(p) for p in stated or [])
+    if stored == json.dumps(derived):  # the form the JSON column writes: the usual case
+        return
+    try:
+        parsed = json.loads(stored) if isinstance(stored, str) else stored
+    except ValueError:
+        parsed = stored
+    have = sorted(str(p) for p in parsed) if isinstance(parsed, list) else parsed
+    if have == derived:
+        return
+    extra = sorted(set(have) - set(derived)) if isinstance(have, list) else []
+    missing = sorted(set(derived) - set(have)) if isinstance(have, list) else derived
+    detail = "; ".join(
+        part
+        for part in (
+            f"adds {', '.join(extra)} (opens the entry to them)" if extra else "",
+            f"drops {', '.join(missing)}" if missing else "",
+        )
+        if part
+    )
+    report.findings.append(
+        Finding(
+            "parties",
+            where,
+            f"stored parties {have!r} differ from the payload's {derived!r}: {detail}",
+        )
+    )
+
+
+def _verify_records(
+    session: Session, report: Report, logged: dict[tuple[str, str], LoggedRecord]
+) -> None:
+    seen: set[tuple[str, str]] = {k for k in logged if k[0] == CHAIN_HEAD}  # ledger_chains
     for kind_name, row in current_rows(session):
         kind = KINDS[kind_name]
         key = kind.key(row)
@@ -176,6 +263,8 @@ def _verify_records(session: Session, report: Report) -> None:
             continue
         clear, private = kind.split(kind.derive(row) if kind.derive is not None else row)
         for name, value in clear.items():
+            if entry.version < 2 and name not in entry.clear:
+                continue  # a field the kind gained after this v1 entry was written
             if entry.clear.get(name) != value:
                 report.findings.append(
                     Finding(
@@ -185,6 +274,8 @@ def _verify_records(session: Session, report: Report) -> None:
                     )
                 )
         for name, value in private.items():
+            if entry.version < 2 and name not in entry.digests:
+                continue
             digest = salted_digest(entry.salt, _digest_key(kind_name, key, name), value)
             if entry.digests.get(name) != digest:
                 report.findings.append(

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from chainfin.adapters.db.models import ModelMonitoring, RiskModel
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
-from chainfin.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from chainfin.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chainfin.domain.ids import new_id
 from chainfin.risk.scorecard import (
     FORMAT,
@@ -48,7 +48,7 @@ from chainfin.risk.scorecard import (
     psi,
     train,
 )
-from chainfin.services import audit, ledger
+from chainfin.services import audit, ledger, scoping
 from chainfin.services.alerts import raise_alert
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
@@ -65,9 +65,7 @@ def _model_change(row: RiskModel) -> Change:
 
 def _bank_of(actor: Principal, scope: Scope) -> str:
     actor.require(scope)
-    if actor.bank_id is None:
-        raise Forbidden("a model registry is a bank's: bank staff only")
-    return actor.bank_id
+    return scoping.bank_of(actor, "a model registry is a bank's: bank staff only")
 
 
 def _check_name(name: str) -> str:
@@ -205,17 +203,14 @@ def train_and_register(
 
 def get(session: Session, actor: Principal, model_id: str) -> RiskModel:
     """A version of the actor's bank (another bank's is not found)."""
-    bank_id = _bank_of(actor, Scope.LOANS_READ)
-    row = session.get(RiskModel, model_id)
-    if row is None or row.bank_id != bank_id:
-        raise NotFound(f"no model {model_id!r}")
-    return row
+    _bank_of(actor, Scope.LOANS_READ)
+    return scoping.bank_record(session, actor, RiskModel, model_id, "model")
 
 
 def models(session: Session, actor: Principal, *, name: str | None = None) -> list[RiskModel]:
     """The bank's versions, by name then version."""
-    bank_id = _bank_of(actor, Scope.LOANS_READ)
-    query = select(RiskModel).where(RiskModel.bank_id == bank_id)
+    _bank_of(actor, Scope.LOANS_READ)
+    query = select(RiskModel).where(scoping.by_bank(actor, RiskModel.bank_id))
     if name is not None:
         query = query.where(RiskModel.name == name)
     return list(session.scalars(query.order_by(RiskModel.name, RiskModel.version)))

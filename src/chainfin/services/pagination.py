@@ -27,9 +27,11 @@ def encode_cursor(last_key: str) -> str:
 def decode_cursor(cursor: str | None) -> str | None:
     if not cursor:
         return None
+    if len(cursor) > 400 or not cursor.isascii():
+        raise ValidationFailed([FieldError("cursor", "is not a cursor this API issued")])
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):
         raise ValidationFailed([FieldError("cursor", "is not a cursor this API issued")]) from None
     if not raw or len(raw) > 200:
         raise ValidationFailed([FieldError("cursor", "is not a cursor this API issued")])

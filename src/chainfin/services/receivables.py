@@ -2,7 +2,13 @@
 as pledged or transferred to a bank for financing. A second active registration of the same
 receivable — by any bank — is refused with a conflict naming the first, which is what stops
 duplicate financing. Registrations go on the ledger and export in a structured form for
-filing with the national registry (动产融资统一登记公示系统)."""
+filing with the national registry (动产融资统一登记公示系统).
+
+Registering acts on the creditor's receivable, so it needs the creditor's act: a bank
+registers an invoice only when the seller is its customer and has consented to the bank
+using its invoices for financing (``invoices`` × ``financing``), or the seller registers it
+itself, naming one of its banks. Anyone else is told the invoice does not exist. A bank sees
+its own registrations in full and only the public part of other banks' (:data:`PUBLIC`)."""
 
 from __future__ import annotations
 
@@ -17,10 +23,11 @@ from sqlalchemy.orm import Session
 from chainfin.adapters.db.models import Bank, Enterprise, ReceivableRegistration, TradeDocumentRow
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
+from chainfin.domain.consent import DataCategory, Purpose
 from chainfin.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from chainfin.domain.ids import new_id
-from chainfin.domain.money import Money
-from chainfin.services import audit, ledger
+from chainfin.domain.money import MINOR_UNITS, Money
+from chainfin.services import audit, consent, ledger, scoping
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
 
@@ -39,6 +46,47 @@ def _active(session: Session, key: str) -> ReceivableRegistration | None:
     )
 
 
+def _invoice(session: Session, document_id: str) -> TradeDocumentRow:
+    doc = session.get(TradeDocumentRow, document_id)
+    if doc is None:
+        raise NotFound(f"no invoice document {document_id!r}")
+    return doc
+
+
+def _financing_bank(
+    session: Session, actor: Principal, doc: TradeDocumentRow, bank: str | None, bank_id: str | None
+) -> str:
+    """The bank the receivable is registered to, if the actor may register it; 404 (the
+    invoice is not disclosed) otherwise."""
+    if actor.is_system and bank_id is not None:
+        return bank_id
+    if actor.bank_id is not None:
+        if not scoping.is_customer(session, actor.bank_id, doc.seller_id):
+            raise NotFound(f"no invoice document {doc.id!r}")
+        try:  # logged in the seller's access log, allowed or refused
+            consent.require(
+                session,
+                actor,
+                enterprise_id=doc.seller_id,
+                category=DataCategory.INVOICES,
+                purpose=Purpose.FINANCING,
+                resource=f"registration of document {doc.id}",
+            )
+        except consent.ConsentRefused:
+            raise NotFound(f"no invoice document {doc.id!r}") from None
+        return actor.bank_id
+    if actor.enterprise_id is not None and actor.enterprise_id == doc.seller_id:
+        row = session.scalar(select(Bank).where(Bank.code == (bank or "")))
+        if row is None or not scoping.is_customer(session, row.id, doc.seller_id):
+            raise ValidationFailed(
+                [FieldError("bank", "name the code of a bank you are a customer of")]
+            )
+        return row.id
+    if actor.enterprise_id is not None:
+        raise NotFound(f"no invoice document {doc.id!r}")
+    raise Forbidden("receivables are registered by the financing bank or the creditor")
+
+
 def register(
     session: Session,
     actor: Principal,
@@ -47,16 +95,19 @@ def register(
     kind: str,
     financing_ref: str | None = None,
     bank_id: str | None = None,
+    bank: str | None = None,
 ) -> ReceivableRegistration:
-    """Register an invoice's receivable for the actor's bank (the operator names the bank)."""
+    """Register an invoice's receivable as pledged or transferred: by the financing bank
+    (the seller is its customer and consented to ``invoices`` for ``financing``), by the
+    seller naming its bank (``bank``, a code), or by the operator naming ``bank_id``."""
     actor.require(Scope.REGISTRY_WRITE)
-    owner = actor.bank_id or (bank_id if actor.is_system else None)
-    if owner is None:
-        raise Forbidden("receivables are registered by the financing bank")
+    if not actor.is_system and actor.bank_id is None and actor.enterprise_id is None:
+        raise Forbidden("receivables are registered by the financing bank or the creditor")
     if kind not in ("pledge", "transfer"):
         raise ValidationFailed([FieldError("kind", "pledge or transfer")])
-    doc = session.get(TradeDocumentRow, invoice_document_id)
-    if doc is None or doc.kind != "invoice" or not doc.invoice_number:
+    doc = _invoice(session, invoice_document_id)
+    owner = _financing_bank(session, actor, doc, bank, bank_id)
+    if doc.kind != "invoice" or not doc.invoice_number:
         raise ValidationFailed(
             [FieldError("invoice_document_id", "must name an accepted invoice document")]
         )
@@ -64,8 +115,8 @@ def register(
     existing = _active(session, key)
     if existing is not None:
         raise Conflict(
-            f"receivable {doc.invoice_number} of {doc.seller_id} is already registered as "
-            f"{existing.kind} to bank {existing.bank_id} ({existing.id}, "
+            f"receivable {doc.invoice_number} is already registered "
+            f"({existing.id}, {REGISTRATION_TYPE[existing.kind]}, "
             f"{existing.registered_at:%Y-%m-%d})",
             hint="A receivable can back one financing at a time; the first must be released.",
         )
@@ -113,9 +164,9 @@ def _release(session: Session, actor: Principal, row: ReceivableRegistration) ->
 
 def release(session: Session, actor: Principal, registration_id: str) -> ReceivableRegistration:
     actor.require(Scope.REGISTRY_WRITE)
-    row = session.get(ReceivableRegistration, registration_id)
-    if row is None or not (actor.is_system or actor.bank_id == row.bank_id):
-        raise NotFound(f"no registration {registration_id!r}")
+    row = scoping.bank_record(
+        session, actor, ReceivableRegistration, registration_id, "registration"
+    )
     if _release(session, actor, row):
         audit.record(session, actor, "receivable.release", "receivable", row.id, {})
     return row
@@ -131,7 +182,8 @@ def search(
     amount: Money | None = None,
     include_released: bool = False,
 ) -> list[ReceivableRegistration]:
-    """Any bank may search the registry before financing (that is what a registry is for);
+    """Any bank may search the registry before financing (that is what a registry is for),
+    but sees other banks' registrations only in their public form (:func:`is_full`);
     enterprises see registrations where they are creditor or debtor."""
     actor.require(Scope.REGISTRY_READ)
     query = select(ReceivableRegistration).order_by(ReceivableRegistration.registered_at)
@@ -161,10 +213,51 @@ def search(
     return list(session.scalars(query))
 
 
-def filing_rows(session: Session, regs: Sequence[ReceivableRegistration]) -> list[dict[str, Any]]:
+def is_full(actor: Principal, reg: ReceivableRegistration) -> bool:
+    """Whether ``actor`` sees a registration in full: its bank holds it, or it is the
+    creditor or the debtor. Everyone else sees only its public part."""
+    return scoping.bank_or_party(actor, reg.bank_id, reg.creditor_id, reg.debtor_id)
+
+
+REGISTRATION_TYPE = {"pledge": "应收账款质押", "transfer": "应收账款转让"}
+
+PUBLIC = (
+    "registration_id",
+    "registration_type",
+    "grantor_name",
+    "grantor_uscc",
+    "debtor_name",
+    "debtor_uscc",
+    "amount_band",
+    "currency",
+    "registered_on",
+)
+"""The public part of another bank's registration, as a 中登网 public search shows it: the
+registration, its type and date, who granted it and on which debtor, and the amount only as a
+band. Withheld: the grantee bank, its financing reference, the exact amount, the invoice
+(number and document) and its due date."""
+
+_BANDS = (10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
+
+
+def amount_band(amount_minor: int, currency: str) -> str:
+    """An amount as its decade band in major units: ``"1000000-10000000"``, ``"100000000+"``."""
+    major = amount_minor // 10 ** MINOR_UNITS.get(currency, 2)
+    low = 0
+    for high in _BANDS:
+        if major < high:
+            return f"{low}-{high}"
+        low = high
+    return f"{_BANDS[-1]}+"
+
+
+def filing_rows(
+    session: Session, regs: Sequence[ReceivableRegistration], actor: Principal
+) -> list[dict[str, Any]]:
     """Registrations shaped like a 中登网 应收账款质押/转让登记: 登记类型, 出质人/转让人
     (creditor: name, 统一社会信用代码), 质权人/受让人 (the bank), 应收账款债务人 (debtor),
-    主合同/融资编号, 财产描述 (the invoice), 金额 and 期限."""
+    主合同/融资编号, 财产描述 (the invoice), 金额 and 期限 — in full for the actor's own
+    registrations, and only the :data:`PUBLIC` fields of anyone else's."""
     ids = {r.creditor_id for r in regs} | {r.debtor_id for r in regs}
     ents = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(ids)))}
     banks = {b.id: b for b in session.scalars(select(Bank))}
@@ -172,13 +265,29 @@ def filing_rows(session: Session, regs: Sequence[ReceivableRegistration]) -> lis
     bank_ents = {
         e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(bank_ent_ids)))
     }
-    out = []
+    out: list[dict[str, Any]] = []
     for r in regs:
+        if not is_full(actor, r):
+            out.append(
+                {
+                    "registration_id": r.id,
+                    "registration_type": REGISTRATION_TYPE[r.kind],
+                    "grantor_name": ents[r.creditor_id].name,
+                    "grantor_uscc": ents[r.creditor_id].uscc,
+                    "debtor_name": ents[r.debtor_id].name,
+                    "debtor_uscc": ents[r.debtor_id].uscc,
+                    "amount_band": amount_band(r.amount_minor, r.currency),
+                    "currency": r.currency,
+                    "registered_on": r.registered_at.date().isoformat(),
+                    "public": True,
+                }
+            )
+            continue
         bank = banks[r.bank_id]
         out.append(
             {
                 "registration_id": r.id,
-                "registration_type": "应收账款质押" if r.kind == "pledge" else "应收账款转让",
+                "registration_type": REGISTRATION_TYPE[r.kind],
                 "grantor_name": ents[r.creditor_id].name,
                 "grantor_uscc": ents[r.creditor_id].uscc,
                 "grantee_name": bank.name,
@@ -191,6 +300,7 @@ def filing_rows(session: Session, regs: Sequence[ReceivableRegistration]) -> lis
                 "currency": r.currency,
                 "due_on": r.due_on.isoformat() if r.due_on else None,
                 "registered_at": r.registered_at.isoformat(),
+                "public": False,
             }
         )
     return out
@@ -255,8 +365,9 @@ def register_key(
     registration per key, whichever bank and whichever product asks."""
     existing = _active(session, key)
     if existing is not None:
+        holder = "your bank" if existing.bank_id == bank_id else "another bank"
         raise Conflict(
-            f"{what} is already registered to bank {existing.bank_id} ({existing.id}); "
+            f"{what} is already registered to {holder} ({existing.id}); "
             "it cannot be financed again",
             hint="A receivable or collateral backs one financing at a time.",
         )

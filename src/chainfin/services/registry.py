@@ -32,7 +32,7 @@ from chainfin.domain.money import Money
 from chainfin.domain.registry import BankRecord, EnterpriseRecord, RelationRecord, Role
 from chainfin.domain.registry_input import parse_enterprise_row, parse_relation_row
 from chainfin.domain.size_class import SizeClassError, classify
-from chainfin.services import audit, ledger
+from chainfin.services import audit, consent, ledger
 from chainfin.services.ledger import Change, EntryDraft
 from chainfin.services.ledger_records import row_of
 from chainfin.services.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -166,6 +166,8 @@ def import_enterprises(
     platform_id = actor.platform_id or link_platform_id
     now = utcnow()
     existing = ids_by_uscc(session, seen)
+    if not actor.is_system:
+        _check_links(session, actor, records, existing, first_row)
     new_rows = [_enterprise_row(r, actor, now) for r in records if r.uscc not in existing]
     for chunk in _chunks(new_rows, 2000):
         session.execute(insert(Enterprise), list(chunk))
@@ -235,6 +237,51 @@ def import_enterprises(
         },
     )
     return report
+
+
+def _check_links(
+    session: Session,
+    actor: Principal,
+    records: Sequence[EnterpriseRecord],
+    existing: dict[str, str],
+    first_row: int,
+) -> None:
+    """Taking on an enterprise that is already registered needs its own act: a bank links
+    it as a customer once the enterprise has granted the bank consent; a platform links
+    only the members it registered (the operator links existing ones). Otherwise a bank
+    could claim any enterprise as its customer and read its private profile, and a
+    platform could submit documents in any enterprise's name."""
+    ids = [existing[r.uscc] for r in records if r.uscc in existing]
+    if not ids:
+        return
+    errors: list[FieldError] = []
+    if actor.bank_id is not None:
+        linked = _linked(session, BankCustomer, BankCustomer.bank_id, actor.bank_id, ids)
+        linked |= set(session.scalars(select(Bank.enterprise_id).where(Bank.id == actor.bank_id)))
+        for i, rec in enumerate(records):
+            eid = existing.get(rec.uscc)
+            if eid is None or eid in linked:
+                continue
+            if not consent.has_active_grant(session, eid, actor.bank_id):
+                reason = (
+                    f"{rec.uscc} is already registered; it becomes your customer once it "
+                    "grants your bank consent"
+                )
+                errors.append(FieldError("uscc", reason, first_row + i))
+    elif actor.platform_id is not None:
+        members = _linked(
+            session, PlatformMember, PlatformMember.platform_id, actor.platform_id, ids
+        )
+        for i, rec in enumerate(records):
+            eid = existing.get(rec.uscc)
+            if eid is not None and eid not in members:
+                reason = (
+                    f"{rec.uscc} is already registered; the platform operator links an "
+                    "existing enterprise to a platform"
+                )
+                errors.append(FieldError("uscc", reason, first_row + i))
+    if errors:
+        raise ValidationFailed(errors)
 
 
 def _linked(

@@ -32,7 +32,7 @@ def load_documents(session: Session, enterprise_id: str) -> list[TradeDocument]:
         or_(TradeDocumentRow.seller_id == enterprise_id, TradeDocumentRow.buyer_id == enterprise_id)
     )
     for doc_id, content in session.execute(query):
-        doc = parse_document(content)
+        doc = parse_document(content, strict=False)
         if isinstance(doc, list):
             raise StoredDocumentInvalid(f"document {doc_id} no longer parses: {doc[0]}")
         out.append(doc)

@@ -4,6 +4,8 @@ The EN 16931 sum rules must hold (a document whose totals do not add up is refus
 rule that failed). Parties are identified by 统一社会信用代码: the first of the legal
 registration id, the VAT id and the endpoint id that is a valid USCC; otherwise the legal
 registration id goes through and document validation says why it is not acceptable.
+An invoice's cbc:ID is its official Chinese invoice number (a 20-digit 全电 number, or a
+发票代码 and 发票号码 separated by a space, ``-`` or ``/``), validated like any other invoice's.
 Lines are carried only when the document has no document-level allowances or charges, so
 that ``lines + tax = total`` holds as the trade-document schema requires.
 """
@@ -15,6 +17,7 @@ from typing import Any
 from chainfin.adapters.formats.ubl import DocumentKind as UblKind
 from chainfin.adapters.formats.ubl import UblDocument, UblParty, check_totals
 from chainfin.domain.errors import ValidationFailed
+from chainfin.domain.invoice_number import split_identifier
 from chainfin.domain.uscc import check_uscc
 
 
@@ -44,6 +47,10 @@ def ubl_to_row(doc: UblDocument) -> dict[str, Any]:
         "contract_number": doc.contract_reference,
         "invoice_number": doc.id if doc.kind is UblKind.INVOICE else doc.billing_reference,
     }
+    if doc.kind is UblKind.INVOICE:
+        # cbc:ID is the invoice's official number: a 20-digit 全电 number, or a 发票代码 and
+        # its 发票号码 ("3100154130-00000001"); document validation checks it.
+        row["invoice_code"], row["invoice_number"] = split_identifier(doc.id)
     if doc.tax_amount is not None:
         row["tax"] = doc.tax_amount.to_decimal_string()
     if doc.due_date is not None:

@@ -212,7 +212,8 @@ class ChainMember(Base):
 
 
 class User(Base):
-    """A person: bank staff (``bank_id`` set) or enterprise user (``enterprise_id`` set)."""
+    """A person: bank staff (``bank_id`` set), an enterprise user (``enterprise_id`` set) or
+    one of the platform operator's people (``kind`` operator: neither set)."""
 
     __tablename__ = "users"
 
@@ -226,11 +227,20 @@ class User(Base):
     roles: Mapped[list[str]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Sign-in (migration 0012, services/signin.py): consecutive failures and the lockout
+    # they lead to, the last good sign-in, and the instant before which every token issued
+    # to the user is refused (a password change moves it).
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_sign_in_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+    last_sign_in_at: Mapped[datetime | None]
+    tokens_valid_after: Mapped[datetime | None]
 
     __table_args__ = (
         CheckConstraint(
             "(kind = 'staff' AND bank_id IS NOT NULL AND enterprise_id IS NULL) OR "
-            "(kind = 'enterprise' AND enterprise_id IS NOT NULL AND bank_id IS NULL)",
+            "(kind = 'enterprise' AND enterprise_id IS NOT NULL AND bank_id IS NULL) OR "
+            "(kind = 'operator' AND bank_id IS NULL AND enterprise_id IS NULL)",
             name="one_tenant",
         ),
     )
@@ -281,6 +291,11 @@ class AuditEvent(Base):
     target_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     source: Mapped[str | None] = mapped_column(String(100))
+    # Hash chain (migration 0014, services/ledger_chains.py): digest at write, seq and
+    # chain hash when sealed.
+    chain_digest: Mapped[str | None] = mapped_column(String(64))
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chain_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
 
 class LedgerEntry(Base):
@@ -414,6 +429,10 @@ class DataAccess(Base):
     consent_id: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(300))
     occurred_at: Mapped[datetime]
+    # Hash chain (migration 0014, services/ledger_chains.py).
+    chain_digest: Mapped[str | None] = mapped_column(String(64))
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chain_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
 
 class TradeDocumentRow(Base):
@@ -472,6 +491,10 @@ class IdempotencyKey(Base):
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     status_code: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
+    # Hash chain (migration 0014, services/ledger_chains.py): a replay checks the digest.
+    chain_digest: Mapped[str | None] = mapped_column(String(64))
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chain_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
 
 class ReceivableRegistration(Base):
@@ -544,12 +567,14 @@ class LprFixing(Base):
 class CredentialProgramme(Base):
     """A core enterprise's credential programme: how much it may have outstanding (the sum
     of its funder banks' lines), reserved two-phase — ``pending`` on issue, ``posted`` once
-    the first holder accepts, released on settlement or cancellation."""
+    the first holder accepts, released on settlement or cancellation. ``lead_bank_id`` is the
+    bank that opened it: only it invites other funders (migration 0013)."""
 
     __tablename__ = "credential_programmes"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     core_enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    lead_bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3))
     limit_minor: Mapped[int] = mapped_column(BigInteger)
@@ -1250,19 +1275,39 @@ class StatementEntrySeen(Base):
 
 
 class CommodityPrice(Base):
-    """A price source for pledged goods: the price of one unit of an item on a day."""
+    """The price of one unit of an item on a day, from one owner: a bank (its own valuation
+    source, ``bank_id``) or a named platform price source (``source_code``, written by
+    platform operators only). ``owner`` is the bank id or ``platform:<code>``. A price is
+    never overwritten: a correction is a new ``version`` of the same day, and valuation takes
+    the latest version of the latest day on or before the valuation date (migration 0013)."""
 
     __tablename__ = "commodity_prices"
 
-    item: Mapped[str] = mapped_column(String(100), primary_key=True)
-    on: Mapped[date] = mapped_column(Date, primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    bank_id: Mapped[str | None] = mapped_column(ForeignKey("banks.id"), index=True)
+    source_code: Mapped[str | None] = mapped_column(ForeignKey("price_sources.code"))
+    item: Mapped[str] = mapped_column(String(100))
+    on: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer)
     unit: Mapped[str] = mapped_column(String(16))
     currency: Mapped[str] = mapped_column(String(3))
     price_minor: Mapped[int] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
 
-    __table_args__ = (CheckConstraint("price_minor > 0", name="price_positive"),)
+    __table_args__ = (
+        UniqueConstraint("owner", "item", "on", "version"),
+        CheckConstraint("price_minor > 0", name="price_positive"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint(
+            "(bank_id IS NOT NULL AND source_code IS NULL AND owner = bank_id) OR "
+            "(bank_id IS NULL AND source_code IS NOT NULL AND owner = 'platform:' || source_code)",
+            name="one_owner",
+        ),
+    )
 
 
 class GoodsRelease(Base):
@@ -1427,6 +1472,118 @@ class ModelMonitoring(Base):
     __table_args__ = (CheckConstraint("status IN ('stable','watch','shift')", name="status_known"),)
 
 
+# --- sign-in (migration 0012)
+
+
+class TokenKey(Base):
+    """An access-token signing key (Ed25519, JWS ``EdDSA``). The newest active key signs;
+    a retired key still verifies until ``verify_until`` (when the last token it signed
+    expires, or at once if it was withdrawn). ``kid`` is the RFC 7638 thumbprint of the
+    public key, which is published at ``/oauth/jwks``; the private key is encrypted at rest
+    with the field cipher, like the ledger's log key."""
+
+    __tablename__ = "token_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    public_key: Mapped[str] = mapped_column(String(64))
+    private_key: Mapped[str] = mapped_column(EncryptedText("token_key.private_key"))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+    verify_until: Mapped[datetime | None]
+
+
+class RevokedToken(Base):
+    """A revoked access token (RFC 7009), by its ``jti``, kept until the token would have
+    expired anyway (then pruned)."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime]
+
+
+# --- tenancy (migration 0013)
+
+
+class PriceSource(Base):
+    """A named platform price source (an exchange's settlement prices, a platform's weekly
+    quote). Platform operators create it and write its prices; a bank's product names it as
+    the source that values its collateral (``price_source`` in the product's config)."""
+
+    __tablename__ = "price_sources"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class ProgrammeInvitation(Base):
+    """Another bank joins a credential programme only by invitation: the lead bank invites
+    (``invited``), the core enterprise approves (``approved``), the invited bank accepts with
+    its line (``accepted``: it is now a funder). Any of the three may decline an open
+    invitation (``declined``). Rows are kept; at most one open invitation per bank."""
+
+    __tablename__ = "programme_invitations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    programme_id: Mapped[str] = mapped_column(ForeignKey("credential_programmes.id"), index=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    # the programme's lead bank and core enterprise, so the row names all three parties
+    lead_bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"))
+    core_enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"))
+    status: Mapped[str] = mapped_column(String(12))
+    currency: Mapped[str] = mapped_column(String(3))
+    line_minor: Mapped[int | None] = mapped_column(BigInteger)
+    invited_by: Mapped[str] = mapped_column(String(64))
+    invited_at: Mapped[datetime]
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None]
+    accepted_by: Mapped[str | None] = mapped_column(String(64))
+    accepted_at: Mapped[datetime | None]
+    declined_by: Mapped[str | None] = mapped_column(String(64))
+    declined_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index(
+            "uq_programme_invitation_open",
+            "programme_id",
+            "bank_id",
+            unique=True,
+            sqlite_where=text("status IN ('invited','approved')"),
+            postgresql_where=text("status IN ('invited','approved')"),
+        ),
+        CheckConstraint(
+            "status IN ('invited','approved','accepted','declined')", name="status_known"
+        ),
+        CheckConstraint("line_minor IS NULL OR line_minor > 0", name="line_positive"),
+    )
+
+
+# --- ledger coverage (migration 0014)
+
+
+class LedgerChain(Base):
+    """One hash chain over an append-only table (``audit``, ``access``, ``idempotency``; see
+    services/ledger_chains.py): the key its row digests are made with (never on the log,
+    encrypted at rest) and its sealed head (``size`` rows, chain hash ``head``), which the
+    sequencer anchors on the log. Also the sealer's lock for that chain."""
+
+    __tablename__ = "ledger_chains"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mac_key: Mapped[str] = mapped_column(EncryptedText("ledger.chain_key"))
+    size: Mapped[int] = mapped_column(BigInteger)
+    head: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 __all__ = [
     "Account",
     "Alert",
@@ -1467,6 +1624,7 @@ __all__ = [
     "IotReading",
     "Journal",
     "JournalLine",
+    "LedgerChain",
     "LedgerEntry",
     "LedgerKey",
     "LedgerNode",
@@ -1482,12 +1640,16 @@ __all__ = [
     "PayableConfirmation",
     "Platform",
     "PlatformMember",
+    "PriceSource",
     "ProgrammeFunder",
+    "ProgrammeInvitation",
     "ReceivableRegistration",
+    "RevokedToken",
     "RiskModel",
     "StatementEntrySeen",
     "StatementImport",
     "SupplyRelation",
+    "TokenKey",
     "TradeDocumentRow",
     "User",
     "Witness",

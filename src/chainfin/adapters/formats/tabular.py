@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from chainfin.adapters.formats import jsonbound
 from chainfin.domain.errors import FieldError, ValidationFailed
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -74,7 +75,9 @@ def read_rows(data: bytes, fmt: TabularFormat) -> Rows:
 
 def _loads(text: str, row: int | None) -> Any:
     try:
-        return json.loads(text)
+        return jsonbound.loads(text)
+    except jsonbound.TooDeep as exc:
+        raise _fail(str(exc), row) from None
     except json.JSONDecodeError as exc:
         raise _fail(
             f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", row

@@ -7,27 +7,24 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
 
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from chainfin.api.inputs import Input
 from chainfin.api.receipts import write_once as _write
 from chainfin.services import alerts, early_warning
 
 router = APIRouter(tags=["alerts"])
 
 
-class NoteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NoteIn(Input):
     note: str = ""
 
 
-class ScanIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ScanIn(Input):
     as_of: date
 
 
-class EscalateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EscalateIn(Input):
     now: datetime | None = None
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chainfin.adapters.db.models import ConsentGrant
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from chainfin.api.inputs import Input
 from chainfin.api.receipts import ReceiptOut, receipt_for
 from chainfin.api.schemas import PageOut
 from chainfin.domain.clock import utcnow
@@ -18,15 +19,16 @@ from chainfin.services import consent
 router = APIRouter(prefix="/v1/consents", tags=["consent"])
 
 
-class ConsentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ConsentIn(Input):
     bank_code: str
     categories: list[str] = Field(
         min_length=1,
         examples=[["trade_documents", "invoices"]],
         description="trade_documents, invoices, logistics, iot, financial_statements",
     )
-    purposes: list[str] = Field(min_length=1, description="credit_assessment, post_loan_monitoring")
+    purposes: list[str] = Field(
+        min_length=1, description="credit_assessment, post_loan_monitoring, financing"
+    )
     expires_at: datetime
     valid_from: datetime | None = None
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from chainfin.adapters.db.models import (
     Credential,
@@ -23,6 +23,7 @@ from chainfin.adapters.db.models import (
     PayableConfirmation,
 )
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from chainfin.api.inputs import BusinessDate, Input, money
 from chainfin.api.receipts import write_once
 from chainfin.domain import clock
 from chainfin.domain.books import TrialBalance
@@ -148,8 +149,8 @@ def payment_out(p: CredentialPayment) -> dict[str, Any]:
 _write = write_once  # every write: once per Idempotency-Key, with its receipt
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(Input):
+    pass
 
 
 class ProgrammeIn(_In):
@@ -167,18 +168,12 @@ class ProgrammeIn(_In):
     pricing: dict[str, Any] | None = None
 
 
-class FunderIn(_In):
-    line: str
-    currency: str = "CNY"
-    pricing: dict[str, Any] | None = None
-
-
 class ConfirmIn(_In):
     supplier: str = Field(description="USCC or enterprise id")
     amount: str
     currency: str = "CNY"
     due_on: date
-    document_ids: list[str] = []
+    document_ids: list[str] = Field(default_factory=list)
     trade_case_key: str | None = None
 
 
@@ -232,39 +227,17 @@ def open_programme(
             principal,
             core=body.core,
             name=body.name,
-            line=Money.parse(body.line, body.currency),
+            line=money(body.line, body.currency, "line"),
             rating=body.rating,
             tenor_cap_months=body.tenor_cap_months,
             roll_convention=body.roll_convention,
-            min_piece=Money.parse(body.min_piece, body.currency),
+            min_piece=money(body.min_piece, body.currency, "min_piece"),
             day_count=body.day_count,
             grace_days=body.grace_days,
             penalty_multiplier=body.penalty_multiplier,
             pricing=body.pricing,
         )
         return programme_out(row)
-
-    return _write(request, session, settings, principal, body, 201, produce)
-
-
-@router.post("/v1/credentials/programmes/{programme_id}/funders", status_code=201)
-def add_funder(
-    programme_id: str,
-    body: FunderIn,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: CurrentPrincipal,
-) -> JSONResponse:
-    def produce() -> dict[str, Any]:
-        credentials.add_funder(
-            session,
-            principal,
-            programme_id,
-            line=Money.parse(body.line, body.currency),
-            pricing=body.pricing,
-        )
-        return programme_out(credentials.programme_for(session, principal, programme_id))
 
     return _write(request, session, settings, principal, body, 201, produce)
 
@@ -297,7 +270,7 @@ def confirm(
             session,
             principal,
             supplier=body.supplier,
-            amount=Money.parse(body.amount, body.currency),
+            amount=money(body.amount, body.currency, "amount"),
             due_on=body.due_on,
             document_ids=body.document_ids,
             trade_case_key=body.trade_case_key,
@@ -379,7 +352,7 @@ def split(
 ) -> JSONResponse:
     def produce() -> dict[str, Any]:
         currency = credentials.held_currency(session, principal, piece_id)
-        amounts = [Money.parse(a, currency) for a in body.amounts]
+        amounts = [money(a, currency, f"amounts[{i}]") for i, a in enumerate(body.amounts)]
         children = credentials.split(session, principal, piece_id, amounts)
         return {"pieces": [piece_out(c) for c in children]}
 
@@ -397,7 +370,7 @@ def transfer(
 ) -> JSONResponse:
     def produce() -> dict[str, Any]:
         currency = credentials.held_currency(session, principal, piece_id)
-        amount = Money.parse(body.amount, currency) if body.amount else None
+        amount = money(body.amount, currency, "amount") if body.amount else None
         moved = credentials.transfer(session, principal, piece_id, to=body.to, amount=amount)
         return {
             "offered": piece_out(moved.offered),
@@ -475,7 +448,7 @@ def issue(
             principal,
             programme_id=body.programme_id,
             confirmation_ids=body.confirmation_ids,
-            amount=Money.parse(body.amount, body.currency),
+            amount=money(body.amount, body.currency, "amount"),
             maturity_on=body.maturity_on,
             issued_on=body.issued_on,
         )
@@ -507,7 +480,10 @@ def tree(credential_id: str, session: SessionDep, principal: CurrentPrincipal) -
 
 @router.get("/v1/credentials/{credential_id}/due", summary="What settles it in full on a date")
 def amount_due(
-    credential_id: str, session: SessionDep, principal: CurrentPrincipal, on: date | None = None
+    credential_id: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    on: BusinessDate | None = None,
 ) -> dict[str, Any]:
     due = credentials.amount_due(session, principal, credential_id, on)
     return {
@@ -556,7 +532,7 @@ def settle(
             session,
             principal,
             credential_id,
-            amount=Money.parse(body.amount, credential.currency),
+            amount=money(body.amount, credential.currency, "amount"),
             payment_ref=body.payment_ref,
             paid_on=body.paid_on,
         )
@@ -637,8 +613,8 @@ def statement(
     account: str,
     session: SessionDep,
     principal: CurrentPrincipal,
-    since: date | None = None,
-    until: date | None = None,
+    since: BusinessDate | None = None,
+    until: BusinessDate | None = None,
     currency: str = "CNY",
 ) -> dict[str, Any]:
     spec, opening, lines = books.statement(
@@ -665,7 +641,7 @@ def statement(
 
 @router.get("/v1/rates/lpr", tags=["reference"])
 def lpr_table(
-    session: SessionDep, principal: CurrentPrincipal, on: date | None = None
+    session: SessionDep, principal: CurrentPrincipal, on: BusinessDate | None = None
 ) -> dict[str, Any]:
     """The LPR fixings on record, latest first, and the one in force on ``on``."""
     del principal  # any signed-in caller

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -13,13 +12,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from chainfin.adapters.db.models import TradeDocumentRow
+from chainfin.adapters.formats import jsonbound
 from chainfin.adapters.formats.tabular import TabularFormat, read_rows
 from chainfin.adapters.formats.ubl import parse_ubl
 from chainfin.api.deps import CurrentPrincipal, LoggedReadSessionDep, SessionDep, SettingsDep
 from chainfin.api.receipts import ReceiptOut, receipt_for
 from chainfin.api.schemas import PageOut
 from chainfin.domain.consent import Purpose
-from chainfin.domain.documents import DocumentKind
+from chainfin.domain.documents import FIELDS, DocumentKind
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.matching import CaseStatus
 from chainfin.services import checks, documents, idempotency
@@ -35,6 +35,42 @@ _MEDIA = {
     "text/csv": "csv",
     "application/xml": "ubl",
     "text/xml": "ubl",
+}
+
+
+_TEXT = {"type": "string"}
+_LINE = {
+    "type": "object",
+    "properties": dict.fromkeys(("item", "quantity", "unit", "unit_price", "amount"), _TEXT),
+}
+_TRACKING = {
+    "type": "object",
+    "properties": dict.fromkeys(("at", "region_code", "status"), _TEXT),
+}
+DOCUMENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "one trade document; amounts are decimal strings, dates YYYY-MM-DD",
+    "required": ["kind", "number", "seller_uscc", "buyer_uscc", "issue_date", "total"],
+    "properties": {
+        **{name: _TEXT for name in FIELDS if name not in ("kind", "lines", "tracking")},
+        "kind": {"type": "string", "enum": [k.value for k in DocumentKind]},
+        "lines": {"type": "array", "items": _LINE},
+        "tracking": {"type": "array", "items": _TRACKING},
+    },
+    "additionalProperties": False,
+}
+_ONE = {"required": True, "content": {"application/json": {"schema": DOCUMENT_SCHEMA}}}
+_BATCH = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"type": "array", "items": DOCUMENT_SCHEMA}},
+        "application/x-ndjson": {"schema": {"type": "string"}},
+        "text/csv": {"schema": {"type": "string"}},
+        "application/xml": {"schema": {"type": "string"}},
+    },
+}
+_UNCHANGED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "nothing new: every document was already on file"}
 }
 
 
@@ -107,7 +143,9 @@ async def _submit(
         if media != "application/json":
             raise ValidationFailed([FieldError("content-type", "send application/json")])
         try:
-            one = json.loads(body)
+            one = jsonbound.loads(body)
+        except jsonbound.TooDeep as exc:
+            raise ValidationFailed([FieldError("body", str(exc))]) from None
         except ValueError as exc:
             raise ValidationFailed([FieldError("body", f"invalid JSON: {exc}")]) from None
         if not isinstance(one, dict):
@@ -125,7 +163,13 @@ async def _submit(
     return JSONResponse(answer, status_code=status)
 
 
-@router.post("/v1/documents", summary="Submit one document", status_code=201)
+@router.post(
+    "/v1/documents",
+    summary="Submit one document",
+    status_code=201,
+    responses=_UNCHANGED,
+    openapi_extra={"requestBody": _ONE},
+)
 async def submit_one(
     request: Request, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> JSONResponse:
@@ -133,7 +177,13 @@ async def submit_one(
     return await _submit(request, session, settings, principal, batch=False, partial=False)
 
 
-@router.post("/v1/documents/batch", summary="Submit a batch of documents", status_code=201)
+@router.post(
+    "/v1/documents/batch",
+    summary="Submit a batch of documents",
+    status_code=201,
+    responses=_UNCHANGED,
+    openapi_extra={"requestBody": _BATCH},
+)
 async def submit_batch(
     request: Request,
     session: SessionDep,

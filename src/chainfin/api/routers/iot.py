@@ -7,11 +7,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from chainfin.api.inputs import Input
 from chainfin.api.receipts import write_once as _write
 from chainfin.domain.access import Principal, PrincipalKind
 from chainfin.services import iot
@@ -19,8 +20,15 @@ from chainfin.services import iot
 router = APIRouter(tags=["iot"])
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(Input):
+    pass
+
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+# A latitude or longitude in degrees: a finite decimal (no NaN, no infinity).
+Coordinate = Annotated[Decimal, Field(allow_inf_nan=False, ge=-180, le=180)]
 
 
 class DeviceIn(_In):
@@ -37,17 +45,23 @@ class BindIn(_In):
     loan_id: str | None = Field(None, description="a pledge: the loan …")
     item: str | None = Field(None, description="… and which of its pledged items")
     waybill_id: str | None = Field(None, description="a shipment: the waybill document …")
-    waypoints: list[tuple[Decimal, Decimal]] | None = Field(
+    waypoints: list[tuple[Coordinate, Coordinate]] | None = Field(
         None, description="… its route as [lat, lon] points …"
     )
-    max_km: Decimal | None = Field(None, description="… and how far from it it may stray")
+    max_km: Decimal | None = Field(
+        None, allow_inf_nan=False, ge=0, description="… and how far from it it may stray"
+    )
 
 
 class RetireIn(_In):
     reason: str = ""
 
 
-@router.post("/v1/iot/devices", summary="Register a device (its HTTP token is shown once)")
+@router.post(
+    "/v1/iot/devices",
+    status_code=201,
+    summary="Register a device (its HTTP token is shown once)",
+)
 def register(
     body: DeviceIn,
     request: Request,
@@ -131,14 +145,14 @@ def retire(
 
 @router.get("/v1/iot/devices/{ref}/readings", summary="A device's readings, latest first")
 def list_readings(
-    ref: str, session: SessionDep, principal: CurrentPrincipal, limit: int = 100
+    ref: str, session: SessionDep, principal: CurrentPrincipal, limit: Limit = 100
 ) -> list[dict[str, Any]]:
     return [iot.reading_out(r) for r in iot.readings(session, principal, ref, limit=limit)]
 
 
 @router.get("/v1/iot/dead-letters", summary="Telemetry that could not be used, and why")
 def list_dead_letters(
-    session: SessionDep, principal: CurrentPrincipal, limit: int = 100
+    session: SessionDep, principal: CurrentPrincipal, limit: Limit = 100
 ) -> list[dict[str, Any]]:
     return [iot.dead_letter_out(r) for r in iot.dead_letters(session, principal, limit=limit)]
 

@@ -13,11 +13,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from chainfin.adapters.db.models import Checkpoint, LedgerKey, Witness
 from chainfin.api.deps import CurrentPrincipal, SessionDep
+from chainfin.api.inputs import Index, Input, Size
+from chainfin.domain.bounds import INT64_MAX
 from chainfin.domain.errors import FieldError, NotFound, ValidationFailed
 from chainfin.services import ledger
 
@@ -68,8 +70,7 @@ class ReceiptStatusOut(BaseModel):
     inclusion: InclusionOut | None = None
 
 
-class WitnessIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WitnessIn(Input):
     vkey: str = Field(description="cosignature/v1 verifier key: <name>+<hex id>+<base64>")
 
 
@@ -81,8 +82,7 @@ class WitnessOut(BaseModel):
     created_at: datetime
 
 
-class CosignatureIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CosignatureIn(Input):
     signature_line: str = Field(description="— <witness name> <base64(key id ‖ time ‖ sig)>")
 
 
@@ -105,7 +105,7 @@ def latest(session: SessionDep) -> CheckpointOut:
 
 
 @router.get("/checkpoints/{tree_size}", response_model=CheckpointOut)
-def checkpoint(tree_size: int, session: SessionDep) -> CheckpointOut:
+def checkpoint(tree_size: Size, session: SessionDep) -> CheckpointOut:
     return _checkpoint_out(session, ledger.checkpoint_at(session, tree_size))
 
 
@@ -125,8 +125,8 @@ def keys(session: SessionDep) -> KeysOut:
 @router.get("/consistency", response_model=ProofOut, summary="Consistency proof")
 def consistency(
     session: SessionDep,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int, Query(ge=1)],
+    first: Annotated[int, Query(ge=1, le=INT64_MAX)],
+    second: Annotated[int, Query(ge=1, le=INT64_MAX)],
 ) -> ProofOut:
     size = ledger.state(session).tree_size
     if not first <= second <= size:
@@ -149,7 +149,7 @@ def _entry_out(entry: Any) -> EntryOut:
 
 
 @router.get("/entries/{index}", response_model=EntryOut)
-def entry(index: int, session: SessionDep, principal: CurrentPrincipal) -> EntryOut:
+def entry(index: Index, session: SessionDep, principal: CurrentPrincipal) -> EntryOut:
     return _entry_out(ledger.get_entry(session, principal, index=index))
 
 
@@ -174,10 +174,12 @@ def _inclusion(session: SessionDep, entry: Any, tree_size: int | None) -> Inclus
 
 @router.get("/entries/{index}/inclusion", response_model=InclusionOut)
 def inclusion(
-    index: int,
+    index: Index,
     session: SessionDep,
     principal: CurrentPrincipal,
-    tree_size: Annotated[int | None, Query(ge=1, description="a checkpoint's size")] = None,
+    tree_size: Annotated[
+        int | None, Query(ge=1, le=INT64_MAX, description="a checkpoint's size")
+    ] = None,
 ) -> InclusionOut:
     return _inclusion(session, ledger.get_entry(session, principal, index=index), tree_size)
 
@@ -227,7 +229,7 @@ def register_witness(
 
 @router.post("/checkpoints/{tree_size}/cosignatures", response_model=CheckpointOut, status_code=201)
 def cosign(
-    tree_size: int, body: CosignatureIn, session: SessionDep, principal: CurrentPrincipal
+    tree_size: Size, body: CosignatureIn, session: SessionDep, principal: CurrentPrincipal
 ) -> CheckpointOut:
     ledger.add_cosignature(session, principal, tree_size=tree_size, line=body.signature_line)
     return _checkpoint_out(session, ledger.checkpoint_at(session, tree_size))

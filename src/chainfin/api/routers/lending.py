@@ -12,24 +12,26 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Request
+from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
-    CommodityPrice,
     CreditSublimit,
     DisbursementFile,
     ExposureCap,
     GoodsRelease,
 )
+from chainfin.adapters.formats import jsonbound
 from chainfin.adapters.formats.tabular import TabularFormat, write_rows
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from chainfin.api.inputs import BusinessDate, Input, check_tree, money
 from chainfin.api.receipts import write_once
 from chainfin.config import Settings
 from chainfin.domain.access import Principal
 from chainfin.domain.errors import FieldError, ValidationFailed
-from chainfin.domain.money import Money, MoneyError
+from chainfin.domain.money import Money
 from chainfin.services import books
 from chainfin.services.lending import (
     applications,
@@ -38,7 +40,6 @@ from chainfin.services.lending import (
     products,
     statements,
     tasks,
-    underlying,
 )
 
 router = APIRouter(tags=["lending"])
@@ -49,20 +50,16 @@ _XML = ("application/xml", "text/xml")
 _write = write_once  # every write: once per Idempotency-Key, with its receipt
 
 
-def _money(text: str, currency: str, field: str) -> Money:
-    """A decimal string as money; a malformed one is a 422 naming the field."""
-    try:
-        return Money.parse(text, currency)
-    except MoneyError as exc:
-        raise ValidationFailed([FieldError(field, exc.message)]) from None
+# A decimal string as money; malformed or too large is a 422 naming the field.
+_money = money
 
 
 def _media(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(Input):
+    pass
 
 
 # ---------------------------------------------------------------------------- shapes
@@ -118,16 +115,6 @@ def release_out(row: GoodsRelease) -> dict[str, Any]:
     }
 
 
-def price_out(row: CommodityPrice) -> dict[str, Any]:
-    return {
-        "item": row.item,
-        "on": row.on,
-        "price": Money(row.price_minor, row.currency).as_dict(),
-        "unit": row.unit,
-        "source": row.source,
-    }
-
-
 # ---------------------------------------------------------------------------- credit lines
 
 
@@ -162,7 +149,7 @@ class CapIn(_In):
     cap: str
     currency: str = "CNY"
     core: str | None = None
-    members: list[str] = []
+    members: list[str] = Field(default_factory=list)
 
 
 @router.post("/v1/credit-lines", status_code=201, summary="Open a credit line")
@@ -375,7 +362,9 @@ def list_products(
     session: SessionDep, principal: CurrentPrincipal, bank: str | None = None
 ) -> list[dict[str, Any]]:
     """Bank staff see their bank's products; an enterprise names the bank (code or id)."""
-    return [products.product_out(p) for p in products.products(session, principal, bank)]
+    return [
+        products.product_view(principal, p) for p in products.products(session, principal, bank)
+    ]
 
 
 @router.post("/v1/approval-authorities", status_code=201, summary="Delegate credit authority")
@@ -423,7 +412,7 @@ class ApplicationIn(_In):
 class ReviewIn(_In):
     action: Literal["approve", "decline"]
     note: str = Field(max_length=2000)
-    conditions: list[str] = []
+    conditions: list[str] = Field(default_factory=list)
     on: date | None = None
 
 
@@ -512,7 +501,7 @@ def review(
 @router.post("/v1/loan-applications/{application_id}/conditions/{n}/met")
 def meet_condition(
     application_id: str,
-    n: int,
+    n: Annotated[int, FastPath(ge=1, le=1000)],
     body: NoteIn,
     request: Request,
     session: SessionDep,
@@ -571,6 +560,7 @@ def site_visit(
     settings: SettingsDep,
     principal: CurrentPrincipal,
 ) -> JSONResponse:
+    check_tree(checklist)
     body = json.dumps(checklist, sort_keys=True).encode()
     return _write(
         request,
@@ -620,7 +610,9 @@ async def financial_analysis(
             raise ValidationFailed([FieldError("body", "CSV must be UTF-8 text")]) from None
     elif media == "application/json":
         try:
-            data = json.loads(raw)
+            data = jsonbound.loads(raw)
+        except jsonbound.TooDeep as exc:
+            raise ValidationFailed([FieldError("body", str(exc))]) from None
         except ValueError as exc:
             raise ValidationFailed([FieldError("body", f"invalid JSON: {exc}")]) from None
         if not isinstance(data, dict) or set(data) != {"statements"}:
@@ -851,7 +843,10 @@ def scan(
 
 @router.get("/v1/loans/{loan_id}")
 def get_loan(
-    loan_id: str, session: SessionDep, principal: CurrentPrincipal, as_of: date | None = None
+    loan_id: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    as_of: BusinessDate | None = None,
 ) -> dict[str, Any]:
     """The loan and its schedule; with ``as_of``, where it stands on that day."""
     return loans.loan_out(loans.loan_for(session, principal, loan_id), as_of)
@@ -999,44 +994,6 @@ def buy_back(
 # ---------------------------------------------------------------------------- prices, GL
 
 
-class PriceIn(_In):
-    item: str = Field(max_length=100)
-    on: date
-    price: str
-    currency: str = "CNY"
-    unit: str = Field(max_length=20)
-    source: str = Field("manual", max_length=100)
-
-
-@router.post("/v1/commodity-prices", status_code=201, summary="Record a price for pledged goods")
-def set_price(
-    body: PriceIn,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: CurrentPrincipal,
-) -> JSONResponse:
-    return _write(
-        request,
-        session,
-        settings,
-        principal,
-        body,
-        201,
-        lambda: price_out(
-            underlying.set_price(
-                session,
-                principal,
-                item=body.item,
-                on=body.on,
-                price=_money(body.price, body.currency, "price"),
-                unit=body.unit,
-                source=body.source,
-            )
-        ),
-    )
-
-
 @router.get(
     "/v1/books/{book}/general-ledger",
     tags=["books"],
@@ -1048,8 +1005,8 @@ def general_ledger(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    since: date | None = None,
-    until: date | None = None,
+    since: BusinessDate | None = None,
+    until: BusinessDate | None = None,
     format: Literal["json", "csv"] | None = None,
 ) -> dict[str, Any] | Response:
     """Every journal line of the book in value-date order, debit and credit in their own

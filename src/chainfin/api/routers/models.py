@@ -8,9 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from chainfin.api.inputs import Input
 from chainfin.api.receipts import write_once as _write
 from chainfin.domain import clock
 from chainfin.risk.scorecard import TrainOptions
@@ -21,31 +22,30 @@ router = APIRouter(tags=["risk models"])
 Rows = list[dict[str, Any]]
 
 
-class RegisterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RegisterIn(Input):
     name: str
     target: str
     bad: str | None = None
     rows: Rows = Field(min_length=1)
-    categorical: list[str] = []
-    exclude: list[str] = []
+    categorical: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
     id_column: str | None = None
-    seed: int = 42
+    seed: int = Field(42, ge=0, le=2**32 - 1)
 
 
-class ScoreIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ScoreIn(Input):
     rows: Rows = Field(min_length=1)
     compare: bool = False
 
 
-class MonitorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MonitorIn(Input):
     rows: Rows = Field(min_length=1)
     as_of: date | None = None
 
 
-@router.post("/v1/risk/models", summary="Train a scorecard on rows and register it")
+@router.post(
+    "/v1/risk/models", status_code=201, summary="Train a scorecard on rows and register it"
+)
 def register(
     body: RegisterIn,
     request: Request,
@@ -114,7 +114,11 @@ def score(
     return models.score(session, principal, name, body.rows, compare=body.compare)
 
 
-@router.post("/v1/risk/models/{model_id}/monitoring", summary="Check a population's stability")
+@router.post(
+    "/v1/risk/models/{model_id}/monitoring",
+    status_code=201,
+    summary="Check a population's stability",
+)
 def monitor(
     model_id: str,
     body: MonitorIn,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from chainfin.api.deps import CurrentPrincipal, SessionDep
+from chainfin.api.inputs import BusinessDate
 from chainfin.domain import clock
 from chainfin.services import contagion, portfolio, sectors
 
@@ -29,9 +29,9 @@ def contagion_scenario(
     principal: CurrentPrincipal,
     core: str,
     kind: str = "default",
-    days: int = 0,
-    as_of: date | None = None,
-    top: int = 20,
+    days: Annotated[int, Query(ge=0, le=3660)] = 0,
+    as_of: BusinessDate | None = None,
+    top: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> dict[str, Any]:
     """DebtRank on the platform's supply network with the bank's expected loss by tier;
     ``kind`` default or delay (with ``days``)."""
@@ -51,7 +51,7 @@ def sector_rates(
     session: SessionDep,
     principal: CurrentPrincipal,
     by: str = "industry_section",
-    as_of: date | None = None,
+    as_of: BusinessDate | None = None,
 ) -> dict[str, Any]:
     """Monthly share of the bank's borrowers with an alert, per GB/T 4754 section or province,
     and the sectors whose latest month rises beyond their own history."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from chainfin.adapters.db.models import ReceivableRegistration
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from chainfin.api.inputs import Input, money
 from chainfin.api.receipts import ReceiptOut, receipt_for
 from chainfin.domain.money import Money
 from chainfin.services import receivables
@@ -16,11 +17,13 @@ from chainfin.services import receivables
 router = APIRouter(prefix="/v1/receivables", tags=["receivables registry"])
 
 
-class RegistrationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RegistrationIn(Input):
     invoice_document_id: str
     kind: str = Field(description="pledge or transfer")
     financing_ref: str | None = Field(None, max_length=64)
+    bank: str | None = Field(
+        None, description="the creditor registering its own receivable names its bank (code)"
+    )
 
 
 class RegistrationOut(BaseModel):
@@ -29,14 +32,38 @@ class RegistrationOut(BaseModel):
     invoice_number: str | None
     creditor_id: str
     debtor_id: str
-    bank_id: str
+    bank_id: str | None
     kind: str
-    amount: str
+    amount: str | None
+    amount_band: str | None = None
     currency: str
     due_on: date | None
     registered_at: datetime
     released_at: datetime | None
+    public: bool = Field(
+        False, description="true: another bank's registration, only its public part shown"
+    )
     receipt: ReceiptOut | None = None
+
+    @classmethod
+    def public_part(cls, r: ReceivableRegistration) -> RegistrationOut:
+        """Another bank's registration: no grantee, no invoice, the amount as a band."""
+        return cls(
+            id=r.id,
+            invoice_document_id=None,
+            invoice_number=None,
+            creditor_id=r.creditor_id,
+            debtor_id=r.debtor_id,
+            bank_id=None,
+            kind=r.kind,
+            amount=None,
+            amount_band=receivables.amount_band(r.amount_minor, r.currency),
+            currency=r.currency,
+            due_on=None,
+            registered_at=r.registered_at,
+            released_at=r.released_at,
+            public=True,
+        )
 
     @classmethod
     def build(cls, r: ReceivableRegistration) -> RegistrationOut:
@@ -60,14 +87,17 @@ class RegistrationOut(BaseModel):
 def register(
     body: RegistrationIn, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> RegistrationOut:
-    """Register an invoice's receivable as pledged or transferred to your bank. 409 names the
-    existing registration if any bank already holds it."""
+    """Register an invoice's receivable as pledged or transferred to your bank (the seller is
+    your customer and consented to ``invoices`` for ``financing``), or, as the seller, to the
+    bank you name. 404 for an invoice you may not register; 409 names the existing
+    registration (its id, type and date) if any bank already holds it."""
     row = receivables.register(
         session,
         principal,
         invoice_document_id=body.invoice_document_id,
         kind=body.kind,
         financing_ref=body.financing_ref,
+        bank=body.bank,
     )
     out = RegistrationOut.build(row)
     out.receipt = receipt_for(session, settings)
@@ -100,13 +130,20 @@ def search(
         debtor_uscc=debtor_uscc,
         creditor_uscc=creditor_uscc,
         invoice_number=invoice_number,
-        amount=Money.parse(amount, currency) if amount else None,
+        amount=money(amount, currency, "amount") if amount else None,
         include_released=include_released,
     )
-    return [RegistrationOut.build(r) for r in rows]
+    return [
+        RegistrationOut.build(r)
+        if receivables.is_full(principal, r)
+        else RegistrationOut.public_part(r)
+        for r in rows
+    ]
 
 
 @router.get("/filing", summary="Active registrations shaped for 中登网 filing")
 def filing(session: SessionDep, principal: CurrentPrincipal) -> list[dict[str, object]]:
+    """Your own registrations in full; other banks' only in their public part (registration
+    id, type and date, grantor and debtor, the amount as a band: see docs/security.md)."""
     rows = receivables.search(session, principal)
-    return receivables.filing_rows(session, rows)
+    return receivables.filing_rows(session, rows, principal)

@@ -50,7 +50,12 @@ def list_enterprises(
     return PageOut[EnterpriseOut](items=items, next_cursor=page.next_cursor)
 
 
-@router.post("/enterprises", response_model=EnterpriseOut, status_code=201)
+@router.post(
+    "/enterprises",
+    response_model=EnterpriseOut,
+    status_code=201,
+    responses={200: {"model": EnterpriseOut, "description": "already registered: linked"}},
+)
 def create_enterprise(
     session: SessionDep,
     settings: SettingsDep,
@@ -115,7 +120,20 @@ def create_relation(
     return ImportOut(**report.as_dict(), receipt=receipt_for(session, settings))
 
 
-@router.post("/registry/{kind}/import", response_model=ImportOut)
+@router.post(
+    "/registry/{kind}/import",
+    response_model=ImportOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 async def import_batch(
     kind: Kind,
     request: Request,

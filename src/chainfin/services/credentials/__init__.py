@@ -15,6 +15,15 @@ from chainfin.services.credentials.financing import (
     quote,
     quote_for,
 )
+from chainfin.services.credentials.invitations import (
+    accept_invitation,
+    approve_invitation,
+    decline_invitation,
+    invitation_for,
+    invitation_out,
+    invitations,
+    invite,
+)
 from chainfin.services.credentials.payables import confirm, confirmations
 from chainfin.services.credentials.pieces import (
     Transfer,
@@ -33,7 +42,6 @@ from chainfin.services.credentials.pieces import (
     tree,
 )
 from chainfin.services.credentials.programmes import (
-    add_funder,
     create_programme,
     programme_for,
     programmes,
@@ -50,18 +58,24 @@ __all__ = [
     "AmountDue",
     "Transfer",
     "accept",
+    "accept_invitation",
     "accrue",
-    "add_funder",
     "alerts",
     "amount_due",
+    "approve_invitation",
     "cancel",
     "confirm",
     "confirmations",
     "create_programme",
+    "decline_invitation",
     "finance",
     "get",
     "held_currency",
     "holdings",
+    "invitation_for",
+    "invitation_out",
+    "invitations",
+    "invite",
     "issue",
     "issued_by",
     "mark_overdue",

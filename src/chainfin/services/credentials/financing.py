@@ -31,7 +31,7 @@ from chainfin.domain.pricing import (
     recognised_through,
 )
 from chainfin.domain.pricing import quote as price_quote
-from chainfin.services import audit, books, ledger, rates, receivables
+from chainfin.services import audit, books, ledger, rates, receivables, scoping
 from chainfin.services.credentials._common import (
     _bank_enterprise,
     _change,
@@ -276,8 +276,6 @@ def _accrue_one(session: Session, actor: Principal, fin: Financing, through: dat
 def quote_for(session: Session, actor: Principal, quote_id: str) -> CredentialQuote:
     actor.require(Scope.CREDENTIALS_READ)
     row = session.get(CredentialQuote, quote_id)
-    if row is None or not (
-        actor.is_system or actor.enterprise_id == row.holder_id or actor.bank_id == row.bank_id
-    ):
+    if row is None or not scoping.bank_or_party(actor, row.bank_id, row.holder_id):
         raise NotFound(f"no quote {quote_id!r}")
     return row

@@ -446,6 +446,8 @@ def _visible(session: Session, actor: Principal, credential: Credential) -> bool
     if actor.bank_id is not None:
         return actor.bank_id in _funder_banks(session, credential.programme_id)
     me = actor.enterprise_id
+    if me is None:  # a platform, the operator's people: no holder, no credential
+        return False
     return bool(
         session.scalar(
             select(

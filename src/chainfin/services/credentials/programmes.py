@@ -1,12 +1,13 @@
 """Credential programmes: a core enterprise's limit, backed by funder banks' lines, and its
-two-phase utilisation."""
+two-phase utilisation. The bank that opens a programme leads it; another bank joins only by
+invitation (see :mod:`invitations`)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, false, select, true, update
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
@@ -17,7 +18,7 @@ from chainfin.domain import credentials as rules
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
 from chainfin.domain.daycount import normalise as normalise_day_count
-from chainfin.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from chainfin.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chainfin.domain.ids import new_id
 from chainfin.domain.money import Money
 from chainfin.domain.pricing import (
@@ -25,11 +26,10 @@ from chainfin.domain.pricing import (
     PricingPolicy,
 )
 from chainfin.domain.workcal import RollConvention
-from chainfin.services import audit, ledger
+from chainfin.services import audit, ledger, scoping
 from chainfin.services.credentials._common import (
     _change,
     _enterprise_of,
-    _funder_banks,
     _resolve_enterprise,
 )
 
@@ -52,12 +52,14 @@ def create_programme(
     penalty_multiplier: str = "1.5",
     pricing: dict[str, Any] | None = None,
 ) -> CredentialProgramme:
-    """A bank opens a credential programme for a core enterprise, backed by its line."""
+    """A bank opens a credential programme for a core enterprise among its customers, backed
+    by its line; it is the programme's lead bank."""
     actor.require(Scope.FINANCING_WRITE)
-    if actor.bank_id is None:
-        raise Forbidden("a programme is opened by a funder bank")
+    bank_id = scoping.bank_of(actor, "a programme is opened by a funder bank")
     core_ent = _resolve_enterprise(session, core, "core")
     errors: list[FieldError] = []
+    if not scoping.is_customer(session, bank_id, core_ent.id):
+        raise ValidationFailed([FieldError("core", f"{core.strip()} is not one of your customers")])
     if "core" not in core_ent.roles:
         errors.append(FieldError("core", f"{core_ent.uscc} is not a core enterprise"))
     if not 1 <= tenor_cap_months <= rules.HARD_TENOR_CAP_MONTHS:
@@ -94,6 +96,7 @@ def create_programme(
     programme = CredentialProgramme(
         id=new_id("programme"),
         core_enterprise_id=core_ent.id,
+        lead_bank_id=bank_id,
         name=name,
         currency=line.currency,
         limit_minor=line.amount_minor,
@@ -112,7 +115,7 @@ def create_programme(
     )
     funder = ProgrammeFunder(
         programme_id=programme.id,
-        bank_id=actor.bank_id,
+        bank_id=bank_id,
         line_minor=line.amount_minor,
         pricing=policy.to_dict(),
         created_by=actor.label,
@@ -133,29 +136,25 @@ def create_programme(
     return programme
 
 
-def add_funder(
+def join(
     session: Session,
     actor: Principal,
-    programme_id: str,
+    programme: CredentialProgramme,
+    bank_id: str,
     *,
     line: Money,
     pricing: dict[str, Any] | None = None,
 ) -> ProgrammeFunder:
-    """Another bank joins a programme with its own line; the programme limit grows by it."""
-    actor.require(Scope.FINANCING_WRITE)
-    if actor.bank_id is None:
-        raise Forbidden("funders are banks")
-    programme = session.get(CredentialProgramme, programme_id)
-    if programme is None:
-        raise NotFound(f"no programme {programme_id!r}")
+    """A bank joins a programme with its own line; the programme limit grows by it. Only an
+    accepted invitation calls this (the lead bank invited, the core approved)."""
     if line.currency != programme.currency or line.amount_minor <= 0:
         raise ValidationFailed([FieldError("line", f"must be a positive {programme.currency}")])
-    if session.get(ProgrammeFunder, (programme_id, actor.bank_id)) is not None:
+    if session.get(ProgrammeFunder, (programme.id, bank_id)) is not None:
         raise Conflict("this bank already funds the programme")
     policy = PricingPolicy.from_dict(pricing) if pricing is not None else DEFAULT_POLICY
     funder = ProgrammeFunder(
-        programme_id=programme_id,
-        bank_id=actor.bank_id,
+        programme_id=programme.id,
+        bank_id=bank_id,
         line_minor=line.amount_minor,
         pricing=policy.to_dict(),
         created_by=actor.label,
@@ -164,47 +163,55 @@ def add_funder(
     session.add(funder)
     session.execute(
         update(CredentialProgramme)
-        .where(CredentialProgramme.id == programme_id)
+        .where(CredentialProgramme.id == programme.id)
         .values(limit_minor=CredentialProgramme.limit_minor + line.amount_minor)
         .execution_options(synchronize_session=False)
     )
     session.flush()
     session.refresh(programme)
-    ledger.one(
-        session,
-        actor,
-        "programme.funder_added",
-        _change("programme", programme),
-        _change("funder", funder),
-    )
-    audit.record(session, actor, "programme.add_funder", "programme", programme_id, {})
     return funder
 
 
-def programme_for(session: Session, actor: Principal, programme_id: str) -> CredentialProgramme:
-    actor.require(Scope.CREDENTIALS_READ)
-    programme = session.get(CredentialProgramme, programme_id)
-    if programme is None or not (
-        actor.is_system
-        or actor.enterprise_id == programme.core_enterprise_id
-        or (actor.bank_id is not None and actor.bank_id in _funder_banks(session, programme_id))
-    ):
+def funds(bank_id: str) -> ColumnElement[bool]:
+    """Programmes a bank funds (the lead bank included)."""
+    funded = select(ProgrammeFunder.programme_id).where(ProgrammeFunder.bank_id == bank_id)
+    return CredentialProgramme.id.in_(funded)
+
+
+def programme_condition(actor: Principal) -> ColumnElement[bool]:
+    """Programmes a principal sees: its bank funds them, or it is their core enterprise."""
+    if actor.is_system:
+        return true()
+    if actor.bank_id is not None:
+        return funds(actor.bank_id)
+    if actor.enterprise_id is not None:
+        return CredentialProgramme.core_enterprise_id == actor.enterprise_id
+    return false()
+
+
+def visible_programme(session: Session, actor: Principal, programme_id: str) -> CredentialProgramme:
+    """A programme the principal sees (:func:`programme_condition`); 404 for any other."""
+    programme = session.scalar(
+        select(CredentialProgramme).where(
+            CredentialProgramme.id == programme_id, programme_condition(actor)
+        )
+    )
+    if programme is None:
         raise NotFound(f"no programme {programme_id!r}")
     return programme
 
 
+def programme_for(session: Session, actor: Principal, programme_id: str) -> CredentialProgramme:
+    actor.require(Scope.CREDENTIALS_READ)
+    return visible_programme(session, actor, programme_id)
+
+
 def programmes(session: Session, actor: Principal) -> list[CredentialProgramme]:
     actor.require(Scope.CREDENTIALS_READ)
+    if not actor.is_system and actor.bank_id is None:
+        _enterprise_of(actor)
     query = select(CredentialProgramme).order_by(CredentialProgramme.created_at)
-    if actor.is_system:
-        return list(session.scalars(query))
-    if actor.bank_id is not None:
-        funded = select(ProgrammeFunder.programme_id).where(
-            ProgrammeFunder.bank_id == actor.bank_id
-        )
-        return list(session.scalars(query.where(CredentialProgramme.id.in_(funded))))
-    me = _enterprise_of(actor)
-    return list(session.scalars(query.where(CredentialProgramme.core_enterprise_id == me)))
+    return list(session.scalars(query.where(programme_condition(actor))))
 
 
 def _reserve(session: Session, programme: CredentialProgramme, amount_minor: int) -> None:

@@ -53,10 +53,11 @@ from chainfin.domain.loans import METHODS, LoanCategory, LoanStatus
 from chainfin.domain.money import Money
 from chainfin.domain.products import ProductConfig, UnderlyingKind
 from chainfin.domain.uscc import check_uscc
-from chainfin.services import audit, consent, ledger, rates, receivables
+from chainfin.services import audit, consent, ledger, rates, receivables, scoping
 from chainfin.services.credentials._common import _change, _get, _resolve_bank
 from chainfin.services.lending import lines as limits
 from chainfin.services.lending import products
+from chainfin.services.lending.prices import owner_of_product
 from chainfin.services.lending.underlying import Underlying, resolve
 
 
@@ -304,7 +305,14 @@ def submit(
     if errors:
         raise ValidationFailed(errors)
     applicant = _get(session, Enterprise, actor.enterprise_id)
-    underlying = resolve(session, underlying_kind, underlying_ref, applicant.id, on)
+    underlying = resolve(
+        session,
+        underlying_kind,
+        underlying_ref,
+        applicant.id,
+        on,
+        prices=owner_of_product(product_row),
+    )
     credit_line = _find_line(session, bank_row.id, applicant.id, line, on)
     facts, score, avail = _facts(
         session,
@@ -541,10 +549,10 @@ def _approve(
 
 
 def _staff_app(session: Session, actor: Principal, application_id: str) -> LoanApplication:
-    app = session.get(LoanApplication, application_id)
-    if app is None or actor.bank_id != app.bank_id:
-        raise NotFound(f"no application {application_id!r}")
-    return app
+    why = "applications are reviewed by the bank's staff"
+    return scoping.own_bank_record(
+        session, actor, LoanApplication, application_id, "application", why
+    )
 
 
 def _steps(session: Session, application_id: str) -> dict[str, ApplicationApproval]:
@@ -625,7 +633,14 @@ def review(
                 touched.append(_change("task", task))
     elif step == "checker":
         on = on or clock.today()
-        underlying = resolve(session, app.underlying_kind, app.underlying_ref, app.applicant_id, on)
+        underlying = resolve(
+            session,
+            app.underlying_kind,
+            app.underlying_ref,
+            app.applicant_id,
+            on,
+            prices=owner_of_product(product_row),
+        )
         if not underlying.found:
             raise ApprovalRefused(f"the underlying {app.underlying_ref} is no longer available")
         if app.line_id is None:
@@ -678,8 +693,9 @@ def meet_condition(
 def withdraw(session: Session, actor: Principal, application_id: str) -> LoanApplication:
     """The applicant withdraws before disbursement; an approval's hold and registration go."""
     actor.require(Scope.LOANS_APPLY)
+    applicant = scoping.enterprise_of(actor, "the applicant withdraws its application")
     app = session.get(LoanApplication, application_id)
-    if app is None or app.applicant_id != actor.enterprise_id:
+    if app is None or app.applicant_id != applicant:
         raise NotFound(f"no application {application_id!r}")
     if app.status not in ("referred", "approved"):
         raise Conflict(f"application {app.id} is {app.status}; it can no longer be withdrawn")
@@ -748,9 +764,7 @@ def cancel_approval(
 def application_for(session: Session, actor: Principal, application_id: str) -> LoanApplication:
     actor.require(Scope.LOANS_READ)
     app = session.get(LoanApplication, application_id)
-    if app is None or not (
-        actor.is_system or actor.bank_id == app.bank_id or actor.enterprise_id == app.applicant_id
-    ):
+    if app is None or not scoping.bank_or_party(actor, app.bank_id, app.applicant_id):
         raise NotFound(f"no application {application_id!r}")
     return app
 
@@ -760,10 +774,9 @@ def applications(
 ) -> list[LoanApplication]:
     actor.require(Scope.LOANS_READ)
     query = select(LoanApplication).order_by(LoanApplication.submitted_at)
-    if actor.bank_id is not None:
-        query = query.where(LoanApplication.bank_id == actor.bank_id)
-    elif actor.enterprise_id is not None:
-        query = query.where(LoanApplication.applicant_id == actor.enterprise_id)
+    query = query.where(
+        scoping.by_bank_or_party(actor, LoanApplication.bank_id, LoanApplication.applicant_id)
+    )
     if status is not None:
         query = query.where(LoanApplication.status == status)
     return list(session.scalars(query))

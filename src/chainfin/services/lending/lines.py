@@ -34,7 +34,7 @@ from chainfin.domain.errors import Conflict, FieldError, Forbidden, NotFound, Va
 from chainfin.domain.ids import new_id
 from chainfin.domain.money import Money
 from chainfin.domain.products import ProductKind
-from chainfin.services import audit, ledger
+from chainfin.services import audit, ledger, scoping
 from chainfin.services.credentials._common import _change, _get, _resolve_enterprise
 
 
@@ -49,9 +49,7 @@ RESERVATION_TTL = timedelta(days=30)
 
 
 def _bank_of(actor: Principal) -> str:
-    if actor.bank_id is None:
-        raise Forbidden("credit lines belong to a bank: this is done by bank staff")
-    return actor.bank_id
+    return scoping.bank_of(actor, "credit lines belong to a bank: this is done by bank staff")
 
 
 def open_line(
@@ -71,6 +69,10 @@ def open_line(
     actor.require(Scope.LOANS_WRITE)
     bank_id = _bank_of(actor)
     obligor_ent = _resolve_enterprise(session, obligor, "obligor")
+    if not scoping.is_customer(session, bank_id, obligor_ent.id):
+        raise ValidationFailed(
+            [FieldError("obligor", f"{obligor.strip()} is not one of your customers")]
+        )
     core_ent = _resolve_enterprise(session, core, "core") if core else obligor_ent
     guarantor_ent = _resolve_enterprise(session, guarantor, "guarantor") if guarantor else None
     errors: list[FieldError] = []
@@ -117,13 +119,8 @@ def open_line(
 def line_for(session: Session, actor: Principal, line_id: str) -> CreditLine:
     actor.require(Scope.LOANS_READ)
     line = session.get(CreditLine, line_id)
-    if line is None or not (
-        actor.is_system
-        or actor.bank_id == line.bank_id
-        or (
-            actor.enterprise_id is not None
-            and actor.enterprise_id in (line.obligor_id, line.core_id, line.guarantor_id)
-        )
+    if line is None or not scoping.bank_or_party(
+        actor, line.bank_id, line.obligor_id, line.core_id, line.guarantor_id
     ):
         raise NotFound(f"no credit line {line_id!r}")
     return line
@@ -132,24 +129,22 @@ def line_for(session: Session, actor: Principal, line_id: str) -> CreditLine:
 def lines(session: Session, actor: Principal) -> list[CreditLine]:
     actor.require(Scope.LOANS_READ)
     query = select(CreditLine).order_by(CreditLine.created_at)
-    if actor.bank_id is not None:
-        query = query.where(CreditLine.bank_id == actor.bank_id)
-    elif actor.enterprise_id is not None:
-        me = actor.enterprise_id
-        query = query.where(
-            or_(
-                CreditLine.obligor_id == me, CreditLine.core_id == me, CreditLine.guarantor_id == me
-            )
+    query = query.where(
+        scoping.by_bank_or_party(
+            actor,
+            CreditLine.bank_id,
+            CreditLine.obligor_id,
+            CreditLine.core_id,
+            CreditLine.guarantor_id,
         )
+    )
     return list(session.scalars(query))
 
 
 def _own_line(session: Session, actor: Principal, line_id: str) -> CreditLine:
     actor.require(Scope.LOANS_WRITE)
-    line = session.get(CreditLine, line_id)
-    if line is None or line.bank_id != _bank_of(actor):
-        raise NotFound(f"no credit line {line_id!r}")
-    return line
+    why = "credit lines belong to a bank: this is done by bank staff"
+    return scoping.own_bank_record(session, actor, CreditLine, line_id, "credit line", why)
 
 
 def add_sublimit(
@@ -243,9 +238,19 @@ def set_cap(
     if errors:
         raise ValidationFailed(errors)
     core_ent = _resolve_enterprise(session, core, "core") if core else None
-    member_ids = sorted(
-        {_resolve_enterprise(session, m, f"members[{i}]").id for i, m in enumerate(members)}
-    )
+    resolved = [
+        (f"members[{i}]", m, _resolve_enterprise(session, m, f"members[{i}]").id)
+        for i, m in enumerate(members)
+    ]
+    member_ids = sorted({eid for _, _, eid in resolved})
+    named = ([("core", str(core), core_ent.id)] if core_ent else []) + resolved
+    strangers = [  # a cap bounds the bank's exposure to its own customers
+        FieldError(field, f"{ref} is not one of your customers")
+        for field, ref, eid in named
+        if not scoping.may_see_enterprise(session, actor, eid)
+    ]
+    if strangers:
+        raise ValidationFailed(strangers)
     row = ExposureCap(
         id=new_id("cap"),
         bank_id=bank_id,

@@ -56,12 +56,12 @@ from chainfin.domain.loans import Instalment, LoanCategory, LoanStatus
 from chainfin.domain.money import Money
 from chainfin.domain.pricing import penalty_interest, recognised_through
 from chainfin.domain.products import ProductConfig
-from chainfin.services import alerts, audit, books, ledger, receivables
+from chainfin.services import alerts, audit, books, ledger, receivables, scoping
 from chainfin.services.credentials._common import _change, _get
 from chainfin.services.ledger_records import row_of
 from chainfin.services.lending import lines as limits
 from chainfin.services.lending import products
-from chainfin.services.lending.underlying import price_of
+from chainfin.services.lending.prices import owner_of_product, price_of
 
 ACTIVE = (LoanStatus.DISBURSED.value, LoanStatus.CURRENT.value, LoanStatus.OVERDUE.value)
 # Interest stops accruing to income once a loan is this far overdue (非应计: it is then
@@ -70,9 +70,7 @@ NON_ACCRUAL_DPD = 90
 
 
 def _bank_of(actor: Principal) -> str:
-    if actor.bank_id is None:
-        raise Forbidden("this is done by the lending bank's staff")
-    return actor.bank_id
+    return scoping.bank_of(actor, "this is done by the lending bank's staff")
 
 
 def _money(loan: Loan, amount_minor: int) -> Money:
@@ -82,9 +80,7 @@ def _money(loan: Loan, amount_minor: int) -> Money:
 def loan_for(session: Session, actor: Principal, loan_id: str) -> Loan:
     actor.require(Scope.LOANS_READ)
     loan = session.get(Loan, loan_id)
-    if loan is None or not (
-        actor.is_system or actor.bank_id == loan.bank_id or actor.enterprise_id == loan.borrower_id
-    ):
+    if loan is None or not scoping.bank_or_party(actor, loan.bank_id, loan.borrower_id):
         raise NotFound(f"no loan {loan_id!r}")
     return loan
 
@@ -92,20 +88,15 @@ def loan_for(session: Session, actor: Principal, loan_id: str) -> Loan:
 def loans(session: Session, actor: Principal, *, status: str | None = None) -> list[Loan]:
     actor.require(Scope.LOANS_READ)
     query = select(Loan).order_by(Loan.created_at)
-    if actor.bank_id is not None:
-        query = query.where(Loan.bank_id == actor.bank_id)
-    elif actor.enterprise_id is not None:
-        query = query.where(Loan.borrower_id == actor.enterprise_id)
+    query = query.where(scoping.by_bank_or_party(actor, Loan.bank_id, Loan.borrower_id))
     if status is not None:
         query = query.where(Loan.status == status)
     return list(session.scalars(query))
 
 
 def _own_loan(session: Session, actor: Principal, loan_id: str) -> Loan:
-    loan = session.get(Loan, loan_id)
-    if loan is None or loan.bank_id != _bank_of(actor):
-        raise NotFound(f"no loan {loan_id!r}")
-    return loan
+    why = "this is done by the lending bank's staff"
+    return scoping.own_bank_record(session, actor, Loan, loan_id, "loan", why)
 
 
 # ---------------------------------------------------------------------------- schedule
@@ -387,10 +378,7 @@ def confirm_disbursement(
 
 def disbursement_file(session: Session, actor: Principal, file_id: str) -> DisbursementFile:
     actor.require(Scope.LOANS_READ)
-    row = session.get(DisbursementFile, file_id)
-    if row is None or row.bank_id != actor.bank_id:
-        raise NotFound(f"no disbursement file {file_id!r}")
-    return row
+    return scoping.bank_record(session, actor, DisbursementFile, file_id, "disbursement file")
 
 
 # ---------------------------------------------------------------------------- accrual
@@ -790,13 +778,15 @@ def _rank(category: LoanCategory) -> int:
 
 
 def collateral_value(session: Session, loan: Loan, as_of: date) -> int | None:
-    """Pledged goods at the price source's latest price (inventory pledge)."""
+    """Pledged goods at the latest price of the loan's product's price source — the bank's
+    own prices or the platform source the product names, never another bank's."""
     items = loan.collateral.get("items")
     if not items:
         return None
+    owner = owner_of_product(_get(session, LoanProduct, loan.product_id))
     total = Decimal(0)
     for item in items:
-        price = price_of(session, item["item"], as_of)
+        price = price_of(session, owner, item["item"], as_of)
         if price is None:
             return None
         total += Decimal(item["quantity"]) * price.price_minor

@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chainfin.adapters.db.models import ApprovalAuthority, LoanProduct, User
+from chainfin.adapters.db.models import ApprovalAuthority, LoanProduct, PriceSource, User
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
-from chainfin.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from chainfin.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chainfin.domain.ids import new_id
 from chainfin.domain.products import ProductConfig
-from chainfin.services import audit, ledger
+from chainfin.services import audit, ledger, scoping
 from chainfin.services.credentials._common import _change, _resolve_bank
 
 
@@ -28,20 +28,23 @@ def define(
 ) -> LoanProduct:
     """Define a product from a configuration (``kind`` plus any overrides of its template)."""
     actor.require(Scope.LOANS_WRITE)
-    if actor.bank_id is None:
-        raise Forbidden("products are defined by a bank")
+    bank_id = scoping.bank_of(actor, "products are defined by a bank")
     code = code.strip()
     if not code or len(code) > 40:
         raise ValidationFailed([FieldError("code", "must be 1 to 40 characters")])
     parsed = ProductConfig.from_dict(config)
+    if parsed.price_source is not None and session.get(PriceSource, parsed.price_source) is None:
+        raise ValidationFailed(
+            [FieldError("price_source", f"no platform price source {parsed.price_source!r}")]
+        )
     exists = session.scalar(
-        select(LoanProduct).where(LoanProduct.bank_id == actor.bank_id, LoanProduct.code == code)
+        select(LoanProduct).where(LoanProduct.bank_id == bank_id, LoanProduct.code == code)
     )
     if exists is not None:
         raise Conflict(f"the bank already has a product {code!r} ({exists.id})")
     row = LoanProduct(
         id=new_id("product"),
-        bank_id=actor.bank_id,
+        bank_id=bank_id,
         code=code,
         name=name.strip() or code,
         kind=parsed.kind.value,
@@ -96,19 +99,42 @@ def product_out(row: LoanProduct) -> dict[str, Any]:
     }
 
 
+# What an applicant is shown of another bank's product: its terms, not how the bank decides
+# (score thresholds, automatic-approval and due-diligence amounts, the authority ladder).
+INTERNAL = frozenset(
+    {
+        "auto_approve_limit",
+        "min_score",
+        "min_score_auto",
+        "site_visit_above",
+        "financial_analysis_above",
+        "new_customer_site_visit",
+        "authority",
+    }
+)
+
+
+def product_view(actor: Principal, row: LoanProduct) -> dict[str, Any]:
+    """The product in full for its bank's staff (and the operator); its catalogue terms for
+    applicants and platforms."""
+    out = product_out(row)
+    if not scoping.owns(actor, row.bank_id):
+        out["config"] = {k: v for k, v in row.config.items() if k not in INTERNAL}
+    return out
+
+
 def grant_authority(session: Session, actor: Principal, *, user: str, level: int) -> None:
     """Delegate credit authority of ``level`` to one of the bank's staff (an admin's act)."""
     actor.require(Scope.USERS_ADMIN)
-    if actor.bank_id is None:
-        raise Forbidden("credit authority is delegated by a bank's administrator")
+    bank_id = scoping.bank_of(actor, "credit authority is delegated by a bank's administrator")
     person = session.get(User, user) or session.scalar(select(User).where(User.username == user))
-    if person is None or person.bank_id != actor.bank_id:
+    if person is None or person.bank_id != bank_id:
         raise NotFound(f"no staff member {user!r} at this bank")
     if not 1 <= level <= 9:
         raise ValidationFailed([FieldError("level", "must be 1 to 9")])
-    row = session.get(ApprovalAuthority, (actor.bank_id, person.id))
+    row = session.get(ApprovalAuthority, (bank_id, person.id))
     if row is None:
-        row = ApprovalAuthority(bank_id=actor.bank_id, user_id=person.id)
+        row = ApprovalAuthority(bank_id=bank_id, user_id=person.id)
         session.add(row)
     row.level = level
     row.granted_by = actor.label

@@ -26,10 +26,10 @@ from chainfin.adapters.formats import iso20022
 from chainfin.domain import clock, reconcile
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
-from chainfin.domain.errors import ChainfinError, Forbidden, NotFound
+from chainfin.domain.errors import ChainfinError, Forbidden
 from chainfin.domain.ids import new_id
 from chainfin.domain.money import Money
-from chainfin.services import audit, ledger
+from chainfin.services import audit, ledger, scoping
 from chainfin.services.credentials._common import _change
 from chainfin.services.lending import loans as servicing
 
@@ -263,10 +263,7 @@ def _summary(statement: iso20022.Statement) -> dict[str, Any]:
 
 def import_for(session: Session, actor: Principal, import_id: str) -> StatementImport:
     actor.require(Scope.LOANS_READ)
-    row = session.get(StatementImport, import_id)
-    if row is None or row.bank_id != actor.bank_id:
-        raise NotFound(f"no statement import {import_id!r}")
-    return row
+    return scoping.bank_record(session, actor, StatementImport, import_id, "statement import")
 
 
 def import_out(row: StatementImport) -> dict[str, Any]:

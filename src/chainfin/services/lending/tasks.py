@@ -17,9 +17,9 @@ from chainfin.adapters.db.models import DueDiligenceTask, LoanApplication, Trade
 from chainfin.domain import financials
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
-from chainfin.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from chainfin.domain.errors import Conflict, FieldError, ValidationFailed
 from chainfin.domain.money import Money
-from chainfin.services import audit, ledger
+from chainfin.services import audit, ledger, scoping
 from chainfin.services.credentials._common import _change, _get
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -27,10 +27,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 def task_for(session: Session, actor: Principal, task_id: str) -> DueDiligenceTask:
     actor.require(Scope.LOANS_READ)
-    task = session.get(DueDiligenceTask, task_id)
-    if task is None or not (actor.is_system or actor.bank_id == task.bank_id):
-        raise NotFound(f"no task {task_id!r}")
-    return task
+    return scoping.bank_record(session, actor, DueDiligenceTask, task_id, "task")
 
 
 def tasks(
@@ -38,8 +35,7 @@ def tasks(
 ) -> list[DueDiligenceTask]:
     actor.require(Scope.LOANS_READ)
     query = select(DueDiligenceTask).order_by(DueDiligenceTask.created_at)
-    if not actor.is_system:
-        query = query.where(DueDiligenceTask.bank_id == actor.bank_id)
+    query = query.where(scoping.by_bank(actor, DueDiligenceTask.bank_id))
     if state is not None:
         query = query.where(DueDiligenceTask.state == state)
     return list(session.scalars(query))

@@ -9,25 +9,22 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
-    CommodityPrice,
     Credential,
     CredentialPiece,
     DocumentConfirmation,
     Enterprise,
     TradeDocumentRow,
 )
-from chainfin.domain.access import Principal, Scope
-from chainfin.domain.clock import utcnow
-from chainfin.domain.errors import Conflict, FieldError, ValidationFailed
+from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.money import Money
 from chainfin.domain.products import UnderlyingKind
-from chainfin.services import audit, ledger
-from chainfin.services.credentials._common import _change
+from chainfin.services.lending.prices import price_of, set_price
 from chainfin.services.receivables import credential_key, receivable_key
+
+__all__ = ["Underlying", "price_of", "resolve", "set_price", "value_receipt"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +55,13 @@ def _is_core(session: Session, enterprise_id: str) -> bool:
     return ent is not None and "core" in ent.roles
 
 
-def resolve(session: Session, kind: str, ref: str, applicant_id: str, on: date) -> Underlying:
-    """The underlying ``ref`` of ``kind`` as the applicant's. An underlying that does not
-    exist or is not the applicant's is ``found=False`` (a decline reason, not an error)."""
+def resolve(
+    session: Session, kind: str, ref: str, applicant_id: str, on: date, *, prices: str
+) -> Underlying:
+    """The underlying ``ref`` of ``kind`` as the applicant's, goods valued at the prices of
+    ``prices`` (the product's price owner: the bank, or a platform source). An underlying
+    that does not exist or is not the applicant's is ``found=False`` (a decline reason, not
+    an error)."""
     if kind == UnderlyingKind.CREDENTIAL_PIECE:
         return _piece(session, ref, applicant_id)
     doc = session.get(TradeDocumentRow, ref)
@@ -126,7 +127,7 @@ def resolve(session: Session, kind: str, ref: str, applicant_id: str, on: date) 
             )
         ):
             return _missing(kind, ref)
-        items, value = value_receipt(session, doc, on)
+        items, value = value_receipt(session, doc, on, prices)
         return Underlying(
             kind,
             ref,
@@ -163,32 +164,23 @@ def _piece(session: Session, ref: str, applicant_id: str) -> Underlying:
     )
 
 
-def price_of(session: Session, item: str, on: date) -> CommodityPrice | None:
-    return session.scalar(
-        select(CommodityPrice)
-        .where(CommodityPrice.item == item, CommodityPrice.on <= on)
-        .order_by(CommodityPrice.on.desc())
-        .limit(1)
-    )
-
-
 def value_receipt(
-    session: Session, doc: TradeDocumentRow, on: date
+    session: Session, doc: TradeDocumentRow, on: date, owner: str
 ) -> tuple[list[dict[str, Any]], int]:
-    """The pledged goods at the price source's latest price on or before ``on``."""
+    """The pledged goods at ``owner``'s latest price on or before ``on``."""
     items: list[dict[str, Any]] = []
     total = Fraction(0)
     errors: list[FieldError] = []
     for n, line in enumerate(doc.content.get("lines", []), 1):
         item = str(line.get("item", ""))
         quantity = Decimal(str(line.get("quantity", "0")))
-        price = price_of(session, item, on)
+        price = price_of(session, owner, item, on)
         if price is None:
             errors.append(
                 FieldError(
                     f"underlying.lines[{n}]",
-                    f"no price on record for {item!r} on or before {on}; "
-                    "load one with `chainfin loan price set`",
+                    f"no price on record for {item!r} on or before {on} from the product's "
+                    "price source; load one with `chainfin loan price set`",
                 )
             )
             continue
@@ -206,52 +198,3 @@ def value_receipt(
     if errors:
         raise ValidationFailed(errors)
     return items, int(total)  # floor: collateral is never valued up
-
-
-def set_price(
-    session: Session,
-    actor: Principal,
-    *,
-    item: str,
-    on: date,
-    price: Money,
-    unit: str,
-    source: str,
-) -> CommodityPrice:
-    """Record a price from the bank's price source (an exchange settlement price, a
-    platform's quote) for pledged goods."""
-    actor.require(Scope.LOANS_WRITE)
-    errors: list[FieldError] = []
-    if not item.strip():
-        errors.append(FieldError("item", "must not be empty"))
-    if price.amount_minor <= 0:
-        errors.append(FieldError("price", "must be positive"))
-    if not unit.strip():
-        errors.append(FieldError("unit", "must not be empty"))
-    if errors:
-        raise ValidationFailed(errors)
-    row = session.get(CommodityPrice, (item.strip(), on))
-    if row is not None:
-        same = (row.price_minor, row.currency, row.unit) == (
-            price.amount_minor,
-            price.currency,
-            unit.strip(),
-        )
-        if same:
-            return row
-        raise Conflict(
-            f"{item} already has a price for {on}: {Money(row.price_minor, row.currency)} per "
-            f"{row.unit} from {row.source}; a recorded price is never revised",
-            hint="Record the new price under the date it was published.",
-        )
-    row = CommodityPrice(item=item.strip(), on=on)
-    session.add(row)
-    row.unit = unit.strip()
-    row.currency = price.currency
-    row.price_minor = price.amount_minor
-    row.source = source.strip()[:100] or "manual"
-    row.created_at = utcnow()
-    session.flush()
-    ledger.one(session, actor, "price.set", _change("commodity_price", row))
-    audit.record(session, actor, "price.set", "price", f"{item}/{on}", {"source": source})
-    return row
