@@ -212,7 +212,8 @@ def build_world(factory: sessionmaker[Session], invoices_needed: int) -> World:
                 "currency": "CNY",
                 "total": INVOICE,
                 "tax": "0.00",
-                "invoice_number": f"26{k:03d}{i:015d}",
+                # a 全电 number: issue year, province 32 (Jiangsu), then a sequence
+                "invoice_number": f"{today - timedelta(days=10):%y}32{k:03d}{i:013d}",
                 "due_date": (today + timedelta(days=240)).isoformat(),
             }
             for i in range(per_supplier)

@@ -312,6 +312,9 @@ def test_a_failed_commit_is_an_error_and_never_a_2xx_with_a_receipt(
             assert r.headers["content-type"] == "application/problem+json"
             assert r.json()["code"] == code
             assert "receipt" not in r.json()
+            # an error answer, 500s included, carries the security headers too
+            assert r.headers["x-content-type-options"] == "nosniff"
+            assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
         # Nothing was written, and the same requests succeed once commits work again.
         with session_factory() as s:
             assert s.scalar(select(func.count()).select_from(TradeDocumentRow)) == 0

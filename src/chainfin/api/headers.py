@@ -37,6 +37,14 @@ COMMON = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+def baseline_headers() -> dict[str, str]:
+    """The headers every answer carries whatever else is known about the request: for
+    answers made outside this middleware (an unhandled error's 500)."""
+    return {"Content-Security-Policy": CSP, **COMMON, "Cache-Control": "no-store"}
+
+
 NO_STORE_PATHS = ("/oauth/token", "/oauth/revoke", "/login", "/logout")
 COOKIE = b"chainfin_token="
 

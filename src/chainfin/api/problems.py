@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from chainfin.api.headers import baseline_headers
 from chainfin.domain.errors import ChainfinError, ValidationFailed
 
 MEDIA_TYPE = "application/problem+json"
@@ -33,6 +34,9 @@ DOCUMENTED = {
     415: "unsupported-media-type: a body in a format this operation does not take",
     422: "validation-failed (or invalid-money): invalid input, with errors[] of field and reason",
     429: "too many requests: slow down and retry after Retry-After",
+    500: "internal-error: an unexpected failure, logged; nothing was written",
+    503: "database-unavailable or sign-in-unavailable: retry after Retry-After; nothing was "
+    "written",
 }
 
 TITLES = {
@@ -195,4 +199,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "internal-error", "an unexpected error occurred; it has been logged")
+        # Starlette answers unhandled errors from its outermost middleware, outside the
+        # security-headers middleware: the headers go on here.
+        return problem(
+            500,
+            "internal-error",
+            "an unexpected error occurred; it has been logged",
+            headers=baseline_headers(),
+        )

@@ -14,8 +14,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from chainfin.api.deps import COOKIE, SessionDep, SettingsDep, current_principal
+from chainfin.api.deps import COOKIE, PresentedDep, SessionDep
 from chainfin.api.signin import address, gate, issue, revoke
+from chainfin.domain.access import Principal
 from chainfin.domain.errors import Unauthenticated
 from chainfin.services import chains
 from chainfin.services.signin import SignInUnavailable, TooManyAttempts
@@ -48,11 +49,10 @@ def stylesheet() -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    try:
-        principal = current_principal(request, session, settings, None)
-    except Unauthenticated:
+def home(request: Request, session: SessionDep, presented: PresentedDep) -> Response:
+    if not isinstance(presented, Principal):
         return templates.TemplateResponse(request, "login.html", {"error": None})
+    principal = presented
     page = chains.list_chains(session, principal, limit=200)
     rows = [(s, chains.tier_table(s)) for s in page.items]
     return templates.TemplateResponse(
