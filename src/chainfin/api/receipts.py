@@ -4,39 +4,18 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from chainfin.config import Settings
 from chainfin.domain.access import Principal
+from chainfin.resources.common import ReceiptEntryOut, ReceiptOut
 from chainfin.services import idempotency, ledger
-
-
-class ReceiptEntryOut(BaseModel):
-    entry_id: str
-    leaf_hash: str = Field(description="hex SHA-256 leaf hash (RFC 9162, 0x00 prefix)")
-    event_type: str
-
-
-class ReceiptOut(BaseModel):
-    """Entries recording this change, and the log's signed promise to include them in a
-    signed checkpoint by ``integrate_by``. Fetch ``/v1/ledger/receipts/{entry_id}`` after
-    that for the index and an inclusion proof."""
-
-    origin: str
-    entries: list[ReceiptEntryOut]
-    integrate_by: datetime
-    key_id: str
-    signature: str = Field(
-        description="base64 Ed25519 signature by the log key over the RFC 8785 JSON "
-        '{"entries": [[entry_id, leaf_hash], ...], "integrate_by": ..., "origin": ...}'
-    )
 
 
 def receipt_for(session: Session, settings: Settings) -> ReceiptOut | None:

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from chainfin.adapters.db.models import Bank, Enterprise
 from chainfin.api.inputs import Input
-from chainfin.api.receipts import ReceiptOut
 from chainfin.domain.access import Principal
 from chainfin.domain.industry import UnknownIndustry, parse_industry_code
 from chainfin.domain.money import Money
 from chainfin.domain.region import UnknownRegion, lookup
+from chainfin.resources.common import ReceiptOut
 from chainfin.services.chains import ChainSummary, MemberView, tier_table
 from chainfin.services.registry import RelationView, can_see_private
 
 T = TypeVar("T")
-
-
-class PageOut(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None = Field(description="pass as ?cursor= to get the next page")
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -35,11 +35,13 @@ class ChainfinError(Exception):
     status: int = 400
     hint: str = ""
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if hint is not None:
             self.hint = hint
+        if code is not None:  # a specific refusal within the class (e.g. "line_frozen")
+            self.code = code
 
     def diagnostics(self) -> str:
         """What went wrong and what to do about it, for a person reading a terminal."""
@@ -57,13 +59,15 @@ class ValidationFailed(ChainfinError):
     code = "validation-failed"
     status = 422
 
-    def __init__(self, errors: list[FieldError], message: str | None = None) -> None:
+    def __init__(
+        self, errors: list[FieldError], message: str | None = None, *, code: str | None = None
+    ) -> None:
         self.errors = list(errors)
         summary = message or "; ".join(str(e) for e in self.errors[:5])
         if len(self.errors) > 5:
             summary += f"; and {len(self.errors) - 5} more"
         super().__init__(
-            summary, hint="Correct the listed fields and resubmit; nothing was written."
+            summary, hint="Correct the listed fields and resubmit; nothing was written.", code=code
         )
 
 

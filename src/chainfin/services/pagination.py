@@ -5,11 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from chainfin.domain.errors import FieldError, ValidationFailed
 
 T = TypeVar("T")
+R = TypeVar("R")
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 
@@ -42,3 +46,23 @@ def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed([FieldError("limit", f"must be between 1 and {MAX_LIMIT}")])
     return limit
+
+
+def paginate(
+    session: Session,
+    query: Select[Any],
+    key: InstrumentedAttribute[str],
+    *,
+    cursor: str | None,
+    limit: int,
+) -> Page[R]:
+    """One page of ``query`` in ascending ``key`` order (a unique, time-ordered id), starting
+    after ``cursor``. The cursor is opaque to clients and stable under inserts."""
+    limit = check_limit(limit)
+    after = decode_cursor(cursor)
+    if after:
+        query = query.where(key > after)
+    rows: list[R] = list(session.scalars(query.order_by(key).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(getattr(rows[-1], key.key)) if more and rows else None)

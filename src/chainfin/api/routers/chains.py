@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.receipts import receipt_for
-from chainfin.api.schemas import ChainIn, ChainOut, MemberOut, PageOut
+from chainfin.api.schemas import ChainIn, ChainOut, MemberOut
 from chainfin.domain.registry import Side
+from chainfin.resources.common import PageOut
 from chainfin.services import chains
 
 router = APIRouter(prefix="/v1/chains", tags=["chains"])

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from chainfin.adapters.db.models import ConsentGrant
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.inputs import Input
-from chainfin.api.receipts import ReceiptOut, receipt_for
-from chainfin.api.schemas import PageOut
+from chainfin.api.receipts import receipt_for
 from chainfin.domain.clock import utcnow
+from chainfin.resources.common import PageOut, ReceiptOut
 from chainfin.services import consent
 
 router = APIRouter(prefix="/v1/consents", tags=["consent"])

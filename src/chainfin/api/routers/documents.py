@@ -16,12 +16,12 @@ from chainfin.adapters.formats import jsonbound
 from chainfin.adapters.formats.tabular import TabularFormat, read_rows
 from chainfin.adapters.formats.ubl import parse_ubl
 from chainfin.api.deps import CurrentPrincipal, LoggedReadSessionDep, SessionDep, SettingsDep
-from chainfin.api.receipts import ReceiptOut, receipt_for
-from chainfin.api.schemas import PageOut
+from chainfin.api.receipts import receipt_for
 from chainfin.domain.consent import Purpose
 from chainfin.domain.documents import FIELDS, DocumentKind
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.matching import CaseStatus
+from chainfin.resources.common import PageOut, ReceiptOut
 from chainfin.services import checks, documents, idempotency
 from chainfin.services import trade_cases as trade_cases_service
 from chainfin.services.ubl_documents import ubl_to_row

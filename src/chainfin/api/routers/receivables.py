@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 from chainfin.adapters.db.models import ReceivableRegistration
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.inputs import Input, money
-from chainfin.api.receipts import ReceiptOut, receipt_for
+from chainfin.api.receipts import receipt_for
 from chainfin.domain.money import Money
+from chainfin.resources.common import ReceiptOut
 from chainfin.services import receivables
 
 router = APIRouter(prefix="/v1/receivables", tags=["receivables registry"])

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from chainfin.adapters.formats.tabular import TabularFormat, read_rows, write_rows
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.receipts import receipt_for
-from chainfin.api.schemas import BankOut, EnterpriseOut, ImportOut, PageOut, RelationOut
+from chainfin.api.schemas import BankOut, EnterpriseOut, ImportOut, RelationOut
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.registry import Role
 from chainfin.domain.registry_input import ENTERPRISE_FIELDS, RELATION_FIELDS
+from chainfin.resources.common import PageOut
 from chainfin.services import registry
 
 router = APIRouter(prefix="/v1", tags=["registry"])
