@@ -75,6 +75,7 @@ bench: venv
 	$(BIN)/python bench/iot.py
 	$(BIN)/python bench/chain_scorecard.py
 	$(BIN)/python bench/signin.py
+	$(BIN)/python bench/cli_start.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv

@@ -223,7 +223,7 @@ def main() -> None:
     feed = Feed(serials)
     tokens = {}
     with transaction(factory) as s:  # fresh tokens for the HTTP path (shown once at register)
-        for device in iot.devices(s, SYSTEM):
+        for device in iot.devices(s, SYSTEM, limit=500).items:
             token = uuid.uuid4().hex + uuid.uuid4().hex
             device.token_hash = iot.token_hash(token)
             tokens[device.serial] = token

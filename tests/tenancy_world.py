@@ -549,7 +549,8 @@ def _tenant_records(factory: sessionmaker[Session], t: Tenant) -> None:
             rating="AAA",
             min_piece=Money(1_000_00),
         )
-        t.add("programme", programme.id, "core")
+        # its holders read the programme's id on their credential, not the programme itself
+        t.add("programme", programme.id, "core", referenced_by="t1 t2")
         confirmation = credentials.confirm(
             s,
             t.ent("core"),

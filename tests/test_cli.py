@@ -78,7 +78,7 @@ def test_registry_import_reports_rows_and_writes_nothing(cli_db: str, tmp_path: 
     result = runner.invoke(app, ["registry", "import", str(bad), "--kind", "enterprises", "--json"])
     assert result.exit_code == 1
     body = json.loads(result.stdout)
-    assert body["code"] == "validation-failed"
+    assert body["code"] == "validation_failed"
     assert body["errors"] == [{"field": "uscc", "reason": "check digit should be L", "row": 3}]
     export = runner.invoke(app, ["registry", "export", "--kind", "enterprises", "--format", "json"])
     assert json.loads(export.stdout) == []

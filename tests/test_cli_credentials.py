@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ def test_credential_story_from_the_terminal(cw: CreditWorld, tmp_path: Path) -> 
     assert (credential["payment_on"], credential["payment_provisional"]) == ("2027-02-11", True)
     root = credential["pieces"][0]["id"]
     run("credential", "accept", root, "--as", T1)
-    pieces = run("credential", "split", root, "500000.00", "300000.00", "--as", T1)
+    pieces = run("credential", "split", root, "500000.00", "300000.00", "--as", T1)["pieces"]
     offer = run("credential", "transfer", pieces[0]["id"], T2, "--as", T1)["offered"]
     run("credential", "accept", offer["id"], "--as", T2)
     part = run("credential", "transfer", offer["id"], T3, "--amount", "200000.00", "--as", T2)
@@ -93,12 +94,12 @@ def test_credential_story_from_the_terminal(cw: CreditWorld, tmp_path: Path) -> 
         "credential", "settle", credential["id"], "800000.00",
         "--ref", "P-1", "--as", CORE, "--paid-on", "2027-02-15",
     )  # fmt: skip
-    assert sum(a["principal_minor"] for a in paid["allocations"]) == 800_000_00
+    assert sum(Decimal(a["principal"]) for a in paid["allocations"]) == Decimal("800000.00")
     for book in ("BKA", "platform"):
         assert run("books", "trial-balance", book)["balanced"] is True
     stmt = run("books", "statement", "BKA", "6011")
     assert stmt["lines"]
-    assert stmt["lines"][-1]["balance_minor"] < 0
+    assert Decimal(stmt["lines"][-1]["balance"]) < 0  # income: a credit balance
 
 
 def test_cli_errors_are_precise(cw: CreditWorld) -> None:
@@ -109,7 +110,8 @@ def test_cli_errors_are_precise(cw: CreditWorld) -> None:
     )  # fmt: skip
     assert body["errors"][0]["field"] == "maturity_on"
     clash = run("rates", "lpr", "set", "2026-08-20", "3.10", "3.50", code=1)
-    assert "not revised" in clash["errors"][0]["reason"]
+    assert clash["code"] == "exists_with_different_request"  # a published fixing stands
+    assert "rate_1y_pct was 3.00, now 3.10" in clash["detail"]
     roll = run("calendar", "roll", "2026-10-01")
     assert roll == {
         "date": "2026-10-08",  # 2026 National Day holiday: Oct 1-7 (official schedule)
@@ -117,3 +119,24 @@ def test_cli_errors_are_precise(cw: CreditWorld) -> None:
         "moved": True,
         "convention": "following",
     }
+
+
+def test_a_payment_ref_pays_once_from_the_terminal(cw: CreditWorld) -> None:
+    credential = run(
+        "credential", "issue", cw.programme_id, "800000.00", "2027-02-11",
+        "--confirmation", cw.confirmation_id, "--as", CORE, "--issued-on", "2026-11-26",
+    )  # fmt: skip
+    run("credential", "accept", credential["pieces"][0]["id"], "--as", T1)
+    pay = ("credential", "settle", credential["id"], "800000.00", "--ref", "P-9", "--as", CORE)
+    first = run(*pay)
+    again = run(*pay)
+    assert again["id"] == first["id"]
+    other = run(
+        "credential", "settle", credential["id"], "700000.00", "--ref", "P-9", "--as", CORE,
+        code=1,
+    )  # fmt: skip
+    assert other["code"] == "exists_with_different_request"
+    assert "amount was 800000.00 CNY, now 700000.00 CNY" in other["detail"]
+    person = runner.invoke(app, [*pay[:3], "1.00", *pay[4:]])
+    assert person.exit_code == 1
+    assert "exists_with_different_request" in person.stderr

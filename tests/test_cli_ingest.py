@@ -60,7 +60,7 @@ def test_a_bad_row_rejects_the_batch_with_row_field_reason(registered: Path) -> 
     r = runner.invoke(app, ["ingest", str(f), "--as", SELLER, "--json"])
     assert r.exit_code == 1
     body = json.loads(r.stdout)
-    assert body["code"] == "validation-failed"
+    assert body["code"] == "validation_failed"
     assert [(e["row"], e["field"]) for e in body["errors"]] == [(2, "total"), (3, "kind")]
     partial = runner.invoke(app, ["ingest", str(f), "--as", SELLER, "--partial", "--json"])
     assert partial.exit_code == 1

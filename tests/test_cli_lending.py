@@ -76,9 +76,19 @@ def human(*args: str) -> str:
     return result.stdout
 
 
-def amount(body: dict[str, str]) -> str:
+def listed(*args: str) -> list[Any]:
+    """A list command's items: with --json it prints one page, ``{items, next_cursor}``."""
+    page = run(*args)
+    assert page["next_cursor"] is None
+    items: list[Any] = page["items"]
+    return items
+
+
+def amount(body: dict[str, Any], key: str) -> str:
+    """An amount of a resource: a decimal string beside the resource's currency."""
     assert body["currency"] == "CNY"
-    return body["amount"]
+    value: str = body[key]
+    return value
 
 
 def camt053(end_to_end_id: str, on: date) -> bytes:
@@ -132,12 +142,12 @@ def test_receivable_loan_from_product_to_settled_books(lw: LendingWorld, tmp_pat
         "receivable_financing",
         "active",
     )
-    assert "rf-cli" in [p["code"] for p in run("product", "list", "--bank", "BKA")]
+    assert "rf-cli" in [p["code"] for p in listed("product", "list", "--bank", "BKA")]
     line = run(
         "line", "open", "--bank", "BKA", "--obligor", CORE, "--limit", "5000000.00",
         "--starts", LINE_STARTS, "--expires", (TODAY + timedelta(days=582)).isoformat(),
     )  # fmt: skip
-    assert (amount(line["limit"]), line["status"], line["revolving"]) == (
+    assert (amount(line, "limit"), line["status"], line["revolving"]) == (
         "5000000.00",
         "active",
         True,
@@ -151,8 +161,8 @@ def test_receivable_loan_from_product_to_settled_books(lw: LendingWorld, tmp_pat
     )  # fmt: skip
     cap = run("line", "cap", "--bank", "BKA", "--name", "core chain", "--cap", "40000000.00",
               "--core", CORE)  # fmt: skip
-    assert (cap["kind"], amount(cap["used"])) == ("core", "0.00")
-    assert [c["id"] for c in run("line", "caps", "--bank", "BKA")] == [cap["id"]]
+    assert (cap["kind"], amount(cap, "used")) == ("core", "0.00")
+    assert [c["id"] for c in listed("line", "caps", "--bank", "BKA")] == [cap["id"]]
 
     applied = run(
         "loan", "apply", "--as", T1, "--bank", "BKA", "--product", "rf-cli",
@@ -164,18 +174,18 @@ def test_receivable_loan_from_product_to_settled_books(lw: LendingWorld, tmp_pat
     assert applied["payee"]["account"].endswith("3445")
     loan_id = applied["loan_id"]
     held = run("line", "show", line["id"], "--bank", "BKA")
-    assert amount(held["pending"]) == "400000.00"
-    subs = {s["id"]: amount(s["available"]) for s in held["sublimits"]}
+    assert amount(held, "pending") == "400000.00"
+    subs = {s["id"]: amount(s, "available") for s in held["sublimits"]}
     assert subs == {member["id"]: "1600000.00", kind["id"]: "2600000.00"}
-    assert run("line", "caps", "--bank", "BKA")[0]["used"]["amount"] == "400000.00"
-    assert [a["id"] for a in run("loan", "applications", "--as", T1)] == [applied["id"]]
+    assert amount(listed("line", "caps", "--bank", "BKA")[0], "used") == "400000.00"
+    assert [a["id"] for a in listed("loan", "applications", "--as", T1)] == [applied["id"]]
 
     xml_path = tmp_path / "disbursement.xml"
     paid = run(
         "loan", "disburse", "--bank", "BKA", *DEBTOR, "--execution-on", EXECUTION_ON,
         "--loan", loan_id, "--out", str(xml_path),
     )  # fmt: skip
-    assert (paid["count"], amount(paid["total"])) == (1, "400000.00")
+    assert (paid["count"], amount(paid, "total")) == (1, "400000.00")
     assert [x["id"] for x in paid["loans"]] == [loan_id]
     data = xml_path.read_bytes()
     assert validate_pain001(data) == []
@@ -201,24 +211,24 @@ def test_receivable_loan_from_product_to_settled_books(lw: LendingWorld, tmp_pat
     assert len(loan["schedule"]) == 3
     assert run("loan", "accrue", "--bank", "BKA", "--as-of", ACCRUE_ON)["journals"] == 1
     for n, row in enumerate(loan["schedule"]):
-        due = Decimal(amount(row["principal"])) + Decimal(amount(row["interest"]))
+        due = Decimal(row["principal"]) + Decimal(row["interest"])
         repaid = run(
             "loan", "repay", loan_id, "--bank", "BKA", "--amount", f"{due:.2f}",
             "--value-on", row["due_on"], "--source-ref", f"manual-{n}",
         )  # fmt: skip
-        assert (amount(repaid["principal"]), amount(repaid["excess"])) == (
-            amount(row["principal"]),
+        assert (amount(repaid, "principal"), amount(repaid, "excess")) == (
+            row["principal"],
             "0.00",
         )
     last_due = loan["schedule"][-1]["due_on"]  # the maturity, three months after the start
     settled = run("loan", "show", loan_id, "--bank", "BKA", "--as-of", last_due)
     assert settled["status"] == "settled"
-    assert amount(settled["position"]["total_due"]) == "0.00"
-    assert amount(settled["position"]["principal_outstanding"]) == "0.00"
+    assert settled["position"]["total_due"] == "0.00"
+    assert settled["position"]["principal_outstanding"] == "0.00"
     assert len(settled["repayments"]) == 3
-    assert run("loan", "list", "--bank", "BKA", "--status", "settled")[0]["id"] == loan_id
+    assert listed("loan", "list", "--bank", "BKA", "--status", "settled")[0]["id"] == loan_id
     freed = run("line", "show", line["id"], "--bank", "BKA")
-    assert (amount(freed["pending"]), amount(freed["posted"])) == ("0.00", "0.00")
+    assert (amount(freed, "pending"), amount(freed, "posted")) == ("0.00", "0.00")
     assert run("loan", "scan", "--bank", "BKA", "--as-of", last_due)["loans"] == 0
 
     shown = human("loan", "show", loan_id, "--bank", "BKA", "--as-of", last_due)
@@ -306,9 +316,10 @@ def test_referral_through_due_diligence_and_maker_checker(lw: LendingWorld, tmp_
     assert "new_customer" in human("loan", "application", app["id"], "--as", T2)
     assert "site_visit" in human("loan", "tasks", "--bank", "BKA")
     assert app["id"] in human("loan", "applications", "--bank", "BKA")
-    open_tasks = run("loan", "tasks", "--bank", "BKA", "--state", "open")
+    open_tasks = listed("loan", "tasks", "--bank", "BKA", "--state", "open")
     assert {t["id"] for t in open_tasks} == {t["id"] for t in app["tasks"]}
-    assert [a["id"] for a in run("loan", "applications", "--bank", "BKA", "--status", "referred")]
+    assert [a["id"] for a in listed("loan", "applications", "--bank", "BKA",
+                                    "--status", "referred")]  # fmt: skip
 
     review = ("loan", "review", app["id"], "--bank", "BKA")
     made = run(
@@ -318,7 +329,7 @@ def test_referral_through_due_diligence_and_maker_checker(lw: LendingWorld, tmp_
     assert [(a["step"], a["action"]) for a in made["approvals"]] == [("maker", "approve")]
     assert made["approvals"][0]["user_id"] == lw.staff_ids["ck1"]
     same = run(*review, "--user", "bka-ck1", "--action", "approve", "--note", "ok", code=1)
-    assert (same["code"], "four eyes" in same["detail"]) == ("approval-refused", True)
+    assert (same["code"], "four eyes" in same["detail"]) == ("four_eyes_required", True)
     unauthorised = run(*review, "--user", "bka-rm", "--action", "approve", "--note", "ok", code=1)
     assert "you hold none" in unauthorised["detail"]
     granted = run("product", "authority", "--bank", "BKA", "--user", "bka-rm", "--level", "1")
@@ -327,7 +338,7 @@ def test_referral_through_due_diligence_and_maker_checker(lw: LendingWorld, tmp_
     assert "due diligence is not finished" in early["detail"]
 
     _complete_tasks(app, tmp_path)
-    assert run("loan", "tasks", "--bank", "BKA", "--state", "open") == []
+    assert listed("loan", "tasks", "--bank", "BKA", "--state", "open") == []
     checked = run(*review, "--user", "bka-rm", "--action", "approve",
                   "--note", "within level 1", "--on", ON)  # fmt: skip
     assert checked["status"] == "approved"
@@ -357,7 +368,7 @@ def test_bad_input_names_the_field_and_writes_nothing(lw: LendingWorld, tmp_path
         "--underlying", lw.docs["INV-T1-2"], "--payee-name", "t1 co", *AGENT,
     )  # fmt: skip
     bad = run(*apply, "--amount", "400000.00", "--payee-account", "abc", code=1)
-    assert bad["code"] == "validation-failed"
+    assert bad["code"] == "validation_failed"
     assert [e["field"] for e in bad["errors"]] == ["payee.account"]
     human = runner.invoke(app, [*apply, "--amount", "400000.00", "--payee-account", "abc"])
     assert human.exit_code == 1
@@ -365,8 +376,8 @@ def test_bad_input_names_the_field_and_writes_nothing(lw: LendingWorld, tmp_path
     assert "nothing was written" in human.stderr
     cents = run(*apply, "--amount", "400000.001", "--payee-account", "6222020200112233445", code=1)
     assert [e["field"] for e in cents["errors"]] == ["amount"]
-    assert run("loan", "applications", "--bank", "BKA") == []
-    assert run("loan", "list", "--bank", "BKA") == []
+    assert listed("loan", "applications", "--bank", "BKA") == []
+    assert listed("loan", "list", "--bank", "BKA") == []
 
     expires = (TODAY + timedelta(days=36)).isoformat()
     when = run("line", "open", "--bank", "BKA", "--obligor", CORE, "--limit", "1.00",
@@ -375,7 +386,7 @@ def test_bad_input_names_the_field_and_writes_nothing(lw: LendingWorld, tmp_path
     member = run("line", "open", "--bank", "BKA", "--obligor", T1, "--limit", "1000.00",
                  "--starts", LINE_STARTS, "--expires", expires, code=1)  # fmt: skip
     assert [e["field"] for e in member["errors"]] == ["obligor"]
-    assert len(run("line", "list", "--bank", "BKA")) == 1  # the world's own line only
+    assert len(listed("line", "list", "--bank", "BKA")) == 1  # the world's own line only
     nobody = run("loan", "review", "application_x", "--bank", "BKA", "--user", "ghost",
                  "--action", "approve", "--note", "n", code=1)  # fmt: skip
     assert [e["field"] for e in nobody["errors"]] == ["--user"]
@@ -386,3 +397,69 @@ def test_bad_input_names_the_field_and_writes_nothing(lw: LendingWorld, tmp_path
     assert not out_xml.exists()
     neither = run("product", "define", "--bank", "BKA", "--code", "x", "--name", "x", code=1)
     assert [e["field"] for e in neither["errors"]] == ["--kind/--config"]
+
+
+def test_a_repayment_by_source_ref_applies_once(lw: LendingWorld, tmp_path: Path) -> None:
+    run(
+        "product", "define", "--bank", "BKA", "--code", "rf-ref",
+        "--name", "receivables", "--kind", "receivable_financing",
+    )  # fmt: skip
+    line = run(
+        "line", "open", "--bank", "BKA", "--obligor", CORE, "--limit", "5000000.00",
+        "--starts", LINE_STARTS, "--expires", (TODAY + timedelta(days=582)).isoformat(),
+    )  # fmt: skip
+    run("line", "sublimit", line["id"], "--bank", "BKA", "--limit", "2000000.00", "--member", T1)
+    applied = run(
+        "loan", "apply", "--as", T1, "--bank", "BKA", "--product", "rf-ref",
+        "--amount", "400000.00", "--tenor-months", "3", "--method", "bullet",
+        "--underlying-kind", "invoice", "--underlying", lw.docs["INV-T1-2"],
+        *PAYEE, *AGENT, "--line", line["id"], "--on", ON,
+    )  # fmt: skip
+    assert applied["status"] == "approved", applied["decision"]
+    loan_id = applied["loan_id"]
+    run(
+        "loan", "disburse", "--bank", "BKA", *DEBTOR, "--execution-on", EXECUTION_ON,
+        "--loan", loan_id, "--out", str(tmp_path / "pain001.xml"),
+    )  # fmt: skip
+    value_on = (EXECUTION + timedelta(days=10)).isoformat()
+    repay = (
+        "loan", "repay", loan_id, "--bank", "BKA", "--amount", "1000.00",
+        "--value-on", value_on, "--source-ref", "STMT-9/E-4",
+    )  # fmt: skip
+    first = run(*repay)
+    assert run(*repay)["id"] == first["id"]
+    assert len(run("loan", "show", loan_id, "--bank", "BKA")["repayments"]) == 1
+    other = run(*repay[:6], "1200.00", *repay[7:], code=1)
+    assert other["code"] == "exists_with_different_request"
+    assert "amount was 1000.00 CNY, now 1200.00 CNY" in other["detail"]
+
+
+def test_json_prints_the_resource_the_api_answers(lw: LendingWorld, tmp_path: Path) -> None:
+    """One shape everywhere: a line, a product and a price with --json are the API's models,
+    rates named with their unit, also in the configuration file a product is defined from."""
+    from chainfin.resources import lending as resources
+
+    config = tmp_path / "pledge.json"
+    config.write_text(
+        json.dumps({"kind": "inventory_pledge", "ltv_cap_pct": "65", "margin_call_ltv_pct": "75"}),
+        encoding="utf-8",
+    )
+    product = run("product", "define", "--bank", "BKA", "--code", "pl-cli", "--name", "pledge",
+                  "--config", str(config))  # fmt: skip
+    assert (product["config"]["ltv_cap_pct"], product["config"]["advance_rate_cap_pct"]) == (
+        "65",
+        "70",
+    )
+    assert resources.LoanProductOut.model_validate(product).model_dump(mode="json") == product
+    config.write_text(json.dumps({"kind": "inventory_pledge", "ltv_cap": "0.65"}), "utf-8")
+    refused = run("product", "define", "--bank", "BKA", "--code", "pl-old", "--name", "pledge",
+                  "--config", str(config), code=1)  # fmt: skip
+    assert [e["field"] for e in refused["errors"]] == ["ltv_cap"]
+    [line] = listed("line", "list", "--bank", "BKA")
+    shown = run("line", "show", line["id"], "--bank", "BKA")
+    assert set(shown) == set(resources.CreditLineDetailOut.model_fields)
+    assert {k: v for k, v in shown.items() if k != "sublimits"} == line
+    price = run("loan", "price", "set", "--bank", "BKA", "--item", "copper foil", "--on", ON,
+                "--price", "80000.00", "--unit", "t", "--source", "SHFE")  # fmt: skip
+    assert set(price) == set(resources.CommodityPriceOut.model_fields)
+    assert (price["price"], price["currency"], price["owner"]) == ("80000.00", "CNY", "bank")

@@ -49,7 +49,7 @@ def test_register_promote_score_monitor(lw: LendingWorld, tmp_path: Path) -> Non
     second = run("register", *common)
     assert second["version"] == 2
     listed = run("list", "--bank", "BKA")
-    assert sorted((m["version"], m["status"]) for m in listed) == [
+    assert sorted((m["version"], m["status"]) for m in listed["items"]) == [
         (1, "champion"),
         (2, "challenger"),
     ]
@@ -58,6 +58,6 @@ def test_register_promote_score_monitor(lw: LendingWorld, tmp_path: Path) -> Non
     check = run("monitor", first["id"], "--bank", "BKA", "--data", str(DATA))
     assert check["status"] == "stable"
     history = run("history", first["id"], "--bank", "BKA")
-    assert len(history) == 1
+    assert len(history["items"]) == 1
     # another bank sees none of it
-    assert run("list", "--bank", "BKB") == []
+    assert run("list", "--bank", "BKB") == {"items": [], "next_cursor": None}

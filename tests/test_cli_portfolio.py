@@ -55,11 +55,12 @@ def test_exposure_by_industry_and_refusal(lw: LendingWorld) -> None:
     assert result.exit_code == 0, result.stdout + result.stderr
     body = json.loads(result.stdout)
     assert body["total"] == {"amount": "400000.00", "currency": "CNY"}
-    assert [(r["key"], r["share"]) for r in body["rows"]] == [("C36", "1.0000")]
+    assert [(r["key"], r["share_pct"]) for r in body["rows"]] == [("C36", "100")]
     assert (body["hhi_points"], body["concentration"]) == (10_000, "high")
     people = runner.invoke(app, ["risk", "exposure", "--bank", "BKA", "--by", "core"])
     assert people.exit_code == 0
-    assert "HHI 10000" in people.stdout
+    assert "HHI 10,000" in people.stdout
+    assert "total 400,000.00 CNY" in people.stdout
     bad = runner.invoke(app, ["risk", "exposure", "--bank", "BKA", "--by", "colour", "--json"])
     assert bad.exit_code == 1
     assert "by" in bad.stdout + bad.stderr
@@ -71,7 +72,9 @@ def test_warning_scan_and_alert_life_from_a_terminal(lw: LendingWorld) -> None:
     body = json.loads(result.stdout)
     assert (body["subjects"], body["without_consent"]) == (2, 0)  # the core's line, t1's loan
     listed = runner.invoke(app, ["risk", "alerts", "--bank", "BKA", "--json"])
-    assert json.loads(listed.stdout) == []
+    assert json.loads(listed.stdout) == {"items": [], "next_cursor": None}
+    people = runner.invoke(app, ["risk", "alerts", "--bank", "BKA"])
+    assert (people.exit_code, people.stdout) == (0, "no alerts\n")
     missing = runner.invoke(app, ["risk", "resolve", "alr_nope", "--bank", "BKA", "--note", "x"])
     assert missing.exit_code == 1
     escalated = runner.invoke(app, ["risk", "escalate", "--bank", "BKA", "--json"])
@@ -86,15 +89,20 @@ def test_a_core_default_scenario_from_a_terminal(lw: LendingWorld) -> None:
     assert body["scenario"]["kind"] == "default"
     assert body["top"][0]["id"] == lw.ids["core"]
     late = json.loads(runner.invoke(app, [*args, "--delay-days", "45", "--json"]).stdout)
-    assert late["scenario"]["shock"] == 0.5
+    assert late["scenario"]["shock_pct"] == "50"
     people = runner.invoke(app, args)
     assert "expected loss" in people.stdout
 
 
 def test_sector_rates_from_a_terminal(lw: LendingWorld) -> None:
-    result = runner.invoke(app, ["risk", "sectors", "--bank", "BKA", "--warn", "--json"])
+    result = runner.invoke(app, ["risk", "sectors", "--bank", "BKA", "--json"])
     assert result.exit_code == 0, result.stdout + result.stderr
     body = json.loads(result.stdout)
     assert [(r["key"], r["borrowers"], r["warning"]) for r in body["sectors"]] == [("C", 2, False)]
     people = runner.invoke(app, ["risk", "sectors", "--bank", "BKA", "--by", "region_province"])
     assert "320000" in people.stdout
+    warned = runner.invoke(app, ["risk", "warn-sectors", "--bank", "BKA"])
+    assert warned.exit_code == 0, warned.stdout + warned.stderr
+    assert "no sector rising: no alert raised" in warned.stdout
+    refused = runner.invoke(app, ["risk", "sectors", "--bank", "BKA", "--warn"])
+    assert refused.exit_code == 2  # the read takes no --warn: raising alerts is warn-sectors

@@ -50,11 +50,13 @@ def test_a_bank_joins_a_programme_by_invitation_from_the_terminal(cw: CreditWorl
     # bank B is not the lead: it cannot invite; nor accept before the core approves
     run("credential", "invite", cw.programme_id, "BKB", "--bank", "BKB", code=1)
     run("credential", "accept-invitation", invited["id"], "5000000.00", "--bank", "BKB", code=1)
-    assert [i["id"] for i in run("credential", "invitations", "--bank", "BKB")] == [invited["id"]]
+    assert [i["id"] for i in run("credential", "invitations", "--bank", "BKB")["items"]] == [
+        invited["id"]
+    ]
     approved = run("credential", "approve-invitation", invited["id"], "--as", CORE)
     assert approved["status"] == "approved"
     joined = run("credential", "accept-invitation", invited["id"], "5000000.00", "--bank", "BKB")
-    assert (joined["status"], joined["line"]["amount"]) == ("accepted", "5000000.00")
+    assert (joined["status"], joined["line"]) == ("accepted", "5000000.00")
     again = run("credential", "invite", cw.programme_id, "BKB", "--bank", "BKA", code=1)
     assert "already funds" in again
 
@@ -71,9 +73,9 @@ def test_prices_and_platform_sources_from_the_terminal(cw: CreditWorld) -> None:
     assert (first["version"], fixed["version"]) == (1, 2)
     run("loan", "price", "set", *day, "--price", "1.00", "--source", "x", "--bank", "BKB")
     listed = run("loan", "price", "list", "--bank", "BKA")
-    assert [(p["version"], p["price"]["amount"]) for p in listed] == [
-        (2, "79000.00"),
+    assert [(p["version"], p["price"]) for p in listed["items"]] == [  # in the order recorded
         (1, "80000.00"),
+        (2, "79000.00"),
     ]
     # a platform source: the operator creates it and writes its prices
     run(
@@ -94,7 +96,7 @@ def test_prices_and_platform_sources_from_the_terminal(cw: CreditWorld) -> None:
         "loan", "price", "set", *day, "--price", "81000.00", "--source", "settlement",
         "--platform-source", "SHFE",
     )  # fmt: skip
-    assert shfe["owner"] == "platform:SHFE"
+    assert (shfe["owner"], shfe["platform_source"]) == ("platform", "SHFE")
     both = runner.invoke(
         app, ["loan", "price", "list", "--bank", "BKA", "--platform-source", "SHFE"]
     )

@@ -16,7 +16,7 @@ from chainfin.adapters.db import crypto
 from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory, transaction
 from chainfin.adapters.db.migrate import current_revision, head_revision
-from chainfin.api import problems
+from chainfin.api import problems, schemas
 from chainfin.api.guard import InputGuard
 from chainfin.api.headers import SecurityHeaders
 from chainfin.api.routers import (
@@ -39,6 +39,7 @@ from chainfin.api.routers import (
 )
 from chainfin.api.signin import build_gate
 from chainfin.config import Settings, get_settings, install_clock_from_environment
+from chainfin.resources.auth import HealthOut, ReadyOut
 from chainfin.services import ledger as ledger_service
 from chainfin.services import token_keys
 from chainfin.services.sequencer import Sequencer
@@ -108,11 +109,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_path=app.docs_url,
     )
 
-    @app.get("/healthz", tags=["health"], summary="The process is up")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get("/healthz", response_model=HealthOut, tags=["health"], summary="The process is up")
+    def healthz() -> HealthOut:
+        return HealthOut(status="ok")
 
-    @app.get("/readyz", tags=["health"], summary="The database is reachable and migrated")
+    @app.get(
+        "/readyz",
+        response_model=ReadyOut,
+        tags=["health"],
+        summary="The database is reachable and migrated (503 with the same body when not)",
+    )
     def readyz(request: Request) -> JSONResponse:
         checks: dict[str, Any] = {}
         try:
@@ -150,4 +156,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (*(r.router for r in routers), pages.router):
         app.include_router(router)
     problems.document(app)
+    schemas.document_schema_refs(app)
     return app

@@ -9,7 +9,6 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from limits import parse_many
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -62,6 +61,10 @@ class Settings(BaseSettings):
                 "and contact fields, e.g. `chainfin new-data-key` prints one"
             )
         for name in ("signin_address_limit", "signin_account_limit"):
+            if getattr(self, name) == type(self).model_fields[name].default:
+                continue  # the defaults parse: limits (~35 ms) loads only to check a setting
+            from limits import parse_many
+
             try:
                 parse_many(getattr(self, name))
             except ValueError:

@@ -44,6 +44,9 @@ PUBLIC = {
     ("GET", "/v1/ledger/keys"),
     ("GET", "/v1/ledger/consistency"),
     ("GET", "/v1/ledger/witnesses"),
+    # the error-code reference every problem's type points to
+    ("GET", "/problems"),
+    ("GET", "/problems/{code}"),
 }
 
 
@@ -71,8 +74,8 @@ def test_every_endpoint_needs_a_token(client: TestClient, path: str) -> None:
     assert r.status_code == 401
     assert r.headers["content-type"] == "application/problem+json"
     body = r.json()
-    assert body["code"] == "unauthenticated"
-    assert body["type"] == "/problems/unauthenticated"
+    assert body["code"] == "token_missing"
+    assert body["type"] == "/problems/token_missing"
     assert body["status"] == 401
     assert r.headers["www-authenticate"] == "Bearer"
 
@@ -172,7 +175,7 @@ def test_read_only_role_cannot_write(client: TestClient, world: World) -> None:
         headers={**headers, "content-type": "text/csv"},
     )
     assert r.status_code == 403
-    assert r.json()["code"] == "forbidden"
+    assert r.json()["code"] == "scope_missing"
 
 
 def test_deactivated_user_loses_access_at_once(

@@ -249,14 +249,14 @@ FAILURES: dict[str, tuple[Callable[[], BaseException], int, str]] = {
     "the database is gone": (
         lambda: OperationalError("COMMIT", {}, Exception("disk I/O error")),
         503,
-        "database-unavailable",
+        "database_unavailable",
     ),
     "a deferred constraint fails": (
         lambda: IntegrityError("COMMIT", {}, Exception("deferred constraint violated")),
         409,
-        "conflict",
+        "concurrent_change",
     ),
-    "anything else": (lambda: RuntimeError("commit refused"), 500, "internal-error"),
+    "anything else": (lambda: RuntimeError("commit refused"), 500, "internal_error"),
 }
 
 

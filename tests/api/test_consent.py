@@ -63,7 +63,9 @@ def grant(client: TestClient, headers: dict[str, str], **over: object) -> dict: 
 
 def bank_id_of(client: TestClient, code: str, headers: dict[str, str]) -> str:
     return next(
-        b["id"] for b in client.get("/v1/banks", headers=headers).json() if b["code"] == code
+        b["id"]
+        for b in client.get("/v1/banks", headers=headers).json()["items"]
+        if b["code"] == code
     )
 
 
@@ -155,10 +157,9 @@ def test_who_may_grant_see_and_revoke(client: TestClient, world: World) -> None:
         == 404
     )
     # the bank sees the grants it holds; the other bank does not
-    assert [c["id"] for c in client.get("/v1/consents", headers=login(client, "a-rm")).json()] == [
-        g["id"]
-    ]
-    assert client.get("/v1/consents", headers=login(client, "b-rm")).json() == []
+    held = client.get("/v1/consents", headers=login(client, "a-rm")).json()
+    assert [c["id"] for c in held["items"]] == [g["id"]]
+    assert client.get("/v1/consents", headers=login(client, "b-rm")).json()["items"] == []
     # the access log is the enterprise's, not the bank's
     assert client.get("/v1/consents/access-log", headers=login(client, "a-rm")).status_code == 403
 

@@ -3,6 +3,7 @@ read the books; with tenancy, idempotency and precise errors."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -95,8 +96,8 @@ def test_issue_pass_down_finance_settle_through_the_api(
     )
     assert r.status_code == 201, r.text
     offered = r.json()["offered"]
-    assert (offered["tier"], offered["amount"]["amount"]) == (2, "120000.00")
-    assert r.json()["kept"]["amount"]["amount"] == "180000.00"
+    assert (offered["tier"], offered["amount"], offered["currency"]) == (2, "120000.00", "CNY")
+    assert r.json()["kept"]["amount"] == "180000.00"
     r = client.post(f"/v1/credentials/pieces/{offered['id']}/accept", headers=s2)
     assert r.status_code == 200, r.text
     # the holder sees its branch; the issuer the whole tree; another bank nothing
@@ -115,7 +116,9 @@ def test_issue_pass_down_finance_settle_through_the_api(
     q = r.json()
     assert q["fixing"]["fixed_on"] == "2026-08-20"
     assert q["warnings"]
-    assert q["discount_rate"] == "3.65"  # LPR 3.00 + AA+ 65 bp (179 days)
+    assert q["discount_rate_pct"] == "3.65"  # LPR 3.00 + AA+ 65 bp (179 days)
+    assert (Decimal(q["base_rate_pct"]), q["spread_bp"]) == (Decimal("3.00"), 65)
+    assert q["base_rate_pct"] == q["fixing"]["rate_1y_pct"]
     assert [f["code"] for f in q["fees"]] == ["platform_service", "handling", "registry_filing"]
     headers = {**s2, "Idempotency-Key": "fin-1"}
     first = client.post(f"/v1/credentials/quotes/{q['id']}/finance", headers=headers)
@@ -124,10 +127,10 @@ def test_issue_pass_down_finance_settle_through_the_api(
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.json()["id"] == first.json()["id"]
     due = client.get(f"/v1/credentials/{credential['id']}/due?on=2027-05-24", headers=core)
-    assert due.json()["total"]["amount"] == "300000.00"
+    assert (due.json()["total"], due.json()["currency"]) == ("300000.00", "CNY")
     late = client.get(f"/v1/credentials/{credential['id']}/due?on=2027-06-23", headers=core)
     # 30 days late: 1.5 x LPR 3.00% = 4.50% on 300,000.00 for 30/360 -> 1,125.00
-    assert late.json()["penalty"]["amount"] == "1125.00"
+    assert late.json()["penalty"] == "1125.00"
     early = client.post(
         f"/v1/credentials/{credential['id']}/settle",
         json={"amount": "100000.00", "payment_ref": "EARLY", "paid_on": "2027-01-04"},
@@ -141,8 +144,8 @@ def test_issue_pass_down_finance_settle_through_the_api(
         headers=core,
     )
     assert r.status_code == 201, r.text
-    paid = {a["holder_id"]: a["principal_minor"] for a in r.json()["allocations"]}
-    assert sorted(paid.values()) == [120_000_00, 180_000_00]
+    paid = {a["holder_id"]: a["principal"] for a in r.json()["allocations"]}
+    assert sorted(paid.values()) == ["120000.00", "180000.00"]
     auditor = login(client, "a-auditor")
     tb = client.get("/v1/books/BKA/trial-balance", headers=auditor).json()
     assert tb["balanced"] is True
@@ -153,7 +156,7 @@ def test_issue_pass_down_finance_settle_through_the_api(
     later = client.get(
         "/v1/books/BKA/accounts/1001/statement?since=2027-01-01", headers=auditor
     ).json()
-    assert later["opening_minor"] == int(stmt["lines"][0]["balance"].replace(".", ""))
+    assert later["opening"] == stmt["lines"][0]["balance"]
     assert [ln["kind"] for ln in later["lines"]] == ["repayment"]
     assert later["lines"][-1]["balance"] == stmt["lines"][-1]["balance"]
     usd = client.get("/v1/books/BKA/accounts/1001/statement?currency=USD", headers=auditor)
@@ -186,7 +189,11 @@ def test_errors_name_the_field(client: TestClient, world: World, story: dict[str
     assert r.status_code == 422
     assert {e["field"] for e in r.json()["errors"]} == {"core", "rating"}
     lpr = client.get("/v1/rates/lpr?on=2024-02-21", headers=core).json()
-    assert lpr["in_force"] == {"fixed_on": "2024-02-20", "rate_1y": "3.45", "rate_5y": "3.95"}
+    assert lpr["in_force"] == {
+        "fixed_on": "2024-02-20",
+        "rate_1y_pct": "3.45",
+        "rate_5y_pct": "3.95",
+    }
 
 
 def test_a_journal_is_undone_by_its_reversal_never_edited(
@@ -237,3 +244,41 @@ def test_a_journal_is_undone_by_its_reversal_never_edited(
         headers=login(client, "b-rm"),
     )
     assert other.status_code == 404
+
+
+def test_a_payment_ref_replays_the_same_payment_and_refuses_another(
+    client: TestClient, story: dict[str, Any]
+) -> None:
+    core = login(client, "coreA")
+    r = client.post(
+        "/v1/credentials",
+        json={
+            "programme_id": story["programme"],
+            "confirmation_ids": [story["confirmation"]],
+            "amount": "300000.00",
+            "maturity_on": "2027-05-24",
+            "issued_on": "2026-11-26",
+        },
+        headers=core,
+    )
+    assert r.status_code == 201, r.text
+    credential = r.json()
+    root = credential["pieces"][0]["id"]
+    accepted = client.post(f"/v1/credentials/pieces/{root}/accept", headers=login(client, "s1"))
+    assert accepted.status_code == 200, accepted.text
+    path = f"/v1/credentials/{credential['id']}/settle"
+    pay = {"amount": "300000.00", "payment_ref": "CORE-PAY-9", "paid_on": "2027-05-24"}
+    first = client.post(path, json=pay, headers=core)
+    assert first.status_code == 201, first.text
+    again = client.post(path, json=pay, headers=core)
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert (first.json()["receipt"] is None, again.json()["receipt"]) == (False, None)
+    other = client.post(path, json={**pay, "amount": "299000.00"}, headers=core)
+    assert other.status_code == 409, other.text
+    problem = other.json()
+    assert problem["code"] == "exists_with_different_request"
+    assert "amount was 300000.00 CNY, now 299000.00 CNY" in problem["detail"]
+    moved = client.post(path, json={**pay, "paid_on": "2027-05-25"}, headers=core)
+    assert moved.status_code == 409
+    assert "paid_on was 2027-05-24, now 2027-05-25" in moved.json()["detail"]

@@ -178,7 +178,7 @@ def test_bank_reads_need_consent_and_are_logged(client: TestClient, world: World
     path = f"/v1/enterprises/{world.ids['s1']}/documents"
     refused = client.get(path, headers=bank)
     assert refused.status_code == 403
-    assert refused.json()["code"] == "consent-refused"
+    assert refused.json()["code"] == "consent_refused"
     client.post(
         "/v1/consents",
         json={
@@ -289,13 +289,20 @@ def test_trade_cases_match_and_explain_differences(client: TestClient, world: Wo
     s1 = {**login(client, "s1"), "content-type": "application/json"}
     r = client.post("/v1/documents/batch", content=json.dumps(_chain(world)), headers=s1)
     assert r.status_code == 201, r.text
-    cases = client.get(f"/v1/enterprises/{world.ids['s1']}/trade-cases", headers=s1).json()
-    assert [(c["case_key"].split("/")[-1], c["status"], c["ways"]) for c in cases] == [
+    path = f"/v1/enterprises/{world.ids['s1']}/trade-cases"
+    cases = client.get(path, headers=s1).json()
+    assert [(c["case_key"].split("/")[-1], c["status"], c["ways"]) for c in cases["items"]] == [
         ("PO-T", "matched", 4)
     ]
+    assert cases["next_cursor"] is None
+    # filters: by status, and by the other party
+    assert client.get(path, params={"status": "mismatched"}, headers=s1).json()["items"] == []
+    buyer = {"counterparty": world.usccs["core A"]}
+    assert len(client.get(path, params=buyer, headers=s1).json()["items"]) == 1
+    stranger = {"counterparty": world.usccs["core B"]}
+    assert client.get(path, params=stranger, headers=s1).json()["items"] == []
     # the bank needs consent for every category the cases draw on
     bank = login(client, "a-rm")
-    path = f"/v1/enterprises/{world.ids['s1']}/trade-cases"
     assert client.get(path, headers=bank).status_code == 403
 
 
@@ -305,7 +312,8 @@ def test_an_over_billed_invoice_is_a_mismatch_with_a_readable_reason(
     s1 = {**login(client, "s1"), "content-type": "application/json"}
     r = client.post("/v1/documents/batch", content=json.dumps(_chain(world, "12")), headers=s1)
     assert r.status_code == 201, r.text
-    (case,) = client.get(f"/v1/enterprises/{world.ids['s1']}/trade-cases", headers=s1).json()
+    path = f"/v1/enterprises/{world.ids['s1']}/trade-cases"
+    (case,) = client.get(path, headers=s1).json()["items"]
     assert case["status"] == "mismatched"
     messages = " | ".join(d["message"] for d in case["differences"])
     assert "INV-T" in messages
@@ -321,12 +329,21 @@ def test_findings_flag_an_invoice_dated_before_its_delivery(
     assert (
         client.post("/v1/documents/batch", content=json.dumps(docs), headers=s1).status_code == 201
     )
-    found = client.get(f"/v1/enterprises/{world.ids['s1']}/findings", headers=s1).json()
+    path = f"/v1/enterprises/{world.ids['s1']}/findings"
+    found = client.get(path, headers=s1).json()["items"]
     # the test world gives every firm the same legal representative, address and phone
-    assert [f["kind"] for f in found] == ["related_party", "invoice_before_delivery"]
-    assert "share a legal representative" in found[0]["reason"]
-    assert "王小明" not in found[0]["reason"]  # the shared value itself is never shown
-    assert "INV-T" in found[1]["reason"]
+    by_kind = {f["kind"]: f for f in found}
+    assert sorted(by_kind) == ["invoice_before_delivery", "related_party"]
+    assert "share a legal representative" in by_kind["related_party"]["reason"]
+    assert "王小明" not in by_kind["related_party"]["reason"]  # the value itself is never shown
+    assert "INV-T" in by_kind["invoice_before_delivery"]["reason"]
+    # one at a time, in id order, each once; and by kind
+    first = client.get(path, params={"limit": 1}, headers=s1).json()
+    second = client.get(path, params={"limit": 1, "cursor": first["next_cursor"]}, headers=s1)
+    assert [f["id"] for f in first["items"] + second.json()["items"]] == [f["id"] for f in found]
+    assert second.json()["next_cursor"] is None
+    only = client.get(path, params={"kind": "related_party"}, headers=s1).json()["items"]
+    assert [f["id"] for f in only] == [by_kind["related_party"]["id"]]
     assert (
         client.get(
             f"/v1/enterprises/{world.ids['s1']}/findings", headers=login(client, "a-rm")

@@ -12,15 +12,20 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters.db.engine import transaction
+from chainfin.adapters.db.models import CreditLine, CreditSublimit
 from chainfin.adapters.formats.iso20022 import validate_pain001
 from chainfin.domain.access import SYSTEM
 from chainfin.domain.clock import utcnow
+from chainfin.resources.lending import GeneralLedgerLineOut
 from chainfin.services import auth, rates
 from chainfin.services.books import GL_COLUMNS
+from chainfin.services.lending import lines
 from conftest import PASSWORD, World, login
 from reference import REFERENCE
 from worldclock import WORLD_DAY
@@ -65,6 +70,14 @@ net_profit,2000000.00
 def _ok(r: Any, status: int = 200) -> Any:
     assert r.status_code == status, r.text
     return r.json()
+
+
+def _items(r: Any) -> list[Any]:
+    """The items of a one-page list (every list answers ``{items, next_cursor}``)."""
+    page = _ok(r)
+    assert page["next_cursor"] is None, "more than one page"
+    items: list[Any] = page["items"]
+    return items
 
 
 def _invoice(client: TestClient, world: World, number: str, total: str) -> str:
@@ -187,7 +200,7 @@ def test_automatic_approval_runs_to_settlement(
     # the approval holds the line
     rm = login(client, "a-rm")
     line = _ok(client.get(f"/v1/credit-lines/{setup['line']}", headers=rm))
-    assert line["pending"]["amount"] == "400000.00"
+    assert (line["pending"], line["currency"]) == ("400000.00", "CNY")
     loan_id = app["loan_id"]
     # tenancy: bank B sees none of it; another enterprise not s1's application or loan
     b_rm, s2 = login(client, "b-rm"), login(client, "s2-staff")
@@ -199,12 +212,12 @@ def test_automatic_approval_runs_to_settlement(
         r = client.get(path, headers=b_rm)
         assert r.status_code == 404, path
         assert r.headers["content-type"] == "application/problem+json"
-    assert client.get("/v1/loan-applications", headers=b_rm).json() == []
-    assert client.get("/v1/loans", headers=b_rm).json() == []
+    assert _items(client.get("/v1/loan-applications", headers=b_rm)) == []
+    assert _items(client.get("/v1/loans", headers=b_rm)) == []
     assert client.get(f"/v1/loan-applications/{app['id']}", headers=s2).status_code == 404
     assert client.get(f"/v1/loans/{loan_id}", headers=s2).status_code == 404
-    assert client.get("/v1/loan-applications", headers=s2).json() == []
-    mine = client.get("/v1/loan-applications", headers=login(client, "s1")).json()
+    assert _items(client.get("/v1/loan-applications", headers=s2)) == []
+    mine = _items(client.get("/v1/loan-applications", headers=login(client, "s1")))
     assert [a["id"] for a in mine] == [app["id"]]
     # pay out: one pain.001 file, schema-valid
     dsb = _ok(
@@ -213,7 +226,8 @@ def test_automatic_approval_runs_to_settlement(
         ),
         201,
     )
-    assert (dsb["count"], dsb["total"]) == (1, {"amount": "400000.00", "currency": "CNY"})
+    assert (dsb["count"], dsb["total"], dsb["currency"]) == (1, "400000.00", "CNY")
+    assert [x["id"] for x in dsb["loans"]] == [loan_id]
     assert dsb["link"] == f"/v1/disbursements/{dsb['id']}/pain001"
     xml = client.get(dsb["link"], headers=rm)
     assert xml.status_code == 200
@@ -223,16 +237,15 @@ def test_automatic_approval_runs_to_settlement(
     assert client.get(dsb["link"], headers=b_rm).status_code == 404
     loan = _ok(client.get(f"/v1/loans/{loan_id}?as_of={TODAY + timedelta(days=19)}", headers=rm))
     assert loan["status"] == "disbursed"
-    assert loan["position"]["principal_outstanding"]["amount"] == "400000.00"
-    assert _ok(client.get(f"/v1/credit-lines/{setup['line']}", headers=rm))["posted"] == {
-        "amount": "400000.00",
-        "currency": "CNY",
-    }
+    assert loan["position"]["principal_outstanding"] == "400000.00"
+    assert _ok(client.get(f"/v1/credit-lines/{setup['line']}", headers=rm))["posted"] == (
+        "400000.00"
+    )
     accrued = _ok(client.post("/v1/loans/accrue", json={"as_of": ACCRUE_ON}, headers=rm))
     assert accrued["journals"] == 1
     # repay each instalment on its due date
     for row in loan["schedule"]:
-        due = Decimal(row["principal"]["amount"]) + Decimal(row["interest"]["amount"])
+        due = Decimal(row["principal"]) + Decimal(row["interest"])
         paid = _ok(
             client.post(
                 f"/v1/loans/{loan_id}/repayments",
@@ -241,17 +254,15 @@ def test_automatic_approval_runs_to_settlement(
             ),
             201,
         )
-        assert paid["excess"]["amount"] == "0.00"
-        assert paid["penalty"]["amount"] == "0.00"
+        assert (paid["excess"], paid["penalty"]) == ("0.00", "0.00")
     loan = _ok(client.get(f"/v1/loans/{loan_id}", headers=login(client, "s1")))
     assert loan["status"] == "settled"
-    assert loan["paid"]["principal"]["amount"] == "400000.00"
-    repayments = _ok(client.get(f"/v1/loans/{loan_id}/repayments", headers=rm))
+    assert loan["paid"]["principal"] == "400000.00"
+    repayments = _items(client.get(f"/v1/loans/{loan_id}/repayments", headers=rm))
     assert len(repayments) == len(loan["schedule"])
-    assert _ok(client.get(f"/v1/credit-lines/{setup['line']}", headers=rm))["available"] == {
-        "amount": "20000000.00",
-        "currency": "CNY",
-    }
+    assert _ok(client.get(f"/v1/credit-lines/{setup['line']}", headers=rm))["available"] == (
+        "20000000.00"
+    )
     last_due = date.fromisoformat(loan["schedule"][-1]["due_on"])
     refused = client.post(
         f"/v1/loans/{loan_id}/repayments",
@@ -262,7 +273,7 @@ def test_automatic_approval_runs_to_settlement(
     after = {"as_of": (last_due + timedelta(days=4)).isoformat()}
     scanned = _ok(client.post("/v1/loans/scan", json=after, headers=rm))
     assert scanned["loans"] == 0
-    # the general ledger balances, in CSV and JSON
+    # the general ledger balances, streamed as CSV or JSON Lines
     auditor = login(client, "a-auditor")
     gl = client.get("/v1/books/BKA/general-ledger?format=csv", headers=auditor)
     assert gl.status_code == 200, gl.text
@@ -274,10 +285,15 @@ def test_automatic_approval_runs_to_settlement(
     assert sum(Decimal(ln["debit"]) for ln in lines) == sum(Decimal(ln["credit"]) for ln in lines)
     accept = client.get("/v1/books/BKA/general-ledger", headers={**auditor, "Accept": "text/csv"})
     assert accept.text == gl.text
-    as_json = _ok(client.get(f"/v1/books/BKA/general-ledger?since={GL_SINCE}", headers=auditor))
-    assert as_json["columns"] == list(GL_COLUMNS)
-    assert as_json["rows"]
-    assert all(r["value_on"] >= GL_SINCE for r in as_json["rows"])
+    jsonl = client.get(f"/v1/books/BKA/general-ledger?since={GL_SINCE}", headers=auditor)
+    assert jsonl.status_code == 200, jsonl.text
+    assert jsonl.headers["content-type"].startswith("application/jsonl")
+    streamed = [GeneralLedgerLineOut.model_validate_json(x) for x in jsonl.text.splitlines()]
+    assert streamed
+    assert all(r.value_on.isoformat() >= GL_SINCE for r in streamed)
+    assert {(r.journal_id, r.line_no) for r in streamed} == {
+        (ln["journal_id"], int(ln["line_no"])) for ln in lines if ln["value_on"] >= GL_SINCE
+    }
     bad = client.get("/v1/books/BKA/general-ledger?format=xlsx", headers=auditor)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "format"
@@ -321,10 +337,10 @@ def test_referral_due_diligence_and_four_eyes(
     assert {"site_visit_threshold", "financial_analysis_threshold", "above_auto_limit"} <= codes
     assert {t["kind"] for t in app["tasks"]} == {"site_visit", "financial_analysis"}
     assert app["loan_id"] is None
-    open_tasks = _ok(client.get("/v1/due-diligence-tasks?state=open", headers=rm))
+    open_tasks = _items(client.get("/v1/due-diligence-tasks?state=open", headers=rm))
     task = {t["kind"]: t["id"] for t in open_tasks}
     assert set(task) == {"site_visit", "financial_analysis"}
-    assert client.get("/v1/due-diligence-tasks", headers=login(client, "b-rm")).json() == []
+    assert _items(client.get("/v1/due-diligence-tasks", headers=login(client, "b-rm"))) == []
     r = client.get(f"/v1/due-diligence-tasks/{task['site_visit']}", headers=s1)
     assert r.status_code == 404
     path = f"/v1/loan-applications/{app['id']}/review"
@@ -340,7 +356,7 @@ def test_referral_due_diligence_and_four_eyes(
     approve = {"action": "approve", "note": "checked", "conditions": ["deposit received"]}
     same = client.post(path, json=approve, headers=ck1)
     assert same.status_code == 409
-    assert same.json()["code"] == "approval-refused"
+    assert same.json()["code"] == "four_eyes_required"
     assert "four eyes" in same.json()["detail"]
     low = client.post(path, json=approve, headers=ck2)
     assert low.status_code == 409
@@ -372,7 +388,7 @@ def test_referral_due_diligence_and_four_eyes(
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "statements"
     r = client.post(analysis, content=b"<xml/>", headers={**rm, "Content-Type": "text/xml"})
-    assert r.status_code == 422
+    assert r.status_code == 415
     assert r.json()["errors"][0]["field"] == "content-type"
     csv_headers = {**rm, "Content-Type": "text/csv"}
     r = client.post(analysis, content=b"name,value\ncash,1.00\n", headers=csv_headers)
@@ -381,8 +397,12 @@ def test_referral_due_diligence_and_four_eyes(
     statements = dict(row.split(",") for row in STATEMENTS_CSV.splitlines()[1:])
     done = _ok(client.post(analysis, json={"statements": statements}, headers=rm))
     assert done["state"] == "completed"
-    assert done["result"]["ratios"]["current_ratio"] == {"value": "2.00"}
-    assert done["result"]["reported_revenue"]["amount"] == "36500000.00"
+    assert done["result"]["ratios"]["current_ratio"] == {"value": "2.00", "reason": None}
+    assert done["result"]["ratios"]["debt_to_assets_pct"]["value"] == "60"
+    assert (done["result"]["reported_revenue"], done["result"]["currency"]) == (
+        "36500000.00",
+        "CNY",
+    )
     approved = _ok(client.post(path, json=approve, headers=ck2))
     assert approved["status"] == "approved"
     assert [a["step"] for a in approved["approvals"]] == ["maker", "checker"]
@@ -403,7 +423,7 @@ def test_referral_due_diligence_and_four_eyes(
         assert met.status_code == 200, met.text
     assert all(c["met"] for c in met.json()["conditions"])
     dsb = _ok(client.post("/v1/disbursements", json=pay, headers=rm), 201)
-    assert dsb["total"]["amount"] == "6000000.00"
+    assert dsb["total"] == "6000000.00"
     # an approved application withdrawn gives its hold back
     small_app = _ok(
         client.post("/v1/loan-applications", json=_application(small, "400000.00"), headers=s1),
@@ -412,9 +432,8 @@ def test_referral_due_diligence_and_four_eyes(
     assert small_app["status"] == "approved", small_app["decision"]
     gone = _ok(client.post(f"/v1/loan-applications/{small_app['id']}/withdraw", headers=s1))
     assert gone["status"] == "withdrawn"
-    lines = _ok(client.get("/v1/credit-lines", headers=rm))
-    assert lines[0]["pending"]["amount"] == "0.00"
-    assert lines[0]["posted"]["amount"] == "6000000.00"
+    lines = _items(client.get("/v1/credit-lines", headers=rm))
+    assert (lines[0]["pending"], lines[0]["posted"]) == ("0.00", "6000000.00")
     # a decline lists every reason: s2 has given no consent and the invoice is not its own
     s2 = login(client, "s2-staff")
     declined = _ok(
@@ -431,12 +450,12 @@ def test_referral_due_diligence_and_four_eyes(
     assert all(r["outcome"] == "decline" for r in reasons[:3])
     assert "invoices, trade_documents" in reasons[0]["message"]
     assert declined["tasks"] == []
-    assert [a["id"] for a in client.get("/v1/loan-applications", headers=s2).json()] == [
+    assert [a["id"] for a in _items(client.get("/v1/loan-applications", headers=s2))] == [
         declined["id"]
     ]
-    mine = client.get("/v1/loan-applications?status=approved", headers=s1).json()
+    mine = _items(client.get("/v1/loan-applications?status=approved", headers=s1))
     assert mine == []
-    assert {a["status"] for a in client.get("/v1/loan-applications", headers=s1).json()} == {
+    assert {a["status"] for a in _items(client.get("/v1/loan-applications", headers=s1))} == {
         "disbursed",
         "withdrawn",
     }
@@ -472,8 +491,7 @@ def test_bank_statements_lines_caps_and_prices(
         for got, wanted in zip(first["statements"], want, strict=True):
             totals = _expected_totals(wanted)
             for side in ("credits", "debits"):
-                assert {c: Decimal(m["amount"]) for c, m in got[side].items()} == totals[side]
-                assert all(m["currency"] == c for c, m in got[side].items())
+                assert {m["currency"]: Decimal(m["amount"]) for m in got[side]} == totals[side]
         entries = sum(len(s["entries"]) for s in want)
         assert first["matched"] == []
         assert len(first["unmatched"]) == entries, first["unmatched"]
@@ -497,7 +515,7 @@ def test_bank_statements_lines_caps_and_prices(
     assert wrong.status_code == 422
     assert wrong.json()["errors"][0]["field"] == "BkToCstmrStmt/Stmt"
     as_json = client.post("/v1/bank-statements", json={"x": 1}, headers=rm)
-    assert as_json.status_code == 422
+    assert as_json.status_code == 415
     assert as_json.json()["errors"][0]["field"] == "content-type"
     # lines: freeze, unfreeze, close, expire
     # the job expires one line (35 days to run) and not the other (400)
@@ -556,17 +574,25 @@ def test_bank_statements_lines_caps_and_prices(
     assert client.post("/v1/credit-lines/expire", json=expire, headers=s1).status_code == 403
     expired = _ok(client.post("/v1/credit-lines/expire", json=expire, headers=rm))
     assert expired["expired"] == 1
-    states = {ln["id"]: ln["status"] for ln in _ok(client.get("/v1/credit-lines", headers=rm))}
+    states = {ln["id"]: ln["status"] for ln in _items(client.get("/v1/credit-lines", headers=rm))}
     assert states == {long_line: "active", short_line: "expired"}
     r = client.post(f"/v1/credit-lines/{short_line}/unfreeze", json={"reason": "x"}, headers=rm)
     assert r.status_code == 409
+    refusal = r.json()  # the problem names the machine, its state and what it would accept
+    assert refusal["code"] == "illegal_transition"
+    assert (refusal["machine"], refusal["current"], refusal["event"]) == (
+        "credit_line",
+        "expired",
+        "unfreeze",
+    )
+    assert "unfreeze" not in refusal["allowed"]
     closed = _ok(
         client.post(f"/v1/credit-lines/{long_line}/close", json={"reason": "done"}, headers=rm)
     )
     assert closed["status"] == "closed"
     # the enterprise sees the lines it is party to
     assert len(client.get("/v1/credit-lines", headers=login(client, "coreA")).json()) == 2
-    assert client.get("/v1/credit-lines", headers=s1).json() == []
+    assert _items(client.get("/v1/credit-lines", headers=s1)) == []
     # exposure caps
     cap = _ok(
         client.post(
@@ -576,7 +602,7 @@ def test_bank_statements_lines_caps_and_prices(
         ),
         201,
     )
-    assert (cap["kind"], cap["used"]["amount"]) == ("core", "0.00")
+    assert (cap["kind"], cap["used"], cap["available"]) == ("core", "0.00", "30000000.00")
     group = _ok(
         client.post(
             "/v1/exposure-caps",
@@ -597,11 +623,11 @@ def test_bank_statements_lines_caps_and_prices(
     )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "core"
-    assert [c["name"] for c in _ok(client.get("/v1/exposure-caps", headers=rm))] == [
+    assert [c["name"] for c in _items(client.get("/v1/exposure-caps", headers=rm))] == [
         "chain A",
         "s1 group",
     ]
-    assert client.get("/v1/exposure-caps", headers=login(client, "b-rm")).json() == []
+    assert _items(client.get("/v1/exposure-caps", headers=login(client, "b-rm"))) == []
     # products as configuration; an enterprise lists a bank's products
     r = client.post(
         "/v1/loan-products",
@@ -622,9 +648,9 @@ def test_bank_statements_lines_caps_and_prices(
         ),
         201,
     )
-    listed = _ok(client.get("/v1/loan-products?bank=BKA", headers=s1))
+    listed = _items(client.get("/v1/loan-products?bank=BKA", headers=s1))
     assert [(p["code"], p["kind"]) for p in listed] == [("INV", "inventory_pledge")]
-    assert client.get("/v1/loan-products", headers=login(client, "b-rm")).json() == []
+    assert _items(client.get("/v1/loan-products", headers=login(client, "b-rm"))) == []
     r = client.post("/v1/approval-authorities", json={"user": "b-rm", "level": 1}, headers=admin)
     assert r.status_code == 404
     r = client.post("/v1/approval-authorities", json={"user": "a-rm", "level": 1}, headers=rm)
@@ -644,7 +670,7 @@ def test_bank_statements_lines_caps_and_prices(
         ),
         201,
     )
-    assert price["price"] == {"amount": "80000.00", "currency": "CNY"}
+    assert (price["price"], price["currency"], price["unit"]) == ("80000.00", "CNY", "t")
     r = client.post(
         "/v1/commodity-prices",
         json={"item": "copper foil", "on": ON, "price": "80000.001", "unit": "t"},
@@ -652,3 +678,172 @@ def test_bank_statements_lines_caps_and_prices(
     )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "price"
+
+
+# ---------------------------------------------------------------------------- refusal codes
+
+
+def _referred(client: TestClient, world: World, session_factory: sessionmaker[Session]) -> str:
+    """An application above the automatic approval limit, recommended by its maker: the
+    checker's approval is what reserves the line."""
+    _bank_setup(client, world, session_factory)
+    invoice = _invoice(client, world, "INV-0101", "3000000.00")
+    admin = login(client, "a-admin")
+    for user, level in (("a-ck1", 1), ("a-ck2", 2)):
+        r = client.post(
+            "/v1/approval-authorities", json={"user": user, "level": level}, headers=admin
+        )
+        assert r.status_code == 201, r.text
+    app = _ok(
+        client.post(
+            "/v1/loan-applications",
+            json=_application(invoice, "2000000.00"),
+            headers=login(client, "s1"),
+        ),
+        201,
+    )
+    assert [r["code"] for r in app["decision"]["reasons"]] == ["above_auto_limit"]
+    path = f"/v1/loan-applications/{app['id']}/review"
+    maker = {"action": "approve", "note": "core A pays"}
+    _ok(client.post(path, json=maker, headers=login(client, "a-ck1")))
+    return path
+
+
+def test_approving_on_a_frozen_line_is_409_line_frozen(
+    client: TestClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    path = _referred(client, world, session_factory)
+    rm = login(client, "a-rm")
+    line_id = _ok(client.get("/v1/credit-lines", headers=rm))
+    line_id = (line_id["items"] if isinstance(line_id, dict) else line_id)[0]["id"]
+    frozen = client.post(f"/v1/credit-lines/{line_id}/freeze", json={"reason": "audit"}, headers=rm)
+    assert frozen.status_code == 200, frozen.text
+    checker = {"action": "approve", "note": "checked"}
+    r = client.post(path, json=checker, headers=login(client, "a-ck2"))
+    assert r.status_code == 409, r.text
+    problem = r.json()
+    assert (problem["code"], problem["type"]) == ("line_frozen", "/problems/line_frozen")
+    assert "frozen" in problem["detail"]
+    app = _ok(client.get(path.removesuffix("/review"), headers=rm))
+    assert app["status"] == "referred"  # nothing was approved or held
+
+
+def _take_sublimit(session: Session, avail: lines.Availability) -> None:
+    sub = avail.sublimits[0]
+    session.execute(
+        update(CreditSublimit)
+        .where(CreditSublimit.id == sub.id)
+        .values(pending_minor=CreditSublimit.limit_minor - CreditSublimit.posted_minor)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _take_line(session: Session, avail: lines.Availability) -> None:
+    session.execute(
+        update(CreditLine)
+        .where(CreditLine.id == avail.line.id)
+        .values(pending_minor=CreditLine.limit_minor - CreditLine.posted_minor)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _freeze_line(session: Session, avail: lines.Availability) -> None:
+    session.execute(
+        update(CreditLine)
+        .where(CreditLine.id == avail.line.id)
+        .values(status="frozen")
+        .execution_options(synchronize_session=False)
+    )
+
+
+@pytest.mark.parametrize(
+    ("meanwhile", "code"),
+    [
+        (_take_sublimit, "sublimit_insufficient"),
+        (_take_line, "line_insufficient"),
+        (_freeze_line, "line_frozen"),
+    ],
+)
+def test_a_lost_race_declines_with_the_limit_that_refused(
+    client: TestClient,
+    world: World,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    meanwhile: Any,
+    code: str,
+) -> None:
+    """Between reading the facts (every limit has room) and reserving them, another writer
+    takes the sub-limit or the line, or freezes it: the application is declined with the
+    code of what refused, the code a 409 for the same cause carries."""
+    _bank_setup(client, world, session_factory)
+    invoice = _invoice(client, world, "INV-0102", "500000.00")
+    reserve = lines.reserve
+
+    def racing(session: Session, actor: Any, avail: lines.Availability, **kw: Any) -> Any:
+        meanwhile(session, avail)  # the competing writer commits first
+        return reserve(session, actor, avail, **kw)
+
+    monkeypatch.setattr(lines, "reserve", racing)
+    app = _ok(
+        client.post(
+            "/v1/loan-applications",
+            json=_application(invoice, "400000.00"),
+            headers=login(client, "s1"),
+        ),
+        201,
+    )
+    assert (app["status"], app["decision"]["outcome"]) == ("declined", "decline")
+    assert [r["code"] for r in app["decision"]["reasons"]] == [code]
+    assert app["loan_id"] is None
+
+
+def _disbursed_loan(
+    client: TestClient, world: World, session_factory: sessionmaker[Session]
+) -> str:
+    _bank_setup(client, world, session_factory)
+    invoice = _invoice(client, world, "INV-0103", "500000.00")
+    app = _ok(
+        client.post(
+            "/v1/loan-applications",
+            json=_application(invoice, "400000.00"),
+            headers=login(client, "s1"),
+        ),
+        201,
+    )
+    assert app["status"] == "approved", app["decision"]
+    rm = login(client, "a-rm")
+    payout = {**BANK_ACCOUNT, "execution_on": EXECUTION_ON}
+    _ok(client.post("/v1/disbursements", json=payout, headers=rm), 201)
+    return str(app["loan_id"])
+
+
+def test_a_repayment_by_source_ref_replays_or_conflicts(
+    client: TestClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    loan_id = _disbursed_loan(client, world, session_factory)
+    rm = login(client, "a-rm")
+    path = f"/v1/loans/{loan_id}/repayments"
+    value_on = (TODAY + timedelta(days=20)).isoformat()
+    body = {"amount": "1000.00", "value_on": value_on, "source_ref": "STMT-7/E-1"}
+    first = _ok(client.post(path, json=body, headers=rm), 201)
+    again = _ok(client.post(path, json=body, headers=rm), 201)
+    assert again["id"] == first["id"]
+    assert first["receipt"] is not None
+    assert again["receipt"] is None  # nothing new on the ledger
+    listed = _ok(client.get(path, headers=rm))
+    assert len(listed["items"] if isinstance(listed, dict) else listed) == 1  # applied once
+    more = client.post(path, json={**body, "amount": "1500.00"}, headers=rm)
+    assert more.status_code == 409, more.text
+    problem = more.json()
+    assert problem["code"] == "exists_with_different_request"
+    assert "amount was 1000.00 CNY, now 1500.00 CNY" in problem["detail"]
+    later = client.post(path, json={**body, "value_on": ACCRUE_ON}, headers=rm)
+    assert later.status_code == 409
+    assert "value_on" in later.json()["detail"]
+    # the Idempotency-Key path: the same key for another body is refused as well
+    keyed = {**rm, "Idempotency-Key": "repay-2"}
+    second = {"amount": "2000.00", "value_on": value_on}
+    _ok(client.post(path, json=second, headers=keyed), 201)
+    reused = client.post(path, json={**second, "amount": "2100.00"}, headers=keyed)
+    assert reused.status_code == 409
+    assert reused.json()["code"] == "idempotency_key_reused"

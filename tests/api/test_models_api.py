@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -27,12 +28,22 @@ def test_register_promote_score_and_monitor(client: TestClient, world: World) ->
     assert r.json()["status"] == "champion"
     scored = client.post("/v1/risk/models/sme/score", json={"rows": rows[:3]}, headers=rm)
     assert scored.status_code == 200, scored.text
+    first = scored.json()["rows"][0]["champion"]
+    assert 0 < Decimal(first["pd_pct"]) < 100  # a probability, as a percentage
     check = client.post(
         f"/v1/risk/models/{model['id']}/monitoring", json={"rows": rows}, headers=rm
     )
     assert check.status_code == 201, check.text
     assert check.json()["status"] == "stable"
+    assert Decimal(check.json()["psi"]) < Decimal("0.1")
+    history = client.get(f"/v1/risk/models/{model['id']}/monitoring", headers=rm).json()
+    assert [c["id"] for c in history["items"]] == [check.json()["id"]]
+    champions = client.get("/v1/risk/models", params={"status": "champion"}, headers=rm).json()
+    assert [m["id"] for m in champions["items"]] == [model["id"]]
+    assert champions["items"][0]["auc_pct"] == model["auc_pct"]
+    challengers = client.get("/v1/risk/models", params={"status": "challenger"}, headers=rm)
+    assert challengers.json()["items"] == []
     # another bank's staff see nothing of it
     other = login(client, "b-rm")
     assert client.get(f"/v1/risk/models/{model['id']}", headers=other).status_code == 404
-    assert client.get("/v1/risk/models", headers=other).json() == []
+    assert client.get("/v1/risk/models", headers=other).json() == {"items": [], "next_cursor": None}

@@ -28,7 +28,7 @@ def test_early_warning_scan_and_alerts_by_api(client: TestClient, world: World) 
     assert r.status_code == 200, r.text
     assert r.json()["warnings"] == 0
     assert "receipt" in r.json()
-    assert client.get("/v1/alerts", headers=rm).json() == []
+    assert client.get("/v1/alerts", headers=rm).json() == {"items": [], "next_cursor": None}
     r = client.post("/v1/alerts/alr_nope/resolve", json={"note": "x"}, headers=rm)
     assert r.status_code == 404
     r = client.post("/v1/alerts/escalate", json={}, headers=rm)

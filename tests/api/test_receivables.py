@@ -3,17 +3,29 @@ registers only its consenting customer's invoices; other banks see only the publ
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters.db.engine import transaction
 from chainfin.domain.access import SYSTEM
 from chainfin.domain.clock import utcnow
-from chainfin.services import ledger, ledger_verify, registry
+from chainfin.domain.money import Money
+from chainfin.services import ledger, ledger_verify, receivables, registry
 from conftest import World, login
+
+
+def jsonl(r: Response) -> list[dict[str, Any]]:
+    """A JSON Lines answer, one object a line."""
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/x-ndjson")
+    return [json.loads(line) for line in r.text.splitlines()]
 
 
 def invoice_id(client: TestClient, world: World) -> str:
@@ -157,7 +169,8 @@ def test_search_filing_and_ledger(
         "invoice_number=26320000000000000888",
         "amount=1130.00",
     ):
-        found = client.get(f"/v1/receivables?{query}", headers=login(client, "b-rm")).json()
+        page = client.get(f"/v1/receivables?{query}", headers=login(client, "b-rm")).json()
+        found = page["items"]
         assert len(found) == 1, query
         # another bank's registration: its public part only
         assert found[0]["public"] is True
@@ -168,21 +181,22 @@ def test_search_filing_and_ledger(
         )
         assert found[0]["invoice_document_id"] is None
         assert found[0]["amount_band"] == "0-10000"
-    own = client.get("/v1/receivables", headers=a).json()
+    own = client.get("/v1/receivables", headers=a).json()["items"]
     assert own[0]["public"] is False
     assert own[0]["amount"] == "1130.00"
-    assert client.get(f"/v1/receivables?debtor_uscc={world.usccs['s2']}", headers=a).json() == []
+    none = client.get(f"/v1/receivables?debtor_uscc={world.usccs['s2']}", headers=a).json()
+    assert none == {"items": [], "next_cursor": None}
     # parties see their own registrations; a stranger enterprise sees none
-    assert len(client.get("/v1/receivables", headers=login(client, "s1")).json()) == 1
-    assert client.get("/v1/receivables", headers=login(client, "coreB")).json() == []
-    filing = client.get("/v1/receivables/filing", headers=a).json()
+    assert len(client.get("/v1/receivables", headers=login(client, "s1")).json()["items"]) == 1
+    assert client.get("/v1/receivables", headers=login(client, "coreB")).json()["items"] == []
+    filing = jsonl(client.get("/v1/receivables/filing?format=jsonl", headers=a))
     assert filing[0]["registration_type"] == "应收账款质押"
     assert filing[0]["grantor_uscc"] == world.usccs["s1"]
     assert filing[0]["debtor_uscc"] == world.usccs["core A"]
     assert filing[0]["financing_ref"] == "LN-9"
     assert json.dumps(filing, ensure_ascii=False).count("26320000000000000888") == 1
     # bank B's export: the public registry fields of bank A's filing, nothing more
-    theirs = client.get("/v1/receivables/filing", headers=login(client, "b-rm")).json()
+    theirs = jsonl(client.get("/v1/receivables/filing?format=jsonl", headers=login(client, "b-rm")))
     assert set(theirs[0]) == {
         "registration_id",
         "registration_type",
@@ -220,3 +234,97 @@ def test_only_banks_and_the_creditor_register_and_only_invoices(
         headers=login(client, "a-rm"),
     )
     assert bad.status_code == 404
+
+
+def many_registrations(session_factory: sessionmaker[Session], world: World, n: int) -> list[str]:
+    """``n`` of bank A's registrations (s1's receivables on core A), in registration order."""
+    with transaction(session_factory) as s:
+        bank_a = registry.bank_by_code(s, "BKA")
+        return [
+            receivables.register_key(
+                s,
+                SYSTEM,
+                key=f"order/{world.ids['s1']}/PO-{i}",
+                what=f"order PO-{i}",
+                kind="pledge",
+                creditor_id=world.ids["s1"],
+                debtor_id=world.ids["core A"],
+                bank_id=bank_a.id,
+                amount=Money(100_00 + i),
+                due_on=None,
+                financing_ref=f"LN-{i}",
+            ).id
+            for i in range(n)
+        ]
+
+
+def test_the_filing_export_streams_every_registration_as_csv_or_json_lines(
+    client: TestClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    ids = many_registrations(session_factory, world, 1_234)  # more than one batch of reads
+    a = login(client, "a-rm")
+    with client.stream("GET", "/v1/receivables/filing", headers=a) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"] == "text/csv; charset=utf-8"
+        assert "content-length" not in r.headers  # sent as it is read, not as one body
+        lines = list(r.iter_lines())
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
+    assert list(rows[0]) == list(receivables.FILING_COLUMNS)
+    assert [row["registration_id"] for row in rows] == ids  # each once, in order
+    assert {row["public"] for row in rows} == {"False"}
+    assert rows[7]["amount"] == "100.07"
+    assert rows[7]["financing_ref"] == "LN-7"
+    # as JSON Lines; another bank sees the same registrations, only their public part
+    theirs = jsonl(client.get("/v1/receivables/filing?format=jsonl", headers=login(client, "b-rm")))
+    assert [row["registration_id"] for row in theirs] == ids
+    assert all(row["public"] and "amount" not in row for row in theirs)
+    # the search's filters apply to the export
+    since = client.get(
+        "/v1/receivables/filing",
+        params={"format": "jsonl", "creditor_uscc": world.usccs["s2"]},
+        headers=a,
+    )
+    assert jsonl(since) == []
+
+
+def test_the_filing_export_refuses_before_it_streams(client: TestClient, world: World) -> None:
+    # a stranger to every registration: a header line and nothing else
+    r = client.get("/v1/receivables/filing", headers=login(client, "coreB"))
+    assert r.status_code == 200
+    assert r.text.splitlines() == [",".join(receivables.FILING_COLUMNS)]
+    # a platform is neither a bank nor a party: refused with a problem, not a broken stream
+    token = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": world.platform_client_id,
+            "client_secret": world.platform_client_secret,
+        },
+    ).json()["access_token"]
+    refused = client.get("/v1/receivables/filing", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert client.get("/v1/receivables/filing").status_code == 401
+    bad = client.get("/v1/receivables/filing?format=xml", headers=login(client, "a-rm"))
+    assert bad.status_code == 422
+
+
+def test_searching_the_registry_pages_through_every_registration_in_order(
+    client: TestClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    ids = many_registrations(session_factory, world, 7)
+    a = login(client, "a-rm")
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/v1/receivables", params=params, headers=a).json()
+        assert len(page["items"]) <= 3
+        seen += [r["id"] for r in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ids
+    later = client.get("/v1/receivables", params={"since": utcnow().isoformat()}, headers=a).json()
+    assert later["items"] == []
+    assert client.get("/v1/receivables", params={"limit": 0}, headers=a).status_code == 422

@@ -84,7 +84,7 @@ def test_a_bad_batch_reports_every_row_and_writes_nothing(
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
     problem = r.json()
-    assert problem["code"] == "validation-failed"
+    assert problem["code"] == "validation_failed"
     errors = {(e["row"], e["field"]): e["reason"] for e in problem["errors"]}
     assert errors[(3, "uscc")] == "check digit should be L"
     assert errors[(4, "name")] == "is required"
@@ -126,7 +126,7 @@ def test_malformed_files_are_precise(client: TestClient, world: World) -> None:
     r = client.post(
         "/v1/registry/enterprises/import", content=b"x", headers={**rm, "content-type": "text/xml"}
     )
-    assert r.status_code == 422
+    assert r.status_code == 415
     assert r.json()["errors"][0]["field"] == "content-type"
 
 
@@ -193,6 +193,27 @@ def test_export_round_trips_through_import(client: TestClient, world: World) -> 
         headers={**rm, "content-type": "application/x-ndjson"},
     ).json()
     assert back["unchanged"] == 3
+
+
+def test_a_large_export_streams_in_batches(client: TestClient, world: World) -> None:
+    """More enterprises than one batch of reads: every one arrives once, in id order, as the
+    rows are read (no Content-Length: the body is not built first)."""
+    rm = login(client, "a-rm")
+    body = "uscc,name,region_code,industry_code,roles\n" + "".join(
+        f"{uscc('320581', 1000 + n)},supplier {n},320581,C39,supplier\n" for n in range(1_100)
+    )
+    assert post_csv(client, "enterprises", body, rm).json()["created"] == 1_100
+    with client.stream("GET", "/v1/registry/enterprises/export?format=jsonl", headers=rm) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"] == "application/x-ndjson; charset=utf-8"
+        assert "content-length" not in r.headers
+        rows = [json.loads(line) for line in r.iter_lines()]
+    assert len(rows) == 1_100 + 5
+    assert len({row["uscc"] for row in rows}) == len(rows)
+    as_array = client.get("/v1/registry/enterprises/export?format=json", headers=rm).json()
+    assert [row["uscc"] for row in as_array] == [row["uscc"] for row in rows]
+    listed = client.get("/v1/enterprises", params={"limit": 500}, headers=rm).json()
+    assert [e["uscc"] for e in listed["items"]] == [row["uscc"] for row in rows[:500]]
 
 
 def test_cursor_pagination_walks_everything_once(client: TestClient, world: World) -> None:

@@ -46,7 +46,7 @@ def test_cross_tenant_enterprise_reads_are_404(
 ) -> None:
     r = client.get(path.format(id=world.ids[target]), headers=login(client, user))
     assert r.status_code == 404
-    assert r.json()["code"] == "not-found"
+    assert r.json()["code"] == "enterprise_not_found"
 
 
 @pytest.mark.parametrize(

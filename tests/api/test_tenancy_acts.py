@@ -71,7 +71,7 @@ def test_another_bank_joins_only_by_the_lead_banks_invitation_and_the_cores_appr
     assert (invitation["status"], invitation["bank_code"]) == ("invited", "BKB")
     iid = invitation["id"]
     # the invited bank sees the invitation (and what it is asked to join), not the programme
-    inbox = _ok(client.get("/v1/credentials/invitations", headers=b))
+    inbox = _ok(client.get("/v1/credentials/invitations", headers=b))["items"]
     assert [(i["id"], i["programme_name"]) for i in inbox] == [(iid, "core A suppliers")]
     assert client.get(f"/v1/credentials/programmes/{pid}", headers=b).status_code == 404
     # nobody but the core approves; the invited bank cannot accept before it does
@@ -90,9 +90,9 @@ def test_another_bank_joins_only_by_the_lead_banks_invitation_and_the_cores_appr
         == 403
     )
     accepted = _ok(client.post(f"{base}/{iid}/accept", json={"line": "500000.00"}, headers=b))
-    assert (accepted["status"], accepted["line"]["amount"]) == ("accepted", "500000.00")
+    assert (accepted["status"], accepted["line"]) == ("accepted", "500000.00")
     joined = _ok(client.get(f"/v1/credentials/programmes/{pid}", headers=b))
-    assert joined["limit"]["amount"] == "1500000.00"
+    assert joined["limit"] == "1500000.00"
     # a funder that does not lead the programme invites nobody
     assert client.post(base, json={"bank": "BKA"}, headers=b).status_code == 403
     assert client.post(base, json={"bank": "BKB"}, headers=a).status_code == 409
@@ -116,7 +116,7 @@ def test_any_party_closes_an_open_invitation(client: TestClient, world: World) -
     assert (
         client.post(f"{base}/{second}/accept", json={"line": "1.00"}, headers=b).status_code == 409
     )
-    listed = _ok(client.get(base, headers=a))
+    listed = _ok(client.get(base, headers=a))["items"]
     assert [i["status"] for i in listed] == ["declined", "declined"]
 
 
@@ -141,14 +141,10 @@ def test_prices_belong_to_their_bank_or_a_platform_source_and_are_corrected_by_v
     assert other["version"] == 1
     fixed = _ok(_price(client, a, "79500.00", note="settlement revised"), 201)
     assert (fixed["version"], fixed["note"]) == (2, "settlement revised")
-    mine = _ok(client.get("/v1/commodity-prices", headers=a))
-    assert [(p["version"], p["price"]["amount"]) for p in mine] == [
-        (2, "79500.00"),
-        (1, "80000.00"),
-    ]
-    assert [p["price"]["amount"] for p in _ok(client.get("/v1/commodity-prices", headers=b))] == [
-        "1.00"
-    ]
+    mine = _ok(client.get("/v1/commodity-prices", headers=a))["items"]
+    assert [(p["version"], p["price"]) for p in mine] == [(1, "80000.00"), (2, "79500.00")]
+    theirs = _ok(client.get("/v1/commodity-prices", headers=b))["items"]
+    assert [p["price"] for p in theirs] == ["1.00"]
     # platform sources: created and written by the platform operator only
     assert (
         client.post(
@@ -164,9 +160,10 @@ def test_prices_belong_to_their_bank_or_a_platform_source_and_are_corrected_by_v
     platform = _ok(_price(client, op, "81000.00", platform_source="SHFE"), 201)
     assert (platform["owner"], platform["platform_source"]) == ("platform", "SHFE")
     assert _price(client, op, "1.00").status_code == 403  # the operator has no bank prices
-    seen = _ok(client.get("/v1/commodity-prices?platform_source=SHFE", headers=b))
-    assert [p["price"]["amount"] for p in seen] == ["81000.00"]
-    assert [s["code"] for s in _ok(client.get("/v1/price-sources", headers=b))] == ["SHFE"]
+    seen = _ok(client.get("/v1/commodity-prices?platform_source=SHFE", headers=b))["items"]
+    assert [p["price"] for p in seen] == ["81000.00"]
+    sources = _ok(client.get("/v1/price-sources", headers=b))["items"]
+    assert [s["code"] for s in sources] == ["SHFE"]
     # a product values its collateral at its bank's prices or at the source it names
     product = _ok(
         client.post(
@@ -194,9 +191,9 @@ def test_prices_belong_to_their_bank_or_a_platform_source_and_are_corrected_by_v
     assert unknown.json()["errors"][0]["field"] == "price_source"
     # an applicant sees the product's terms, not how the bank decides
     catalogue = _ok(client.get("/v1/loan-products?bank=BKA", headers=login(client, "s1")))
-    assert "authority" not in catalogue[0]["config"]
-    assert "min_score_auto" not in catalogue[0]["config"]
-    assert catalogue[0]["config"]["ltv_cap"] == "0.7"
+    terms = catalogue["items"][0]["config"]
+    assert (terms["authority"], terms["min_score_auto"]) == (None, None)
+    assert terms["ltv_cap_pct"] == "70"
 
 
 def test_a_banks_auditor_reads_its_banks_entries_a_platform_auditor_reads_all(

@@ -496,6 +496,20 @@ def _own_piece(body: Callable[[Ctx], dict[str, Any]], action: str) -> Make:
     return make
 
 
+def _narrowed(path: str, **filters: Callable[[Tenant], str]) -> Make:
+    """A list, plain and narrowed by each filter to another tenant's counterparty (its core,
+    its supplier, its bank): a filter narrows the caller's own list, never widens it."""
+
+    def make(ctx: Ctx) -> list[Req]:
+        victim = ctx.victim_tenant
+        out = [Req(path, params={"include_closed": True} if "pieces" in path else {})]
+        for name, value in filters.items():
+            out.append(Req(path, params={name: value(victim)}, what=f"{name} of {victim.name}"))
+        return out
+
+    return make
+
+
 def _disburse(ctx: Ctx) -> list[Req]:
     loan = ctx.victim("loan")
     body = {
@@ -627,7 +641,13 @@ probe(
 probe("POST", "/v1/consents/{consent_id}/revoke", on_foreign("consent"))
 probe("GET", "/v1/consents/access-log", plain("/v1/consents/access-log"))
 # credentials
-probe("GET", "/v1/credentials/programmes", plain("/v1/credentials/programmes"))
+probe(
+    "GET",
+    "/v1/credentials/programmes",
+    _narrowed(
+        "/v1/credentials/programmes", core=lambda t: t.usccs["core"], funder=lambda t: t.code
+    ),
+)
 probe(
     "POST",
     "/v1/credentials/programmes",
@@ -644,7 +664,15 @@ probe(
     ),
 )
 probe("GET", "/v1/credentials/programmes/{programme_id}", on_foreign("programme"))
-probe("GET", "/v1/credentials/confirmations", plain("/v1/credentials/confirmations"))
+probe(
+    "GET",
+    "/v1/credentials/confirmations",
+    _narrowed(
+        "/v1/credentials/confirmations",
+        debtor=lambda t: t.usccs["core"],
+        creditor=lambda t: t.usccs["t1"],
+    ),
+)
 probe(
     "POST",
     "/v1/credentials/confirmations",
@@ -660,7 +688,15 @@ probe(
         )
     ),
 )
-probe("GET", "/v1/credentials/pieces", plain("/v1/credentials/pieces", include_closed=True))
+probe(
+    "GET",
+    "/v1/credentials/pieces",
+    _narrowed(
+        "/v1/credentials/pieces",
+        holder=lambda t: t.usccs["t2"],
+        financed_by=lambda t: t.code,
+    ),
+)
 probe("GET", "/v1/credentials/pieces/{piece_id}", on_foreign("piece"))
 probe("POST", "/v1/credentials/pieces/{piece_id}/accept", on_foreign("piece"))
 probe(
@@ -685,7 +721,16 @@ probe(
 )
 probe("GET", "/v1/credentials/quotes/{quote_id}", on_foreign("quote"))
 probe("POST", "/v1/credentials/quotes/{quote_id}/finance", on_foreign("quote"))
-probe("GET", "/v1/credentials", plain("/v1/credentials"))
+probe(
+    "GET",
+    "/v1/credentials",
+    _narrowed(
+        "/v1/credentials",
+        core=lambda t: t.usccs["core"],
+        holder=lambda t: t.usccs["t2"],
+        funder=lambda t: t.code,
+    ),
+)
 probe(
     "POST",
     "/v1/credentials",
@@ -716,7 +761,11 @@ probe(
     on_foreign("programme", lambda c, o: {"bank": _my_bank(c)}),
 )
 probe("GET", "/v1/credentials/programmes/{programme_id}/invitations", on_foreign("programme"))
-probe("GET", "/v1/credentials/invitations", plain("/v1/credentials/invitations"))
+probe(
+    "GET",
+    "/v1/credentials/invitations",
+    _narrowed("/v1/credentials/invitations", bank=lambda t: "BKC"),
+)
 probe(
     "GET",
     "/v1/credentials/programmes/{programme_id}/invitations/{invitation_id}",
@@ -1037,6 +1086,8 @@ probe("GET", "/v1/reference/regions/{code}", plain("/v1/reference/regions/320505
 probe("GET", "/v1/reference/industries", plain("/v1/reference/industries"))
 probe("GET", "/v1/reference/industries/{code}", plain("/v1/reference/industries/C36"))
 probe("GET", "/v1/reference/uscc/{code}", plain("/v1/reference/uscc/91320505MA1MXXXXXX"))
+probe("GET", "/problems", plain("/problems"))
+probe("GET", "/problems/{code}", plain("/problems/line_frozen"))
 
 
 # ------------------------------------------------------------------------------ allowed
@@ -1070,6 +1121,8 @@ ALLOWED: dict[tuple[str, str], Allowed] = {
     ("GET", "/v1/reference/industries"): Allowed("GB/T 4754 reference data"),
     ("GET", "/v1/reference/industries/{code}"): Allowed("GB/T 4754 reference data"),
     ("GET", "/v1/reference/uscc/{code}"): Allowed("USCC check digits: reference"),
+    ("GET", "/problems"): Allowed("the error-code reference is public documentation"),
+    ("GET", "/problems/{code}"): Allowed("the error-code reference is public documentation"),
     ("GET", "/v1/ledger/checkpoint"): Allowed("the log's public face: signed checkpoints"),
     ("GET", "/v1/ledger/checkpoints/{tree_size}"): Allowed("signed checkpoints are public"),
     ("GET", "/v1/ledger/keys"): Allowed("verifier keys are public"),
@@ -1205,6 +1258,8 @@ def _markers(ctx: Ctx, path: str) -> dict[str, str]:
         ("/v1/enterprises", "/v1/relations", "/v1/registry", "/v1/chains", "/v1/risk/contagion")
     )
     for o in ctx.all_foreign():
+        if o.tenant == ctx.who.home and ctx.who.member in o.extra.get("referenced_by", "").split():
+            continue  # a reference on a record it is a party to (its credential's programme)
         if o.kind in PRIVATE or (registry and o.kind == "enterprise"):
             out[o.id] = f"{o.kind} of {o.tenant}"
         if registry and o.kind == "enterprise":

@@ -5,6 +5,7 @@ shock to the core spreads down its chain; the log still verifies."""
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -67,12 +68,12 @@ def test_risk_story_margin_call_payment_delay_and_contagion(
 
     # the core's default spreads: DebtRank above zero, the core first at full distress
     result = story.contagion
-    assert result["debtrank"] > 0
+    assert Decimal(result["debtrank_pct"]) > 0
     assert result["top"][0]["id"] == result["scenario"]["core_id"]
     assert result["top"][0]["tier"] == "core"
-    assert result["top"][0]["h"] == 1.0
+    assert result["top"][0]["distress_pct"] == "100"
     assert story.delay["scenario"]["days"] == risk_story.DELAY_DAYS
-    assert 0 < story.delay["debtrank"] <= result["debtrank"]
+    assert 0 < Decimal(story.delay["debtrank_pct"]) <= Decimal(result["debtrank_pct"])
     assert "portfolio by core" in text
     assert "portfolio by industry_section" in text
 

@@ -1205,7 +1205,7 @@ def test_every_other_transition_is_a_typed_conflict() -> None:
                 check_loan_transition("L1", current.value, target)
             assert isinstance(exc.value, IllegalTransition)
             assert isinstance(exc.value, Conflict)
-            assert exc.value.code == "illegal-transition"
+            assert exc.value.code == "illegal_transition"
             assert (
                 f"loan L1 is {current.value}; it cannot become {target.value}" in exc.value.message
             )

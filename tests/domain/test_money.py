@@ -29,7 +29,7 @@ def moneys(draw: st.DrawFn, currency: str | None = None) -> Money:
 
 def test_money_error_is_a_typed_chainfin_error() -> None:
     assert issubclass(MoneyError, ChainfinError)
-    assert MoneyError.code == "invalid-money"
+    assert MoneyError.code == "invalid_money"
     assert MoneyError.status == 422
 
 

@@ -330,7 +330,7 @@ def test_a_bad_industry_code_is_an_unknown_industry() -> None:
 
 def test_size_class_error_is_a_typed_422() -> None:
     assert issubclass(SizeClassError, ChainfinError)
-    assert (SizeClassError.code, SizeClassError.status) == ("size-class-undetermined", 422)
+    assert (SizeClassError.code, SizeClassError.status) == ("size_class_undetermined", 422)
 
 
 def test_labels_and_order() -> None:

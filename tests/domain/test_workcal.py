@@ -127,7 +127,7 @@ def test_a_year_neither_published_nor_projectable_is_a_typed_error(year: int) ->
     with pytest.raises(NoSchedule, match=f"no working-day schedule for {year}") as caught:
         CALENDAR.roll(date(year, 6, 1), "following")
     assert isinstance(caught.value, ChainfinError)
-    assert caught.value.code == "no-working-day-schedule"
+    assert caught.value.code == "no_working_day_schedule"
     assert "chainfin calendar load FILE" in caught.value.diagnostics()
     assert not CALENDAR.is_official(year)
 

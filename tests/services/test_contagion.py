@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chainfin.adapters.db.engine import transaction
 from chainfin.domain.errors import ValidationFailed
 from chainfin.domain.money import Money
+from chainfin.resources.risk import ContagionOut
 from chainfin.services import contagion, documents
 from chainfin.services.lending import applications, loans
 from credit_world import uscc
@@ -46,19 +47,27 @@ def test_a_core_default_distresses_its_supplier_and_costs_the_bank(
         claim = 13_500_000_00 * 90 / 365
         equity = 7_000_000_000 * 0.4  # 40 % of its 70,000,000.00 total assets
         h_t1 = claim / equity
-        top = {d["id"]: d["h"] for d in out["top"]}
+        top = {d.id: d.h for d in out.top}
         assert top[world.ids["core"]] == 1.0
-        assert top[world.ids["t1"]] == pytest.approx(h_t1, abs=1e-6)  # shown to 6 places
-        assert out["scenario"]["shock"] == 1.0
+        assert top[world.ids["t1"]] == pytest.approx(h_t1, abs=1e-6)  # kept to 6 places
+        assert out.scenario.shock == 1.0
         expected = int(Decimal(400_000_00) * Decimal(repr(h_t1)) * Decimal("0.45"))
-        assert out["bank"]["expected_loss"] == Money(expected).as_dict()
-        assert out["bank"]["by_tier"] == {"outside the bank's chains": Money(expected).as_dict()}
+        assert out.bank.expected_loss == Money(expected)
+        assert out.bank.by_tier == {"outside the bank's chains": Money(expected)}
+        # as the API and the CLI show it: percentages, amounts as decimal strings
+        shown = ContagionOut.build(out)
+        distress = {d.id: d.distress_pct for d in shown.top}
+        assert (distress[world.ids["core"]], shown.scenario.shock_pct) == ("100", "100")
+        assert Decimal(distress[world.ids["t1"]]) == round(Decimal(repr(h_t1)) * 100, 4)
+        assert shown.bank.lgd_pct == "45"
+        assert shown.bank.expected_loss.amount == Money(expected).to_decimal_string()
 
         late = contagion.run(
             s, world.staff("rm"), core=world.ids["core"], kind="delay", days=30, as_of=TODAY
         )
-        assert late["scenario"]["shock"] == pytest.approx(1 / 3)
-        late_top = {d["id"]: d["h"] for d in late["top"]}
+        assert late.scenario.shock == pytest.approx(1 / 3)
+        assert ContagionOut.build(late).scenario.shock_pct == "33.33"
+        late_top = {d.id: d.h for d in late.top}
         assert late_top[world.ids["t1"]] == pytest.approx(h_t1 / 3, abs=1e-6)
 
         with pytest.raises(ValidationFailed, match="days"):

@@ -114,7 +114,8 @@ def test_the_whole_life_of_a_credential_down_three_tiers(
         fin = credentials.finance(s, cw.ent("t3"), q.id)
         assert credentials.finance(s, cw.ent("t3"), q.id).id == fin.id  # idempotent
         assert fin.face_minor == fin.net_minor + fin.discount_minor + fin.fees_minor
-        holdings = credentials.holdings(s, cw.staff("BKA"))
+        held = credentials.PieceFilter(holder=cw.bank_ents["BKA"])
+        holdings = credentials.list_pieces(s, cw.staff("BKA"), held).items
         assert [p.amount_minor for p in holdings] == [250_000_00]
     with transaction(f) as s, pytest.raises(Conflict, match="only held pieces"):
         credentials.quote(s, cw.ent("t3"), t3_piece, bank="BKA", as_of=ISSUED_ON)

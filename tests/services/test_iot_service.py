@@ -53,7 +53,7 @@ def pledge_loan(s: Session, world: LendingWorld) -> Loan:
     rm, ck3 = world.staff("rm"), world.staff("ck3")
     app = referred_inventory(s, world)
     applications.review(s, rm, app.id, action="approve", note="ok")
-    (task,) = tasks.tasks(s, rm, state="open")
+    (task,) = tasks.tasks(s, rm, state="open").items
     tasks.complete_site_visit(s, rm, task.id, site_visit())
     applications.review(s, ck3, app.id, action="approve", note="ok")
     loans.disburse(s, rm, execution_on=START, **BANK_ACCOUNT)
@@ -374,7 +374,8 @@ def test_the_api_registers_binds_and_takes_telemetry_over_http(
             headers={**staff, "Idempotency-Key": "bind-1"},
         )
         assert r.status_code == 200, r.text
-        assert r.json()["binding"] == {"pledge": {"loan_id": loan.id, "item": "copper foil"}}
+        binding = {"kind": "pledge", "loan_id": loan.id, "item": "copper foil"}
+        assert r.json()["binding"] == binding
         at = (utcnow() - timedelta(minutes=1)).isoformat()
         one = {"device": "WS-9", "seq": 1, "at": at, "kind": "weight", "value": "13", "unit": "t"}
         r = client.post("/v1/iot/telemetry", json=[one, one, {"device": "WS-9"}],
@@ -385,9 +386,32 @@ def test_the_api_registers_binds_and_takes_telemetry_over_http(
         assert r.json()["results"][0]["alerts"]  # 13 t: the margin call
         assert client.post("/v1/iot/telemetry", json=one).status_code == 401
         r = client.get("/v1/iot/devices/WS-9/readings", headers=staff)
-        assert [x["status"] for x in r.json()] == ["applied"]
+        assert [x["status"] for x in r.json()["items"]] == ["applied"]
+        later = [{**one, "seq": n, "at": (utcnow() - timedelta(seconds=60 - n)).isoformat()}
+                 for n in (2, 3, 4)]  # fmt: skip
+        r = client.post("/v1/iot/telemetry", json=later, headers={"X-Device-Token": token})
+        assert r.json()["counters"]["applied"] == 3
+        # the readings, the latest received first, two a page
+        first = client.get("/v1/iot/devices/WS-9/readings?limit=2", headers=staff).json()
+        rest = client.get(
+            "/v1/iot/devices/WS-9/readings",
+            params={"limit": 2, "cursor": first["next_cursor"]},
+            headers=staff,
+        ).json()
+        assert [x["seq"] for x in first["items"] + rest["items"]] == [4, 3, 2, 1]
+        assert rest["next_cursor"] is None
+        since = {"since": later[1]["at"]}  # measured from seq 3's instant
+        r = client.get("/v1/iot/devices/WS-9/readings", params=since, headers=staff)
+        assert [x["seq"] for x in r.json()["items"]] == [4, 3]
         r = client.get("/v1/iot/dead-letters", headers=staff)
-        assert [x["reason_code"] for x in r.json()] == ["malformed"]
+        assert [x["reason_code"] for x in r.json()["items"]] == ["malformed"]
+        r = client.get("/v1/iot/dead-letters?reason_code=unbound", headers=staff)
+        assert r.json()["items"] == []
         r = client.post("/v1/iot/devices/WS-9/retire", json={"reason": "done"}, headers=staff)
         assert r.json()["state"] == "retired"
+        assert "receipt" in r.json()
+        r = client.get("/v1/iot/devices?state=active", headers=staff)
+        assert r.json() == {"items": [], "next_cursor": None}
+        r = client.get("/v1/iot/devices?state=retired&kind=weight", headers=staff)
+        assert [d["serial"] for d in r.json()["items"]] == ["WS-9"]
     app.state.engine.dispose()

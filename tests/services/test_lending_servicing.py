@@ -150,7 +150,7 @@ def test_maker_checker_with_authority_and_due_diligence(
     with transaction(session_factory) as s, pytest.raises(ApprovalRefused, match="site_visit"):
         applications.review(s, ck3, app_id, action="approve", note="fine")
     with transaction(session_factory) as s:
-        (task,) = tasks.tasks(s, rm, state="open")
+        (task,) = tasks.tasks(s, rm, state="open").items
         assert task.kind == "site_visit"
         assert task.reasons == ["new_customer"]
         bad = site_visit() | {"gps": {"lat": 95, "lon": 0}}
@@ -171,14 +171,16 @@ def test_maker_checker_with_authority_and_due_diligence(
             "pledge registered at 中登网",
             "insurance on the stock",
         ]
-        out = applications.application_out(s, app)
-        assert [(a["step"], a["action"], a["level"]) for a in out["approvals"]] == [
+        steps = applications.approvals_of(s, app.id)
+        assert [(a.step, a.action, a.level) for a in steps] == [
             ("maker", "approve", None),
             ("checker", "approve", 3),
         ]
+        loan = applications.loan_of(s, app.id)
+        assert loan is not None
     # the money does not move until every condition is met
     with transaction(session_factory) as s, pytest.raises(Exception, match="conditions not met"):
-        loans.disburse(s, rm, execution_on=START, loan_ids=[out["loan_id"]], **BANK_ACCOUNT)
+        loans.disburse(s, rm, execution_on=START, loan_ids=[loan.id], **BANK_ACCOUNT)
     with transaction(session_factory) as s:
         applications.meet_condition(s, rm, app_id, 1, note="filing 0001")
         applications.meet_condition(s, rm, app_id, 2, note="policy 77")
@@ -484,7 +486,7 @@ def test_margin_call_when_the_pledged_goods_lose_value(
     with transaction(session_factory) as s:
         app = referred_inventory(s, world)
         applications.review(s, rm, app.id, action="approve", note="ok")
-        (task,) = tasks.tasks(s, rm, state="open")
+        (task,) = tasks.tasks(s, rm, state="open").items
         tasks.complete_site_visit(s, rm, task.id, site_visit())
         applications.review(s, ck3, app.id, action="approve", note="ok")
         loans.disburse(s, rm, execution_on=START, **BANK_ACCOUNT)

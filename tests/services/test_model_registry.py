@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chainfin.adapters.db.engine import transaction
 from chainfin.adapters.db.models import Alert, RiskModel
 from chainfin.domain.errors import Conflict, NotFound
+from chainfin.resources.risk import MonitoringOut
 from chainfin.risk.scorecard import ModelRefused, TrainOptions
 from chainfin.services import ledger, ledger_verify
 from chainfin.services import models as registry
@@ -70,7 +72,7 @@ def test_versions_champion_challenger_and_monitoring(
     with transaction(session_factory) as s, pytest.raises(Conflict, match="champion already"):
         registry.promote(s, rm, ids[1])
     with session_factory() as s:
-        status = {m.version: m.status for m in registry.models(s, rm, name="sme")}
+        status = {m.version: m.status for m in registry.models(s, rm, name="sme").items}
         assert status == {1: "retired", 2: "champion"}
         # a second champion is refused by the database itself
         s.get(RiskModel, ids[0]).status = "champion"  # type: ignore[union-attr]
@@ -113,10 +115,10 @@ def test_versions_champion_challenger_and_monitoring(
         assert alert is not None
         assert (alert.kind, alert.severity, alert.subject_id) == ("model_drift", "high", ids[1])
     with session_factory() as s:
-        checks = registry.history(s, rm, ids[1])
+        checks = registry.history(s, rm, ids[1]).items
         assert [c.status for c in checks] == ["stable", "shift"]
-        out = [registry.monitoring_out(c) for c in checks]
-        assert out[1]["psi"] > 0.25
+        out = [MonitoringOut.build(c) for c in checks]
+        assert Decimal(out[1].psi) > Decimal("0.25")
 
 
 def test_tampered_bytes_are_refused_and_banks_are_apart(
@@ -127,7 +129,7 @@ def test_tampered_bytes_are_refused_and_banks_are_apart(
         model_id = _register(s, world, V2).id
         registry.promote(s, rm, model_id)
     with session_factory() as s:
-        assert registry.models(s, other) == []
+        assert registry.models(s, other).items == []
         with pytest.raises(NotFound):
             registry.get(s, other, model_id)
         with pytest.raises(NotFound):

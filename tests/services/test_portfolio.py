@@ -14,6 +14,7 @@ from chainfin.adapters.db.models import CredentialPiece
 from chainfin.domain import concentration
 from chainfin.domain.errors import Forbidden, ValidationFailed
 from chainfin.domain.money import Money
+from chainfin.resources.risk import ExposureOut
 from chainfin.services import credentials, portfolio
 from chainfin.services.lending import applications, loans
 from lending_world import CORE_PAYEE, PAYEE, TODAY, build_lending
@@ -70,7 +71,7 @@ def test_exposure_by_every_dimension(session_factory: sessionmaker[Session]) -> 
         assert by_core.total == Money.parse("800000.00")
         assert by_core.rows[0].limit == Money.parse("20000000.00")
         assert by_core.hhi == 1
-        assert by_core.to_dict()["concentration"] == "high"
+        assert ExposureOut.build(by_core).concentration == "high"
 
         by_obligor = portfolio.exposure(s, rm, by="obligor")
         amounts = {r.key: r.exposure for r in by_obligor.rows}

@@ -89,5 +89,5 @@ def test_a_bank_values_its_collateral_at_its_own_prices_or_its_products_platform
             == world.credit.banks["BKA"]
         )
         # what each reads: its own prices and the platform sources
-        assert {p.owner for p in prices.prices(s, bank_b)} == {world.credit.banks["BKB"]}
-        assert {p.owner for p in prices.prices(s, SYSTEM, platform_source="SHFE")} == {owner}
+        assert {p.owner for p in prices.prices(s, bank_b).items} == {world.credit.banks["BKB"]}
+        assert {p.owner for p in prices.prices(s, SYSTEM, platform_source="SHFE").items} == {owner}

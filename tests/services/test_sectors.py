@@ -14,6 +14,7 @@ from chainfin.adapters.db.models import Alert
 from chainfin.domain import concentration
 from chainfin.domain.errors import ValidationFailed
 from chainfin.domain.money import Money
+from chainfin.resources.risk import SectorRatesOut
 from chainfin.services import alerts, sectors
 from chainfin.services.lending import applications, loans
 from lending_world import CORE_PAYEE, PAYEE, TODAY, build_lending
@@ -63,8 +64,8 @@ def test_a_sector_whose_borrowers_all_alert_at_once_is_warned(
         assert result.alerted["C"][-1] == 2
         assert result.alerted["C"][:-1] == [0] * 11
         assert result.warnings == ("C",)
-        body = result.to_dict()
-        assert body["sectors"][0]["rates"][-1] == "0.6667"
+        body = SectorRatesOut.build(result).model_dump()
+        assert body["sectors"][0]["alert_rates_pct"][-1] == "66.67"
         warning = s.scalars(select(Alert).where(Alert.kind == "sector_warning")).one()
         assert (warning.subject_kind, warning.subject_id) == ("industry_section", "C")
         by_region = sectors.rates(s, rm, by="region_province", as_of=TODAY)
@@ -107,11 +108,11 @@ def test_delinquency_at_each_month_end(session_factory: sessionmaker[Session]) -
                 loans.repay(s, rm, t1.id, amount=row.total, value_on=row.due_on)
     with session_factory() as s:
         result = sectors.rates(s, rm, by="industry_section", as_of=as_of)
-        body = result.to_dict()["sectors"][0]
+        body = SectorRatesOut.build(result).model_dump()["sectors"][0]
         # both loans run from the month they started; x pays nothing, so from the month end
         # after its first due date one of the two is past due
         assert body["loans"][-1] == 2
         assert body["delinquent"][-1] == 1
-        assert body["delinquency_rates"][-1] == "0.5000"
+        assert body["delinquency_rates_pct"][-1] == "50"
         assert body["loans"][:7] == [0] * 7  # before the loans started
         assert result.warnings == ("C",)

@@ -134,7 +134,9 @@ def current_principal(
     if isinstance(presented, Unauthenticated):
         raise presented
     if presented is None:
-        raise Unauthenticated("send an access token: Authorization: Bearer <token>")
+        raise Unauthenticated(
+            "send an access token: Authorization: Bearer <token>", code="token_missing"
+        )
     return presented
 
 

@@ -102,7 +102,7 @@ class InputGuard:
         url = [{"field": f, "reason": r} for f, r in _url_problems(scope)]
         if url:
             detail = "; ".join(f"{e['field']}: {e['reason']}" for e in url[:5])
-            await self._refuse(scope, receive, send, 422, "validation-failed", detail, url)
+            await self._refuse(scope, receive, send, 422, "url_invalid", detail, url)
             return
         limit = self.limit_for(scope["method"], scope.get("path", ""))
         headers = Headers(scope=scope)
@@ -110,12 +110,17 @@ class InputGuard:
         if declared is not None:
             if not declared.strip().isascii() or not declared.strip().isdigit():
                 await self._refuse(
-                    scope, receive, send, 400, "invalid-request", "Content-Length is not a number"
+                    scope,
+                    receive,
+                    send,
+                    400,
+                    "content_length_invalid",
+                    "Content-Length is not a number",
                 )
                 return
             if int(declared) > limit:
                 await self._refuse(
-                    scope, receive, send, 413, "payload-too-large", _too_large(limit)
+                    scope, receive, send, 413, "payload_too_large", _too_large(limit)
                 )
                 return
         if _is_json(headers.get("content-type", "")):
@@ -135,7 +140,7 @@ class InputGuard:
             size += len(chunk)
             if size > limit:
                 await self._refuse(
-                    scope, receive, send, 413, "payload-too-large", _too_large(limit)
+                    scope, receive, send, 413, "payload_too_large", _too_large(limit)
                 )
                 return
             chunks.append(chunk)
@@ -146,7 +151,7 @@ class InputGuard:
             reason = f"JSON nested deeper than {self.max_json_depth} levels"
             errors = [{"field": "body", "reason": reason}]
             await self._refuse(
-                scope, receive, send, 422, "validation-failed", f"body: {reason}", errors
+                scope, receive, send, 422, "json_too_deep", f"body: {reason}", errors
             )
             return
         sent = False
@@ -184,7 +189,7 @@ class InputGuard:
         except BodyTooLarge:
             if started:
                 raise
-            await self._refuse(scope, receive, send, 413, "payload-too-large", _too_large(limit))
+            await self._refuse(scope, receive, send, 413, "payload_too_large", _too_large(limit))
 
     @staticmethod
     async def _refuse(

@@ -145,4 +145,4 @@ def money(text: str, currency: str, field: str) -> Money:
     try:
         return Money.parse(text, currency)
     except MoneyError as exc:
-        raise ValidationFailed([FieldError(field, exc.message)]) from None
+        raise ValidationFailed([FieldError(field, exc.message)], code="invalid_money") from None

@@ -9,52 +9,47 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chainfin.api.headers import baseline_headers
-from chainfin.domain.errors import ChainfinError, ValidationFailed
+from chainfin.domain.errors import CODES, ChainfinError, ErrorCode, NotFound, ValidationFailed
+from chainfin.resources.common import PageOut
+from chainfin.services.pagination import DEFAULT_LIMIT, MAX_LIMIT, page_of
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("chainfin.api")
 
 # What every operation may answer besides its success, documented on each (see document()).
+# Each status names its generic code; the specific codes are in the registry (GET /problems).
 DOCUMENTED = {
-    400: "invalid-request: a malformed request (e.g. an unreadable Content-Length)",
-    401: "unauthenticated: no valid access token",
-    403: "forbidden (or consent-refused): the principal may not do this",
-    404: "not-found: no such resource, or not one the principal may see",
-    409: "conflict: the request conflicts with the current state",
-    413: "payload-too-large: the body is over this route's limit (refused before it is read)",
-    415: "unsupported-media-type: a body in a format this operation does not take",
-    422: "validation-failed (or invalid-money): invalid input, with errors[] of field and reason",
-    429: "too many requests: slow down and retry after Retry-After",
-    500: "internal-error: an unexpected failure, logged; nothing was written",
-    503: "database-unavailable or sign-in-unavailable: retry after Retry-After; nothing was "
+    400: "invalid_request: a malformed request (e.g. an unreadable Content-Length)",
+    401: "unauthenticated (or token_expired, token_revoked, ...): no valid access token",
+    403: "forbidden (or scope_missing, consent_refused, ...): the principal may not do this",
+    404: "<resource>_not_found: no such resource, or not one the principal may see",
+    409: "a specific conflict (line_frozen, exists_with_different_request, "
+    "idempotency_key_reused, illegal_transition, ...) with the current state",
+    413: "payload_too_large: the body is over this route's limit (refused before it is read)",
+    415: "unsupported_media_type: a body in a format this operation does not take",
+    422: "validation_failed (errors[] of field and reason) or a specific invalid input "
+    "(invalid_money, cursor_invalid, ...)",
+    429: "too_many_requests: slow down and retry after Retry-After",
+    500: "internal_error: an unexpected failure, logged; nothing was written",
+    503: "database_unavailable or sign_in_unavailable: retry after Retry-After; nothing was "
     "written",
 }
+"""Every problem's code, status and what to do: ``GET /problems`` and docs/errors.md."""
 
-TITLES = {
-    "validation-failed": "The request has invalid fields",
-    "invalid-request": "The request is malformed",
-    "not-found": "Not found",
-    "forbidden": "Not allowed",
-    "unauthenticated": "Authentication required",
-    "conflict": "Conflicts with the current state",
-    "invalid-money": "Invalid amount",
-    "method-not-allowed": "Method not allowed",
-    "unsupported-media-type": "Unsupported media type",
-    "payload-too-large": "Request body too large",
-    "internal-error": "Internal error",
-    "database-unavailable": "Database unavailable",
-    "consent-refused": "The enterprise has not consented to this use of its data",
-    "too-many-requests": "Too many requests",
-}
+
+def _title(code: str) -> str:
+    entry = CODES.get(code)
+    return entry.title if entry is not None else code.replace("_", " ").capitalize()
 
 
 def problem(
@@ -68,7 +63,7 @@ def problem(
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"/problems/{code}",
-        "title": TITLES.get(code, code.replace("-", " ").capitalize()),
+        "title": _title(code),
         "status": status,
         "detail": detail,
         "code": code,
@@ -88,12 +83,12 @@ def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
 _STATUS_CODES = {
     401: "unauthenticated",
     403: "forbidden",
-    404: "not-found",
-    405: "method-not-allowed",
+    404: "not_found",
+    405: "method_not_allowed",
     409: "conflict",
-    413: "payload-too-large",
-    415: "unsupported-media-type",
-    429: "too-many-requests",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
 }
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -149,12 +144,73 @@ def document(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+class ProblemCodeOut(BaseModel):
+    """One code of the registry: what a problem with this ``type`` means and what to do."""
+
+    code: str
+    type: str = Field(description="the problem type URI: /problems/<code>")
+    status: int | None = Field(description="HTTP status; null for a decision reason only")
+    title: str
+    when: str = Field(description="when this is answered")
+    action: str = Field(description="what the client can do about it")
+    decision: str | None = Field(
+        description="decline or refer when a credit decision gives this code as a reason"
+    )
+
+    @classmethod
+    def build(cls, entry: ErrorCode) -> ProblemCodeOut:
+        return cls(
+            code=entry.code,
+            type=f"/problems/{entry.code}",
+            status=entry.status,
+            title=entry.title,
+            when=entry.when,
+            action=entry.action,
+            decision=entry.decision,
+        )
+
+
+def catalogue(app: FastAPI) -> None:
+    """``GET /problems`` (every code, in code order) and ``GET /problems/{code}``: the problem
+    ``type`` URIs resolve. Public, like the OpenAPI document."""
+
+    @app.get(
+        "/problems",
+        tags=["reference"],
+        summary="Every error code and decision reason",
+        response_model=PageOut[ProblemCodeOut],
+    )
+    def problems(
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> PageOut[ProblemCodeOut]:
+        page = page_of(list(CODES.values()), lambda e: e.code, cursor=cursor, limit=limit)
+        items = [ProblemCodeOut.build(e) for e in page.items]
+        return PageOut[ProblemCodeOut](items=items, next_cursor=page.next_cursor)
+
+    @app.get(
+        "/problems/{code}",
+        tags=["reference"],
+        summary="One error code",
+        response_model=ProblemCodeOut,
+    )
+    def one_problem(code: Annotated[str, Path(max_length=80)]) -> ProblemCodeOut:
+        entry = CODES.get(code)
+        if entry is None:
+            raise NotFound.of("error code", code)
+        return ProblemCodeOut.build(entry)
+
+
 def install(app: FastAPI) -> None:
+    catalogue(app)
+
     @app.exception_handler(ChainfinError)
     async def _domain(_: Request, exc: ChainfinError) -> JSONResponse:
         errors = [e.as_dict() for e in exc.errors] if isinstance(exc, ValidationFailed) else None
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem(exc.status, exc.code, exc.message, errors=errors, headers=headers)
+        return problem(
+            exc.status, exc.code, exc.message, errors=errors, headers=headers, extra=exc.details()
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -163,18 +219,20 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
-        return problem(422, "validation-failed", detail, errors=errors)
+        return problem(422, "validation_failed", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _STATUS_CODES.get(exc.status_code, "invalid-request")
+        code = _STATUS_CODES.get(exc.status_code, "invalid_request")
         return problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         # A uniqueness race between two writers: the loser's transaction was rolled back.
         log.info("integrity conflict: %s", exc.orig)
-        return problem(409, "conflict", "a concurrent change conflicted with this one; retry it")
+        return problem(
+            409, "concurrent_change", "a concurrent change conflicted with this one; retry it"
+        )
 
     @app.exception_handler(DataError)
     async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
@@ -184,14 +242,14 @@ def install(app: FastAPI) -> None:
         log.warning(
             "database refused a value on %s %s: %s", request.method, request.url.path, exc.orig
         )
-        return problem(422, "validation-failed", "a value is too long or out of range for storage")
+        return problem(422, "validation_failed", "a value is too long or out of range for storage")
 
     @app.exception_handler(OperationalError)
     async def _unavailable(_: Request, exc: OperationalError) -> JSONResponse:
         log.error("database unavailable: %s", exc.orig)
         return problem(
             503,
-            "database-unavailable",
+            "database_unavailable",
             "the database is unavailable; retry shortly",
             headers={"Retry-After": "5"},
         )
@@ -203,7 +261,7 @@ def install(app: FastAPI) -> None:
         # security-headers middleware: the headers go on here.
         return problem(
             500,
-            "internal-error",
+            "internal_error",
             "an unexpected error occurred; it has been logged",
             headers=baseline_headers(),
         )

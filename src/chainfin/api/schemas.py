@@ -1,162 +1,142 @@
-"""Response and request bodies. Amounts are decimal strings ("1234.56") with a currency."""
+"""What a client sends: request bodies and the query parameters lists share. What the API
+answers is in :mod:`chainfin.resources`, one module per area.
+
+Most bodies are parsed by FastAPI into the models below. A few are read raw, because their
+size, nesting, format or idempotency is checked on the bytes first (trade documents, batch
+imports, telemetry): their models only document the body (see :func:`schema_ref`), and the
+domain parser that reads the bytes gives the precise 422s.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import TypeVar
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import FastAPI, Query
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, RootModel
+from pydantic.json_schema import models_json_schema
 
-from chainfin.adapters.db.models import Bank, Enterprise
-from chainfin.api.inputs import Input
-from chainfin.domain.access import Principal
-from chainfin.domain.industry import UnknownIndustry, parse_industry_code
-from chainfin.domain.money import Money
-from chainfin.domain.region import UnknownRegion, lookup
-from chainfin.resources.common import ReceiptOut
-from chainfin.services.chains import ChainSummary, MemberView, tier_table
-from chainfin.services.registry import RelationView, can_see_private
+from chainfin.api.inputs import Input, Instant
+from chainfin.domain.documents import DocumentKind, InvoiceType
+from chainfin.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
-T = TypeVar("T")
+# ---------------------------------------------------------------- lists
 
-
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    digits = [i for i, c in enumerate(phone) if c.isdigit()]
-    hide = set(digits[3:-4]) if len(digits) > 7 else set(digits[:-2])
-    return "".join("*" if i in hide else c for i, c in enumerate(phone))
-
-
-def mask_name(name: str | None) -> str | None:
-    if not name:
-        return name
-    return name[0] + "*" * (len(name) - 1)
+Limit = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description=f"items per page (default {DEFAULT_LIMIT})")
+]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+Since = Annotated[
+    Instant | None, Query(description="from this instant, inclusive (ISO 8601 with offset)")
+]
+Until = Annotated[
+    Instant | None, Query(description="up to this instant, exclusive (ISO 8601 with offset)")
+]
+SinceDay = Annotated[date | None, Query(description="from this date, inclusive")]
+UntilDay = Annotated[date | None, Query(description="up to this date, inclusive")]
 
 
-def _money(minor: int | None, currency: str) -> str | None:
-    return None if minor is None else Money(minor, currency).to_decimal_string()
+# ---------------------------------------------------------------- raw bodies
+
+_SCHEMA_REFS: dict[str, type[BaseModel]] = {}
 
 
-class EnterpriseOut(BaseModel):
-    id: str
-    uscc: str
-    name: str
-    region_code: str
-    region_name: str | None
-    industry_code: str
-    industry_name: str | None
-    size_class: str | None
-    roles: list[str]
-    employees: int | None = None
-    currency: str
-    revenue: str | None = Field(None, examples=["125000000.00"])
-    total_assets: str | None = None
-    legal_representative: str | None = Field(None, description="masked")
-    phone: str | None = Field(None, description="masked")
-    address: str | None = None
-    created_at: datetime
-    receipt: ReceiptOut | None = Field(None, description="on writes: the ledger receipt")
+def schema_ref(model: type[BaseModel]) -> dict[str, str]:
+    """``{"$ref": ...}`` to ``model`` where a route documents a shape it does not let FastAPI
+    parse or serialise: a body read raw (``openapi_extra``), the rows of a streamed export
+    (``responses``). :func:`document_schema_refs` puts the model in the OpenAPI components.
+    For JSON Lines the schema is that of each line."""
+    _SCHEMA_REFS[model.__name__] = model
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
 
-    @classmethod
-    def build(cls, e: Enterprise, principal: Principal) -> EnterpriseOut:
-        try:
-            region_name: str | None = lookup(e.region_code).full_name
-        except UnknownRegion:
-            region_name = None
-        try:
-            industry_name: str | None = parse_industry_code(e.industry_code).name_zh
-        except UnknownIndustry:
-            industry_name = None
-        private = can_see_private(principal, e)
-        return cls(
-            id=e.id,
-            uscc=e.uscc,
-            name=e.name,
-            region_code=e.region_code,
-            region_name=region_name,
-            industry_code=e.industry_code,
-            industry_name=industry_name,
-            size_class=e.size_class,
-            roles=list(e.roles),
-            employees=e.employees if private else None,
-            currency=e.currency,
-            revenue=_money(e.revenue_minor, e.currency) if private else None,
-            total_assets=_money(e.total_assets_minor, e.currency) if private else None,
-            legal_representative=mask_name(e.legal_representative) if private else None,
-            phone=mask_phone(e.phone) if private else None,
-            address=e.address if private else None,
-            created_at=e.created_at,
+
+def document_schema_refs(app: FastAPI) -> None:
+    """Add the models named by :func:`schema_ref` (and those they use) to ``app``'s OpenAPI
+    components."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        _, defs = models_json_schema(
+            [(m, "validation") for m in _SCHEMA_REFS.values()],
+            ref_template="#/components/schemas/{model}",
         )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, definition in defs.get("$defs", {}).items():
+            components.setdefault(name, definition)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
-class RelationOut(BaseModel):
-    id: str
-    buyer_id: str
-    buyer_uscc: str
-    buyer_name: str
-    seller_id: str
-    seller_uscc: str
-    seller_name: str
-    product_category: str
+# ---------------------------------------------------------------- registry
+
+_USCC = Field(
+    min_length=18,
+    max_length=18,
+    description="统一社会信用代码 (GB 32100)",
+    examples=["91320505000000035L"],
+)
+
+
+class EnterpriseIn(Input):
+    """An enterprise as the registry takes it, one at a time or as a row of a batch import
+    (CSV columns of the same names)."""
+
+    uscc: str = _USCC
+    name: str = Field(max_length=200, examples=["苏州精工电子有限公司"])
+    region_code: str = Field(description="GB/T 2260 county code", examples=["320505"])
+    industry_code: str = Field(description="GB/T 4754 division", examples=["C39"])
+    roles: str | list[str] = Field(
+        description="supplier, core, dealer, bank, logistics, warehouse: a list, or one text "
+        'separated by ";"',
+        examples=[["supplier"], "core;dealer"],
+    )
+    employees: int | None = Field(None, ge=0)
+    revenue: str | None = Field(None, description="decimal string", examples=["125000000.00"])
+    total_assets: str | None = Field(None, description="decimal string")
+    currency: str = Field("CNY", description="of revenue and total_assets")
+    legal_representative: str | None = Field(None, max_length=100)
+    phone: str | None = Field(None, max_length=40)
+    address: str | None = Field(None, max_length=300)
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "uscc": "91320505000000035L",
+                    "name": "苏州精工电子有限公司",
+                    "region_code": "320505",
+                    "industry_code": "C39",
+                    "roles": ["supplier"],
+                    "employees": 120,
+                    "revenue": "85000000.00",
+                }
+            ]
+        }
+    )
+
+
+class RelationIn(Input):
+    """A supply relation: the seller supplies the buyer (both registered) since a date."""
+
+    buyer_uscc: str = _USCC
+    seller_uscc: str = _USCC
+    product_category: str = Field(max_length=100, examples=["锂电池电芯"])
     since: date
 
-    @classmethod
-    def build(cls, r: RelationView) -> RelationOut:
-        return cls(**r.__dict__)
+
+class ImportRowIn(RootModel[EnterpriseIn | RelationIn]):
+    """One row of a batch import or export: an enterprise or a relation, by the route's kind
+    (a line of JSON Lines, a line of CSV under a header of the same names)."""
 
 
-class TierCount(BaseModel):
-    side: str
-    tier: int
-    members: int
-
-
-class ChainOut(BaseModel):
-    id: str
-    name: str
-    bank_id: str
-    industry_code: str
-    region_code: str
-    max_tier: int
-    core_ids: list[str]
-    member_count: int
-    tiers: list[TierCount]
-    tiers_computed_at: datetime | None
-    receipt: ReceiptOut | None = Field(None, description="on writes: the ledger receipt")
-
-    @classmethod
-    def build(cls, s: ChainSummary) -> ChainOut:
-        c = s.chain
-        return cls(
-            id=c.id,
-            name=c.name,
-            bank_id=c.bank_id,
-            industry_code=c.industry_code,
-            region_code=c.region_code,
-            max_tier=c.max_tier,
-            core_ids=s.core_ids,
-            member_count=s.member_count,
-            tiers=[TierCount(**row) for row in tier_table(s)],
-            tiers_computed_at=c.tiers_computed_at,
-        )
-
-
-class MemberOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    enterprise_id: str
-    uscc: str
-    name: str
-    region_code: str
-    industry_code: str
-    side: str
-    tier: int
-    is_customer: bool | None = Field(None, description="bank principals: already our customer")
-
-    @classmethod
-    def build(cls, m: MemberView) -> MemberOut:
-        return cls(**m.__dict__)
+class ImportRowsIn(RootModel[list[EnterpriseIn] | list[RelationIn]]):
+    """A JSON batch import: an array of enterprises (``/v1/registry/enterprises/import``) or of
+    relations (``/v1/registry/relations/import``). CSV and JSON Lines carry the same fields."""
 
 
 class ChainIn(Input):
@@ -167,53 +147,308 @@ class ChainIn(Input):
     max_tier: int = Field(4, ge=1, le=10)
 
 
-class BankOut(BaseModel):
-    id: str
-    code: str
-    name: str
-    enterprise_id: str
+# ---------------------------------------------------------------- trade documents
 
-    @classmethod
-    def build(cls, b: Bank) -> BankOut:
-        return cls(id=b.id, code=b.code, name=b.name, enterprise_id=b.enterprise_id)
+_SELLER, _BUYER = "91320505000000035L", "91110000600037341L"
+_CARRIER, _WAREHOUSE = "91310115MA1FL8X17Q", "91440300MA5F0X2A4T"
+_Amount = Annotated[str, Field(description="decimal string", examples=["1130.00"])]
+_Day = Annotated[str, Field(description="YYYY-MM-DD", examples=["2026-03-01"])]
+_Reference = Annotated[str, Field(max_length=64, description="another document's number")]
 
 
-class ImportRowOut(BaseModel):
-    row: int
-    outcome: str
-    id: str
-    key: str
+class DocumentLineIn(BaseModel):
+    item: str
+    quantity: str = Field(description="decimal string, above zero", examples=["10"])
+    unit: str = Field("", examples=["件"])
+    unit_price: _Amount
+    amount: _Amount
 
 
-class ImportOut(BaseModel):
-    kind: str
-    created: int
-    linked: int
-    unchanged: int
-    rows: list[ImportRowOut]
-    receipt: ReceiptOut | None = Field(None, description="the ledger receipt for the batch")
+class TrackingEventIn(BaseModel):
+    at: str = Field(description="ISO 8601 with offset", examples=["2026-03-04T09:30:00+08:00"])
+    region_code: str = Field(description="GB/T 2260 code where the shipment was")
+    status: str = ""
 
 
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: str
-    expires_in: int
-    scope: str
+class _Document(BaseModel):
+    """The fields every kind may carry; each kind below makes its own ones required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = 1
+    number: str = Field(
+        pattern=r"^[0-9A-Za-z][0-9A-Za-z._/\-]{0,63}$", description="the document's own number"
+    )
+    seller_uscc: str = _USCC
+    buyer_uscc: str = _USCC
+    issue_date: _Day
+    currency: str = "CNY"
+    total: _Amount = Field(description="decimal string above zero (lines + tax when both given)")
+    tax: _Amount | None = None
+    due_date: _Day | None = None
+    contract_number: _Reference | None = None
+    order_number: _Reference | None = None
+    delivery_number: _Reference | None = None
+    invoice_number: str | None = Field(
+        None, description="on an invoice its own 发票号码; elsewhere, the invoice it concerns"
+    )
+    invoice_code: str | None = Field(None, description="10/12-digit 发票代码 (pre-digital)")
+    invoice_type: InvoiceType | None = None
+    carrier_uscc: str | None = None
+    warehouse_uscc: str | None = None
+    origin_region: str | None = Field(None, description="GB/T 2260 code")
+    destination_region: str | None = Field(None, description="GB/T 2260 code")
+    shipped_on: _Day | None = None
+    delivered_on: _Day | None = None
+    lines: list[DocumentLineIn] = Field(default_factory=list)
+    tracking: list[TrackingEventIn] = Field(default_factory=list)
 
 
-class MeOut(BaseModel):
-    kind: str
-    subject_id: str
-    bank_id: str | None
-    enterprise_id: str | None
-    platform_id: str | None
-    roles: list[str]
-    scopes: list[str]
+def _example(kind: DocumentKind, **fields: JsonValue) -> ConfigDict:
+    body: dict[str, JsonValue] = {
+        "kind": kind.value,
+        "seller_uscc": _SELLER,
+        "buyer_uscc": _BUYER,
+        "issue_date": "2026-03-01",
+        "currency": "CNY",
+        **fields,
+    }
+    examples: list[JsonValue] = [body]
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": examples})
 
 
-class UsccCheckOut(BaseModel):
-    code: str
-    valid: bool
-    reason: str
-    org_code_valid: bool | None
-    region_code: str | None
+_LINES: JsonValue = [
+    {"item": "电芯", "quantity": "10", "unit": "件", "unit_price": "100.00", "amount": "1000.00"}
+]
+
+
+class ContractIn(_Document):
+    """A sales contract between seller and buyer."""
+
+    model_config = _example(DocumentKind.CONTRACT, number="HT-2026-001", total="113000.00")
+    kind: Literal[DocumentKind.CONTRACT]
+
+
+class PurchaseOrderIn(_Document):
+    """The buyer orders goods (under a contract)."""
+
+    model_config = _example(
+        DocumentKind.PURCHASE_ORDER,
+        number="PO-2026-001",
+        contract_number="HT-2026-001",
+        total="1130.00",
+        tax="130.00",
+        lines=_LINES,
+    )
+    kind: Literal[DocumentKind.PURCHASE_ORDER]
+
+
+class DeliveryNoteIn(_Document):
+    """The seller ships (part of) an order."""
+
+    model_config = _example(
+        DocumentKind.DELIVERY_NOTE,
+        number="DN-2026-001",
+        order_number="PO-2026-001",
+        total="1130.00",
+        lines=_LINES,
+    )
+    kind: Literal[DocumentKind.DELIVERY_NOTE]
+    order_number: _Reference
+
+
+class GoodsReceiptIn(_Document):
+    """The buyer received (part of) a delivery."""
+
+    model_config = _example(
+        DocumentKind.GOODS_RECEIPT,
+        number="GR-2026-001",
+        delivery_number="DN-2026-001",
+        order_number="PO-2026-001",
+        total="1130.00",
+        lines=_LINES,
+    )
+    kind: Literal[DocumentKind.GOODS_RECEIPT]
+    delivery_number: _Reference
+
+
+class InvoiceIn(_Document):
+    """A VAT invoice; ``invoice_number`` is its own 20-digit 数电 number (or 8 digits with its
+    ``invoice_code``)."""
+
+    model_config = _example(
+        DocumentKind.INVOICE,
+        number="INV-2026-001",
+        invoice_number="25320000000000000001",
+        invoice_type="digital_special",
+        order_number="PO-2026-001",
+        total="1130.00",
+        tax="130.00",
+        due_date="2026-05-30",
+        lines=_LINES,
+    )
+    kind: Literal[DocumentKind.INVOICE]
+    invoice_number: str = Field(description="its own 发票号码")
+    tax: _Amount
+
+
+class CreditNoteIn(_Document):
+    """Reduces an invoice (returns, price corrections)."""
+
+    model_config = _example(
+        DocumentKind.CREDIT_NOTE,
+        number="CN-2026-001",
+        invoice_number="25320000000000000001",
+        total="113.00",
+        tax="13.00",
+    )
+    kind: Literal[DocumentKind.CREDIT_NOTE]
+    invoice_number: str = Field(description="the invoice it reduces")
+
+
+class PaymentIn(_Document):
+    """The buyer pays an invoice."""
+
+    model_config = _example(
+        DocumentKind.PAYMENT,
+        number="PAY-2026-001",
+        invoice_number="25320000000000000001",
+        total="1130.00",
+    )
+    kind: Literal[DocumentKind.PAYMENT]
+    invoice_number: str = Field(description="the invoice it pays")
+
+
+class WaybillIn(_Document):
+    """A carrier moves a delivery from one region to another."""
+
+    model_config = _example(
+        DocumentKind.WAYBILL,
+        number="WB-2026-001",
+        delivery_number="DN-2026-001",
+        carrier_uscc=_CARRIER,
+        origin_region="320505",
+        destination_region="110105",
+        shipped_on="2026-03-02",
+        delivered_on="2026-03-04",
+        total="1130.00",
+        tracking=[
+            {"at": "2026-03-02T08:00:00+08:00", "region_code": "320505", "status": "picked up"},
+            {"at": "2026-03-04T09:30:00+08:00", "region_code": "110105", "status": "delivered"},
+        ],
+    )
+    kind: Literal[DocumentKind.WAYBILL]
+    delivery_number: _Reference
+    carrier_uscc: str = _USCC
+    origin_region: str = Field(description="GB/T 2260 code")
+    destination_region: str = Field(description="GB/T 2260 code")
+    shipped_on: _Day
+
+
+class WarehouseReceiptIn(_Document):
+    """A warehouse holds goods for the buyer (仓单)."""
+
+    model_config = _example(
+        DocumentKind.WAREHOUSE_RECEIPT,
+        number="WR-2026-001",
+        warehouse_uscc=_WAREHOUSE,
+        destination_region="440300",
+        total="1130.00",
+        lines=_LINES,
+    )
+    kind: Literal[DocumentKind.WAREHOUSE_RECEIPT]
+    warehouse_uscc: str = _USCC
+    destination_region: str = Field(description="GB/T 2260 code where the goods are held")
+
+
+DOCUMENT_KINDS: dict[DocumentKind, type[_Document]] = {
+    DocumentKind.CONTRACT: ContractIn,
+    DocumentKind.PURCHASE_ORDER: PurchaseOrderIn,
+    DocumentKind.DELIVERY_NOTE: DeliveryNoteIn,
+    DocumentKind.GOODS_RECEIPT: GoodsReceiptIn,
+    DocumentKind.INVOICE: InvoiceIn,
+    DocumentKind.CREDIT_NOTE: CreditNoteIn,
+    DocumentKind.PAYMENT: PaymentIn,
+    DocumentKind.WAYBILL: WaybillIn,
+    DocumentKind.WAREHOUSE_RECEIPT: WarehouseReceiptIn,
+}
+
+
+class DocumentIn(
+    RootModel[
+        Annotated[
+            ContractIn
+            | PurchaseOrderIn
+            | DeliveryNoteIn
+            | GoodsReceiptIn
+            | InvoiceIn
+            | CreditNoteIn
+            | PaymentIn
+            | WaybillIn
+            | WarehouseReceiptIn,
+            Field(discriminator="kind"),
+        ]
+    ]
+):
+    """One trade document, by ``kind`` (schema version 1). Amounts are decimal strings in the
+    document's currency (a JSON number is refused), dates YYYY-MM-DD within the business
+    dates; text carries no control or bidirectional characters."""
+
+
+# ---------------------------------------------------------------- telemetry
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    device: str = Field(description="the device's serial", examples=["WS-0001"])
+    seq: int = Field(ge=0, description="the device's own counter: a seq seen before is ignored")
+    at: str = Field(description="when measured, ISO 8601 with offset")
+
+
+class WeightMessageIn(_Message):
+    kind: Literal["weight"]
+    value: str | int = Field(description="decimal, not negative", examples=["12.5"])
+    unit: Literal["g", "kg", "t"]
+
+
+class RfidMessageIn(_Message):
+    kind: Literal["rfid"]
+    value: str | int = Field(description="a whole count")
+    unit: Literal["pcs"] = "pcs"
+
+
+class GpsMessageIn(_Message):
+    kind: Literal["gps"]
+    lat: str | float = Field(ge=-90, le=90)
+    lon: str | float = Field(ge=-180, le=180)
+
+
+class TemperatureMessageIn(_Message):
+    kind: Literal["temperature"]
+    celsius: str | int = Field(description="decimal, -100 to 200")
+
+
+TelemetryMessage = Annotated[
+    WeightMessageIn | RfidMessageIn | GpsMessageIn | TemperatureMessageIn,
+    Field(discriminator="kind"),
+]
+
+
+class TelemetryIn(RootModel[TelemetryMessage | list[TelemetryMessage]]):
+    """One message, or an array of up to 500, as the device would publish over MQTT."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "device": "WS-0001",
+                    "seq": 42,
+                    "at": "2026-03-04T09:30:00+08:00",
+                    "kind": "weight",
+                    "value": "12.5",
+                    "unit": "t",
+                }
+            ]
+        }
+    )

@@ -10,35 +10,53 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from fastapi.encoders import jsonable_encoder
-from rich.table import Table
-from sqlalchemy.orm import Session
+from rich.markup import escape
 
-from chainfin.api.routers.credentials import (
-    confirmation_out,
-    credential_out,
-    financing_out,
-    payment_out,
-    piece_out,
-    programme_out,
-    quote_out,
-    trial_balance_out,
+from chainfin.cli.common import (
+    Col,
+    fail,
+    fields,
+    group,
+    jsonable,
+    money,
+    name_of,
+    named,
+    operator_session,
+    out,
+    print_json,
+    print_page,
+    progress,
+    remember_names,
+    show_any,
+    table,
 )
-from chainfin.cli.common import fail, operator_session, out, print_json
 from chainfin.domain.access import SYSTEM, Principal, PrincipalKind, Scope
 from chainfin.domain.errors import ChainfinError, FieldError, ValidationFailed
 from chainfin.domain.money import Money
-from chainfin.domain.pricing import LprFixing
-from chainfin.services import books, credentials, rates, registry, workcal
 
-app = typer.Typer(help="Digital payable credentials", no_args_is_help=True)
-books_app = typer.Typer(help="Double-entry books: trial balance, statements", no_args_is_help=True)
-rates_app = typer.Typer(help="Reference rates", no_args_is_help=True)
-lpr_app = typer.Typer(help="Loan Prime Rate fixings", no_args_is_help=True)
-calendar_app = typer.Typer(help="The Chinese working-day calendar", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from chainfin.domain.pricing import LprFixing
+    from chainfin.resources.books import AccountStatementOut, TrialBalanceOut
+    from chainfin.resources.credentials import (
+        CredentialPaymentOut,
+        CredentialTreeOut,
+        LprFixingOut,
+        TransferOut,
+    )
+
+# Every import above is light: the database, the services and the resources are imported
+# inside the commands that need them (tests/test_cli_start.py).
+
+app = group("Digital payable credentials")
+books_app = group("Double-entry books: trial balance, statements")
+rates_app = group("Reference rates")
+lpr_app = group("Loan Prime Rate fixings")
+calendar_app = group("The Chinese working-day calendar")
 rates_app.add_typer(lpr_app, name="lpr")
 
 AsOpt = Annotated[str | None, typer.Option("--as", help="act as this enterprise (USCC)")]
@@ -55,8 +73,12 @@ BANK_SCOPES = frozenset(
 
 
 def _actor(session: Session, as_uscc: str | None, bank: str | None) -> Principal:
+    from chainfin.services import registry
+
     if as_uscc and bank:
-        raise ValidationFailed([FieldError("--as/--bank", "give one of them")])
+        raise ValidationFailed(
+            [FieldError("--as/--bank", "give one of them")], code="option_choice_required"
+        )
     if as_uscc:
         enterprise = registry.enterprise_by_uscc(session, as_uscc)
         return Principal(
@@ -72,7 +94,7 @@ def _actor(session: Session, as_uscc: str | None, bank: str | None) -> Principal
 
         row = session.scalar(select(Bank).where(Bank.code == bank))
         if row is None:
-            raise ValidationFailed([FieldError("--bank", f"no bank {bank!r}")])
+            raise ValidationFailed([FieldError("--bank", f"no bank {bank!r}")], code="bank_unknown")
         return Principal(PrincipalKind.STAFF, "cli", bank_id=row.id, scopes=BANK_SCOPES)
     return SYSTEM
 
@@ -83,38 +105,82 @@ def _run(
     bank: str | None,
     work: Callable[[Session, Principal], Any],
     show: Callable[[Any], None] | None = None,
+    *,
+    slow: str | None = None,
 ) -> None:
+    """One transaction as the party named (see ``chainfin.cli.lending._run``): the resource
+    with ``--json`` (a list as ``{"items", "next_cursor"}``), else ``show`` or every field
+    with names for the ids; ``slow`` puts up a progress bar."""
     try:
-        with operator_session() as session:
-            result = jsonable_encoder(work(session, _actor(session, as_uscc, bank)))
+        with (
+            progress(slow or "", enabled=slow is not None and not as_json),
+            operator_session() as session,
+        ):
+            result = jsonable(work(session, _actor(session, as_uscc, bank)))
+            if not as_json:
+                remember_names(session, result)
     except ChainfinError as exc:
         fail(exc, as_json)
-    if as_json or show is None:
-        print_json(result)
+    if as_json:
+        if isinstance(result, list):
+            print_page(result)
+        else:
+            print_json(result)
     else:
-        show(result)
+        (show or show_any)(result)
 
 
-def _amount(a: dict[str, str]) -> str:
-    return f"{a['amount']} {a['currency']}"
+def _amount(r: dict[str, Any], name: str) -> str:
+    return money(r[name], r["currency"])
 
 
 def _show_piece(p: dict[str, Any]) -> None:
-    out.print(
-        f"{p['id']}  tier {p['tier']}  {_amount(p['amount'])}  {p['status']}  "
-        f"holder {p['holder_id']}"
+    fields(
+        [
+            ("piece", p["id"]),
+            ("holder", name_of(p["holder_id"])),
+            ("amount", _amount(p, "amount")),
+            ("tier", p["tier"]),
+            ("status", p["status"]),
+        ]
     )
 
 
 def _show_tree(c: dict[str, Any]) -> None:
-    out.print(
-        f"credential {c['id']}  face {_amount(c['face'])}  settled {_amount(c['settled'])}  "
-        f"{c['status']}\nmatures {c['maturity_on']}, paid {c['payment_on']}"
-        + (" (provisional calendar)" if c["payment_provisional"] else "")
+    provisional = " (provisional calendar)" if c["payment_provisional"] else ""
+    fields(
+        [
+            ("credential", c["id"]),
+            ("status", c["status"]),
+            ("face", _amount(c, "face")),
+            ("settled", _amount(c, "settled")),
+            ("matures", c["maturity_on"]),
+            ("paid on", f"{c['payment_on']}{provisional}"),
+        ]
     )
-    for p in c.get("pieces", []):
-        out.print("  " * (len(p["lineage"]) + 1), end="")
-        _show_piece(p)
+    pieces = c.get("pieces", [])
+    if pieces:
+        table(
+            "pieces",
+            [
+                Col("holder"),
+                Col("amount", "amount"),
+                Col("tier", "number", drop=1),
+                Col("status"),
+                Col("id", "id"),
+            ],
+            [
+                [
+                    "· " * len(p["lineage"]) + name_of(p["holder_id"]),
+                    {"amount": p["amount"], "currency": c["currency"]},
+                    p["tier"],
+                    p["status"],
+                    p["id"],
+                ]
+                for p in pieces
+            ],
+            empty="no pieces you may see",
+        )
 
 
 @app.command("programme")
@@ -131,11 +197,14 @@ def programme_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Open a credential programme for a core enterprise, backed by the bank's line."""
+    from chainfin.resources.credentials import ProgrammeOut
+    from chainfin.services import credentials
+
     _run(
         as_json,
         None,
         bank,
-        lambda s, a: programme_out(
+        lambda s, a: ProgrammeOut.build(
             credentials.create_programme(
                 s,
                 a,
@@ -152,16 +221,42 @@ def programme_cmd(
 
 
 def _show_invitation(i: dict[str, Any]) -> None:
-    line = f"  line {_amount(i['line'])}" if i.get("line") else ""
-    out.print(
-        f"{i['id']}  {i['status']}  {i['bank_code']} invited by {i['lead_bank_code']} to "
-        f"{i['programme_id']} ({i['programme_name']}){line}"
+    fields(
+        [
+            ("invitation", i["id"]),
+            ("status", i["status"]),
+            ("bank", i["bank_code"]),
+            ("invited by", i["lead_bank_code"]),
+            ("programme", f"{i['programme_name']} ({i['programme_id']})"),
+            ("line", _amount(i, "line") if i.get("line") else None),
+        ]
     )
 
 
 def _show_invitations(rows: list[dict[str, Any]]) -> None:
-    for i in rows:
-        _show_invitation(i)
+    table(
+        "invitations",
+        [
+            Col("bank", "code"),
+            Col("lead", "code", drop=2),
+            Col("programme"),
+            Col("status"),
+            Col("line", "amount", drop=1),
+            Col("id", "id"),
+        ],
+        [
+            [
+                i["bank_code"],
+                i["lead_bank_code"],
+                i["programme_name"],
+                i["status"],
+                {"amount": i["line"], "currency": i["currency"]} if i.get("line") else None,
+                i["id"],
+            ]
+            for i in rows
+        ],
+        empty="no invitations",
+    )
 
 
 @app.command("invite")
@@ -173,12 +268,15 @@ def invite_cmd(
 ) -> None:
     """The lead bank invites another bank to fund its programme; the core enterprise
     approves, then the invited bank accepts with its line."""
+    from chainfin.resources.credentials import InvitationOut
+    from chainfin.services import credentials
+
     _run(
         as_json,
         None,
         bank,
-        lambda s, a: credentials.invitation_out(
-            s, credentials.invite(s, a, programme, bank=invited)
+        lambda s, a: InvitationOut.build(
+            credentials.invitation_view(s, credentials.invite(s, a, programme, bank=invited))
         ),
         _show_invitation,
     )
@@ -187,11 +285,20 @@ def invite_cmd(
 @app.command("invitations")
 def invitations_cmd(as_uscc: AsOpt = None, bank: BankOpt = None, as_json: JsonOpt = False) -> None:
     """Invitations you are a party to: as the lead or invited bank, or as the core."""
+    from chainfin.resources.credentials import InvitationOut
+    from chainfin.services import credentials
+    from chainfin.services.pagination import MAX_LIMIT
+
     _run(
         as_json,
         as_uscc,
         bank,
-        lambda s, a: [credentials.invitation_out(s, i) for i in credentials.invitations(s, a)],
+        lambda s, a: [
+            InvitationOut.build(v)
+            for v in credentials.invitation_views(
+                s, credentials.invitations(s, a, limit=MAX_LIMIT).items
+            )
+        ],
         _show_invitations,
     )
 
@@ -203,12 +310,15 @@ def approve_invitation_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The core enterprise approves the lead bank's invitation."""
+    from chainfin.resources.credentials import InvitationOut
+    from chainfin.services import credentials
+
     _run(
         as_json,
         as_uscc,
         None,
-        lambda s, a: credentials.invitation_out(
-            s, credentials.approve_invitation(s, a, invitation)
+        lambda s, a: InvitationOut.build(
+            credentials.invitation_view(s, credentials.approve_invitation(s, a, invitation))
         ),
         _show_invitation,
     )
@@ -223,13 +333,18 @@ def accept_invitation_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The invited bank accepts an approved invitation with its line and joins."""
+    from chainfin.resources.credentials import InvitationOut
+    from chainfin.services import credentials
+
     _run(
         as_json,
         None,
         bank,
-        lambda s, a: credentials.invitation_out(
-            s,
-            credentials.accept_invitation(s, a, invitation, line=Money.parse(line, currency)),
+        lambda s, a: InvitationOut.build(
+            credentials.invitation_view(
+                s,
+                credentials.accept_invitation(s, a, invitation, line=Money.parse(line, currency)),
+            )
         ),
         _show_invitation,
     )
@@ -244,12 +359,15 @@ def decline_invitation_cmd(
 ) -> None:
     """Close an open invitation: the invited bank declines, the core refuses, the lead bank
     withdraws."""
+    from chainfin.resources.credentials import InvitationOut
+    from chainfin.services import credentials
+
     _run(
         as_json,
         as_uscc,
         bank,
-        lambda s, a: credentials.invitation_out(
-            s, credentials.decline_invitation(s, a, invitation)
+        lambda s, a: InvitationOut.build(
+            credentials.invitation_view(s, credentials.decline_invitation(s, a, invitation))
         ),
         _show_invitation,
     )
@@ -267,11 +385,14 @@ def confirm_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Confirm a payable to a supplier (确权), on confirmed documents or a matched case."""
+    from chainfin.resources.credentials import ConfirmationOut
+    from chainfin.services import credentials
+
     _run(
         as_json,
         as_uscc,
         None,
-        lambda s, a: confirmation_out(
+        lambda s, a: ConfirmationOut.build(
             credentials.confirm(
                 s,
                 a,
@@ -289,7 +410,9 @@ def _date(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed([FieldError(field, f"{text!r} is not a date YYYY-MM-DD")]) from None
+        raise ValidationFailed(
+            [FieldError(field, f"{text!r} is not a date YYYY-MM-DD")], code="date_invalid"
+        ) from None
 
 
 @app.command("issue")
@@ -304,8 +427,10 @@ def issue_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Issue a credential against confirmed payables."""
+    from chainfin.resources.credentials import CredentialTreeOut
+    from chainfin.services import credentials
 
-    def work(s: Session, a: Principal) -> dict[str, Any]:
+    def work(s: Session, a: Principal) -> CredentialTreeOut:
         row = credentials.issue(
             s,
             a,
@@ -315,9 +440,7 @@ def issue_cmd(
             maturity_on=_date(maturity_on, "maturity_on"),
             issued_on=_date(issued_on, "issued_on") if issued_on else None,
         )
-        body = credential_out(row)
-        body["pieces"] = [piece_out(p) for p in credentials.tree(s, a, row.id)]
-        return body
+        return CredentialTreeOut.build(row, credentials.tree(s, a, row.id))
 
     _run(as_json, as_uscc, None, work, _show_tree)
 
@@ -325,11 +448,14 @@ def issue_cmd(
 @app.command("accept")
 def accept_cmd(piece: str, as_uscc: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Accept an offered piece."""
+    from chainfin.resources.credentials import CredentialPieceOut
+    from chainfin.services import credentials
+
     _run(
         as_json,
         as_uscc,
         None,
-        lambda s, a: piece_out(credentials.accept(s, a, piece)),
+        lambda s, a: CredentialPieceOut.build(credentials.accept(s, a, piece)),
         _show_piece,
     )
 
@@ -342,11 +468,14 @@ def reject_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Reject an offered piece (it returns to the sender)."""
+    from chainfin.resources.credentials import CredentialPieceOut
+    from chainfin.services import credentials
+
     _run(
         as_json,
         as_uscc,
         None,
-        lambda s, a: piece_out(credentials.reject(s, a, piece, reason=reason)),
+        lambda s, a: CredentialPieceOut.build(credentials.reject(s, a, piece, reason=reason)),
         _show_piece,
     )
 
@@ -354,7 +483,15 @@ def reject_cmd(
 @app.command("cancel")
 def cancel_cmd(credential: str, as_uscc: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Withdraw a credential before its first holder accepts."""
-    _run(as_json, as_uscc, None, lambda s, a: credential_out(credentials.cancel(s, a, credential)))
+    from chainfin.resources.credentials import CredentialOut
+    from chainfin.services import credentials
+
+    _run(
+        as_json,
+        as_uscc,
+        None,
+        lambda s, a: CredentialOut.build(credentials.cancel(s, a, credential)),
+    )
 
 
 @app.command("split")
@@ -365,15 +502,29 @@ def split_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Split a held piece into pieces of the given amounts."""
+    from chainfin.resources.credentials import SplitOut
+    from chainfin.services import credentials
 
-    def work(s: Session, a: Principal) -> list[dict[str, Any]]:
+    def work(s: Session, a: Principal) -> SplitOut:
         currency = credentials.held_currency(s, a, piece)
         parts = [Money.parse(x, currency) for x in amounts]
-        return [piece_out(p) for p in credentials.split(s, a, piece, parts)]
+        return SplitOut.build(credentials.split(s, a, piece, parts))
 
-    def show(rows: list[dict[str, Any]]) -> None:
-        for p in rows:
-            _show_piece(p)
+    def show(body: dict[str, Any]) -> None:
+        table(
+            "pieces",
+            [Col("amount", "amount"), Col("status"), Col("holder"), Col("id", "id")],
+            [
+                [
+                    {"amount": p["amount"], "currency": p["currency"]},
+                    p["status"],
+                    name_of(p["holder_id"]),
+                    p["id"],
+                ]
+                for p in body["pieces"]
+            ],
+            empty="no pieces",
+        )
 
     _run(as_json, as_uscc, None, work, show)
 
@@ -387,35 +538,39 @@ def transfer_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Offer a held piece, or part of it, to one of the holder's suppliers."""
+    from chainfin.resources.credentials import TransferOut
+    from chainfin.services import credentials
 
-    def work(s: Session, a: Principal) -> dict[str, Any]:
+    def work(s: Session, a: Principal) -> TransferOut:
         currency = credentials.held_currency(s, a, piece)
         moved = credentials.transfer(
             s, a, piece, to=to, amount=Money.parse(amount, currency) if amount else None
         )
-        return {
-            "offered": piece_out(moved.offered),
-            "kept": piece_out(moved.kept) if moved.kept else None,
-        }
+        return TransferOut.build(moved)
 
     _run(as_json, as_uscc, None, work, lambda r: _show_piece(r["offered"]))
 
 
 def _show_quote(q: dict[str, Any]) -> None:
     fx = q["fixing"]
-    out.print(
-        f"quote {q['id']}  {_amount(q['face'])}  {q['days']} days ({q['day_count']})\n"
-        f"  base {q['base']} {q['base_rate']}% (fixing of {fx['fixed_on']}) "
-        f"+ {q['spread_bp']} bp = discount rate {q['discount_rate']}%\n"
-        f"  discount interest {_amount(q['discount_interest'])}"
-    )
-    for fee in q["fees"]:
-        out.print(f"  fee {fee['name']}: {_amount(fee['amount'])}  ({fee['basis']})")
-    out.print(
-        f"  net proceeds {_amount(q['net_proceeds'])}  all-in cost {q['all_in_rate']}% a year"
+    fields(
+        [
+            ("quote", q["id"]),
+            ("face", _amount(q, "face")),
+            ("days", f"{q['days']} ({q['day_count']})"),
+            ("base", f"{q['base']} {q['base_rate_pct']} % (fixing of {fx['fixed_on']})"),
+            ("discount rate", f"{q['discount_rate_pct']} % (base + {q['spread_bp']} bp)"),
+            ("interest", _amount(q, "discount_interest")),
+            *(
+                (f"fee {fee['name']}", f"{money(fee['amount'], q['currency'])} ({fee['basis']})")
+                for fee in q["fees"]
+            ),
+            ("net proceeds", _amount(q, "net_proceeds")),
+            ("all-in cost", f"{q['all_in_rate_pct']} % a year"),
+        ]
     )
     for w in q["warnings"]:
-        out.print(f"  [yellow]warning[/yellow] {w}")
+        out.print(f"  [yellow]warning[/yellow] {escape(w)}", soft_wrap=False)
 
 
 @app.command("quote")
@@ -427,11 +582,14 @@ def quote_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Ask a funder bank for a discount quote on a held piece."""
+    from chainfin.resources.credentials import QuoteOut
+    from chainfin.services import credentials
+
     _run(
         as_json,
         as_uscc,
         None,
-        lambda s, a: quote_out(
+        lambda s, a: QuoteOut.build(
             credentials.quote(
                 s, a, piece, bank=bank, as_of=_date(as_of, "as_of") if as_of else None
             )
@@ -443,7 +601,10 @@ def quote_cmd(
 @app.command("finance")
 def finance_cmd(quote: str, as_uscc: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Accept a quote: the bank funds and takes the piece (idempotent)."""
-    _run(as_json, as_uscc, None, lambda s, a: financing_out(credentials.finance(s, a, quote)))
+    from chainfin.resources.credentials import FinancingOut
+    from chainfin.services import credentials
+
+    _run(as_json, as_uscc, None, lambda s, a: FinancingOut.build(credentials.finance(s, a, quote)))
 
 
 @app.command("settle")
@@ -456,8 +617,10 @@ def settle_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Pay a credential; each current holder is paid its piece."""
+    from chainfin.resources.credentials import CredentialPaymentOut
+    from chainfin.services import credentials
 
-    def work(s: Session, a: Principal) -> dict[str, Any]:
+    def work(s: Session, a: Principal) -> CredentialPaymentOut:
         currency = credentials.get(s, a, credential).currency
         payment = credentials.settle(
             s,
@@ -467,7 +630,7 @@ def settle_cmd(
             payment_ref=payment_ref,
             paid_on=_date(paid_on, "paid_on") if paid_on else None,
         )
-        return payment_out(payment)
+        return CredentialPaymentOut.build(payment)
 
     _run(as_json, as_uscc, None, work)
 
@@ -478,13 +641,40 @@ def overdue_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Move credentials unpaid past payment date + grace days to overdue; raise alerts."""
+    from chainfin.resources.credentials import CredentialOut
+    from chainfin.services import credentials
+
     _run(
         as_json,
         None,
         None,
         lambda s, a: [
-            credential_out(c) for c in credentials.mark_overdue(s, a, _date(as_of, "as_of"))
+            CredentialOut.build(c) for c in credentials.mark_overdue(s, a, _date(as_of, "as_of"))
         ],
+        _show_overdue,
+        slow="scanning credentials",
+    )
+
+
+def _show_overdue(rows: list[dict[str, Any]]) -> None:
+    table(
+        "credentials now overdue",
+        [
+            Col("face", "amount"),
+            Col("paid on", "date"),
+            Col("status"),
+            Col("id", "id"),
+        ],
+        [
+            [
+                {"amount": c["face"], "currency": c["currency"]},
+                c["payment_on"],
+                c["status"],
+                c["id"],
+            ]
+            for c in rows
+        ],
+        empty="no credential fell overdue",
     )
 
 
@@ -493,11 +683,14 @@ def show_cmd(
     credential: str, as_uscc: AsOpt = None, bank: BankOpt = None, as_json: JsonOpt = False
 ) -> None:
     """One credential."""
+    from chainfin.resources.credentials import CredentialOut
+    from chainfin.services import credentials
+
     _run(
         as_json,
         as_uscc,
         bank,
-        lambda s, a: credential_out(credentials.get(s, a, credential)),
+        lambda s, a: CredentialOut.build(credentials.get(s, a, credential)),
         _show_tree,
     )
 
@@ -507,11 +700,12 @@ def tree_cmd(
     credential: str, as_uscc: AsOpt = None, bank: BankOpt = None, as_json: JsonOpt = False
 ) -> None:
     """A credential's pieces that you may see, by lineage."""
+    from chainfin.resources.credentials import CredentialTreeOut
+    from chainfin.services import credentials
 
-    def work(s: Session, a: Principal) -> dict[str, Any]:
-        body = credential_out(credentials.get(s, a, credential))
-        body["pieces"] = [piece_out(p) for p in credentials.tree(s, a, credential)]
-        return body
+    def work(s: Session, a: Principal) -> CredentialTreeOut:
+        row = credentials.get(s, a, credential)
+        return CredentialTreeOut.build(row, credentials.tree(s, a, credential))
 
     _run(as_json, as_uscc, bank, work, _show_tree)
 
@@ -519,22 +713,38 @@ def tree_cmd(
 # ---------------------------------------------------------------------------- books
 
 
-def tb_body(session: Session, actor: Principal, book: str) -> dict[str, Any]:
-    return trial_balance_out(book, books.trial_balance(session, actor, book))
+def tb_body(session: Session, actor: Principal, book: str) -> TrialBalanceOut:
+    from chainfin.resources.books import TrialBalanceOut
+    from chainfin.services import books
+
+    return TrialBalanceOut.build(book, books.trial_balance(session, actor, book))
 
 
 def print_trial_balance(body: dict[str, Any]) -> None:
-    table = Table(title=f"trial balance — {body['book']}")
-    for col in ("account", "name", "cur", "debit", "credit"):
-        table.add_column(col, justify="right" if col in ("debit", "credit") else "left")
-    for r in body["rows"]:
-        table.add_row(r["account"], r["name"], r["currency"], r["debit"], r["credit"])
-    for c, t in body["totals"].items():
-        table.add_row("", "[b]total[/b]", c, f"[b]{t['debit']}[/b]", f"[b]{t['credit']}[/b]")
-    if body["rows"]:
-        out.print(table)
-    else:
-        out.print(f"trial balance — {body['book']}: every account is at zero")
+    rows = [
+        [
+            r["account"],
+            named(r["name"]),
+            {"amount": r["debit"], "currency": r["currency"]},
+            {"amount": r["credit"], "currency": r["currency"]},
+        ]
+        for r in body["rows"]
+    ]
+    rows += [
+        [
+            "",
+            f"total {c}",
+            {"amount": t["debit"], "currency": c},
+            {"amount": t["credit"], "currency": c},
+        ]
+        for c, t in body["totals"].items()
+    ]
+    table(
+        f"trial balance — {body['book']}",
+        [Col("account", "code"), Col("name"), Col("debit", "amount"), Col("credit", "amount")],
+        rows if body["rows"] else [],
+        empty=f"trial balance — {body['book']}: every account is at zero",
+    )
     out.print("balanced" if body["balanced"] else "[red]NOT BALANCED[/red]")
 
 
@@ -557,31 +767,43 @@ def statement_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """An account's movements in one currency with the running balance."""
+    from chainfin.resources.books import AccountStatementOut
+    from chainfin.services import books
 
-    def work(s: Session, a: Principal) -> dict[str, Any]:
+    def work(s: Session, a: Principal) -> AccountStatementOut:
+        start = _date(since, "since") if since else None
+        end = _date(until, "until") if until else None
         spec, opening, lines = books.statement(
-            s,
-            a,
-            book,
-            account,
-            since=_date(since, "since") if since else None,
-            until=_date(until, "until") if until else None,
-            currency=currency,
+            s, a, book, account, since=start, until=end, currency=currency
         )
-        return {
-            "account": spec.code,
-            "name": spec.name,
-            "opening_minor": opening,
-            "lines": [ln.__dict__ for ln in lines],
-        }
+        return AccountStatementOut.build(
+            book, spec, currency, opening, lines, since=start, until=end
+        )
 
     def show(body: dict[str, Any]) -> None:
-        out.print(f"{body['account']} {body['name']}  opening {body['opening_minor']}")
-        for ln in body["lines"]:
-            out.print(
-                f"{ln['value_on']}  {ln['kind']:<20} {ln['amount_minor']:>16} "
-                f"{ln['balance_minor']:>16}  {ln['memo']}"
-            )
+        cur = body["currency"]
+        out.print(f"{body['account']} {escape(body['name'])}  opening {_amount(body, 'opening')}")
+        table(
+            f"{body['account']} {body['name']} ({cur})",
+            [
+                Col("value on", "date"),
+                Col("kind", drop=2),
+                Col("amount", "amount"),
+                Col("balance", "amount"),
+                Col("memo", drop=1),
+            ],
+            [
+                [
+                    ln["value_on"],
+                    ln["kind"],
+                    {"amount": ln["amount"], "currency": cur},
+                    {"amount": ln["balance"], "currency": cur},
+                    ln["memo"],
+                ]
+                for ln in body["lines"]
+            ],
+            empty="no movements",
+        )
 
     _run(as_json, None, None, work, show)
 
@@ -593,15 +815,14 @@ def reverse_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Undo a journal by posting its mirror image."""
+    from chainfin.resources.books import JournalOut
+    from chainfin.services import books
+
     _run(
         as_json,
         None,
         None,
-        lambda s, a: {
-            "id": (posted := books.reverse(s, a, journal, reason=reason)).journal.id,
-            "reverses_id": posted.journal.reverses_id,
-            "lines": [[p.account, p.amount.amount_minor] for p in posted.postings],
-        },
+        lambda s, a: JournalOut.build(books.reverse(s, a, journal, reason=reason)),
     )
 
 
@@ -611,11 +832,15 @@ def accrue_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Recognise unearned discount as interest income through a date (daily job)."""
+    from chainfin.services import credentials
+
     _run(
         as_json,
         None,
         None,
         lambda s, a: {"journals": credentials.accrue(s, a, _date(as_of, "as_of"))},
+        lambda b: out.print(f"{b['journals']:,} accrual journal(s) posted"),
+        slow="accruing discount",
     )
 
 
@@ -631,11 +856,13 @@ def lpr_set_cmd(
 ) -> None:
     """Record a month's LPR fixing."""
     from chainfin.domain.pricing import parse_lpr_csv
+    from chainfin.resources.credentials import LprFixingOut
+    from chainfin.services import rates
 
     def work(s: Session, a: Principal) -> dict[str, Any]:
         (fixing,) = parse_lpr_csv(f"date,lpr_1y,lpr_5y\n{fixed_on},{rate_1y},{rate_5y}\n")
         _, new = rates.set_fixing(s, a, fixing, source="chainfin rates lpr set")
-        return {"fixing": fixing.to_dict(), "new": new}
+        return {"fixing": LprFixingOut.build(fixing), "new": new}
 
     _run(as_json, None, None, work)
 
@@ -646,6 +873,8 @@ def lpr_load_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Load fixings from a CSV ``date,lpr_1y,lpr_5y`` (the NIFC export shape)."""
+    from chainfin.services import rates
+
     text = file.read_text("utf-8")
     _run(
         as_json,
@@ -661,15 +890,17 @@ def lpr_show_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The fixing in force (latest, or on a date)."""
+    from chainfin.resources.credentials import LprFixingOut
+    from chainfin.services import rates
 
-    def work(s: Session, a: Principal) -> dict[str, Any] | None:
+    def work(s: Session, a: Principal) -> LprFixingOut | None:
         fixing: LprFixing | None
         if on:
             fixing = rates.in_force(s, _date(on, "on"))
         else:
             table = rates.fixings(s)
             fixing = table[-1] if table else None
-        return fixing.to_dict() if fixing else None
+        return LprFixingOut.build(fixing) if fixing else None
 
     _run(as_json, None, None, work)
 
@@ -684,6 +915,8 @@ def calendar_load_cmd(
 ) -> None:
     """Load an official schedule (JSON or CSV ``date,kind``) and recompute every
     provisional payment date; maturity dates never change."""
+    from chainfin.services import credentials, workcal
+
     text = file.read_text("utf-8")
 
     def work(s: Session, a: Principal) -> dict[str, Any]:
@@ -703,6 +936,8 @@ def calendar_load_cmd(
 def calendar_refresh_cmd(as_json: JsonOpt = False) -> None:
     """Recompute provisional payment dates against the calendar as it is now (after
     upgrading the chinesecalendar package to one that knows a new year)."""
+    from chainfin.services import credentials
+
     _run(
         as_json,
         None,
@@ -721,12 +956,15 @@ def calendar_roll_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Roll a date to a working day; says whether the result is provisional."""
+    from chainfin.services import workcal
 
     def work(s: Session, a: Principal) -> dict[str, Any]:
         try:
             rolled = workcal.calendar(s).roll(_date(day, "date"), convention)
         except ValueError as exc:
-            raise ValidationFailed([FieldError("convention", str(exc))]) from None
+            raise ValidationFailed(
+                [FieldError("convention", str(exc))], code="day_count_convention_invalid"
+            ) from None
         return {
             "date": rolled.date.isoformat(),
             "provisional": rolled.provisional,

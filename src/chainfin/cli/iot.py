@@ -18,23 +18,31 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from chainfin.adapters import mqtt
-from chainfin.adapters.db import crypto
-from chainfin.adapters.db.crypto import FieldCipher
-from chainfin.adapters.db.engine import make_engine, make_session_factory, transaction
-from chainfin.cli.common import database_url, err, fail, operator_session, out, print_json
+from chainfin.cli.common import (
+    Col,
+    CursorOpt,
+    LimitOpt,
+    database_url,
+    err,
+    fail,
+    fields,
+    group,
+    moment,
+    more,
+    name_of,
+    operator_session,
+    out,
+    page_of,
+    print_json,
+    require_database,
+    table,
+)
 from chainfin.cli.lending import bank_actor, run_as
-from chainfin.config import get_settings
 from chainfin.domain.access import SYSTEM
 from chainfin.domain.errors import ChainfinError, FieldError, ValidationFailed
-from chainfin.services import iot
 
-app = typer.Typer(
-    help="IoT devices on pledges and shipments, telemetry over MQTT", no_args_is_help=True
-)
+app = group("IoT devices on pledges and shipments, telemetry over MQTT")
 
 BankReq = Annotated[str, typer.Option("--bank", help="act as this bank's staff (code)")]
 BankOpt = Annotated[
@@ -45,29 +53,49 @@ BrokerOpt = Annotated[str, typer.Option("--broker", help="mqtt://HOST:PORT or mq
 PREFIX = "chainfin/telemetry"
 
 
-def _show_device(d: dict[str, Any]) -> None:
+def _where(d: dict[str, Any]) -> str:
     binding = d["binding"] or {}
-    where = (
-        f"pledge {binding['pledge']['loan_id']} / {binding['pledge']['item']}"
-        if "pledge" in binding
-        else f"shipment {binding['shipment']['waybill_id']}"
-        if "shipment" in binding
-        else "unbound"
-    )
-    out.print(
-        f"device {d['serial']} ({d['id']})  {d['kind']}  {d['state']}  {escape(where)}  "
-        f"last seq {d['last_seq']} at {d['last_at']}"
-    )
+    if binding.get("kind") == "pledge":
+        return f"pledge {binding['loan_id']} / {binding['item']}"
+    if binding.get("kind") == "shipment":
+        return f"shipment {binding['waybill_id']}"
+    return "unbound"
+
+
+def _show_device(d: dict[str, Any]) -> None:
+    fields(
+        [
+            ("device", f"{d['serial']} ({d['id']})"),
+            ("kind", f"{d['kind']}" + (f", in {d['unit']}" if d["unit"] else "")),
+            ("state", d["state"]),
+            ("bank", name_of(d["bank_id"])),
+            ("bound to", _where(d)),
+            ("last", f"seq {d['last_seq']} measured {moment(d['last_at'])} UTC"
+             if d["last_seq"] is not None else "no reading yet"),
+        ]
+    )  # fmt: skip
     if d.get("token"):
-        out.print(f"  HTTP token (shown once): {d['token']}")
+        out.print(f"HTTP token (shown once): {d['token']}")
 
 
-def _show_devices(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        out.print("no devices")
-        return
-    for row in rows:
-        _show_device(row)
+def _show_devices(body: dict[str, Any]) -> None:
+    table(
+        "devices",
+        [
+            Col("serial", "code"),
+            Col("kind"),
+            Col("state"),
+            Col("bound to"),
+            Col("last reading", "time", drop=1),
+            Col("id", "id", drop=2),
+        ],
+        [
+            [d["serial"], d["kind"], d["state"], _where(d), d["last_at"], d["id"]]
+            for d in body["items"]
+        ],
+        empty="no devices",
+    )
+    more(body)
 
 
 @app.command("register")
@@ -82,6 +110,9 @@ def register_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Register a device; prints its HTTP token once."""
+    from chainfin.resources.iot import DeviceOut, DeviceRegisteredOut
+    from chainfin.services import iot
+
     thresholds: dict[str, Any] = {
         k: v
         for k, v in (
@@ -96,7 +127,7 @@ def register_cmd(
         device, token = iot.register(
             s, a, serial=serial, kind=kind, unit=unit, thresholds=thresholds
         )
-        return {**iot.device_out(device), "token": token}
+        return DeviceRegisteredOut(**DeviceOut.build(device).model_dump(), token=token)
 
     run_as(as_json, bank_actor(bank), work, _show_device)
 
@@ -106,7 +137,10 @@ def _waypoints(text: str) -> list[list[str]]:
     for n, pair in enumerate(p for p in text.split(";") if p.strip()):
         parts = [x.strip() for x in pair.split(",")]
         if len(parts) != 2:
-            raise ValidationFailed([FieldError(f"--waypoints[{n}]", f"{pair!r} is not LAT,LON")])
+            raise ValidationFailed(
+                [FieldError(f"--waypoints[{n}]", f"{pair!r} is not LAT,LON")],
+                code="waypoints_invalid",
+            )
         points.append(parts)
     return points
 
@@ -123,8 +157,10 @@ def bind_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Bind a device to a pledge (--loan, --item) or a shipment (--waybill, --waypoints)."""
+    from chainfin.resources.iot import DeviceOut
+    from chainfin.services import iot
 
-    def work(s: Any, a: Any) -> dict[str, Any]:
+    def work(s: Any, a: Any) -> Any:
         if waybill:
             row = iot.bind_shipment(
                 s, a, device, waybill_id=waybill, waypoints=_waypoints(waypoints), max_km=max_km
@@ -132,10 +168,11 @@ def bind_cmd(
         else:
             if not loan or not item:
                 raise ValidationFailed(
-                    [FieldError("--loan/--item", "give a loan and an item, or a --waybill")]
+                    [FieldError("--loan/--item", "give a loan and an item, or a --waybill")],
+                    code="option_choice_required",
                 )
             row = iot.bind_pledge(s, a, device, loan_id=loan, item=item)
-        return iot.device_out(row)
+        return DeviceOut.build(row)
 
     run_as(as_json, bank_actor(bank), work, _show_device)
 
@@ -148,10 +185,13 @@ def retire_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Retire a device: its messages are dead letters from now on."""
+    from chainfin.resources.iot import DeviceOut
+    from chainfin.services import iot
+
     run_as(
         as_json,
         bank_actor(bank),
-        lambda s, a: iot.device_out(iot.retire(s, a, device, reason=reason)),
+        lambda s, a: DeviceOut.build(iot.retire(s, a, device, reason=reason)),
         _show_device,
     )
 
@@ -160,40 +200,69 @@ def retire_cmd(
 def devices_cmd(
     bank: BankOpt = None,
     state: Annotated[str | None, typer.Option(help="active or retired")] = None,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List devices."""
+    from chainfin.resources.iot import DeviceOut
+    from chainfin.services import iot
+
     run_as(
         as_json,
         bank_actor(bank),
-        lambda s, a: [iot.device_out(d) for d in iot.devices(s, a, state=state)],
+        lambda s, a: page_of(
+            iot.devices(s, a, state=state, cursor=cursor, limit=limit), DeviceOut.build
+        ),
         _show_devices,
     )
 
 
-def _show_readings(rows: list[dict[str, Any]]) -> None:
-    table = Table(title="readings (latest measured first)")
-    for column in ("seq", "at", "received", "status", "value", "position"):
-        table.add_column(column)
-    for r in rows:
-        value = f"{r['value']} {r['unit']}" if r["value"] is not None else ""
-        where = f"{r['lat']}, {r['lon']}" if r["lat"] is not None else ""
-        table.add_row(str(r["seq"]), r["at"], r["received_at"], r["status"], value, where)
-    out.print(table)
+def _show_readings(body: dict[str, Any]) -> None:
+    table(
+        "readings (latest measured first, UTC)",
+        [
+            Col("seq", "number"),
+            Col("measured", "time"),
+            Col("received", "time", drop=2),
+            Col("status"),
+            Col("value", "number"),
+            Col("position", drop=1),
+        ],
+        [
+            [
+                r["seq"],
+                r["at"],
+                r["received_at"],
+                r["status"],
+                f"{r['value']} {r['unit'] or ''}".strip() if r["value"] is not None else "",
+                f"{r['lat']}, {r['lon']}" if r["lat"] is not None else "",
+            ]
+            for r in body["items"]
+        ],
+        empty="no readings",
+    )
+    more(body)
 
 
 @app.command("readings")
 def readings_cmd(
     device: Annotated[str, typer.Argument(help="device id or serial")],
     bank: BankOpt = None,
-    limit: Annotated[int, typer.Option()] = 50,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """A device's readings."""
+    from chainfin.resources.iot import ReadingOut
+    from chainfin.services import iot
+
     run_as(
         as_json,
         bank_actor(bank),
-        lambda s, a: [iot.reading_out(r) for r in iot.readings(s, a, device, limit=limit)],
+        lambda s, a: page_of(
+            iot.readings(s, a, device, cursor=cursor, limit=limit), ReadingOut.build
+        ),
         _show_readings,
     )
 
@@ -201,24 +270,37 @@ def readings_cmd(
 @app.command("dead-letters")
 def dead_letters_cmd(
     bank: BankOpt = None,
-    limit: Annotated[int, typer.Option()] = 50,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Messages that could not be used, and why."""
+    from chainfin.resources.iot import DeadLetterOut
+    from chainfin.services import iot
 
-    def show(rows: list[dict[str, Any]]) -> None:
-        for r in rows:
-            out.print(
-                f"{r['received_at']}  {r['reason_code']}  {r['device'] or '?'}  "
-                f"{escape(r['reason'])}"
-            )
-        if not rows:
-            out.print("no dead letters")
+    def show(body: dict[str, Any]) -> None:
+        table(
+            "dead letters (UTC)",
+            [
+                Col("received", "time"),
+                Col("reason", "code"),
+                Col("device", "code"),
+                Col("why"),
+            ],
+            [
+                [r["received_at"], r["reason_code"], r["device"] or "?", r["reason"]]
+                for r in body["items"]
+            ],
+            empty="no dead letters",
+        )
+        more(body)
 
     run_as(
         as_json,
         bank_actor(bank),
-        lambda s, a: [iot.dead_letter_out(r) for r in iot.dead_letters(s, a, limit=limit)],
+        lambda s, a: page_of(
+            iot.dead_letters(s, a, cursor=cursor, limit=limit), DeadLetterOut.build
+        ),
         show,
     )
 
@@ -226,6 +308,8 @@ def dead_letters_cmd(
 @app.command("sweep")
 def sweep_cmd(bank: BankOpt = None, as_json: JsonOpt = False) -> None:
     """Raise device_silent for bound devices not heard from in time."""
+    from chainfin.services import iot
+
     run_as(
         as_json,
         bank_actor(bank),
@@ -235,6 +319,8 @@ def sweep_cmd(bank: BankOpt = None, as_json: JsonOpt = False) -> None:
 
 
 def _broker(url: str) -> None:
+    from chainfin.adapters import mqtt
+
     try:
         mqtt.Broker.parse(url)
     except ValueError as exc:
@@ -257,7 +343,15 @@ def listen_cmd(
     """Receive telemetry until stopped (Ctrl-C, SIGTERM or --seconds): each message in its
     own transaction; counters printed periodically and on exit; silent devices swept at
     each report."""
+    from chainfin.adapters import mqtt
+    from chainfin.adapters.db import crypto
+    from chainfin.adapters.db.crypto import FieldCipher
+    from chainfin.adapters.db.engine import make_engine, make_session_factory, transaction
+    from chainfin.config import get_settings
+    from chainfin.services import iot
+
     _broker(broker)
+    require_database(database_url())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     crypto.configure(FieldCipher.from_spec(get_settings().data_key_spec()))
     engine = make_engine(database_url())
@@ -313,6 +407,8 @@ def simulate_cmd(
     """Drive the registered, bound devices for the demo: pledged stock drains to 60 %
     (a margin call), trackers leave their route; each sequence has a duplicate, an
     out-of-order, a malformed and a late message."""
+    from chainfin.adapters import mqtt
+
     _broker(broker)
     try:
         messages = _plan(bank, scenario)
@@ -331,6 +427,8 @@ def simulate_cmd(
 
 
 def _plan(bank: str | None, scenario: str) -> list[tuple[str, bytes]]:
+    from chainfin.services import iot
+
     with operator_session() as session:
         actor = bank_actor(bank)(session) if bank else SYSTEM
         return iot.simulation(session, actor, scenario)

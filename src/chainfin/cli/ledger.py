@@ -4,42 +4,35 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from sqlalchemy import select
 
-from chainfin.adapters.db.models import Checkpoint, LedgerEntry, LedgerKey, Witness
-from chainfin.cli.common import err, fail, operator_session, out, print_json
-from chainfin.config import get_settings
+from chainfin.cli.common import (
+    JsonOpt,
+    err,
+    fail,
+    group,
+    operator_session,
+    out,
+    print_json,
+    progress,
+)
 from chainfin.domain import clock
-from chainfin.domain.access import SYSTEM
 from chainfin.domain.errors import ChainfinError
-from chainfin.ledger import merkle
-from chainfin.ledger.note import (
-    Checkpoint as NoteCheckpoint,
-)
-from chainfin.ledger.note import (
-    KeyKind,
-    NoteError,
-    NoteSigner,
-    NoteVerifier,
-    cosign,
-    open_note,
-)
-from chainfin.ledger.verifier import ExportedEntry, Report, verify_log
-from chainfin.services import ledger, ledger_verify
 
-app = typer.Typer(help="The verifiable log", no_args_is_help=True)
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+if TYPE_CHECKING:
+    from chainfin.ledger.note import NoteVerifier
+    from chainfin.ledger.verifier import Report
+
+app = group("The verifiable log")
 
 
 def _origin() -> str:
+    from chainfin.config import get_settings
+
     return get_settings().ledger_origin
 
 
@@ -47,6 +40,8 @@ def _origin() -> str:
 def sequence_cmd(as_json: JsonOpt = False) -> None:
     """Integrate pending entries and publish a signed checkpoint (the server does this every
     second; use this for batch loads and scripts)."""
+    from chainfin.services import ledger
+
     with operator_session() as session:
         cp = ledger.sequence(session, _origin())
         latest = ledger.latest_checkpoint(session)
@@ -60,14 +55,25 @@ def sequence_cmd(as_json: JsonOpt = False) -> None:
 
 
 @app.command("checkpoint")
-def checkpoint_cmd() -> None:
+def checkpoint_cmd(as_json: JsonOpt = False) -> None:
     """Print the latest signed checkpoint (a C2SP signed note)."""
+    from chainfin.resources.ledger import CheckpointOut
+    from chainfin.services import ledger
+
     with operator_session() as session:
         latest = ledger.latest_checkpoint(session)
-    if latest is None:
+        body = (
+            None
+            if latest is None
+            else CheckpointOut.build(latest, ledger.cosigners(session, latest.tree_size))
+        )
+    if latest is None or body is None:
         err.print("no checkpoint yet: run `chainfin ledger sequence`")
         raise typer.Exit(1)
-    print(latest.note, end="")  # noqa: T201 - the note is the output
+    if as_json:
+        print_json(body)
+    else:
+        print(latest.note, end="")  # noqa: T201 - the note is the output
 
 
 def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = None) -> None:
@@ -95,8 +101,10 @@ def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = 
 def verify_cmd(as_json: JsonOpt = False) -> None:
     """Recompute every leaf, the tree, every checkpoint signature and consistency, and the
     state the log covers against the database. Exit 1 on any mismatch."""
+    from chainfin.services import ledger_verify
+
     started = time.perf_counter()
-    with operator_session() as session:
+    with progress("verifying the log", enabled=not as_json), operator_session() as session:
         report = ledger_verify.verify(session, origin=_origin())
         pending = ledger_verify.pending_count(session)
     seconds = time.perf_counter() - started
@@ -108,9 +116,13 @@ def export_cmd(
     directory: Annotated[Path, typer.Argument(file_okay=False)], as_json: JsonOpt = False
 ) -> None:
     """Write entries, checkpoints and public keys for an auditor (no salts, no private data)."""
+    from sqlalchemy import select
+
+    from chainfin.adapters.db.models import Checkpoint, LedgerEntry, LedgerKey, Witness
+
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "checkpoints").mkdir(exist_ok=True)
-    with operator_session() as session:
+    with progress("exporting the log", enabled=not as_json), operator_session() as session:
         count = 0
         with (directory / "entries.jsonl").open("w", encoding="utf-8") as fh:
             query = (
@@ -148,12 +160,16 @@ def export_cmd(
 
 
 def _read_vkeys(path: Path) -> list[NoteVerifier]:
+    from chainfin.ledger.note import NoteVerifier
+
     if not path.exists():
         return []
     return [NoteVerifier.from_vkey(line) for line in path.read_text().split() if line]
 
 
 def _exported_entries(path: Path) -> Any:
+    from chainfin.ledger.verifier import ExportedEntry
+
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
@@ -168,30 +184,44 @@ def verify_export_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Verify an export alone: no database, no server, only the files and public keys."""
+    from chainfin.ledger.note import NoteError
+
     try:
         origin = (directory / "origin").read_text().strip()
         notes = [
             p.read_text(encoding="utf-8") for p in sorted((directory / "checkpoints").glob("*"))
         ]
-        report = verify_log(
-            _exported_entries(directory / "entries.jsonl"),
-            notes,
-            _read_vkeys(directory / "log.vkeys"),
-            _read_vkeys(directory / "witness.vkeys"),
-            origin=origin,
-        )
+        with progress("verifying the export", enabled=not as_json):
+            report = _verify_export(directory, origin, notes)
     except (OSError, ValueError, KeyError, NoteError) as exc:
-        err.print(f"[red]cannot read the export[/red]: {exc}")
+        err.print(f"[red]cannot read the export[/red]: {escape(str(exc))}")
         raise typer.Exit(2) from None
     _print_report(report, as_json)
 
 
+def _verify_export(directory: Path, origin: str, notes: list[str]) -> Report:
+    from chainfin.ledger.verifier import verify_log
+
+    return verify_log(
+        _exported_entries(directory / "entries.jsonl"),
+        notes,
+        _read_vkeys(directory / "log.vkeys"),
+        _read_vkeys(directory / "witness.vkeys"),
+        origin=origin,
+    )
+
+
 @app.command("rotate-key")
-def rotate_key_cmd() -> None:
+def rotate_key_cmd(as_json: JsonOpt = False) -> None:
     """Retire the active log key and start a new one; old checkpoints stay verifiable."""
+    from chainfin.services import ledger
+
     with operator_session() as session:
-        vkey = ledger.rotate_log_key(session, _origin())
-    out.print(f"new log key: {vkey.vkey()}")
+        vkey = ledger.rotate_log_key(session, _origin()).vkey()
+    if as_json:
+        print_json({"vkey": vkey})
+    else:
+        out.print(f"new log key: {vkey}")
 
 
 @app.command("witness-key")
@@ -201,6 +231,8 @@ def witness_key_cmd(
 ) -> None:
     """Create a witness (cosignature/v1) key: the private key goes to a file, the verifier
     key is printed for registration (POST /v1/ledger/witnesses)."""
+    from chainfin.ledger.note import KeyKind, NoteSigner
+
     signer = NoteSigner.generate(name, KeyKind.COSIGNATURE_V1)
     output.touch(mode=0o600, exist_ok=False)
     output.write_text(signer.key_string() + "\n")
@@ -208,6 +240,8 @@ def witness_key_cmd(
 
 
 def _get(url: str, token: str | None = None) -> Any:
+    import urllib.request
+
     request = urllib.request.Request(url)  # noqa: S310 - the operator names the log's URL
     if token:
         request.add_header("Authorization", f"Bearer {token}")
@@ -216,6 +250,8 @@ def _get(url: str, token: str | None = None) -> Any:
 
 
 def _post(url: str, body: dict[str, Any], token: str) -> Any:
+    import urllib.request
+
     request = urllib.request.Request(  # noqa: S310
         url,
         data=json.dumps(body).encode(),
@@ -236,6 +272,13 @@ def witness_cmd(
     """Act as a witness: fetch the latest checkpoint, check it is signed by the log key and
     consistent with the last one this witness cosigned, then cosign it. Refuses a rollback
     or a fork, which is what protects participants from the operator."""
+    import urllib.error
+    import urllib.parse
+
+    from chainfin.ledger import merkle
+    from chainfin.ledger.note import Checkpoint as NoteCheckpoint
+    from chainfin.ledger.note import NoteError, NoteSigner, NoteVerifier, cosign, open_note
+
     signer = NoteSigner.from_key_string(key_file.read_text().strip())
     log_key = NoteVerifier.from_vkey(log_vkey)
     base = url.rstrip("/")
@@ -277,11 +320,18 @@ def witness_cmd(
 
 
 @app.command("register-witness")
-def register_witness_cmd(vkey: Annotated[str, typer.Argument()]) -> None:
+def register_witness_cmd(vkey: Annotated[str, typer.Argument()], as_json: JsonOpt = False) -> None:
     """Operator: register a witness key (participants use POST /v1/ledger/witnesses)."""
+    from chainfin.domain.access import SYSTEM
+    from chainfin.resources.ledger import WitnessOut
+    from chainfin.services import ledger
+
     try:
         with operator_session() as session:
-            name = ledger.register_witness(session, SYSTEM, vkey=vkey).name
+            witness = WitnessOut.build(ledger.register_witness(session, SYSTEM, vkey=vkey))
     except ChainfinError as exc:
-        fail(exc)
-    out.print(f"registered witness {name}")
+        fail(exc, as_json)
+    if as_json:
+        print_json(witness)
+    else:
+        out.print(f"registered witness {escape(witness.name)}")

@@ -17,43 +17,50 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from fastapi.encoders import jsonable_encoder
 from rich.markup import escape
-from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from chainfin.adapters.db.models import (
-    Bank,
-    CommodityPrice,
-    CreditLine,
-    CreditSublimit,
-    DisbursementFile,
-    ExposureCap,
-    GoodsRelease,
-    Loan,
-    User,
+from chainfin.cli.common import (
+    Col,
+    CursorOpt,
+    LimitOpt,
+    fail,
+    fields,
+    group,
+    jsonable,
+    money,
+    more,
+    name_of,
+    operator_session,
+    out,
+    page_of,
+    print_json,
+    print_page,
+    progress,
+    remember_names,
+    show_any,
+    table,
 )
-from chainfin.adapters.formats.tabular import TabularFormat, write_rows
-from chainfin.cli.common import fail, operator_session, out, print_json
 from chainfin.cli.credentials import books_app
 from chainfin.domain import clock
 from chainfin.domain.access import SYSTEM, Principal, PrincipalKind, Scope, StaffRole
 from chainfin.domain.errors import ChainfinError, FieldError, ValidationFailed
 from chainfin.domain.money import Money, MoneyError
-from chainfin.services import books, registry
-from chainfin.services.lending import applications, lines, loans, products, statements, tasks
-from chainfin.services.lending import prices as prices_service
-from chainfin.services.lending.applications import Payment
-from chainfin.services.lending.underlying import set_price
 
-line_app = typer.Typer(help="Credit lines, sub-limits and exposure caps", no_args_is_help=True)
-product_app = typer.Typer(help="Loan products and credit authority", no_args_is_help=True)
-loan_app = typer.Typer(help="Loan applications, disbursement and servicing", no_args_is_help=True)
-price_app = typer.Typer(help="Prices of pledged goods", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from chainfin.adapters.db.models import Bank
+
+# Every import above is light: the database, the services and the resources are imported
+# inside the commands that need them (tests/test_cli_start.py).
+
+line_app = group("Credit lines, sub-limits and exposure caps")
+product_app = group("Loan products and credit authority")
+loan_app = group("Loan applications, disbursement and servicing")
+price_app = group("Prices of pledged goods")
 loan_app.add_typer(price_app, name="price")
 
 AsOpt = Annotated[str | None, typer.Option("--as", help="act as this enterprise (USCC)")]
@@ -79,20 +86,26 @@ BANK_SCOPES = frozenset(
 )
 STAFF_ROLES = frozenset(r.value for r in StaffRole)
 
-Actor = Callable[[Session], Principal]
+Actor = Callable[["Session"], Principal]
 
 
 # ---------------------------------------------------------------------------- actors
 
 
 def _bank_row(session: Session, code: str) -> Bank:
+    from sqlalchemy import select
+
+    from chainfin.adapters.db.models import Bank
+
     row = session.scalar(select(Bank).where(Bank.code == code))
     if row is None:
-        raise ValidationFailed([FieldError("--bank", f"no bank {code!r}")])
+        raise ValidationFailed([FieldError("--bank", f"no bank {code!r}")], code="bank_unknown")
     return row
 
 
 def _enterprise(session: Session, uscc: str) -> Principal:
+    from chainfin.services import registry
+
     enterprise = registry.enterprise_by_uscc(session, uscc)
     return Principal(
         PrincipalKind.ENTERPRISE_USER, "cli", enterprise_id=enterprise.id, scopes=ENTERPRISE_SCOPES
@@ -111,7 +124,9 @@ def _either(as_uscc: str | None, bank: str | None) -> Actor:
 
     def actor(session: Session) -> Principal:
         if as_uscc and bank:
-            raise ValidationFailed([FieldError("--as/--bank", "give one of them")])
+            raise ValidationFailed(
+                [FieldError("--as/--bank", "give one of them")], code="option_choice_required"
+            )
         if as_uscc:
             return _enterprise(session, as_uscc)
         if bank:
@@ -132,16 +147,22 @@ def _as_enterprise(uscc: str) -> Actor:
 def _as_staff(code: str, username: str) -> Actor:
     """A real member of the bank's staff, with the roles (and so the scopes) on their user
     row: credit decisions are recorded against the person who took them."""
+    from sqlalchemy import select
+
+    from chainfin.adapters.db.models import User
 
     def actor(session: Session) -> Principal:
         bank = _bank_row(session, code)
         user = session.scalar(select(User).where(User.username == username))
         if user is None or user.bank_id != bank.id or user.kind != "staff":
             raise ValidationFailed(
-                [FieldError("--user", f"no staff member {username!r} at {code}")]
+                [FieldError("--user", f"no staff member {username!r} at {code}")],
+                code="user_unknown",
             )
         if not user.active:
-            raise ValidationFailed([FieldError("--user", f"{username!r} is deactivated")])
+            raise ValidationFailed(
+                [FieldError("--user", f"{username!r} is deactivated")], code="user_deactivated"
+            )
         roles = [StaffRole(r) for r in user.roles if r in STAFF_ROLES]
         return Principal.staff(user.id, bank_id=bank.id, roles=roles)
 
@@ -153,18 +174,31 @@ def _run(
     actor: Actor,
     work: Callable[[Session, Principal], Any],
     show: Callable[[Any], None] | None = None,
+    *,
+    slow: str | None = None,
 ) -> Any:
-    """One transaction: resolve the actor, do the work, print the result (JSON, or ``show``
-    for people). Errors print what went wrong and what to do, and exit 1; nothing is written."""
+    """One transaction: resolve the actor, do the work, print the result once it has
+    committed — with ``--json`` the resource (a list as ``{"items", "next_cursor"}``), else
+    ``show`` (or every field, :func:`show_any`) with names for the ids. ``slow`` says what
+    runs, for a progress bar on work that can take more than two seconds. Errors print what
+    went wrong and what to do, and exit 1; nothing is written."""
     try:
-        with operator_session() as session:
-            result = jsonable_encoder(work(session, actor(session)))
+        with (
+            progress(slow or "", enabled=slow is not None and not as_json),
+            operator_session() as session,
+        ):
+            result = jsonable(work(session, actor(session)))
+            if not as_json:
+                remember_names(session, result)
     except ChainfinError as exc:
         fail(exc, as_json)
-    if as_json or show is None:
-        print_json(result)
+    if as_json:
+        if isinstance(result, list):
+            print_page(result)
+        else:
+            print_json(result)
     else:
-        show(result)
+        (show or show_any)(result)
     return result
 
 
@@ -175,7 +209,9 @@ def _date(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed([FieldError(field, f"{text!r} is not a date YYYY-MM-DD")]) from None
+        raise ValidationFailed(
+            [FieldError(field, f"{text!r} is not a date YYYY-MM-DD")], code="date_invalid"
+        ) from None
 
 
 def _opt_date(text: str | None, field: str) -> date | None:
@@ -186,7 +222,7 @@ def _money(text: str, field: str, currency: str = "CNY") -> Money:
     try:
         return Money.parse(text, currency)
     except MoneyError as exc:
-        raise ValidationFailed([FieldError(field, exc.message)]) from None
+        raise ValidationFailed([FieldError(field, exc.message)], code="invalid_money") from None
 
 
 def _json_file(path: Path, field: str) -> Any:
@@ -194,7 +230,7 @@ def _json_file(path: Path, field: str) -> Any:
         return json.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationFailed(
-            [FieldError(field, f"{path.name}: not readable JSON ({exc})")]
+            [FieldError(field, f"{path.name}: not readable JSON ({exc})")], code="file_unreadable"
         ) from None
 
 
@@ -203,346 +239,372 @@ def _text_file(path: Path, field: str) -> str:
         return path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationFailed(
-            [FieldError(field, f"{path.name}: not readable text ({exc})")]
+            [FieldError(field, f"{path.name}: not readable text ({exc})")], code="file_unreadable"
         ) from None
 
 
 # ---------------------------------------------------------------------------- shapes
 
 
-def _a(amount: Mapping[str, str]) -> str:
-    return f"{amount['amount']} {amount['currency']}"
-
-
-def sublimit_out(sub: CreditSublimit, currency: str) -> dict[str, Any]:
-    return {
-        "id": sub.id,
-        "line_id": sub.line_id,
-        "product_kind": sub.product_kind,
-        "member_id": sub.member_id,
-        "limit": Money(sub.limit_minor, currency).as_dict(),
-        "pending": Money(sub.pending_minor, currency).as_dict(),
-        "posted": Money(sub.posted_minor, currency).as_dict(),
-        "available": Money(
-            sub.limit_minor - sub.pending_minor - sub.posted_minor, currency
-        ).as_dict(),
-    }
-
-
-def _sublimits(session: Session, line: CreditLine) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(CreditSublimit)
-        .where(CreditSublimit.line_id == line.id)
-        .order_by(CreditSublimit.created_at, CreditSublimit.id)
-    )
-    return [sublimit_out(s, line.currency) for s in rows]
-
-
-def cap_out(session: Session, cap: ExposureCap) -> dict[str, Any]:
-    cur = cap.currency
-    return {
-        "id": cap.id,
-        "bank_id": cap.bank_id,
-        "kind": cap.kind,
-        "name": cap.name,
-        "core_id": cap.core_id,
-        "members": sorted(lines.cap_members(session, cap.id)),
-        "cap": Money(cap.cap_minor, cur).as_dict(),
-        "used": Money(cap.used_minor, cur).as_dict(),
-        "available": Money(cap.cap_minor - cap.used_minor, cur).as_dict(),
-        "created_by": cap.created_by,
-        "created_at": cap.created_at.isoformat(),
-    }
-
-
-def disbursement_out(session: Session, row: DisbursementFile, path: Path) -> dict[str, Any]:
-    paid = session.scalars(
-        select(Loan).where(Loan.disbursement_id == row.id).order_by(Loan.created_at)
-    )
-    return {
-        "id": row.id,
-        "message_id": row.message_id,
-        "execution_on": row.execution_on.isoformat(),
-        "count": row.count,
-        "total": Money(row.total_minor, row.currency).as_dict(),
-        "digest": row.digest,
-        "file": str(path),
-        "loans": [
-            {
-                "id": loan.id,
-                "end_to_end_id": loan.end_to_end_id,
-                "principal": Money(loan.principal_minor, loan.currency).as_dict(),
-                "payee_name": loan.payee_name,
-            }
-            for loan in paid
-        ],
-    }
-
-
-def release_out(row: GoodsRelease) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "loan_id": row.loan_id,
-        "value": Money(row.value_minor, row.currency).as_dict(),
-        "note": row.note,
-        "created_by": row.created_by,
-        "created_at": row.created_at.isoformat(),
-    }
-
-
-def price_out(row: CommodityPrice) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "owner": row.owner,
-        "item": row.item,
-        "on": row.on.isoformat(),
-        "version": row.version,
-        "price": Money(row.price_minor, row.currency).as_dict(),
-        "unit": row.unit,
-        "source": row.source,
-        "note": row.note,
-    }
+def _a(amount: Mapping[str, str] | str | None, currency: str | None = None) -> str:
+    return money(amount, currency)
 
 
 # ---------------------------------------------------------------------------- people's views
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]], empty: str) -> None:
-    if not rows:
-        out.print(empty)
-        return
-    table = Table(title=title)
-    for n, col in enumerate(columns):
-        table.add_column(col, no_wrap=n == 0)  # the id stays whole, to copy and paste
-    for row in rows:
-        table.add_row(*(escape(str(c)) for c in row))
-    out.print(table)
+def _paged(show: Callable[[list[dict[str, Any]]], None]) -> Callable[[dict[str, Any]], None]:
+    """A list's view for a page: its rows, then how to get the next page."""
+
+    def show_page(body: dict[str, Any]) -> None:
+        show(body["items"])
+        more(body)
+
+    return show_page
 
 
 def _show_line(line: dict[str, Any]) -> None:
-    out.print(
-        f"line {line['id']}  {line['status']}  limit {_a(line['limit'])}  "
-        f"reserved {_a(line['pending'])}  drawn {_a(line['posted'])}  "
-        f"available {_a(line['available'])}\n"
-        f"  obligor {line['obligor_id']}  core {line['core_id']}"
-        + (f"  guarantor {line['guarantor_id']}" if line["guarantor_id"] else "")
-        + f"\n  {line['starts_on']} to {line['expires_on']}, "
-        + ("revolving" if line["revolving"] else "one-off")
-        + (f"  ({escape(line['status_reason'])})" if line["status_reason"] else "")
-    )
-    for sub in line.get("sublimits", []):
-        _show_sublimit(sub)
+    cur = line["currency"]
+    reason = f" ({line['status_reason']})" if line["status_reason"] else ""
+    fields(
+        [
+            ("line", line["id"]),
+            ("status", line["status"] + reason),
+            ("obligor", name_of(line["obligor_id"])),
+            ("core", name_of(line["core_id"])),
+            ("guarantor", name_of(line["guarantor_id"])),
+            ("limit", _a(line["limit"], cur)),
+            ("reserved", _a(line["pending"], cur)),
+            ("drawn", _a(line["posted"], cur)),
+            ("available", _a(line["available"], cur)),
+            ("runs", f"{line['starts_on']} to {line['expires_on']}, "
+             + ("revolving" if line["revolving"] else "one-off")),
+        ]
+    )  # fmt: skip
+    subs = line.get("sublimits", [])
+    if subs:
+        table(
+            "sub-limits",
+            [
+                Col("for"),
+                Col("limit", "amount"),
+                Col("available", "amount"),
+                Col("id", "id", drop=1),
+            ],
+            [
+                [
+                    _sublimit_for(sub),
+                    {"amount": sub["limit"], "currency": sub["currency"]},
+                    {"amount": sub["available"], "currency": sub["currency"]},
+                    sub["id"],
+                ]
+                for sub in subs
+            ],
+            empty="no sub-limits",
+        )
+
+
+def _sublimit_for(sub: dict[str, Any]) -> str:
+    member = name_of(sub["member_id"])
+    return " ".join(x for x in (sub["product_kind"] or "", member) if x) or "any"
 
 
 def _show_sublimit(sub: dict[str, Any]) -> None:
-    what = " ".join(
-        x
-        for x in (
-            sub["product_kind"] or "",
-            f"member {sub['member_id']}" if sub["member_id"] else "",
-        )
-        if x
-    )
-    out.print(
-        f"  sub-limit {sub['id']}  {what}  limit {_a(sub['limit'])}  "
-        f"available {_a(sub['available'])}"
+    cur = sub["currency"]
+    fields(
+        [
+            ("sub-limit", sub["id"]),
+            ("for", _sublimit_for(sub)),
+            ("limit", _a(sub["limit"], cur)),
+            ("available", _a(sub["available"], cur)),
+        ]
     )
 
 
 def _show_lines(rows: list[dict[str, Any]]) -> None:
-    _table(
+    table(
         "credit lines",
-        ["id", "status", "obligor", "limit", "available", "expires"],
+        [
+            Col("obligor"),
+            Col("limit", "amount"),
+            Col("available", "amount"),
+            Col("status", drop=2),
+            Col("expires", "date", drop=1),
+            Col("id", "id"),
+        ],
         [
             [
-                r["id"],
+                name_of(r["obligor_id"]),
+                r["limit"],
+                r["available"],
                 r["status"],
-                r["obligor_id"],
-                _a(r["limit"]),
-                _a(r["available"]),
                 r["expires_on"],
+                r["id"],
             ]
             for r in rows
         ],
-        "no credit lines",
+        empty="no credit lines",
     )
 
 
 def _show_cap(cap: dict[str, Any]) -> None:
-    who = f"core {cap['core_id']}" if cap["core_id"] else f"group {', '.join(cap['members'])}"
-    out.print(
-        f"cap {cap['id']}  {escape(cap['name'])}  {who}  cap {_a(cap['cap'])}  "
-        f"used {_a(cap['used'])}  available {_a(cap['available'])}"
+    cur = cap["currency"]
+    fields(
+        [
+            ("cap", f"{cap['name']} ({cap['id']})"),
+            (
+                "on",
+                f"the chain of {name_of(cap['core_id'])}"
+                if cap["core_id"]
+                else ", ".join(name_of(m) for m in cap["members"]),
+            ),
+            ("cap", _a(cap["cap"], cur)),
+            ("used", _a(cap["used"], cur)),
+            ("available", _a(cap["available"], cur)),
+        ]
     )
 
 
 def _show_caps(rows: list[dict[str, Any]]) -> None:
-    _table(
+    table(
         "exposure caps",
-        ["id", "name", "kind", "cap", "used", "available"],
         [
-            [r["id"], r["name"], r["kind"], _a(r["cap"]), _a(r["used"]), _a(r["available"])]
-            for r in rows
+            Col("name"),
+            Col("cap", "amount"),
+            Col("used", "amount"),
+            Col("available", "amount", drop=1),
+            Col("kind", drop=2),
+            Col("id", "id"),
         ],
-        "no exposure caps",
+        [[r["name"], r["cap"], r["used"], r["available"], r["kind"], r["id"]] for r in rows],
+        empty="no exposure caps",
     )
 
 
 def _show_products(rows: list[dict[str, Any]]) -> None:
-    _table(
+    table(
         "loan products",
-        ["code", "name", "kind", "status", "id"],
+        [
+            Col("code", "code"),
+            Col("name"),
+            Col("kind", drop=2),
+            Col("status", drop=1),
+            Col("id", "id"),
+        ],
         [[r["code"], r["name"], r["kind"], r["status"], r["id"]] for r in rows],
-        "no loan products",
+        empty="no loan products",
     )
 
 
 def _show_application(app: dict[str, Any]) -> None:
     decision = app["decision"] or {}
-    out.print(
-        f"application {app['id']}  {app['status']}  {_a(app['amount'])}  "
-        f"{app['tenor_months']} months {app['method']}\n"
-        f"  underlying {app['underlying']['kind']} {app['underlying']['ref']} "
-        f"worth {_a(app['underlying']['value'])}  score {decision.get('score', {}).get('points')}"
+    cur = app["currency"]
+    fields(
+        [
+            ("application", app["id"]),
+            ("applicant", name_of(app["applicant_id"])),
+            ("status", app["status"]),
+            ("amount", _a(app["amount"], cur)),
+            ("terms", f"{app['tenor_months']} months, {app['method']}"),
+            ("underlying", f"{app['underlying']['kind']} {app['underlying']['ref']}"),
+            ("worth", _a(app["underlying"]["value"], cur)),
+            ("score", (decision.get("score") or {}).get("points")),
+            ("loan", app["loan_id"]),
+        ]
     )
     for reason in decision.get("reasons", []):
         out.print(
             f"  {reason.get('outcome', '')} {reason.get('code', '')}: "
-            f"{escape(str(reason.get('message', '')))}"
+            f"{escape(str(reason.get('message', '')))}",
+            soft_wrap=False,
         )
     for task in app["tasks"]:
-        out.print(f"  task {task['id']}  {task['kind']}  {task['state']}")
+        out.print(f"  task {task['id']}  {task['kind']}  {task['state']}", soft_wrap=False)
     for step in app["approvals"]:
         out.print(
-            f"  {step['step']} {step['action']} by {step['user_id']} (level {step['level']}): "
-            f"{escape(step['note'])}"
+            f"  {step['step']} {step['action']} by {escape(name_of(step['user_id']))} "
+            f"(level {step['level']}): {escape(step['note'])}",
+            soft_wrap=False,
         )
-    for n, cond in enumerate(app["conditions"], 1):
-        out.print(f"  condition {n}: {escape(cond['text'])}  {'met' if cond['met'] else 'open'}")
-    if app["loan_id"]:
-        out.print(f"  loan {app['loan_id']}")
+    for cond in app["conditions"]:
+        met = "met" if cond["met"] else "open"
+        out.print(f"  condition {cond['number']}: {escape(cond['text'])}  {met}", soft_wrap=False)
 
 
 def _show_applications(rows: list[dict[str, Any]]) -> None:
-    _table(
+    table(
         "loan applications",
-        ["id", "status", "applicant", "amount", "underlying", "loan"],
+        [
+            Col("applicant"),
+            Col("amount", "amount"),
+            Col("status"),
+            Col("underlying", drop=2),
+            Col("loan", "id", drop=1),
+            Col("id", "id"),
+        ],
         [
             [
-                r["id"],
+                name_of(r["applicant_id"]),
+                r["amount"],
                 r["status"],
-                r["applicant_id"],
-                _a(r["amount"]),
                 f"{r['underlying']['kind']} {r['underlying']['ref']}",
                 r["loan_id"] or "",
+                r["id"],
             ]
             for r in rows
         ],
-        "no applications",
+        empty="no applications",
     )
 
 
 def _show_task(task: dict[str, Any]) -> None:
-    out.print(
-        f"task {task['id']}  {task['kind']}  {task['state']}  "
-        f"application {task['application_id']}  because {', '.join(task['reasons'])}"
+    fields(
+        [
+            ("task", task["id"]),
+            ("kind", task["kind"]),
+            ("state", task["state"]),
+            ("application", task["application_id"]),
+            ("because", ", ".join(task["reasons"])),
+        ]
     )
     result = task["result"] or {}
     for concern in result.get("concerns", []):
-        out.print(f"  [yellow]concern[/yellow] {escape(concern)}")
+        out.print(f"  [yellow]concern[/yellow] {escape(concern)}", soft_wrap=False)
     for finding in result.get("findings", []) if isinstance(result.get("findings"), list) else []:
-        out.print(f"  {finding['severity']} {finding['code']}: {escape(finding['message'])}")
+        out.print(
+            f"  {finding['severity']} {finding['code']}: {escape(finding['message'])}",
+            soft_wrap=False,
+        )
 
 
 def _show_tasks(rows: list[dict[str, Any]]) -> None:
-    _table(
+    table(
         "due-diligence tasks",
-        ["id", "kind", "state", "application", "reasons"],
         [
-            [r["id"], r["kind"], r["state"], r["application_id"], ", ".join(r["reasons"])]
+            Col("kind"),
+            Col("state"),
+            Col("reasons", drop=2),
+            Col("application", "id", drop=1),
+            Col("id", "id"),
+        ],
+        [
+            [r["kind"], r["state"], ", ".join(r["reasons"]), r["application_id"], r["id"]]
             for r in rows
         ],
-        "no tasks",
+        empty="no tasks",
     )
 
 
 def _show_loan(loan: dict[str, Any]) -> None:
-    out.print(
-        f"loan {loan['id']} ({loan['reference']})  {loan['status']}  {loan['category']}  "
-        f"{_a(loan['principal'])} at {loan['annual_rate']}% ({loan['day_count']})  "
-        f"{loan['product_kind']}\n"
-        f"  {loan['term_months']} months {loan['method']}, "
-        f"{loan['start_on'] or 'not disbursed'} to {loan['maturity_on'] or '-'}  "
-        f"dpd {loan['dpd']}" + (f"  flags {', '.join(loan['flags'])}" if loan["flags"] else "")
+    cur = loan["currency"]
+    fields(
+        [
+            ("loan", f"{loan['id']} ({loan['reference']})"),
+            ("borrower", name_of(loan["borrower_id"])),
+            ("status", f"{loan['status']}, {loan['category']}, dpd {loan['dpd']}"),
+            ("principal", _a(loan["principal"], cur)),
+            ("rate", f"{loan['annual_rate_pct']} % a year ({loan['day_count']})"),
+            ("product", loan["product_kind"]),
+            ("term", f"{loan['term_months']} months, {loan['method']}"),
+            (
+                "runs",
+                f"{loan['start_on']} to {loan['maturity_on']}"
+                if loan["start_on"]
+                else "not disbursed",
+            ),
+            ("flags", ", ".join(loan["flags"])),
+        ]
     )
     if loan["schedule"]:
-        table = Table(title="schedule")
-        for col in ("#", "from", "due", "principal", "interest", "balance after"):
-            table.add_column(col, justify="right" if col not in ("from", "due") else "left")
-        for r in loan["schedule"]:
-            table.add_row(
-                str(r["number"]),
-                r["starts_on"],
-                r["due_on"],
-                r["principal"]["amount"],
-                r["interest"]["amount"],
-                r["balance_after"]["amount"],
-            )
-        out.print(table)
-    paid = loan["paid"]
-    out.print(
-        f"  paid: principal {_a(paid['principal'])}, prepaid {_a(paid['prepaid'])}, "
-        f"interest {_a(paid['interest'])}, penalty {_a(paid['penalty'])}"
-    )
-    if "position" in loan:
-        pos = loan["position"]
-        out.print(
-            f"  as of {pos['as_of']}: outstanding {_a(pos['principal_outstanding'])}; due "
-            f"principal {_a(pos['principal_due'])}, interest {_a(pos['interest_due'])}, "
-            f"penalty {_a(pos['penalty_due'])}, total {_a(pos['total_due'])}; dpd {pos['dpd']}"
+        table(
+            "schedule",
+            [
+                Col("#", "number"),
+                Col("from", "date", drop=1),
+                Col("due", "date"),
+                Col("principal", "amount"),
+                Col("interest", "amount"),
+                Col("balance after", "amount"),
+            ],
+            [
+                [
+                    r["number"],
+                    r["starts_on"],
+                    r["due_on"],
+                    {"amount": r["principal"], "currency": cur},
+                    {"amount": r["interest"], "currency": cur},
+                    {"amount": r["balance_after"], "currency": cur},
+                ]
+                for r in loan["schedule"]
+            ],
+            empty="no schedule",
         )
+    paid = loan["paid"]
+    pairs = [
+        (f"paid {k}", _a(paid[k], cur)) for k in ("principal", "prepaid", "interest", "penalty")
+    ]
+    if loan.get("position"):
+        pos = loan["position"]
+        pairs += [
+            (f"as of {pos['as_of']}", f"dpd {pos['dpd']}"),
+            ("  outstanding", _a(pos["principal_outstanding"], cur)),
+            ("  principal due", _a(pos["principal_due"], cur)),
+            ("  interest due", _a(pos["interest_due"], cur)),
+            ("  penalty due", _a(pos["penalty_due"], cur)),
+            ("  total due", _a(pos["total_due"], cur)),
+        ]
+    fields(pairs)
     for r in loan.get("repayments", []):
         _show_repayment(r)
 
 
 def _show_loans(rows: list[dict[str, Any]]) -> None:
-    _table(
+    table(
         "loans",
-        ["id", "status", "borrower", "principal", "kind", "start", "maturity", "dpd"],
+        [
+            Col("borrower"),
+            Col("principal", "amount"),
+            Col("status", drop=2),
+            Col("maturity", "date", drop=1),
+            Col("dpd", "number", drop=3),
+            Col("kind", drop=5),
+            Col("start", "date", drop=4),
+            Col("id", "id"),
+        ],
         [
             [
-                r["id"],
+                name_of(r["borrower_id"]),
+                r["principal"],
                 r["status"],
-                r["borrower_id"],
-                _a(r["principal"]),
+                r["maturity_on"],
+                r["dpd"],
                 r["product_kind"],
-                r["start_on"] or "",
-                r["maturity_on"] or "",
-                str(r["dpd"]),
+                r["start_on"],
+                r["id"],
             ]
             for r in rows
         ],
-        "no loans",
+        empty="no loans",
     )
 
 
 def _show_repayment(r: dict[str, Any]) -> None:
+    cur = r["currency"]
     out.print(
-        f"  repayment {r['id']} on {r['value_on']}: {_a(r['amount'])} = penalty "
-        f"{r['penalty']['amount']} + interest {r['interest']['amount']} + principal "
-        f"{r['principal']['amount']} + prepaid {r['prepaid']['amount']} + excess "
-        f"{r['excess']['amount']}  ({r['source']})"
+        f"repayment {r['id']} on {r['value_on']} ({escape(r['source'])}): {_a(r['amount'], cur)}"
     )
+    parts = ("penalty", "interest", "principal", "prepaid", "excess")
+    fields([(f"  {k}", _a(r[k], cur)) for k in parts if Decimal(r[k])])
 
 
 def _show_disbursement(body: dict[str, Any]) -> None:
     out.print(
         f"wrote {escape(body['file'])}: pain.001 {body['message_id']}, {body['count']} "
-        f"payment(s), {_a(body['total'])}, execution {body['execution_on']}"
+        f"payment(s), {_a(body['total'], body['currency'])}, execution {body['execution_on']}"
     )
     for loan in body["loans"]:
         out.print(
-            f"  {loan['id']}  {loan['end_to_end_id']}  {_a(loan['principal'])}  "
+            f"  {loan['id']}  {loan['end_to_end_id']}  {_a(loan['principal'], body['currency'])}  "
             f"to {escape(loan['payee_name'])}"
         )
 
@@ -554,13 +616,14 @@ def _show_import(body: dict[str, Any]) -> None:
     )
     for m in body["matched"]:
         out.print(
-            f"  entry {m['entry']}  [green]{m['kind']}[/green]  {_a(m['amount'])}  "
+            f"  entry {m['entry']}  [green]{m['kind']}[/green]  {_a(m['amount'], m['currency'])}  "
             f"loan {m['loan_id']}  ({escape(m['basis'])})"
         )
     for u in body["unmatched"]:
         side = "credit" if u["credit"] else "debit"
         out.print(
-            f"  entry {u['entry']}  [yellow]{u['reason']}[/yellow]  {side} {_a(u['amount'])} "
+            f"  entry {u['entry']}  [yellow]{u['reason']}[/yellow]  {side} "
+            f"{_a(u['amount'], u['currency'])} "
             f"on {u['value_on']}: {escape(u['detail'])}  (key {escape(u['key'])})"
         )
 
@@ -582,10 +645,13 @@ def line_open_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Open a credit line to a core enterprise, or to a member under its core's credit."""
+    from chainfin.resources.lending import CreditLineOut
+    from chainfin.services.lending import lines
+
     _run(
         as_json,
         _as_bank(bank),
-        lambda s, a: lines.line_out(
+        lambda s, a: CreditLineOut.build(
             lines.open_line(
                 s,
                 a,
@@ -603,13 +669,22 @@ def line_open_cmd(
 
 
 @line_app.command("list")
-def line_list_cmd(as_uscc: AsOpt = None, bank: BankOpt = None, as_json: JsonOpt = False) -> None:
+def line_list_cmd(
+    as_uscc: AsOpt = None,
+    bank: BankOpt = None,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """The bank's lines, or the lines an enterprise is party to."""
+    from chainfin.resources.lending import CreditLineOut
+    from chainfin.services.lending import lines
+
     _run(
         as_json,
         _either(as_uscc, bank),
-        lambda s, a: [lines.line_out(x) for x in lines.lines(s, a)],
-        _show_lines,
+        lambda s, a: page_of(lines.lines(s, a, cursor=cursor, limit=limit), CreditLineOut.build),
+        _paged(_show_lines),
     )
 
 
@@ -621,10 +696,12 @@ def line_show_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """One line with its sub-limits."""
+    from chainfin.resources.lending import CreditLineDetailOut
+    from chainfin.services.lending import lines
 
-    def work(s: Session, a: Principal) -> dict[str, Any]:
+    def work(s: Session, a: Principal) -> CreditLineDetailOut:
         row = lines.line_for(s, a, line)
-        return {**lines.line_out(row), "sublimits": _sublimits(s, row)}
+        return CreditLineDetailOut.build_with(row, lines.sublimits(s, a, row))
 
     _run(as_json, _either(as_uscc, bank), work, _show_line)
 
@@ -639,8 +716,10 @@ def line_sublimit_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Carve a sub-limit out of a line for a product kind, a member, or both."""
+    from chainfin.resources.lending import SublimitOut
+    from chainfin.services.lending import lines
 
-    def work(s: Session, a: Principal) -> dict[str, Any]:
+    def work(s: Session, a: Principal) -> SublimitOut:
         row = lines.line_for(s, a, line)
         sub = lines.add_sublimit(
             s,
@@ -650,16 +729,21 @@ def line_sublimit_cmd(
             product_kind=product_kind,
             member=member,
         )
-        return sublimit_out(sub, row.currency)
+        return SublimitOut.build(sub, row.currency)
 
     _run(as_json, _as_bank(bank), work, _show_sublimit)
 
 
 def _set_status(line: str, bank: str, status: str, reason: str, as_json: bool) -> None:
+    from chainfin.resources.lending import CreditLineOut
+    from chainfin.services.lending import lines
+
     _run(
         as_json,
         _as_bank(bank),
-        lambda s, a: lines.line_out(lines.set_status(s, a, line, status=status, reason=reason)),
+        lambda s, a: CreditLineOut.build(
+            lines.set_status(s, a, line, status=status, reason=reason)
+        ),
         _show_line,
     )
 
@@ -695,10 +779,17 @@ def line_close_cmd(
 @line_app.command("expire")
 def line_expire_cmd(as_of: DateOpt, bank: BankOpt = None, as_json: JsonOpt = False) -> None:
     """Expire lines past their expiry date (daily job; every bank's unless --bank)."""
+    from chainfin.resources.lending import LinesExpiredOut
+    from chainfin.services.lending import lines
+
+    def work(s: Session, a: Principal) -> LinesExpiredOut:
+        day = _date(as_of, "as_of")
+        return LinesExpiredOut(as_of=day, expired=lines.expire(s, a, day))
+
     _run(
         as_json,
         _as_bank(bank),
-        lambda s, a: {"expired": lines.expire(s, a, _date(as_of, "as_of"))},
+        work,
         lambda body: out.print(f"{body['expired']} line(s) expired"),
     )
 
@@ -716,27 +807,37 @@ def line_cap_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Cap the bank's exposure to a core's chain or to a group of related parties."""
-    _run(
-        as_json,
-        _as_bank(bank),
-        lambda s, a: cap_out(
-            s,
-            lines.set_cap(
-                s, a, name=name, cap=_money(cap, "cap", currency), core=core, members=member or []
-            ),
-        ),
-        _show_cap,
-    )
+    from chainfin.resources.lending import ExposureCapOut
+    from chainfin.services.lending import lines
+
+    def work(s: Session, a: Principal) -> ExposureCapOut:
+        row = lines.set_cap(
+            s, a, name=name, cap=_money(cap, "cap", currency), core=core, members=member or []
+        )
+        return ExposureCapOut.build(row, lines.cap_members(s, row.id))
+
+    _run(as_json, _as_bank(bank), work, _show_cap)
 
 
 @line_app.command("caps")
-def line_caps_cmd(bank: BankReq, as_json: JsonOpt = False) -> None:
+def line_caps_cmd(
+    bank: BankReq,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """The bank's exposure caps and what they have used."""
+    from chainfin.resources.lending import ExposureCapOut
+    from chainfin.services.lending import lines
+
     _run(
         as_json,
         _as_bank(bank),
-        lambda s, a: [cap_out(s, c) for c in lines.caps(s, a)],
-        _show_caps,
+        lambda s, a: page_of(
+            lines.caps(s, a, cursor=cursor, limit=limit),
+            lambda c: ExposureCapOut.build(c, lines.cap_members(s, c.id)),
+        ),
+        _paged(_show_caps),
     )
 
 
@@ -755,13 +856,21 @@ def product_define_cmd(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Define a loan product from a kind's template, or from a configuration file."""
+    """Define a loan product from a kind's template, or from a configuration file (the
+    API's ``config``: rates as ``spread_bp`` and ``*_pct``)."""
+    from chainfin.resources.lending import LoanProductOut, ProductConfigIn
+    from chainfin.services.lending import products
 
-    def work(s: Session, a: Principal) -> dict[str, Any]:
+    def work(s: Session, a: Principal) -> LoanProductOut:
         if (kind is None) == (config is None):
-            raise ValidationFailed([FieldError("--kind/--config", "give one of them")])
+            raise ValidationFailed(
+                [FieldError("--kind/--config", "give one of them")], code="option_choice_required"
+            )
         body: Any = {"kind": kind} if config is None else _json_file(config, "config")
-        return products.product_out(products.define(s, a, code=code, name=name, config=body))
+        wanted = ProductConfigIn.parse(body)
+        with ProductConfigIn.interface_names():
+            row = products.define(s, a, code=code, name=name, config=wanted.to_domain())
+        return LoanProductOut.build(row, a)
 
     _run(
         as_json,
@@ -772,13 +881,24 @@ def product_define_cmd(
 
 
 @product_app.command("list")
-def product_list_cmd(bank: BankReq, as_json: JsonOpt = False) -> None:
+def product_list_cmd(
+    bank: BankReq,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """A bank's loan products."""
+    from chainfin.resources.lending import LoanProductOut
+    from chainfin.services.lending import products
+
     _run(
         as_json,
         _as_bank(bank),
-        lambda s, a: [products.product_out(p) for p in products.products(s, a)],
-        _show_products,
+        lambda s, a: page_of(
+            products.products(s, a, cursor=cursor, limit=limit),
+            lambda p: LoanProductOut.build(p, a),
+        ),
+        _paged(_show_products),
     )
 
 
@@ -790,25 +910,16 @@ def product_authority_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Delegate credit authority of a level to one of the bank's staff (an admin's act)."""
-
-    def work(s: Session, a: Principal) -> dict[str, Any]:
-        products.grant_authority(s, a, user=user, level=level)
-        person = s.scalar(select(User).where(User.username == user)) or s.get(User, user)
-        user_id = person.id if person is not None else user
-        return {
-            "bank": bank,
-            "user": user,
-            "user_id": user_id,
-            "level": products.authority_level(s, a.bank_id or "", user_id),
-        }
+    from chainfin.resources.lending import ApprovalAuthorityOut
+    from chainfin.services.lending import products
 
     _run(
         as_json,
         _as_bank(bank, Scope.USERS_ADMIN),
-        work,
-        lambda b: out.print(
-            f"{b['user']} ({b['user_id']}) holds credit authority level {b['level']}"
+        lambda s, a: ApprovalAuthorityOut.build(
+            products.grant_authority(s, a, user=user, level=level)
         ),
+        lambda b: out.print(f"{user} ({b['user_id']}) holds credit authority level {b['level']}"),
     )
 
 
@@ -834,10 +945,14 @@ def loan_apply_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Apply for a loan; the rules decide at once (approve, refer, decline, with reasons)."""
+    from chainfin.resources.lending import LoanApplicationOut
+    from chainfin.services.lending import applications
+    from chainfin.services.lending.applications import Payment
+
     _run(
         as_json,
         _as_enterprise(as_uscc),
-        lambda s, a: applications.application_out(
+        lambda s, a: LoanApplicationOut.build(
             s,
             applications.submit(
                 s,
@@ -863,17 +978,23 @@ def loan_applications_cmd(
     status: Annotated[str | None, typer.Option(help="referred, approved, …")] = None,
     as_uscc: AsOpt = None,
     bank: BankOpt = None,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Applications to a bank, or an enterprise's own."""
+    from chainfin.resources.lending import LoanApplicationOut
+    from chainfin.services.lending import applications
+
+    only = applications.ApplicationFilter(status=status)
     _run(
         as_json,
         _either(as_uscc, bank),
-        lambda s, a: [
-            applications.application_out(s, x)
-            for x in applications.applications(s, a, status=status)
-        ],
-        _show_applications,
+        lambda s, a: page_of(
+            applications.applications(s, a, only, cursor=cursor, limit=limit),
+            lambda x: LoanApplicationOut.build(s, x),
+        ),
+        _paged(_show_applications),
     )
 
 
@@ -885,12 +1006,13 @@ def loan_application_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """One application with its decision, tasks, approvals and conditions."""
+    from chainfin.resources.lending import LoanApplicationOut
+    from chainfin.services.lending import applications
+
     _run(
         as_json,
         _either(as_uscc, bank),
-        lambda s, a: applications.application_out(
-            s, applications.application_for(s, a, application)
-        ),
+        lambda s, a: LoanApplicationOut.build(s, applications.application_for(s, a, application)),
         _show_application,
     )
 
@@ -915,10 +1037,13 @@ def loan_review_cmd(
 ) -> None:
     """A maker's, then a checker's step on a referred application (four eyes, within the
     checker's delegated authority, after due diligence)."""
+    from chainfin.resources.lending import LoanApplicationOut
+    from chainfin.services.lending import applications
+
     _run(
         as_json,
         _as_staff(bank, user),
-        lambda s, a: applications.application_out(
+        lambda s, a: LoanApplicationOut.build(
             s,
             applications.review(
                 s,
@@ -943,10 +1068,13 @@ def loan_condition_met_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Mark an approval condition met."""
+    from chainfin.resources.lending import LoanApplicationOut
+    from chainfin.services.lending import applications
+
     _run(
         as_json,
         _as_bank(bank),
-        lambda s, a: applications.application_out(
+        lambda s, a: LoanApplicationOut.build(
             s, applications.meet_condition(s, a, application, number, note=note)
         ),
         _show_application,
@@ -960,10 +1088,13 @@ def loan_withdraw_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The applicant withdraws before disbursement; an approval's hold is given back."""
+    from chainfin.resources.lending import LoanApplicationOut
+    from chainfin.services.lending import applications
+
     _run(
         as_json,
         _as_enterprise(as_uscc),
-        lambda s, a: applications.application_out(s, applications.withdraw(s, a, application)),
+        lambda s, a: LoanApplicationOut.build(s, applications.withdraw(s, a, application)),
         _show_application,
     )
 
@@ -975,14 +1106,21 @@ def loan_withdraw_cmd(
 def loan_tasks_cmd(
     bank: BankReq,
     state: Annotated[str | None, typer.Option(help="open, completed, cancelled")] = None,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The bank's due-diligence tasks."""
+    from chainfin.resources.lending import DueDiligenceTaskOut
+    from chainfin.services.lending import tasks
+
     _run(
         as_json,
         _as_bank(bank),
-        lambda s, a: [tasks.task_out(t) for t in tasks.tasks(s, a, state=state)],
-        _show_tasks,
+        lambda s, a: page_of(
+            tasks.tasks(s, a, state=state, cursor=cursor, limit=limit), DueDiligenceTaskOut.build
+        ),
+        _paged(_show_tasks),
     )
 
 
@@ -997,12 +1135,16 @@ def loan_site_visit_cmd(
 ) -> None:
     """Record a site visit from its checklist (premises, stock, production, findings, GPS,
     time, attachment digests)."""
+    from chainfin.resources.lending import DueDiligenceTaskOut
+    from chainfin.services.lending import tasks
 
-    def work(s: Session, a: Principal) -> dict[str, Any]:
+    def work(s: Session, a: Principal) -> DueDiligenceTaskOut:
         data = _json_file(checklist, "checklist")
         if not isinstance(data, dict):
-            raise ValidationFailed([FieldError("checklist", "must be a JSON object")])
-        return tasks.task_out(tasks.complete_site_visit(s, a, task, data))
+            raise ValidationFailed(
+                [FieldError("checklist", "must be a JSON object")], code="body_invalid"
+            )
+        return DueDiligenceTaskOut.build(tasks.complete_site_visit(s, a, task, data))
 
     _run(as_json, _as_bank(bank), work, _show_task)
 
@@ -1019,10 +1161,13 @@ def loan_financial_analysis_cmd(
 ) -> None:
     """Analyse the applicant's financial statements: ratios, consistency, and reported
     revenue against the sales seen on the platform."""
+    from chainfin.resources.lending import DueDiligenceTaskOut
+    from chainfin.services.lending import tasks
+
     _run(
         as_json,
         _as_bank(bank),
-        lambda s, a: tasks.task_out(
+        lambda s, a: DueDiligenceTaskOut.build(
             tasks.complete_financial_analysis(s, a, task, _text_file(statements_file, "statements"))
         ),
         _show_task,
@@ -1048,6 +1193,8 @@ def loan_disburse_cmd(
     """Write one pain.001.001.09 file paying every approved loan ready to go (or those named);
     the loans start on the execution date. The file is written in the same transaction: if
     it cannot be written, nothing is disbursed."""
+    from chainfin.resources.lending import DisbursementFileOut
+    from chainfin.services.lending import loans
 
     def work(s: Session, a: Principal) -> dict[str, Any]:
         row = loans.disburse(
@@ -1062,8 +1209,11 @@ def loan_disburse_cmd(
         try:
             out_file.write_bytes(row.xml)
         except OSError as exc:
-            raise ValidationFailed([FieldError("out", f"cannot write {out_file}: {exc}")]) from None
-        return disbursement_out(s, row, out_file)
+            raise ValidationFailed(
+                [FieldError("out", f"cannot write {out_file}: {exc}")], code="file_unwritable"
+            ) from None
+        written = DisbursementFileOut.build(row, loans.disbursed_by(s, row))
+        return {**written.model_dump(mode="json"), "file": str(out_file)}
 
     _run(as_json, _as_bank(bank), work, _show_disbursement)
 
@@ -1077,11 +1227,15 @@ def loan_statement_import_cmd(
     """Import the bank's account statement: confirm disbursements, apply repayments, and list
     every entry that did not match, with the reason (importing the same file again is a
     no-op)."""
+    from chainfin.resources.lending import StatementImportOut
+    from chainfin.services.lending import statements
+
     _run(
         as_json,
         _as_bank(bank),
-        lambda s, a: statements.import_out(statements.import_statement(s, a, file.read_bytes())),
+        lambda s, a: StatementImportOut.build(statements.import_statement(s, a, file.read_bytes())),
         _show_import,
+        slow=f"importing {file.name}",
     )
 
 
@@ -1093,14 +1247,20 @@ def loan_list_cmd(
     bank: BankOpt = None,
     as_uscc: AsOpt = None,
     status: Annotated[str | None, typer.Option(help="approved, disbursed, current, …")] = None,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """A bank's loans, or an enterprise's."""
+    from chainfin.resources.lending import LoanOut
+    from chainfin.services.lending import loans
+
+    only = loans.LoanFilter(status=status)
     _run(
         as_json,
         _either(as_uscc, bank),
-        lambda s, a: [loans.loan_out(x) for x in loans.loans(s, a, status=status)],
-        _show_loans,
+        lambda s, a: page_of(loans.loans(s, a, only, cursor=cursor, limit=limit), LoanOut.build),
+        _paged(_show_loans),
     )
 
 
@@ -1113,13 +1273,19 @@ def loan_show_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """One loan: schedule, what has been paid, where it stands on a day, its repayments."""
+    from chainfin.resources.lending import LoanOut, RepaymentOut
+    from chainfin.services.lending import loans
+    from chainfin.services.pagination import MAX_LIMIT
 
     def work(s: Session, a: Principal) -> dict[str, Any]:
         day = _date(as_of, "as_of") if as_of else clock.today()
         row = loans.loan_for(s, a, loan)
-        body = loans.loan_out(row, day)
-        body["repayments"] = [loans.repayment_out(r) for r in loans.repayments(s, row)]
-        return body
+        body = LoanOut.build(row, loans.position(row, day) if row.start_on else None)
+        paid = loans.repayments(s, row, limit=MAX_LIMIT).items
+        return {
+            **body.model_dump(mode="json"),
+            "repayments": [RepaymentOut.build(r).model_dump(mode="json") for r in paid],
+        }
 
     _run(as_json, _either(as_uscc, bank), work, _show_loan)
 
@@ -1136,8 +1302,10 @@ def loan_repay_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Apply money received: penalty, interest, then principal; any excess is held."""
+    from chainfin.resources.lending import RepaymentOut
+    from chainfin.services.lending import loans
 
-    def work(s: Session, a: Principal) -> dict[str, Any]:
+    def work(s: Session, a: Principal) -> RepaymentOut:
         currency = loans.loan_for(s, a, loan).currency
         row = loans.repay(
             s,
@@ -1148,7 +1316,7 @@ def loan_repay_cmd(
             source="manual",
             source_ref=source_ref,
         )
-        return loans.repayment_out(row)
+        return RepaymentOut.build(row)
 
     _run(as_json, _as_bank(bank), work, _show_repayment)
 
@@ -1168,8 +1336,10 @@ def loan_prepay_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Repay principal early with interest on it to date; the rest is re-amortised."""
+    from chainfin.resources.lending import RepaymentOut
+    from chainfin.services.lending import loans
 
-    def work(s: Session, a: Principal) -> dict[str, Any]:
+    def work(s: Session, a: Principal) -> RepaymentOut:
         currency = loans.loan_for(s, a, loan).currency
         row = loans.prepay(
             s,
@@ -1179,7 +1349,7 @@ def loan_prepay_cmd(
             on=_date(on, "on"),
             option=option.value,
         )
-        return loans.repayment_out(row)
+        return RepaymentOut.build(row)
 
     _run(as_json, _as_bank(bank), work, _show_repayment)
 
@@ -1194,10 +1364,13 @@ def loan_extend_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Extend a loan once (展期), a credit decision by staff with approval authority."""
+    from chainfin.resources.lending import LoanOut
+    from chainfin.services.lending import loans
+
     _run(
         as_json,
         _as_staff(bank, user),
-        lambda s, a: loans.loan_out(loans.extend(s, a, loan, months=months, on=_date(on, "on"))),
+        lambda s, a: LoanOut.build(loans.extend(s, a, loan, months=months, on=_date(on, "on"))),
         _show_loan,
     )
 
@@ -1205,32 +1378,51 @@ def loan_extend_cmd(
 @loan_app.command("accrue")
 def loan_accrue_cmd(bank: BankReq, as_of: DateOpt, as_json: JsonOpt = False) -> None:
     """Accrue interest on every active loan through a date (daily job)."""
+    from chainfin.resources.lending import AccrualRunOut
+    from chainfin.services.lending import loans
+
+    def work(s: Session, a: Principal) -> AccrualRunOut:
+        day = _date(as_of, "as_of")
+        return AccrualRunOut(as_of=day, journals=loans.accrue(s, a, day))
+
     _run(
         as_json,
         _as_bank(bank),
-        lambda s, a: {"journals": loans.accrue(s, a, _date(as_of, "as_of"))},
-        lambda b: out.print(f"{b['journals']} accrual journal(s) posted"),
+        work,
+        lambda b: out.print(f"{b['journals']:,} accrual journal(s) posted"),
+        slow="accruing interest",
     )
 
 
 @loan_app.command("scan")
 def loan_scan_cmd(bank: BankReq, as_of: DateOpt, as_json: JsonOpt = False) -> None:
     """Days past due, five-category classification and alerts (daily job)."""
+    from chainfin.resources.lending import LoanScanOut
+    from chainfin.services.lending import loans
+
+    def work(s: Session, a: Principal) -> LoanScanOut:
+        day = _date(as_of, "as_of")
+        return LoanScanOut(as_of=day, **loans.scan(s, a, day))
+
     _run(
         as_json,
         _as_bank(bank),
-        lambda s, a: loans.scan(s, a, _date(as_of, "as_of")),
-        lambda b: out.print(", ".join(f"{k} {v}" for k, v in b.items())),
+        work,
+        lambda b: out.print(", ".join(f"{k} {v:,}" for k, v in b.items() if isinstance(v, int))),
+        slow="scanning loans",
     )
 
 
 @loan_app.command("lapse")
 def loan_lapse_cmd(bank: BankReq, as_json: JsonOpt = False) -> None:
     """Cancel approvals whose limit hold expired undrawn, releasing line and registry."""
+    from chainfin.resources.lending import LapseRunOut
+    from chainfin.services.lending import applications
+
     _run(
         as_json,
         _as_bank(bank),
-        lambda s, a: {"lapsed": applications.lapse(s, a)},
+        lambda s, a: LapseRunOut(lapsed=applications.lapse(s, a)),
         lambda b: out.print(f"{b['lapsed']} approval(s) lapsed"),
     )
 
@@ -1244,17 +1436,21 @@ def loan_release_goods_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Dealer financing: release goods in step with what the dealer has repaid."""
+    from chainfin.resources.lending import GoodsReleaseOut
+    from chainfin.services.lending import loans
 
-    def work(s: Session, a: Principal) -> dict[str, Any]:
+    def work(s: Session, a: Principal) -> GoodsReleaseOut:
         currency = loans.loan_for(s, a, loan).currency
         row = loans.release_goods(s, a, loan, value=_money(value, "value", currency), note=note)
-        return release_out(row)
+        return GoodsReleaseOut.build(row)
 
     _run(
         as_json,
         _as_bank(bank),
         work,
-        lambda b: out.print(f"released goods worth {_a(b['value'])} on loan {b['loan_id']}"),
+        lambda b: out.print(
+            f"released goods worth {_a(b['value'], b['currency'])} on loan {b['loan_id']}"
+        ),
     )
 
 
@@ -1266,10 +1462,13 @@ def loan_buy_back_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Call the core's buy-back guarantee on an overdue dealer loan."""
+    from chainfin.resources.lending import RepaymentOut
+    from chainfin.services.lending import loans
+
     _run(
         as_json,
         _as_bank(bank),
-        lambda s, a: loans.repayment_out(loans.buy_back(s, a, loan, on=_date(on, "on"))),
+        lambda s, a: RepaymentOut.build(loans.buy_back(s, a, loan, on=_date(on, "on"))),
         _show_repayment,
     )
 
@@ -1302,10 +1501,13 @@ def loan_price_set_cmd(
     """Record a price of pledged goods: the bank's own (--bank), or, as the operator, a
     platform source's (--platform-source). A different price for the same item and day is
     a correction, recorded as the next version."""
+    from chainfin.resources.lending import CommodityPriceOut
+    from chainfin.services.lending.underlying import set_price
+
     _run(
         as_json,
         _price_owner(bank, platform_source),
-        lambda s, a: price_out(
+        lambda s, a: CommodityPriceOut.build(
             set_price(
                 s,
                 a,
@@ -1319,18 +1521,37 @@ def loan_price_set_cmd(
             )
         ),
         lambda p: out.print(
-            f"{escape(p['item'])} on {p['on']} (version {p['version']}): {_a(p['price'])} per "
+            f"{escape(p['item'])} on {p['on']} (version {p['version']}): "
+            f"{_a(p['price'], p['currency'])} per "
             f"{escape(p['unit'])} ({escape(p['source'])})"
         ),
     )
 
 
 def _show_prices(rows: list[dict[str, Any]]) -> None:
-    for p in rows:
-        out.print(
-            f"{escape(p['item'])} on {p['on']} v{p['version']}: {_a(p['price'])} per "
-            f"{escape(p['unit'])} ({escape(p['source'])})"
-        )
+    table(
+        "prices of pledged goods",
+        [
+            Col("item"),
+            Col("on", "date"),
+            Col("v", "number"),
+            Col("price", "amount"),
+            Col("per", "code"),
+            Col("source", drop=1),
+        ],
+        [
+            [
+                p["item"],
+                p["on"],
+                p["version"],
+                {"amount": p["price"], "currency": p["currency"]},
+                p["unit"],
+                p["source"],
+            ]
+            for p in rows
+        ],
+        empty="no prices",
+    )
 
 
 @price_app.command("list")
@@ -1338,17 +1559,25 @@ def loan_price_list_cmd(
     bank: BankOpt = None,
     platform_source: PlatformSourceOpt = None,
     item: Annotated[str | None, typer.Option(help="one item only")] = None,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A bank's own prices (--bank) or a platform source's, every version, latest first."""
+    """A bank's own prices (--bank) or a platform source's, every version, in the order
+    recorded."""
+    from chainfin.resources.lending import CommodityPriceOut
+    from chainfin.services.lending import prices as prices_service
+
     _run(
         as_json,
         _price_owner(bank, platform_source),
-        lambda s, a: [
-            price_out(r)
-            for r in prices_service.prices(s, a, item=item, platform_source=platform_source)
-        ],
-        _show_prices,
+        lambda s, a: page_of(
+            prices_service.prices(
+                s, a, item=item, platform_source=platform_source, cursor=cursor, limit=limit
+            ),
+            CommodityPriceOut.build,
+        ),
+        _paged(_show_prices),
     )
 
 
@@ -1360,13 +1589,13 @@ def loan_price_source_cmd(
 ) -> None:
     """Create a named platform price source (the operator); a product names it as its
     ``price_source`` to value collateral at its prices."""
+    from chainfin.resources.lending import PriceSourceOut
+    from chainfin.services.lending import prices as prices_service
+
     _run(
         as_json,
         lambda s: SYSTEM,
-        lambda s, a: {
-            "code": (row := prices_service.create_source(s, a, code=code, name=name)).code,
-            "name": row.name,
-        },
+        lambda s, a: PriceSourceOut.build(prices_service.create_source(s, a, code=code, name=name)),
         lambda r: out.print(f"price source {escape(r['code'])}: {escape(r['name'])}"),
     )
 
@@ -1407,6 +1636,9 @@ def books_gl_cmd(
 ) -> None:
     """The bank's general-ledger export: every journal line in value-date order, debit and
     credit in their own columns. To stdout (JSON with --json), or to --out with a summary."""
+    from chainfin.adapters.formats.tabular import TabularFormat, write_rows
+    from chainfin.services import books
+
     chosen = fmt or (GlFormat.JSON if as_json else GlFormat.CSV)
 
     def work(s: Session, a: Principal) -> list[dict[str, str]]:

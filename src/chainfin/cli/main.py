@@ -7,61 +7,61 @@ and what to do, and exit non-zero.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from sqlalchemy.orm import Session
 
-from chainfin.adapters.db import migrate
-from chainfin.adapters.db.crypto import FieldCipher
-from chainfin.adapters.db.engine import make_engine
-from chainfin.adapters.formats.tabular import TabularFormat, read_rows, write_rows
-from chainfin.adapters.formats.ubl import parse_ubl
-from chainfin.api.routers.credentials import trial_balance_out
+from chainfin.adapters.formats.tabular import TabularFormat
 from chainfin.cli import auth as auth_cli
 from chainfin.cli import credentials as credentials_cli
 from chainfin.cli import iot as iot_cli
 from chainfin.cli import ledger as ledger_cli
 from chainfin.cli import lending as lending_cli
-from chainfin.cli.common import database_url, err, fail, operator_session, out
-from chainfin.cli.risk import risk_app
-from chainfin.config import get_settings, install_clock_from_environment
-from chainfin.demo import credential_story, lending_story, risk_story
-from chainfin.demo import seed as demo_seed
-from chainfin.demo.synthetic import RegionKey, Scale, SyntheticRegion, generate
-from chainfin.demo.timeline import Timeline
-from chainfin.demo.trade_history import (
-    TradeHistory,
-    generate_history,
-    read_truth,
-    score,
-    write_truth,
+from chainfin.cli.common import (
+    ChainfinGroup,
+    JsonOpt,
+    database_url,
+    err,
+    fail,
+    group,
+    operator_session,
+    out,
+    print_json,
+    print_page,
+    progress,
+    remember_names,
+    require_database,
+    where,
 )
+from chainfin.cli.risk import risk_app
 from chainfin.domain import clock
-from chainfin.domain.access import SYSTEM, OwnerKind, Principal, PrincipalKind, Scope
-from chainfin.domain.anomalies import AnomalyKind
 from chainfin.domain.errors import ChainfinError
-from chainfin.domain.registry_input import ENTERPRISE_FIELDS, RELATION_FIELDS
-from chainfin.domain.uscc import check_uscc
-from chainfin.services import auth, chains, checks, documents, ledger, registry
-from chainfin.services.ubl_documents import ubl_to_row
 
-app = typer.Typer(help="chainfin: industrial-internet finance platform", no_args_is_help=True)
-db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
-check_app = typer.Typer(help="Validate identifiers", no_args_is_help=True)
-users_app = typer.Typer(help="Staff and enterprise users", no_args_is_help=True)
-clients_app = typer.Typer(help="OAuth2 API clients", no_args_is_help=True)
-registry_app = typer.Typer(help="Enterprises and supply relations", no_args_is_help=True)
-chains_app = typer.Typer(help="Industrial chains", no_args_is_help=True)
-demo_app = typer.Typer(help="Synthetic region and demo story", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from chainfin.demo.synthetic import RegionKey, SyntheticRegion
+    from chainfin.demo.timeline import Timeline
+    from chainfin.demo.trade_history import TradeHistory
+
+# Every import above is light: the database, the services, the demo and the modelling
+# libraries are imported inside the commands that need them (tests/test_cli_start.py).
+
+app = group("chainfin: industrial-internet finance platform", cls=ChainfinGroup)
+db_app = group("Database migrations")
+check_app = group("Validate identifiers")
+users_app = group("Staff and enterprise users")
+clients_app = group("OAuth2 API clients")
+registry_app = group("Enterprises and supply relations")
+chains_app = group("Industrial chains")
+demo_app = group("Synthetic region and demo story")
 for sub, name in (
     (db_app, "db"),
     (check_app, "check"),
@@ -90,6 +90,10 @@ app.add_typer(iot_cli.app, name="iot")
 @app.callback()
 def _start() -> None:
     """chainfin: industrial-internet finance platform."""
+    if not os.environ.get(clock.ENV_VAR, "").strip():
+        return  # the system clock; the settings (and pydantic) are not needed to say so
+    from chainfin.config import install_clock_from_environment
+
     try:
         setting = install_clock_from_environment()
     except ValueError as exc:
@@ -108,36 +112,70 @@ class Kind(StrEnum):
 
 
 class RegionChoice(StrEnum):
+    """``chainfin.demo.synthetic.RegionKey`` and ``all``, named here so that ``--help`` does
+    not load the generator (tests/test_cli_start.py checks the two agree)."""
+
     YRD = "yrd"
     GBA = "gba"
     JJJ = "jjj"
     ALL = "all"
 
 
+class Scale(StrEnum):
+    """``chainfin.demo.synthetic.Scale``, named here for the same reason."""
+
+    SMALL = "small"
+    MEDIUM = "medium"
+    LARGE = "large"
+
+
 # ------------------------------------------------------------------ db
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
-    """Apply migrations (SQLite or PostgreSQL, from CHAINFIN_DATABASE_URL)."""
-    migrate.upgrade(database_url(), revision)
-    engine = make_engine(database_url())
-    out.print(f"database at revision {migrate.current_revision(engine)}")
+def db_upgrade(revision: str = "head", as_json: JsonOpt = False) -> None:
+    """Create the database if it does not exist and apply migrations (SQLite or
+    PostgreSQL, from CHAINFIN_DATABASE_URL)."""
+    from chainfin.adapters.db import migrate
+    from chainfin.adapters.db.engine import make_engine
+
+    url = database_url()
+    migrate.upgrade(url, revision)
+    engine = make_engine(url)
+    current = migrate.current_revision(engine)
     engine.dispose()
+    if as_json:
+        print_json({"database": where(url), "revision": current})
+    else:
+        out.print(f"database at {escape(where(url))} is at revision {current}")
 
 
 @db_app.command("current")
-def db_current() -> None:
+def db_current(as_json: JsonOpt = False) -> None:
     """Show the applied and the latest revision."""
-    engine = make_engine(database_url())
-    out.print(f"current {migrate.current_revision(engine)} · head {migrate.head_revision()}")
+    from chainfin.adapters.db import migrate
+    from chainfin.adapters.db.engine import make_engine
+
+    url = database_url()
+    require_database(url)
+    engine = make_engine(url)
+    current = migrate.current_revision(engine)
     engine.dispose()
+    head = migrate.head_revision()
+    if as_json:
+        print_json({"database": where(url), "revision": current, "head": head})
+        return
+    out.print(f"database at {escape(where(url))}: current {current} · head {head}")
+    if current != head:
+        out.print("behind the code: run `chainfin db upgrade`")
 
 
 @app.command("new-data-key")
 def new_data_key(key_id: Annotated[str, typer.Option(help="alphanumeric key id")] = "k1") -> None:
     """Print a new field-encryption key for CHAINFIN_DATA_KEYS. To rotate, put the new key
     first and keep the old ones after it: new rows use the first, old rows stay readable."""
+    from chainfin.adapters.db.crypto import FieldCipher
+
     print(FieldCipher.new_spec(key_id))  # noqa: T201 - the output is the key
 
 
@@ -150,6 +188,8 @@ def check_uscc_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Validate 统一社会信用代码 (GB 32100-2015). Exit 0 only if all are valid."""
+    from chainfin.domain.uscc import check_uscc
+
     results = [check_uscc(c) for c in codes]
     if as_json:
         rows = [
@@ -163,7 +203,7 @@ def check_uscc_cmd(
             }
             for c, r in zip(codes, results, strict=True)
         ]
-        print(json.dumps(rows, ensure_ascii=False, indent=1))  # noqa: T201
+        print_json(rows)
     else:
         for code, r in zip(codes, results, strict=True):
             verdict = "valid" if r.valid else f"invalid: {r.reason}"
@@ -184,7 +224,11 @@ def serve(
     """Serve the API and pages (OpenAPI at /openapi.json, docs at /docs)."""
     import uvicorn
 
-    out.print(f"chainfin serving on http://{host}:{port}  (database: {_redact(database_url())})")
+    from chainfin.config import get_settings
+
+    url = database_url()
+    require_database(url)
+    out.print(f"chainfin serving on http://{host}:{port}  (database: {escape(where(url))})")
     if workers > 1 and get_settings().rate_limit_storage.startswith("memory"):
         err.print(
             "[yellow]warning[/yellow]: each worker keeps its own sign-in throttles with "
@@ -200,11 +244,6 @@ def serve(
     )
 
 
-def _redact(url: str) -> str:
-    head, sep, tail = url.partition("@")
-    return f"{head.split(':')[0]}://***@{tail}" if sep else url
-
-
 # ------------------------------------------------------------------ users and clients
 
 
@@ -218,11 +257,15 @@ def users_create(
     password: Annotated[
         str | None, typer.Option(envvar="CHAINFIN_NEW_PASSWORD", help="prompted when omitted")
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Create bank staff (roles: relationship_manager, risk_officer, approver, admin, auditor),
     an enterprise user (roles: enterprise_admin, finance_staff), or, with neither --bank nor
     --enterprise, one of the platform operator's people (roles: platform_operator, who writes
     the platform's price sources; platform_auditor, who reads every ledger entry)."""
+    from chainfin.domain.access import SYSTEM
+    from chainfin.services import auth
+
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
@@ -237,10 +280,23 @@ def users_create(
                 enterprise_uscc=enterprise,
                 display_name=display_name,
             )
-            done = f"created {user.kind} user {user.username} ({user.id}) roles {user.roles}"
+            body: dict[str, Any] = {
+                "id": user.id,
+                "username": user.username,
+                "kind": user.kind,
+                "roles": list(user.roles),
+                "bank": bank,
+                "enterprise": enterprise,
+            }
     except ChainfinError as exc:
-        fail(exc)
-    out.print(done)  # only once the transaction has committed
+        fail(exc, as_json)
+    if as_json:  # only once the transaction has committed
+        print_json(body)
+    else:
+        out.print(
+            f"created {body['kind']} user {escape(body['username'])} ({body['id']}) "
+            f"roles {', '.join(body['roles'])}"
+        )
 
 
 @clients_app.command("create")
@@ -253,6 +309,9 @@ def clients_create(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Register an OAuth2 client-credentials client. The secret is printed once."""
+    from chainfin.domain.access import SYSTEM, OwnerKind
+    from chainfin.services import auth
+
     owners = [
         (OwnerKind.BANK, bank),
         (OwnerKind.ENTERPRISE, enterprise),
@@ -280,7 +339,7 @@ def clients_create(
         "scopes": sorted(s.value for s in client.scopes),
     }
     if as_json:
-        print(json.dumps(body))  # noqa: T201
+        print_json(body)
     else:
         out.print(f"client_id     {body['client_id']}\nclient_secret {body['client_secret']}")
         out.print("[yellow]store the secret now: it is not shown again[/yellow]")
@@ -299,35 +358,48 @@ def registry_import(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import enterprises or relations from CSV / JSON / JSON Lines, all or nothing."""
+    from chainfin.adapters.formats.tabular import read_rows
+
     fmt = fmt or TabularFormat.from_filename(file.name)
     try:
-        rows = read_rows(file.read_bytes(), fmt)
-        with operator_session() as session:
-            if kind is Kind.ENTERPRISES:
-                records = registry.parse_enterprise_rows(rows.rows, first_row=rows.first_row)
-                bank_id = registry.bank_by_code(session, bank).id if bank else None
-                platform_id = registry.platform_by_code(session, platform).id if platform else None
-                report = registry.import_enterprises(
-                    session,
-                    SYSTEM,
-                    records,
-                    first_row=rows.first_row,
-                    link_bank_id=bank_id,
-                    link_platform_id=platform_id,
-                )
-            else:
-                rels = registry.parse_relation_rows(rows.rows, first_row=rows.first_row)
-                report = registry.import_relations(session, SYSTEM, rels, first_row=rows.first_row)
+        with progress(f"importing {file.name}", enabled=not as_json):
+            rows = read_rows(file.read_bytes(), fmt)
+            report = _import_registry(rows, kind, bank, platform)
     except ChainfinError as exc:
         fail(exc, as_json)
-    body = report.as_dict()
+    from chainfin.resources.registry import ImportOut
+
+    body = ImportOut.build(report).model_dump(mode="json")
     if as_json:
-        print(json.dumps(body, ensure_ascii=False, indent=1))  # noqa: T201
+        print_json(body)
     else:
         out.print(
             f"{kind.value}: {body['created']} created, {body['linked']} linked, "
             f"{body['unchanged']} unchanged"
         )
+
+
+def _import_registry(rows: Any, kind: Kind, bank: str | None, platform: str | None) -> Any:
+    from chainfin.domain.access import SYSTEM
+    from chainfin.services import registry
+
+    with operator_session() as session:
+        if kind is Kind.ENTERPRISES:
+            records = registry.parse_enterprise_rows(rows.rows, first_row=rows.first_row)
+            bank_id = registry.bank_by_code(session, bank).id if bank else None
+            platform_id = registry.platform_by_code(session, platform).id if platform else None
+            report = registry.import_enterprises(
+                session,
+                SYSTEM,
+                records,
+                first_row=rows.first_row,
+                link_bank_id=bank_id,
+                link_platform_id=platform_id,
+            )
+        else:
+            rels = registry.parse_relation_rows(rows.rows, first_row=rows.first_row)
+            report = registry.import_relations(session, SYSTEM, rels, first_row=rows.first_row)
+    return report
 
 
 @registry_app.command("export")
@@ -337,6 +409,11 @@ def registry_export(
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
 ) -> None:
     """Export everything in the import format (to stdout unless -o)."""
+    from chainfin.adapters.formats.tabular import write_rows
+    from chainfin.domain.access import SYSTEM
+    from chainfin.domain.registry_input import ENTERPRISE_FIELDS, RELATION_FIELDS
+    from chainfin.services import registry
+
     with operator_session() as session:
         if kind is Kind.ENTERPRISES:
             data = write_rows(registry.export_enterprises(session, SYSTEM), fmt, ENTERPRISE_FIELDS)
@@ -380,36 +457,23 @@ def ingest_cmd(
     if chosen is None:
         err.print(f"cannot tell the format of {file.name}; use --format csv|jsonl|json|ubl")
         raise typer.Exit(2)
-    data = file.read_bytes()
     try:
-        if chosen is IngestFormat.UBL:
-            rows, first = [ubl_to_row(parse_ubl(data))], 1
-        else:
-            parsed = read_rows(data, TabularFormat(chosen.value))
-            rows, first = parsed.rows, parsed.first_row
-        with operator_session() as session:
-            enterprise = registry.enterprise_by_uscc(session, as_uscc)
-            actor = Principal(
-                PrincipalKind.ENTERPRISE_USER,
-                "cli",
-                enterprise_id=enterprise.id,
-                scopes=frozenset({Scope.DOCUMENTS_WRITE, Scope.DOCUMENTS_READ}),
-            )
-            report = documents.ingest(
-                session, actor, documents.parse_rows(rows, first_row=first), partial=partial
-            )
+        with progress(f"ingesting {file.name}", enabled=not as_json):
+            report = _ingest(file.read_bytes(), chosen, as_uscc, partial)
     except ChainfinError as exc:
         fail(exc, as_json)
-    body = report.as_dict()
+    from chainfin.resources.documents import SubmissionOut
+
+    body = SubmissionOut.build(report).model_dump(mode="json")
     if as_json:
-        print(json.dumps(body, ensure_ascii=False, indent=1))  # noqa: T201
+        print_json(body)
     else:
         for row in report.rows:
             if row.status == "rejected":
                 for e in row.errors:
                     out.print(f"row {row.row}: [red]rejected[/red] {escape(str(e))}")
             else:
-                out.print(f"row {row.row}: {row.status} {row.key} ({row.document_id})")
+                out.print(f"row {row.row}: {row.status} {escape(row.key)} ({row.document_id})")
         out.print(
             f"{body['accepted']} accepted, {body['unchanged']} unchanged, "
             f"{body['rejected']} rejected"
@@ -417,7 +481,34 @@ def ingest_cmd(
     raise typer.Exit(1 if body["rejected"] else 0)
 
 
-checks_app = typer.Typer(help="Authenticity and fraud checks", no_args_is_help=True)
+def _ingest(data: bytes, chosen: IngestFormat, as_uscc: str, partial: bool) -> Any:
+    from chainfin.adapters.formats.tabular import read_rows
+    from chainfin.domain.access import Principal, PrincipalKind, Scope
+    from chainfin.services import documents, registry
+
+    if chosen is IngestFormat.UBL:
+        from chainfin.adapters.formats.ubl import parse_ubl
+        from chainfin.services.ubl_documents import ubl_to_row
+
+        rows, first = [ubl_to_row(parse_ubl(data))], 1
+    else:
+        parsed = read_rows(data, TabularFormat(chosen.value))
+        rows, first = parsed.rows, parsed.first_row
+    with operator_session() as session:
+        enterprise = registry.enterprise_by_uscc(session, as_uscc)
+        actor = Principal(
+            PrincipalKind.ENTERPRISE_USER,
+            "cli",
+            enterprise_id=enterprise.id,
+            scopes=frozenset({Scope.DOCUMENTS_WRITE, Scope.DOCUMENTS_READ}),
+        )
+        report = documents.ingest(
+            session, actor, documents.parse_rows(rows, first_row=first), partial=partial
+        )
+    return report
+
+
+checks_app = group("Authenticity and fraud checks")
 app.add_typer(checks_app, name="checks")
 
 
@@ -428,31 +519,31 @@ def checks_run(
 ) -> None:
     """Run every check over every document on file; with --truth, print precision and
     recall per kind against planted anomalies."""
+    from chainfin.demo.trade_history import read_truth, score
+    from chainfin.domain.anomalies import AnomalyKind
+    from chainfin.services import checks
+
     t0 = time.perf_counter()
-    with operator_session() as session:
+    with progress("checking every document", enabled=not as_json), operator_session() as session:
         findings = checks.run(session)
     seconds = time.perf_counter() - t0
     counts = Counter(f.kind.value for f in findings)
     scores = score(findings, read_truth(truth)) if truth else {}
     if as_json:
-        print(  # noqa: T201 - machine output
-            json.dumps(
-                {
-                    "findings": len(findings),
-                    "seconds": round(seconds, 2),
-                    "by_kind": counts,
-                    "scores": {
-                        k.value: {
-                            "planted": s.planted,
-                            "precision": round(s.precision, 4),
-                            "recall": round(s.recall, 4),
-                        }
-                        for k, s in scores.items()
-                    },
+        print_json(
+            {
+                "findings": len(findings),
+                "seconds": round(seconds, 2),
+                "by_kind": counts,
+                "scores": {
+                    k.value: {
+                        "planted": s.planted,
+                        "precision": round(s.precision, 4),
+                        "recall": round(s.recall, 4),
+                    }
+                    for k, s in scores.items()
                 },
-                ensure_ascii=False,
-                indent=1,
-            )
+            }
         )
         return
     out.print(f"{len(findings):,} findings in {seconds:.1f}s")
@@ -470,47 +561,83 @@ def checks_run(
 
 
 @chains_app.command("list")
-def chains_list() -> None:
+def chains_list(as_json: JsonOpt = False) -> None:
     """Every chain with its members per side and tier."""
     with operator_session() as session:
-        _print_chains(session)
+        chains = _chains(session)
+    if as_json:
+        print_page(chains)
+    else:
+        _print_chains(chains)
 
 
-def _print_chains(session: Session) -> None:
+def _chains(session: Session) -> list[dict[str, Any]]:
+    """Every chain as the API shows it (``ChainOut``), with its bank's code added as
+    ``bank`` for people."""
+    from chainfin.domain.access import SYSTEM
+    from chainfin.resources.chains import ChainOut
+    from chainfin.services import chains, registry
+
+    banks: dict[str, str] = {}
+    bank_page = registry.list_banks(session, SYSTEM, limit=500)
+    while True:
+        banks.update((b.id, b.code) for b in bank_page.items)
+        if bank_page.next_cursor is None:
+            break
+        bank_page = registry.list_banks(session, SYSTEM, limit=500, cursor=bank_page.next_cursor)
+    found: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        page = chains.list_chains(session, SYSTEM, limit=500, cursor=cursor)
+        for s in page.items:
+            body = ChainOut.build(s).model_dump(mode="json")
+            found.append({**body, "bank": banks.get(body["bank_id"], body["bank_id"])})
+        cursor = page.next_cursor
+        if cursor is None:
+            return found
+
+
+def _print_chains(views: list[dict[str, Any]]) -> None:
     """One block per chain: the banks that defined it, and members per side and tier (from
     the database, so what is printed is what the API serves)."""
-    page = chains.list_chains(session, SYSTEM, limit=500)
-    banks = {b.id: b.code for b in registry.list_banks(session, SYSTEM)}
-    grouped: dict[tuple[str, tuple[str, ...]], list[chains.ChainSummary]] = {}
-    for s in page.items:
-        grouped.setdefault((s.chain.name, tuple(s.core_ids)), []).append(s)
-    out.print(f"[bold]{len(grouped)} chains[/bold] ({len(page.items)} bank views)")
-    for (name, cores), views in grouped.items():
-        s = views[0]
-        codes = ", ".join(sorted(banks.get(v.chain.bank_id, "?") for v in views))
+    grouped: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for v in views:
+        grouped.setdefault((v["name"], tuple(v["core_ids"])), []).append(v)
+    out.print(f"[bold]{len(grouped)} chains[/bold] ({len(views)} bank views)")
+    for (name, cores), same in grouped.items():
+        v = same[0]
+        codes = ", ".join(sorted(x["bank"] for x in same))
         tiers = [
-            f"{side} " + " ".join(f"T{t}:{n}" for t, n in sorted(s.members_by_tier[side].items()))
+            f"{side} "
+            + " ".join(f"T{t['tier']}:{t['members']}" for t in v["tiers"] if t["side"] == side)
             for side in ("upstream", "downstream")
-            if s.members_by_tier.get(side)
+            if any(t["side"] == side for t in v["tiers"])
         ]
-        out.print(f"  {name}  [dim](banks {codes})[/dim]")
+        out.print(f"  {escape(name)}  [dim](banks {escape(codes)})[/dim]")
         core_word = "cores" if len(cores) > 1 else "core"
-        parts = [f"{len(cores)} {core_word}", *tiers, f"{s.member_count} members"]
+        parts = [f"{len(cores)} {core_word}", *tiers, f"{v['member_count']:,} members"]
         out.print("    " + " · ".join(parts))
 
 
 @chains_app.command("recompute")
-def chains_recompute() -> None:
+def chains_recompute(as_json: JsonOpt = False) -> None:
     """Recompute every chain's tiers from the current relations."""
-    with operator_session() as session:
+    from chainfin.services import chains
+
+    with progress("recomputing tiers", enabled=not as_json), operator_session() as session:
         rows = chains.recompute_tiers(session)
-    out.print(f"{rows} member rows")
+    if as_json:
+        print_json({"member_rows": rows})
+    else:
+        out.print(f"{rows:,} member rows")
 
 
 # ------------------------------------------------------------------ demo
 
 
 def _regions(choice: RegionChoice) -> list[RegionKey]:
+    from chainfin.demo.synthetic import RegionKey
+
     return list(RegionKey) if choice is RegionChoice.ALL else [RegionKey(choice.value)]
 
 
@@ -524,52 +651,74 @@ def demo_seed_cmd(
     truth: Annotated[
         Path, typer.Option(help="where the planted anomalies' ground truth is written")
     ] = Path("var/ground_truth.jsonl"),
+    as_json: JsonOpt = False,
 ) -> None:
     """Generate a deterministic synthetic region and load it (one transaction); with
     --history also a year of trade with planted anomalies, whose ground truth goes to a
     file, never into the database."""
-    _, data = _seed(region, scale, seed, users)
+    report, data = _seed(region, scale, seed, users, as_json)
+    body: dict[str, Any] = {"seeded": report}
     if history:
-        _seed_history(data, seed, truth)
+        body["history"] = _seed_history(data, seed, truth, as_json)[1]
+    if as_json:
+        print_json(body)
 
 
-def _seed_history(data: SyntheticRegion, seed: int, truth: Path) -> TradeHistory:
+def _seed_history(
+    data: SyntheticRegion, seed: int, truth: Path, as_json: bool = False
+) -> tuple[TradeHistory, Any]:
+    from chainfin.demo import seed as demo_seed
+    from chainfin.demo.trade_history import generate_history, write_truth
+
     t0 = time.perf_counter()
-    trade = generate_history(data, seed=seed)
-    truth.parent.mkdir(parents=True, exist_ok=True)
-    write_truth(trade.truth, truth)
-    try:
-        with operator_session() as session:
-            report = demo_seed.load_history(session, trade)
-    except ChainfinError as exc:
-        fail(exc)
+    with progress("a year of trade", total=2, enabled=not as_json) as step:
+        trade = generate_history(data, seed=seed)
+        truth.parent.mkdir(parents=True, exist_ok=True)
+        write_truth(trade.truth, truth)
+        step("loading the trade history")
+        try:
+            with operator_session() as session:
+                report = demo_seed.load_history(session, trade)
+        except ChainfinError as exc:
+            fail(exc, as_json)
+    if as_json:
+        return trade, report
     out.print(
         f"trade history: {report.documents:,} documents, {report.registrations:,} receivables "
         f"registered ({report.refused_registrations} second registrations refused by the "
         f"registry), {report.planted} planted anomalies → {truth} "
-        f"in {time.perf_counter() - t0:.1f}s"
+        f"in {time.perf_counter() - t0:.1f}s",
+        soft_wrap=False,
     )
-    return trade
+    return trade, report
 
 
 def _seed(
-    region: RegionChoice, scale: Scale, seed: int, users: bool
-) -> tuple[demo_seed.SeedReport, SyntheticRegion]:
+    region: RegionChoice, scale: Scale, seed: int, users: bool, as_json: bool = False
+) -> tuple[Any, SyntheticRegion]:
+    from chainfin.demo import seed as demo_seed
+    from chainfin.demo import synthetic
+
     t0 = time.perf_counter()
-    data = generate(_regions(region), scale, seed)
-    generated = time.perf_counter() - t0
-    try:
-        with operator_session() as session:
-            report = demo_seed.seed(session, data, with_users=users)
-    except ChainfinError as exc:
-        fail(exc)
+    with progress("generating the region", total=2, enabled=not as_json) as step:
+        data = synthetic.generate(_regions(region), synthetic.Scale(scale.value), seed)
+        generated = time.perf_counter() - t0
+        step("loading the region")
+        try:
+            with operator_session() as session:
+                report = demo_seed.seed(session, data, with_users=users)
+        except ChainfinError as exc:
+            fail(exc, as_json)
     total = time.perf_counter() - t0
+    if as_json:
+        return report, data
     out.print(
         f"seeded {report.enterprises} enterprises, {report.relations} relations, "
         f"{report.banks} banks, {report.chains} chains ({report.chain_members} member rows) "
         f"in {total:.1f}s (generate {generated:.1f}s; "
         + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
-        + ")"
+        + ")",
+        soft_wrap=False,
     )
     return report, data
 
@@ -587,6 +736,8 @@ def demo_run(
     """Seed the region, then tell the stories: trade, payable credentials, lending, risk and
     the credential's maturity. The stories start today and run ahead of it, each step on the
     day it happens; the last lines say how far."""
+    from chainfin.demo.timeline import Timeline
+
     timeline = Timeline(clock.FixedClock(clock.utcnow()))
     with clock.using(timeline.clock):
         _demo_stories(region, scale, seed, timeline)
@@ -597,7 +748,8 @@ def demo_run(
             f"ended on {timeline.today}, {ahead} days later, so the platform's clock stands at "
             f"{timeline.today} for this database: serve it with CHAINFIN_CLOCK="
             f"{ended} (make demo does); on the system clock, "
-            "what happened after today would not have happened yet"
+            "what happened after today would not have happened yet",
+            soft_wrap=False,
         )
     if clock_file is not None:
         clock_file.parent.mkdir(parents=True, exist_ok=True)
@@ -605,35 +757,47 @@ def demo_run(
 
 
 def _demo_stories(region: RegionChoice, scale: Scale, seed: int, timeline: Timeline) -> None:
+    from chainfin.config import get_settings
+    from chainfin.demo import credential_story, lending_story, risk_story
+    from chainfin.demo import seed as demo_seed
+    from chainfin.services import checks, ledger
+
     report, data = _seed(region, scale, seed, True)
     by_role = Counter(role.value for e in data.enterprises for role in e.roles)
-    out.print("enterprises by role: " + ", ".join(f"{r} {n}" for r, n in by_role.most_common()))
+    out.print(
+        "enterprises by role: " + ", ".join(f"{r} {n}" for r, n in by_role.most_common()),
+        soft_wrap=False,
+    )
     truth = get_settings().var_dir / "ground_truth.jsonl"
-    trade = _seed_history(data, seed, truth)
-    with operator_session() as session:
-        _print_chains(session)
+    trade, _ = _seed_history(data, seed, truth)
+    with progress("authenticity checks"), operator_session() as session:
+        chains = _chains(session)
         findings = Counter(f.kind.value for f in checks.run(session))
+    _print_chains(chains)
     out.print(
         "[bold]authenticity checks[/bold] on the year of trade: "
         + ", ".join(f"{k} {n}" for k, n in sorted(findings.items()))
-        + f"  (score them: chainfin checks run --truth {truth})"
+        + f"  (score them: chainfin checks run --truth {truth})",
+        soft_wrap=False,
     )
-    with operator_session() as session:
+    with progress("payable credentials"), operator_session() as session:
         story = credential_story.run(session, timeline)
-        before = [trial_balance_out(title, tb) for title, tb in story.trial_balances.items()]
+        before = [_trial_balance(title, tb) for title, tb in story.trial_balances.items()]
+        remember_names(session, before)
     out.print(f"[bold]payable credentials[/bold] ({timeline.today})")
     _print_story(story.lines, before)
     started = timeline.today
-    with operator_session() as session:
+    with progress("supply-chain lending"), operator_session() as session:
         lending = lending_story.run(
             session,
             timeline,
             out_dir=lending_story.files_dir(database_url(), get_settings().var_dir),
         )
-        lending_balances = [trial_balance_out(t, tb) for t, tb in lending.trial_balances.items()]
+        lending_balances = [_trial_balance(t, tb) for t, tb in lending.trial_balances.items()]
+        remember_names(session, lending_balances)
     out.print(f"[bold]supply-chain lending[/bold] ({started} to {timeline.today})")
     _print_story(lending.lines, lending_balances)
-    with operator_session() as session:
+    with progress("risk"), operator_session() as session:
         risk = risk_story.run(session, timeline, region=data, history=trade, seed=seed)
     out.print(f"[bold]risk[/bold] ({timeline.today})")
     _print_story(risk.lines, [])
@@ -645,20 +809,22 @@ def _demo_stories(region: RegionChoice, scale: Scale, seed: int, timeline: Timel
     with operator_session() as session:
         credential_story.mature(session, timeline, story)
         after = [
-            trial_balance_out(title, tb)
+            _trial_balance(title, tb)
             for title, tb in story.trial_balances.items()
             if "after maturity" in title
         ]
+        remember_names(session, after)
     out.print(f"[bold]the credential matures[/bold] ({timeline.today})")
     _print_story(story.lines[told:], after)
     told = len(lending.lines)
     with operator_session() as session:
         lending_story.close(session, timeline, lending)
         closing = [
-            trial_balance_out(title, tb)
+            _trial_balance(title, tb)
             for title, tb in lending.trial_balances.items()
             if "last day" in title
         ]
+        remember_names(session, closing)
     out.print(f"[bold]loans on the last day[/bold] ({timeline.today})")
     _print_story(lending.lines[told:], closing)
     with operator_session() as session:
@@ -684,9 +850,15 @@ def _demo_stories(region: RegionChoice, scale: Scale, seed: int, timeline: Timel
     )
 
 
+def _trial_balance(title: str, tb: Any) -> dict[str, Any]:
+    from chainfin.resources.books import TrialBalanceOut
+
+    return TrialBalanceOut.build(title, tb).model_dump(mode="json")
+
+
 def _print_story(lines: list[str], balances: list[dict[str, Any]]) -> None:
     for line in lines:
-        out.print("  " + escape(line))
+        out.print("  " + escape(line), soft_wrap=False)
     for body in balances:
         credentials_cli.print_trial_balance(body)
 

@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-import typer
+from chainfin.cli.common import group
 
-risk_app = typer.Typer(help="Risk models: scorecards and contagion", no_args_is_help=True)
+risk_app = group("Risk models: scorecards and contagion")
 
 # The command modules decorate functions onto risk_app; importing them registers them.
 from chainfin.cli import (  # noqa: E402

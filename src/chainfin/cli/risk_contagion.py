@@ -20,13 +20,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from chainfin.cli.common import fail, out, print_json
+from chainfin.cli.common import Col, fail, out, print_json, table
 from chainfin.cli.risk import risk_app
 from chainfin.domain.errors import ChainfinError, FieldError, ValidationFailed
-from chainfin.risk.debtrank import EDGE_COLUMNS, NODE_COLUMNS, Network, debtrank, parse_shocks
 
 
 def _pct(share: float) -> str:
@@ -106,6 +103,8 @@ def debtrank_cmd(
 ) -> None:
     """DebtRank (Battiston et al., 2012): shock firms, print each firm's distress h and the
     loss beyond the shock as a fraction of the network's total value."""
+    from chainfin.risk.debtrank import EDGE_COLUMNS, NODE_COLUMNS, Network, debtrank, parse_shocks
+
     try:
         shocks = parse_shocks(shock, field="--shock")
         network = Network.from_rows(
@@ -117,10 +116,7 @@ def debtrank_cmd(
         )
         result = debtrank(network, shocks)
     except ValidationFailed as exc:
-        errors = exc.errors
-        if not as_json:  # ids and paths are the user's: rich must not read [..] as markup
-            errors = [FieldError(escape(e.field), escape(e.reason), e.row) for e in errors]
-        refused = ValidationFailed(errors)
+        refused = ValidationFailed(exc.errors)  # fail() escapes the user's ids and paths
         refused.hint = "Correct the listed rows or --shock and run again."
         fail(refused, as_json)
     except ChainfinError as exc:
@@ -128,26 +124,29 @@ def debtrank_cmd(
     if as_json:
         print_json(result.to_dict())
         return
-    table = Table(title=f"DebtRank: the most distressed firms (top {top})")
-    for name, justify in (
-        ("#", "right"),
-        ("id", "left"),
-        ("h", "right"),
-        ("shock", "right"),
-        ("value share v", "right"),
-        ("loss h·v", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for rank, d in enumerate(result.top(top), start=1):
-        table.add_row(
-            str(rank),
-            escape(d.id),
-            f"{d.h:.4f}",
-            f"{d.shock:.4f}" if d.shock else "",
-            _pct(d.value),
-            _pct(d.loss),
-        )
-    out.print(table)
+    table(
+        f"DebtRank: the most distressed firms (top {top})",
+        [
+            Col("#", "number"),
+            Col("id"),
+            Col("h", "pct"),
+            Col("shock", "pct", drop=1),
+            Col("value share v", "pct"),
+            Col("loss h·v", "pct"),
+        ],
+        [
+            [
+                rank,
+                d.id,
+                f"{d.h:.4f}",
+                f"{d.shock:.4f}" if d.shock else "",
+                _pct(d.value),
+                _pct(d.loss),
+            ]
+            for rank, d in enumerate(result.top(top), start=1)
+        ],
+        empty="no firm distressed",
+    )
     out.print(
         f"nodes {network.n_nodes:,}   links {network.n_links:,}   shocked {len(shocks)}   "
         f"rounds {result.rounds}   distressed {result.distressed:,}"

@@ -5,44 +5,59 @@ population's stability, and its history."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from chainfin.cli.common import out
+from chainfin.cli.common import Col, CursorOpt, JsonOpt, LimitOpt, group, more, page_of, table
 from chainfin.cli.lending import bank_actor, run_as
 from chainfin.cli.risk import risk_app
 from chainfin.cli.risk_scorecard import _read
 from chainfin.domain import clock
 from chainfin.domain.errors import FieldError, ValidationFailed
-from chainfin.services import models
 
-model_app = typer.Typer(
-    help="The bank's model registry: champion, challengers, stability", no_args_is_help=True
-)
+model_app = group("The bank's model registry: champion, challengers, stability")
 risk_app.add_typer(model_app, name="model")
 
 BankOpt = Annotated[str, typer.Option("--bank", help="the bank (code)")]
 DataOpt = Annotated[
     Path, typer.Option("--data", help="CSV (header line first), JSON array or JSON Lines file")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+
+
+def _show_model_page(body: dict[str, Any]) -> None:
+    _show_models(body["items"])
+    more(body)
 
 
 def _show_models(rows: list[dict[str, Any]]) -> None:
-    table = Table(title="models")
-    for column in ("id", "name", "version", "status", "auc", "population", "digest"):
-        table.add_column(column)
-    for r in rows:
-        auc = f"{r['auc']:.4f}" if r["auc"] is not None else ""
-        table.add_row(
-            r["id"], escape(r["name"]), str(r["version"]), r["status"], auc,
-            str(r["population"]), r["digest"][:12],
-        )  # fmt: skip
-    out.print(table)
+    table(
+        "models",
+        [
+            Col("name"),
+            Col("v", "number"),
+            Col("status"),
+            Col("AUC %", "pct"),
+            Col("population", "number", drop=2),
+            Col("created", "date", drop=1),
+            Col("id", "id"),
+        ],
+        [
+            [
+                r["name"],
+                r["version"],
+                r["status"],
+                r["auc_pct"],
+                r["population"],
+                r["created_at"],
+                r["id"],
+            ]
+            for r in rows
+        ],
+        empty="no models",
+    )
 
 
 def _show_model(r: dict[str, Any]) -> None:
@@ -53,42 +68,65 @@ def _show_check(r: dict[str, Any]) -> None:
     _show_history([r])
 
 
+def _show_history_page(body: dict[str, Any]) -> None:
+    _show_history(body["items"])
+    more(body)
+
+
 def _show_history(rows: list[dict[str, Any]]) -> None:
-    table = Table(title="stability (PSI against the training population)")
-    for column in ("as of", "rows", "psi", "status", "largest shift", "alert"):
-        table.add_column(column)
+    shifts = []
     for r in rows:
-        top = max(r["variables"], key=lambda v: v["psi"], default=None)
-        shift = f"{escape(top['variable'])} {top['psi']:.4f}" if top else ""
-        table.add_row(
-            r["as_of"], str(r["count"]), f"{r['psi']:.4f}", r["status"], shift,
-            r["alert_id"] or "",
-        )  # fmt: skip
-    out.print(table)
+        top = max(r["variables"], key=lambda v: Decimal(v["psi"]), default=None)
+        shifts.append(f"{top['variable']} {top['psi']}" if top else "")
+    table(
+        "stability (PSI against the training population)",
+        [
+            Col("as of", "date"),
+            Col("rows", "number"),
+            Col("PSI", "pct"),
+            Col("status"),
+            Col("largest shift", drop=2),
+            Col("alert", "id", drop=1),
+        ],
+        [
+            [r["as_of"], r["count"], r["psi"], r["status"], shift, r["alert_id"]]
+            for r, shift in zip(rows, shifts, strict=True)
+        ],
+        empty="no stability checks yet",
+    )
 
 
 def _show_scores(body: dict[str, Any]) -> None:
     challenger = body["challenger"]
-    table = Table(title=f"{escape(body['name'])} v{body['champion']['version']} (champion)")
-    table.add_column("row")
-    table.add_column("score", justify="right")
-    table.add_column("pd", justify="right")
+    columns = [Col("row", "number"), Col("score", "number"), Col("PD %", "pct")]
     if challenger:
-        table.add_column(f"v{challenger['version']} score", justify="right")
-        table.add_column(f"v{challenger['version']} pd", justify="right")
+        v = challenger["version"]
+        columns += [Col(f"v{v} score", "number"), Col(f"v{v} PD %", "pct")]
+    rows = []
     for r in body["rows"]:
-        cells = [str(r["row"]), f"{r['champion']['score']:.0f}", f"{r['champion']['pd']:.4f}"]
-        if challenger and r.get("challenger"):
-            cells += [f"{r['challenger']['score']:.0f}", f"{r['challenger']['pd']:.4f}"]
-        table.add_row(*cells)
-    out.print(table)
+        cells = [r["row"], f"{r['champion']['score']:.0f}", r["champion"]["pd_pct"]]
+        if challenger:
+            other = r.get("challenger") or {}
+            cells += [
+                f"{other['score']:.0f}" if other else "",
+                other.get("pd_pct", ""),
+            ]
+        rows.append(cells)
+    table(
+        f"{body['name']} v{body['champion']['version']} (champion)",
+        columns,
+        rows,
+        empty="no rows scored",
+    )
 
 
 def _as_of(text: str | None) -> date:
     try:
         return date.fromisoformat(text) if text else clock.today()
     except ValueError:
-        raise ValidationFailed([FieldError("--as-of", f"{text!r} is not YYYY-MM-DD")]) from None
+        raise ValidationFailed(
+            [FieldError("--as-of", f"{text!r} is not YYYY-MM-DD")], code="date_invalid"
+        ) from None
 
 
 @model_app.command("register")
@@ -105,29 +143,38 @@ def register_cmd(
 ) -> None:
     """Train a scorecard on a file and register it as the name's next version (a
     challenger); the file's scores are the baseline its stability is measured against."""
+    from chainfin.resources.risk import RiskModelOut
+    from chainfin.services import models
 
-    def work(s: Any, a: Any) -> dict[str, Any]:
+    def work(s: Any, a: Any) -> Any:
         rows, columns, first = _read(data)
         row = models.train_and_register(
             s, a, name, rows, target=target, bad=bad, columns=columns, first_row=first
         )
-        return models.model_out(row)
+        return RiskModelOut.build(row)
 
-    run_as(as_json, bank_actor(bank), work, _show_model)
+    run_as(as_json, bank_actor(bank), work, _show_model, slow="training the scorecard")
 
 
 @model_app.command("list")
 def list_cmd(
     bank: BankOpt,
     name: Annotated[str | None, typer.Option("--name", help="only this name")] = None,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The bank's models, by name and version."""
+    from chainfin.resources.risk import RiskModelOut
+    from chainfin.services import models
+
     run_as(
         as_json,
         bank_actor(bank),
-        lambda s, a: [models.model_out(m) for m in models.models(s, a, name=name)],
-        _show_models,
+        lambda s, a: page_of(
+            models.models(s, a, name=name, cursor=cursor, limit=limit), RiskModelOut.build
+        ),
+        _show_model_page,
     )
 
 
@@ -138,10 +185,13 @@ def promote_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Make a version its name's champion; the previous champion is retired."""
+    from chainfin.resources.risk import RiskModelOut
+    from chainfin.services import models
+
     run_as(
         as_json,
         bank_actor(bank),
-        lambda s, a: models.model_out(models.promote(s, a, model_id)),
+        lambda s, a: RiskModelOut.build(models.promote(s, a, model_id)),
         _show_model,
     )
 
@@ -157,10 +207,14 @@ def score_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Score a file with the name's champion."""
+    from chainfin.resources.risk import ModelScoreOut
+    from chainfin.services import models
 
-    def work(s: Any, a: Any) -> dict[str, Any]:
+    def work(s: Any, a: Any) -> Any:
         rows, columns, first = _read(data)
-        return models.score(s, a, name, rows, compare=compare, columns=columns, first_row=first)
+        return ModelScoreOut.build(
+            models.score(s, a, name, rows, compare=compare, columns=columns, first_row=first)
+        )
 
     run_as(as_json, bank_actor(bank), work, _show_scores)
 
@@ -175,13 +229,15 @@ def monitor_cmd(
 ) -> None:
     """Check a population's stability against the model's training population (PSI); a
     shift above 0.25 raises a model_drift alert."""
+    from chainfin.resources.risk import MonitoringOut
+    from chainfin.services import models
 
-    def work(s: Any, a: Any) -> dict[str, Any]:
+    def work(s: Any, a: Any) -> Any:
         rows, columns, first = _read(data)
         check = models.monitor(
             s, a, model_id, rows, as_of=_as_of(as_of), columns=columns, first_row=first
         )
-        return models.monitoring_out(check)
+        return MonitoringOut.build(check)
 
     run_as(as_json, bank_actor(bank), work, _show_check)
 
@@ -190,12 +246,19 @@ def monitor_cmd(
 def history_cmd(
     model_id: Annotated[str, typer.Argument(help="the version")],
     bank: BankOpt,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """A model's stability checks over time."""
+    from chainfin.resources.risk import MonitoringOut
+    from chainfin.services import models
+
     run_as(
         as_json,
         bank_actor(bank),
-        lambda s, a: [models.monitoring_out(m) for m in models.history(s, a, model_id)],
-        _show_history,
+        lambda s, a: page_of(
+            models.history(s, a, model_id, cursor=cursor, limit=limit), MonitoringOut.build
+        ),
+        _show_history_page,
     )

@@ -12,17 +12,17 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from chainfin.adapters.formats.tabular import TabularFormat, read_rows, write_rows
-from chainfin.cli.common import err, fail, out, print_json
+from chainfin.cli.common import Col, err, fail, out, print_json, progress, table
 from chainfin.cli.risk import risk_app
 from chainfin.domain.errors import ChainfinError, FieldError, ValidationFailed
-from chainfin.risk.scorecard import Scored, TrainedModel, TrainOptions, card_path_for, train
+
+if TYPE_CHECKING:
+    from chainfin.risk.scorecard import Scored
 
 PRINT_ROWS = 50  # rows a terminal gets before it is told to use --out or --json
 
@@ -39,11 +39,13 @@ def _names(value: str | None) -> tuple[str, ...]:
 def _read(path: Path) -> tuple[list[dict[str, object]], list[str], int]:
     """Rows, the columns (a CSV header keeps columns that are empty in every row) and the
     number of the first row."""
+    from chainfin.adapters.formats.tabular import TabularFormat, read_rows
+
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ValidationFailed(
-            [FieldError("data", f"cannot read {path}: {exc.strerror}")]
+            [FieldError("data", f"cannot read {path}: {exc.strerror}")], code="file_unreadable"
         ) from None
     fmt = TabularFormat.from_filename(path.name)
     parsed = read_rows(data, fmt)
@@ -105,6 +107,8 @@ def train_cmd(
     The model is a pickle with a card beside it (<model>.card.json) that records its SHA-256;
     `risk score` loads only a pickle that matches its card. Pickles run code when loaded:
     keep and share model files as you would programs."""
+    from chainfin.risk.scorecard import TrainOptions, train
+
     options = TrainOptions(
         features=_names(features) or None,
         exclude=_names(exclude),
@@ -121,9 +125,10 @@ def train_cmd(
     )
     path = model or Path(f"{data.stem}.scorecard.pkl")
     try:
-        rows, columns, first = _read(data)
-        trained = train(rows, target, bad, options, columns=columns, first_row=first)
-        card_path = trained.save(path)
+        with progress(f"training a scorecard on {data.name}", enabled=not as_json):
+            rows, columns, first = _read(data)
+            trained = train(rows, target, bad, options, columns=columns, first_row=first)
+            card_path = trained.save(path)
     except ChainfinError as exc:
         fail(exc, as_json)
     card = trained.card
@@ -152,13 +157,21 @@ def train_cmd(
         f"(plain logistic regression AUC {_r(m['baseline_logistic_auc'])}; "
         f"train AUC {_r(m['train_auc'])}; PSI train→test {_r(m['psi'])})"
     )
-    table = Table("variable", "bin", "count", "bad rate", "points")
-    for r in card["points_table"]:
-        table.add_row(
-            escape(r["variable"]), escape(r["bin"]), str(r["count"]),
-            f"{r['event_rate']:.3f}", f"{r['points']:.0f}",
-        )  # fmt: skip
-    out.print(table)
+    table(
+        "points",
+        [
+            Col("variable"),
+            Col("bin"),
+            Col("count", "number"),
+            Col("bad rate", "pct"),
+            Col("points", "number"),
+        ],
+        [
+            [r["variable"], r["bin"], r["count"], f"{r['event_rate']:.3f}", f"{r['points']:.0f}"]
+            for r in card["points_table"]
+        ],
+        empty="no bins",
+    )
     out.print(f"model {path} · card {card_path}")
 
 
@@ -178,6 +191,9 @@ def score_cmd(
 
     The model is loaded only if its SHA-256 matches its card (<model>.card.json). Pickles run
     code when loaded: score only with model files you trust."""
+    from chainfin.adapters.formats.tabular import TabularFormat, write_rows
+    from chainfin.risk.scorecard import TrainedModel, card_path_for
+
     try:
         trained = TrainedModel.load(model)
         rows, columns, first = _read(data)
@@ -201,15 +217,31 @@ def score_cmd(
             }
         )
         return
-    table = Table("row", "id", "score", "PD", "reasons (points lost)")
-    for s in scored[:PRINT_ROWS]:
-        reasons = "; ".join(
-            f"{r.variable} {r.bin} (−{r.points_lost:.0f})" for r in s.reasons if r.points_lost
-        )
-        table.add_row(
-            str(s.row), escape(s.id or ""), f"{s.score:.0f}", f"{s.pd:.4f}", escape(reasons)
-        )
-    out.print(table)
+    table(
+        "scores",
+        [
+            Col("row", "number"),
+            Col("id", "code", drop=1),
+            Col("score", "number"),
+            Col("PD", "pct"),
+            Col("reasons (points lost)"),
+        ],
+        [
+            [
+                s.row,
+                s.id or "",
+                f"{s.score:.0f}",
+                f"{s.pd:.4f}",
+                "; ".join(
+                    f"{r.variable} {r.bin} (−{r.points_lost:.0f})"
+                    for r in s.reasons
+                    if r.points_lost
+                ),
+            ]
+            for s in scored[:PRINT_ROWS]
+        ],
+        empty="no rows",
+    )
     more = len(scored) - PRINT_ROWS
     if more > 0:
         out.print(f"… and {more} more rows; use --out FILE or --json for all")

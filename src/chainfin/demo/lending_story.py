@@ -53,10 +53,12 @@ from chainfin.domain.credentials import add_months
 from chainfin.domain.errors import ChainfinError
 from chainfin.domain.money import Money
 from chainfin.domain.products import ProductKind, template
+from chainfin.resources.lending import StatementImportOut
 from chainfin.services import auth, books, consent, documents, receivables, registry
 from chainfin.services.lending import applications, lines, loans, products, statements, tasks
 from chainfin.services.lending.applications import Payment
 from chainfin.services.lending.underlying import set_price
+from chainfin.services.pagination import MAX_LIMIT
 
 CST = timezone(timedelta(hours=8))
 LINE_LIMIT = Money(30_000_000_00)
@@ -718,7 +720,7 @@ def _referral(
     session: Session, cast: _Cast, app: LoanApplication, today: date, report: LendingReport
 ) -> None:
     rm, maker, checker = cast.rm, cast.maker, cast.checker
-    open_tasks = [t for t in tasks.tasks(session, rm, state="open") if t.application_id == app.id]
+    open_tasks = tasks.tasks(session, rm, state="open", application=app.id).items
     visited = min(datetime.combine(today, time(9, 30), CST), utcnow() - timedelta(hours=1))
     for task in sorted(open_tasks, key=lambda t: t.kind != "site_visit"):
         if task.kind == "site_visit":
@@ -823,9 +825,7 @@ def _referral(
         "application_id": app.id,
         "status": approved.status,
         "tasks": sorted(t.kind for t in open_tasks),
-        "approvals": [
-            a["step"] for a in applications.application_out(session, approved)["approvals"]
-        ],
+        "approvals": [a.step for a in applications.approvals_of(session, approved.id)],
         "conditions_met": all(c["met"] for c in approved.conditions),
     }
 
@@ -956,21 +956,21 @@ def _statement(
 def _import_statement(session: Session, cast: _Cast, xml: bytes, report: LendingReport) -> None:
     """The bank's statement arrives the evening of its last day and is reconciled."""
     imported = statements.import_statement(session, cast.rm, xml)
-    out = statements.import_out(imported)
+    out = StatementImportOut.build(imported).model_dump(mode="json")
     report.reconciliation = out
     for match in out["matched"]:
         what = (
             f"disbursement of loan {match['loan_id']} confirmed (EndToEndId)"
             if match["kind"] == "disbursement"
             else f"repayment on loan {match['loan_id']} by {match['basis']}: penalty "
-            f"{match['repayment']['penalty']['amount']}, interest "
-            f"{match['repayment']['interest']['amount']}, principal "
-            f"{match['repayment']['principal']['amount']}"
+            f"{match['repayment']['penalty']}, interest "
+            f"{match['repayment']['interest']}, principal "
+            f"{match['repayment']['principal']}"
         )
-        report.say(f"  matched entry {match['entry']} ({match['amount']['amount']}): {what}")
+        report.say(f"  matched entry {match['entry']} ({match['amount']}): {what}")
     for miss in out["unmatched"]:
         report.say(
-            f"  unmatched entry {miss['entry']} ({miss['amount']['amount']}): {miss['reason']} — "
+            f"  unmatched entry {miss['entry']} ({miss['amount']}): {miss['reason']} — "
             f"{miss['detail']}"
         )
 
@@ -1043,7 +1043,7 @@ def _loan_book(
         e.id: e.name for e in (cast.receivable, cast.order, cast.newcomer, cast.dealer, cast.core)
     }
     report.say("loan book:")
-    for loan in loans.loans(session, cast.rm):
+    for loan in loans.loans(session, cast.rm, limit=MAX_LIMIT).items:
         pos = loans.position(loan, as_of) if loan.start_on else None
         outstanding = pos.principal_outstanding if pos else Money(loan.principal_minor)
         row: dict[str, Any] = {
@@ -1055,7 +1055,7 @@ def _loan_book(
             "status": loan.status,
             "dpd": loan.dpd,
             "category": loan.category,
-            "rate": loan.annual_rate,
+            "annual_rate_pct": loan.annual_rate,
         }
         book.append(row)
         extra = ""

@@ -52,6 +52,8 @@ from chainfin.domain.credentials import add_months
 from chainfin.domain.iot import Counters
 from chainfin.domain.money import Money
 from chainfin.domain.products import ProductKind
+from chainfin.resources.alerts import ScanOut
+from chainfin.resources.risk import ContagionOut
 from chainfin.risk.features import features
 from chainfin.risk.scorecard import TrainOptions, train
 from chainfin.services import alerts, contagion, early_warning, iot, portfolio
@@ -268,7 +270,7 @@ def _early_warning(session: Session, cast: _Cast, today: date, story: RiskStory)
         f"{late} days after; mean payment days by month (last four): {shown}"
     )
     result = early_warning.scan(session, cast.rm, as_of=as_of)
-    story.early_warning = result.to_dict()
+    story.early_warning = ScanOut.build(result).model_dump(mode="json", exclude={"receipt"})
     codes = ", ".join(f"{k} {n}" for k, n in sorted(result.by_code.items()))
     story.say(
         f"  post-loan scan as of {as_of}: {result.subjects} borrowers and obligors, "
@@ -300,28 +302,31 @@ def _scenario(out: dict[str, Any], story: RiskStory) -> None:
     s, net, bank = out["scenario"], out["network"], out["bank"]
     what = "defaults" if s["kind"] == "default" else f"pays {s['days']} days late"
     story.say(
-        f"contagion: core {s['core']} {what} (shock {s['shock']:.2f}) on the platform's supply "
-        f"network of {net['nodes']} firms and {net['links']} links as of {s['as_of']}: "
-        f"DebtRank {out['debtrank']:.4f}, {out['distressed']} firms distressed in "
+        f"contagion: core {s['core']} {what} (shock {s['shock_pct']} %) on the platform's "
+        f"supply network of {net['nodes']} firms and {net['links']} links as of {s['as_of']}: "
+        f"DebtRank {out['debtrank_pct']} %, {out['distressed']} firms distressed in "
         f"{out['rounds']} rounds"
     )
     for d in out["top"][:TOP]:
-        story.say(f"  h={d['h']:.4f}  {d['tier'] or 'outside the chains':<14} {d['name']}")
+        distress = f"{d['distress_pct']} %"
+        story.say(f"  h={distress:<9} {d['tier'] or 'outside the chains':<14} {d['name']}")
     tiers = ", ".join(f"{k} {_money(v)}" for k, v in bank["by_tier"].items()) or "none"
     story.say(
         f"  the bank: exposure {_money(bank['exposure'])}, expected loss "
-        f"{_money(bank['expected_loss'])} at LGD {bank['lgd']} — by tier: {tiers}"
+        f"{_money(bank['expected_loss'])} at LGD {bank['lgd_pct']} % — by tier: {tiers}"
     )
     chains = ", ".join(f"{c['name']} ({c['members_distressed']})" for c in out["chains_hit"])
     story.say(f"  chains hit (members distressed): {chains or 'none'}")
 
 
 def _contagion(session: Session, cast: _Cast, today: date, story: RiskStory) -> None:
-    story.contagion = contagion.run(session, cast.rm, core=cast.core.id, as_of=today)
+    default = contagion.run(session, cast.rm, core=cast.core.id, as_of=today)
+    story.contagion = ContagionOut.build(default).model_dump(mode="json")
     _scenario(story.contagion, story)
-    story.delay = contagion.run(
+    delay = contagion.run(
         session, cast.rm, core=cast.core.id, kind="delay", days=DELAY_DAYS, as_of=today
     )
+    story.delay = ContagionOut.build(delay).model_dump(mode="json")
     _scenario(story.delay, story)
 
 
@@ -358,7 +363,7 @@ def _alerts(session: Session, cast: _Cast, story: RiskStory) -> None:
                 f"alert acknowledged: {row.kind} {row.id} by {cast.bank.code.lower()}-rm, "
                 f"with a note: {row.note}"
             )
-    open_now = alerts.alerts(session, cast.rm, state="open")
+    open_now = alerts.alerts(session, cast.rm, alerts.AlertFilter(state="open"), limit=500).items
     story.open_alerts = [a.kind for a in open_now]
     story.say(f"{cast.bank.code}'s open alerts ({len(open_now)}):")
     for a in open_now:

@@ -259,6 +259,7 @@ class Principal:
             raise Forbidden(
                 f"this action needs the {scope.value!r} scope",
                 hint="Ask your administrator for a role or client scope that grants it.",
+                code="scope_missing",
             )
 
     @property

@@ -24,7 +24,7 @@ from chainfin.domain.money import Money
 
 
 class UnbalancedJournal(ChainfinError):
-    code = "unbalanced-journal"
+    code = "unbalanced_journal"
     status = 422
 
 

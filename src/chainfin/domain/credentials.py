@@ -20,9 +20,12 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from datetime import date
-from enum import StrEnum
 
-from chainfin.domain.errors import Conflict, FieldError, ValidationFailed
+from chainfin.domain.errors import FieldError, ValidationFailed
+from chainfin.domain.states import CREDENTIAL_PIECE
+from chainfin.domain.states import CredentialStatus as CredentialStatus
+from chainfin.domain.states import IllegalTransition as IllegalTransition
+from chainfin.domain.states import PieceStatus as PieceStatus
 
 # The regulator's ceiling: a commercial bill or payable credential runs at most one year
 # (票据 rules since 2022 cap tenor at 6 months by default; programmes may go up to 12).
@@ -30,57 +33,18 @@ DEFAULT_TENOR_CAP_MONTHS = 6
 HARD_TENOR_CAP_MONTHS = 12
 
 
-class PieceStatus(StrEnum):
-    OFFERED = "offered"  # sent to its holder, who has not accepted yet
-    HELD = "held"
-    SPLIT = "split"  # replaced by its children
-    TRANSFERRED = "transferred"  # passed on to the next holder (a child piece)
-    FINANCED = "financed"  # held by the bank that discounted it
-    OVERDUE = "overdue"  # not (fully) paid by its payment date
-    SETTLED = "settled"
-    REJECTED = "rejected"  # the offered holder refused; a return piece goes back to the sender
-    CANCELLED = "cancelled"  # the issuer withdrew it before first acceptance
-
-
 LIVE = frozenset({PieceStatus.OFFERED, PieceStatus.HELD, PieceStatus.FINANCED, PieceStatus.OVERDUE})
 
+# The pieces' and credentials' states live with every other machine in chainfin.domain.states;
+# these names stay for the callers that read them from here.
 TRANSITIONS: dict[PieceStatus, frozenset[PieceStatus]] = {
-    PieceStatus.OFFERED: frozenset({PieceStatus.HELD, PieceStatus.REJECTED, PieceStatus.CANCELLED}),
-    PieceStatus.HELD: frozenset(
-        {
-            PieceStatus.SPLIT,
-            PieceStatus.TRANSFERRED,
-            PieceStatus.OVERDUE,
-            PieceStatus.SETTLED,
-        }
-    ),
-    PieceStatus.TRANSFERRED: frozenset(),
-    PieceStatus.FINANCED: frozenset({PieceStatus.OVERDUE, PieceStatus.SETTLED}),
-    PieceStatus.OVERDUE: frozenset({PieceStatus.SETTLED}),
-    PieceStatus.SPLIT: frozenset(),
-    PieceStatus.SETTLED: frozenset(),
-    PieceStatus.REJECTED: frozenset(),
-    PieceStatus.CANCELLED: frozenset(),
+    s: CREDENTIAL_PIECE.targets(s) for s in PieceStatus
 }
 
 
-class IllegalTransition(Conflict):
-    code = "illegal-transition"
-
-
 def check_transition(piece_id: str, current: str, target: PieceStatus) -> None:
-    now = PieceStatus(current)
-    if target not in TRANSITIONS[now]:
-        raise IllegalTransition(f"piece {piece_id} is {now.value}; it cannot become {target.value}")
-
-
-class CredentialStatus(StrEnum):
-    OFFERED = "offered"  # issued, waiting for the first holder to accept
-    ACTIVE = "active"
-    OVERDUE = "overdue"
-    SETTLED = "settled"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
+    """Raise :class:`IllegalTransition` unless some event moves ``current`` to ``target``."""
+    CREDENTIAL_PIECE.event_to(current, target, subject=piece_id)
 
 
 def add_months(start: date, months: int) -> date:
@@ -94,10 +58,14 @@ def check_tenor(issued_on: date, maturity_on: date, cap_months: int) -> None:
     """Maturity must be after issue and no later than ``cap_months`` after it."""
     if not 1 <= cap_months <= HARD_TENOR_CAP_MONTHS:
         raise ValidationFailed(
-            [FieldError("tenor_cap_months", f"must be 1 to {HARD_TENOR_CAP_MONTHS}")]
+            [FieldError("tenor_cap_months", f"must be 1 to {HARD_TENOR_CAP_MONTHS}")],
+            code="tenor_cap_out_of_range",
         )
     if maturity_on <= issued_on:
-        raise ValidationFailed([FieldError("maturity_on", "must be after the issue date")])
+        raise ValidationFailed(
+            [FieldError("maturity_on", "must be after the issue date")],
+            code="maturity_before_issue",
+        )
     latest = add_months(issued_on, cap_months)
     if maturity_on > latest:
         raise ValidationFailed(
@@ -107,7 +75,8 @@ def check_tenor(issued_on: date, maturity_on: date, cap_months: int) -> None:
                     f"{maturity_on} is beyond the tenor cap of {cap_months} months "
                     f"(latest {latest} for a credential issued {issued_on})",
                 )
-            ]
+            ],
+            code="tenor_too_long",
         )
 
 
@@ -141,7 +110,8 @@ def carve(amount_minor: int, take_minor: int, *, min_piece_minor: int) -> list[i
         return [amount_minor]
     if not 0 < take_minor < amount_minor:
         raise ValidationFailed(
-            [FieldError("amount", f"must be between 0 and the piece's {amount_minor}")]
+            [FieldError("amount", f"must be between 0 and the piece's {amount_minor}")],
+            code="carve_amount_invalid",
         )
     return split_amounts(
         amount_minor, [take_minor, amount_minor - take_minor], min_piece_minor=min_piece_minor

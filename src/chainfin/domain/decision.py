@@ -62,7 +62,7 @@ from fractions import Fraction
 from itertools import pairwise
 from types import MappingProxyType
 
-from chainfin.domain.errors import FieldError, ValidationFailed
+from chainfin.domain.errors import CODES, FieldError, UnregisteredCode, ValidationFailed
 from chainfin.domain.money import MINOR_UNITS, Money
 from chainfin.domain.products import ProductConfig
 
@@ -163,6 +163,15 @@ class Rule:
     outcome: Outcome
     check: Check
     task: TaskKind | None = None
+
+    def __post_init__(self) -> None:
+        # one vocabulary: a reason is a registered code that names this outcome
+        entry = CODES.get(self.code)
+        if entry is None or entry.decision != self.outcome.value:
+            raise UnregisteredCode(
+                f"decision reason {self.code!r} is not registered as a {self.outcome} reason "
+                "in chainfin.domain.error_codes"
+            )
 
 
 # --- formatting --------------------------------------------------------------------------

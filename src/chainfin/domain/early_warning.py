@@ -60,7 +60,10 @@ def _latest(signals: Signals, name: str) -> Decimal | None:
 
 def _check_severity(severity: str) -> None:
     if severity not in SEVERITIES:
-        raise ValidationFailed([FieldError("severity", f"must be one of {', '.join(SEVERITIES)}")])
+        raise ValidationFailed(
+            [FieldError("severity", f"must be one of {', '.join(SEVERITIES)}")],
+            code="early_warning_policy_invalid",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,10 @@ class Threshold:
     def __post_init__(self) -> None:
         _check_severity(self.severity)
         if self.op not in _OPS:
-            raise ValidationFailed([FieldError("op", f"must be one of {', '.join(_OPS)}")])
+            raise ValidationFailed(
+                [FieldError("op", f"must be one of {', '.join(_OPS)}")],
+                code="early_warning_policy_invalid",
+            )
 
     def evaluate(self, signals: Signals) -> tuple[Hit, ...]:
         latest = _latest(signals, self.signal)
@@ -110,9 +116,14 @@ class Trend:
     def __post_init__(self) -> None:
         _check_severity(self.severity)
         if self.window < 1:
-            raise ValidationFailed([FieldError("window", "must be at least 1 month")])
+            raise ValidationFailed(
+                [FieldError("window", "must be at least 1 month")],
+                code="early_warning_policy_invalid",
+            )
         if self.change == 0:
-            raise ValidationFailed([FieldError("change", "must not be zero")])
+            raise ValidationFailed(
+                [FieldError("change", "must not be zero")], code="early_warning_policy_invalid"
+            )
 
     def evaluate(self, signals: Signals) -> tuple[Hit, ...]:
         series = list(signals.get(self.signal) or ())
@@ -159,7 +170,10 @@ class AllOf:
     def __post_init__(self) -> None:
         _check_severity(self.severity)
         if not self.policies:
-            raise ValidationFailed([FieldError("policies", "name at least one policy")])
+            raise ValidationFailed(
+                [FieldError("policies", "name at least one policy")],
+                code="early_warning_policy_invalid",
+            )
 
     def evaluate(self, signals: Signals) -> tuple[Hit, ...]:
         hits = [p.evaluate(signals) for p in self.policies]
@@ -186,7 +200,10 @@ class AnyOf:
     def __post_init__(self) -> None:
         _check_severity(self.severity)
         if not self.policies:
-            raise ValidationFailed([FieldError("policies", "name at least one policy")])
+            raise ValidationFailed(
+                [FieldError("policies", "name at least one policy")],
+                code="early_warning_policy_invalid",
+            )
 
     def evaluate(self, signals: Signals) -> tuple[Hit, ...]:
         hits = [h for p in self.policies for h in p.evaluate(signals)]
@@ -228,16 +245,25 @@ def policy_from_dict(data: Mapping[str, object], path: str = "policy") -> Policy
         if kind in ("all_of", "any_of"):
             raw = data.get("policies")
             if not isinstance(raw, list):
-                raise ValidationFailed([FieldError(f"{path}.policies", "must be a list")])
+                raise ValidationFailed(
+                    [FieldError(f"{path}.policies", "must be a list")],
+                    code="early_warning_policy_invalid",
+                )
             subs = tuple(policy_from_dict(p, f"{path}.policies[{i}]") for i, p in enumerate(raw))
             maker = AllOf if kind == "all_of" else AnyOf
             return maker(str(data["code"]), subs, str(data.get("severity", "high")))
     except KeyError as exc:
-        raise ValidationFailed([FieldError(f"{path}.{exc.args[0]}", "is required")]) from None
+        raise ValidationFailed(
+            [FieldError(f"{path}.{exc.args[0]}", "is required")],
+            code="early_warning_policy_invalid",
+        ) from None
     except (ArithmeticError, ValueError) as exc:
-        raise ValidationFailed([FieldError(path, str(exc))]) from None
+        raise ValidationFailed(
+            [FieldError(path, str(exc))], code="early_warning_policy_invalid"
+        ) from None
     raise ValidationFailed(
-        [FieldError(f"{path}.type", "must be threshold, trend, all_of or any_of")]
+        [FieldError(f"{path}.type", "must be threshold, trend, all_of or any_of")],
+        code="early_warning_policy_invalid",
     )
 
 

@@ -2,11 +2,43 @@
 
 Every error a user can cause derives from :class:`ChainfinError`. The API turns them into
 RFC 9457 problem+json (``code`` becomes the problem type), the CLI prints ``diagnostics()``.
+
+Every code comes from one registry, :data:`CODES` (:mod:`chainfin.domain.error_codes`):
+snake_case, with its HTTP status, title, when it happens and what the client can do. An
+error built with a code the registry does not list, or with a status the registry does not
+give that code, raises :class:`UnregisteredCode` — so a typo fails the first test that
+reaches it instead of reaching a client.
+
+>>> NotFound.of("loan", "loan_1").code
+'loan_not_found'
+>>> ValidationFailed([FieldError("amount", "must be positive")], code="amount_not_positive").status
+422
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from chainfin.domain.error_codes import CODES, ErrorCode
+
+__all__ = [
+    "CODES",
+    "ChainfinError",
+    "Conflict",
+    "ErrorCode",
+    "FieldError",
+    "Forbidden",
+    "NotFound",
+    "Unauthenticated",
+    "UnregisteredCode",
+    "UnsupportedMediaType",
+    "ValidationFailed",
+]
+
+
+class UnregisteredCode(LookupError):
+    """A programming error: an error code that is not in :data:`CODES` (or is used with
+    another status than the registry gives it)."""
 
 
 @dataclass(frozen=True)
@@ -42,10 +74,26 @@ class ChainfinError(Exception):
             self.hint = hint
         if code is not None:  # a specific refusal within the class (e.g. "line_frozen")
             self.code = code
+        _check_registered(self.code, self.status)
+
+    def details(self) -> dict[str, object]:
+        """Machine-readable facts about this refusal beyond its code (added to the problem
+        body), e.g. which state machine refused and what it would have accepted."""
+        return {}
 
     def diagnostics(self) -> str:
         """What went wrong and what to do about it, for a person reading a terminal."""
         return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+def _check_registered(code: str, status: int) -> None:
+    entry = CODES.get(code)
+    if entry is None:
+        raise UnregisteredCode(f"error code {code!r} is not in chainfin.domain.error_codes")
+    if entry.status is not None and entry.status != status:
+        raise UnregisteredCode(
+            f"error code {code!r} is registered with status {entry.status}, raised with {status}"
+        )
 
 
 @dataclass
@@ -56,7 +104,7 @@ class _Errors:
 class ValidationFailed(ChainfinError):
     """Input broke one or more rules. Nothing was written."""
 
-    code = "validation-failed"
+    code = "validation_failed"
     status = 422
 
     def __init__(
@@ -74,8 +122,15 @@ class ValidationFailed(ChainfinError):
 class NotFound(ChainfinError):
     """The thing does not exist, or the caller may not know that it exists."""
 
-    code = "not-found"
+    code = "not_found"
     status = 404
+
+    @classmethod
+    def of(cls, resource: str, key: object = None) -> NotFound:
+        """``no <resource> <key>`` with the code ``<resource>_not_found`` (spaces become
+        underscores: ``NotFound.of("credit line", "line_1")`` is ``credit_line_not_found``)."""
+        what = f"no {resource}" if key is None else f"no {resource} {key!r}"
+        return cls(what, code=f"{resource.replace(' ', '_')}_not_found")
 
 
 class Forbidden(ChainfinError):
@@ -97,3 +152,10 @@ class Conflict(ChainfinError):
 
     code = "conflict"
     status = 409
+
+
+class UnsupportedMediaType(ValidationFailed):
+    """The body is in a format (Content-Type) the operation does not take."""
+
+    code = "unsupported_media_type"
+    status = 415

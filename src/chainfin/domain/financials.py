@@ -208,13 +208,19 @@ def parse_statements(source: str | Mapping[str, object]) -> Statements:
     """
     if isinstance(source, str):
         if len(source) > MAX_TEXT_CHARS:
-            raise ValidationFailed([FieldError("file", f"longer than {MAX_TEXT_CHARS} characters")])
+            raise ValidationFailed(
+                [FieldError("file", f"longer than {MAX_TEXT_CHARS} characters")],
+                code="file_too_long",
+            )
         text = source.removeprefix("\ufeff")
         raw = _from_json(text) if text.lstrip().startswith("{") else _from_csv(text)
     elif isinstance(source, Mapping):
         raw = _from_mapping(source)
     else:
-        raise ValidationFailed([FieldError("source", "must be CSV or JSON text or a mapping")])
+        raise ValidationFailed(
+            [FieldError("source", "must be CSV or JSON text or a mapping")],
+            code="statement_file_invalid",
+        )
     return _build(raw)
 
 
@@ -224,7 +230,9 @@ def _from_csv(text: str) -> _Raw:
     if header is None or tuple(c.strip().lower() for c in header) != CSV_HEADER:
         got = "nothing" if header is None else ",".join(header)
         reason = f"expected {','.join(CSV_HEADER)}, got {got}"
-        raise ValidationFailed([FieldError("header", reason, reader.line_num or 1)])
+        raise ValidationFailed(
+            [FieldError("header", reason, reader.line_num or 1)], code="statement_file_invalid"
+        )
     raw = _Raw({}, {})
     errors: list[FieldError] = []
     for cells in reader:
@@ -247,9 +255,13 @@ def _from_json(text: str) -> _Raw:
         data = json.loads(text, object_pairs_hook=_pairs)
     except json.JSONDecodeError as exc:
         reason = f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        raise ValidationFailed([FieldError("json", reason, exc.lineno)]) from None
+        raise ValidationFailed(
+            [FieldError("json", reason, exc.lineno)], code="statement_file_invalid"
+        ) from None
     if not isinstance(data, _Pairs):
-        raise ValidationFailed([FieldError("json", "must be one object of item: value")])
+        raise ValidationFailed(
+            [FieldError("json", "must be one object of item: value")], code="statement_file_invalid"
+        )
     raw = _Raw({}, {})
     errors: list[FieldError] = []
     for item, value in data:
@@ -413,7 +425,8 @@ def check_identity(
     if isinstance(tolerance, Money):
         if tolerance.currency != sheet.currency or tolerance.amount_minor < 0:
             raise ValidationFailed(
-                [FieldError("tolerance", f"must be a non-negative amount in {sheet.currency}")]
+                [FieldError("tolerance", f"must be a non-negative amount in {sheet.currency}")],
+                code="tolerance_invalid",
             )
         allowed = tolerance
     else:
@@ -422,7 +435,9 @@ def check_identity(
             or not tolerance.is_finite()
             or not 0 <= tolerance <= 1
         ):
-            raise ValidationFailed([FieldError("tolerance", "must be a share from 0 to 1")])
+            raise ValidationFailed(
+                [FieldError("tolerance", "must be a share from 0 to 1")], code="tolerance_invalid"
+            )
         exact = Fraction(sheet.total_assets.amount_minor) * Fraction(tolerance)
         allowed = Money(_half_up(abs(exact)), sheet.currency)
     difference = sheet.total_assets - sheet.total_liabilities - sheet.equity
@@ -547,9 +562,11 @@ def ratios(sheet: BalanceSheet, income: IncomeStatement, *, days: int | None = N
     """The due-diligence ratios of one statement set (see the module docstring)."""
     if sheet.currency != income.currency:
         reason = f"balance sheet is in {sheet.currency}, income statement in {income.currency}"
-        raise ValidationFailed([FieldError("currency", reason)])
+        raise ValidationFailed([FieldError("currency", reason)], code="currency_mismatch")
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days <= 0):
-        raise ValidationFailed([FieldError("days", "must be a whole number of days > 0")])
+        raise ValidationFailed(
+            [FieldError("days", "must be a whole number of days > 0")], code="days_invalid"
+        )
     period = days if days is not None else income.days
     current_liabilities = "current liabilities are zero"
     dso = _quotient(sheet.receivables, income.revenue, "revenue is zero")

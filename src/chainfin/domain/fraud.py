@@ -74,7 +74,7 @@ _REASON_LIST_LIMIT = 10  # documents named in a reason; Finding.documents always
 
 
 class FraudConfigError(ChainfinError):
-    code = "invalid-fraud-config"
+    code = "fraud_config_invalid"
     status = 422
     hint = "Fix the listed thresholds; the checks did not run."
 

@@ -84,12 +84,15 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Literal, get_args
 
-from chainfin.domain.credentials import IllegalTransition, add_months
+from chainfin.domain.credentials import add_months
 from chainfin.domain.daycount import CONVENTIONS as DAY_COUNTS
 from chainfin.domain.daycount import normalise as _normalise_day_count
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.money import Money
 from chainfin.domain.pricing import amortise, penalty_interest, recognised_through
+from chainfin.domain.states import LOAN
+from chainfin.domain.states import IllegalLoanTransition as IllegalLoanTransition
+from chainfin.domain.states import LoanStatus as LoanStatus
 
 Method = Literal["bullet", "equal_principal", "equal_instalment"]
 METHODS: tuple[Method, ...] = get_args(Method)
@@ -972,39 +975,11 @@ def classify(
 # --- loan states -------------------------------------------------------------------------
 
 
-class LoanStatus(StrEnum):
-    APPROVED = "approved"  # approved, not yet disbursed
-    CANCELLED = "cancelled"  # approval withdrawn or lapsed before disbursement
-    DISBURSED = "disbursed"  # funds paid out; nothing has fallen due yet
-    CURRENT = "current"  # something has fallen due and everything due is paid
-    OVERDUE = "overdue"  # something due is unpaid
-    SETTLED = "settled"  # repaid in full
-    WRITTEN_OFF = (
-        "written_off"  # 核销: off the books; recoveries are booked as they come (账销案存)
-    )
-
-
-LOAN_TRANSITIONS: dict[LoanStatus, frozenset[LoanStatus]] = {
-    LoanStatus.APPROVED: frozenset({LoanStatus.DISBURSED, LoanStatus.CANCELLED}),
-    LoanStatus.CANCELLED: frozenset(),
-    LoanStatus.DISBURSED: frozenset({LoanStatus.CURRENT, LoanStatus.OVERDUE, LoanStatus.SETTLED}),
-    LoanStatus.CURRENT: frozenset({LoanStatus.OVERDUE, LoanStatus.SETTLED}),
-    LoanStatus.OVERDUE: frozenset({LoanStatus.CURRENT, LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF}),
-    LoanStatus.SETTLED: frozenset(),
-    LoanStatus.WRITTEN_OFF: frozenset(),
-}
-
-
-class IllegalLoanTransition(IllegalTransition):
-    """A loan was asked to move to a state its current state does not lead to."""
+# LoanStatus, its machine (chainfin.domain.states.LOAN) and IllegalLoanTransition live with
+# every other machine; these names stay for the callers that read them from here.
+LOAN_TRANSITIONS: dict[LoanStatus, frozenset[LoanStatus]] = {s: LOAN.targets(s) for s in LoanStatus}
 
 
 def check_loan_transition(loan_id: str, current: str, target: LoanStatus) -> None:
-    """Raise :class:`IllegalLoanTransition` unless ``current`` may become ``target``."""
-    now = LoanStatus(current)
-    if target not in LOAN_TRANSITIONS[now]:
-        allowed = ", ".join(sorted(LOAN_TRANSITIONS[now])) or "nothing (final)"
-        raise IllegalLoanTransition(
-            f"loan {loan_id} is {now.value}; it cannot become {target.value}",
-            hint=f"from {now.value} a loan can become: {allowed}",
-        )
+    """Raise :class:`IllegalLoanTransition` unless some event moves ``current`` to ``target``."""
+    LOAN.event_to(current, target, subject=loan_id)

@@ -90,7 +90,7 @@ STATUS_OF: dict[DifferenceKind, CaseStatus] = {
 
 
 class MatchConfigError(ChainfinError):
-    code = "invalid-match-config"
+    code = "match_config_invalid"
     status = 422
 
 

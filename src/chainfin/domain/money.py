@@ -42,7 +42,7 @@ _AMOUNT = re.compile(r"^-?\d{1,18}(\.\d+)?$", re.ASCII)
 
 
 class MoneyError(ChainfinError):
-    code = "invalid-money"
+    code = "invalid_money"
     status = 422
 
 

@@ -157,13 +157,17 @@ def parse_lpr_csv(text: str) -> list[LprFixing]:
     as a :class:`ValidationFailed` whose ``row`` is the line number in the file (header = 1).
     """
     if len(text) > MAX_CSV_CHARS:
-        raise ValidationFailed([FieldError("file", f"longer than {MAX_CSV_CHARS} characters")])
+        raise ValidationFailed(
+            [FieldError("file", f"longer than {MAX_CSV_CHARS} characters")], code="file_too_long"
+        )
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     header = next((r for r in reader if any(c.strip() for c in r)), None)
     if header is None or tuple(c.strip().lower() for c in header) != LPR_HEADER:
         got = "nothing" if header is None else ",".join(header)
         reason = f"expected {','.join(LPR_HEADER)}, got {got}"
-        raise ValidationFailed([FieldError("header", reason, reader.line_num or 1)])
+        raise ValidationFailed(
+            [FieldError("header", reason, reader.line_num or 1)], code="lpr_file_invalid"
+        )
     fixings: list[LprFixing] = []
     errors: list[FieldError] = []
     first_row: dict[date, int] = {}
@@ -284,7 +288,7 @@ class PricingPolicy:
         if key not in self.spreads:
             known = ", ".join(self.spreads)
             reason = f"rating {rating!r} is not financed under this policy (known: {known})"
-            raise ValidationFailed([FieldError("rating", reason)])
+            raise ValidationFailed([FieldError("rating", reason)], code="rating_unknown")
         return self.spreads[key]
 
     def to_dict(self) -> dict[str, object]:
@@ -490,7 +494,9 @@ def _unknown_keys(
 
 def _policy_from_dict(data: object) -> PricingPolicy:
     if not isinstance(data, Mapping):
-        raise ValidationFailed([FieldError("policy", "must be a JSON object")])
+        raise ValidationFailed(
+            [FieldError("policy", "must be a JSON object")], code="pricing_policy_invalid"
+        )
     errors = _unknown_keys(data, (*_POLICY_SCALARS, "spreads", "fees"), "")
     if "spreads" not in data:
         errors.append(FieldError("spreads", "is required"))
@@ -699,7 +705,7 @@ def quote(
     discount_rate = base_rate + Decimal(spread_bp).scaleb(-2)
     if discount_rate < 0:
         reason = f"base {base_rate}% + spread {spread_bp} bp is a negative rate"
-        raise ValidationFailed([FieldError("rating", reason)])
+        raise ValidationFailed([FieldError("rating", reason)], code="rating_unknown")
     years = year_fraction_exact(value_date, payment_date, policy.day_count)
     years_text = _years_text(value_date, payment_date, policy.day_count)
     discount = _interest(face, discount_rate, years)
@@ -711,7 +717,7 @@ def quote(
             f"net proceeds would be {net} after discount interest {discount} and fees "
             f"{fees_total}; the face is too small for this tenor and policy"
         )
-        raise ValidationFailed([FieldError("face", reason)])
+        raise ValidationFailed([FieldError("face", reason)], code="face_amount_invalid")
     return Quote(
         face=face,
         rating=rating.strip().upper(),
@@ -764,7 +770,7 @@ def _spread_for(bands: Sequence[SpreadBand], days: int, rating: str) -> int:
         f"tenor of {days} days is longer than the longest band for rating "
         f"{rating.strip().upper()} ({bands[-1].max_days} days)"
     )
-    raise ValidationFailed([FieldError("payment_date", reason)])
+    raise ValidationFailed([FieldError("payment_date", reason)], code="payment_date_invalid")
 
 
 def _warnings(
@@ -900,7 +906,9 @@ def _cumulative_minor(total_minor: int, k: int, n: int) -> int:
 def _period_days(start: date, end: date) -> int:
     days = (end - start).days
     if days <= 0:
-        raise ValidationFailed([FieldError("end", f"must be after the start {start}")])
+        raise ValidationFailed(
+            [FieldError("end", f"must be after the start {start}")], code="period_invalid"
+        )
     return days
 
 

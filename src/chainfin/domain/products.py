@@ -216,7 +216,9 @@ class ProductConfig:
         or without ``base`` the :func:`template` default for ``kind`` (then required).
         Raises :class:`~chainfin.domain.errors.ValidationFailed` listing every problem."""
         if not isinstance(data, Mapping):
-            raise ValidationFailed([FieldError("product", "must be an object")])
+            raise ValidationFailed(
+                [FieldError("product", "must be an object")], code="product_config_invalid"
+            )
         errors: list[FieldError] = []
         known = ", ".join(_KEYS)
         for key in data:
@@ -288,9 +290,11 @@ def template(kind: ProductKind | str, currency: str = "CNY") -> ProductConfig:
     try:
         product = _parse_kind(kind)
     except _Bad as exc:
-        raise ValidationFailed([FieldError("kind", exc.reason)]) from None
+        raise ValidationFailed(
+            [FieldError("kind", exc.reason)], code="product_kind_unknown"
+        ) from None
     if currency not in MINOR_UNITS:
-        raise ValidationFailed([FieldError("currency", _CURRENCY_REASON)])
+        raise ValidationFailed([FieldError("currency", _CURRENCY_REASON)], code="invalid_money")
     scale = 10 ** MINOR_UNITS[currency]
     common: dict[str, Any] = {
         "kind": product,

@@ -88,7 +88,7 @@ _TOKEN = re.compile(r"[0-9a-z]+(?:[-_.][0-9a-z]+)*")
 class ReconcileError(ChainfinError):
     """The expectations handed to :func:`reconcile` contradict themselves."""
 
-    code = "invalid-reconciliation-input"
+    code = "reconciliation_input_invalid"
     status = 422
 
 

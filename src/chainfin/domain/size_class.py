@@ -222,7 +222,7 @@ _BY_GROUP: Mapping[str, Mapping[str, Sector | str]] = MappingProxyType(
 class SizeClassError(ChainfinError):
     """The size class cannot be determined from what was given."""
 
-    code = "size-class-undetermined"
+    code = "size_class_undetermined"
     status = 422
 
 

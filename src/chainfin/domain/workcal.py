@@ -56,7 +56,6 @@ from enum import StrEnum
 from pathlib import PurePath
 
 import chinese_calendar  # type: ignore[import-untyped]
-from holidays.countries.china import China as ChinaHolidays
 from holidays.version import __version__ as holidays_version
 
 from chainfin.domain.errors import ChainfinError, FieldError, ValidationFailed
@@ -73,7 +72,7 @@ _MAX_SCAN_DAYS = 366
 class NoSchedule(ChainfinError):
     """No official schedule is known for a year and none can be projected."""
 
-    code = "no-working-day-schedule"
+    code = "no_working_day_schedule"
     status = 422
     hint = "Load the State Council's schedule for that year with `chainfin calendar load FILE`."
 
@@ -194,6 +193,10 @@ def projected(year: int) -> YearSchedule:
     Should a later ``holidays`` release learn a year's published schedule, its substituted days
     off would show here without their make-up working days: load the official schedule instead.
     """
+    # Imported here: holidays.countries loads every country's calendar (~0.15 s), which a
+    # process that never projects a year (a CLI read) should not pay for.
+    from holidays.countries.china import China as ChinaHolidays
+
     first, last = ChinaHolidays.start_year, ChinaHolidays.end_year
     if not first <= year <= last:
         raise NoSchedule(

@@ -20,6 +20,17 @@ class PageOut(BaseModel, Generic[T]):
     next_cursor: str | None = Field(description="pass as ?cursor= to get the next page")
 
 
+class MoneyOut(BaseModel):
+    """An amount on its own (a total, an exposure): ``{"amount": "1234.56", "currency": "CNY"}``."""
+
+    amount: str = Field(examples=["1234.56"], description="decimal string, major units")
+    currency: str = Field(examples=["CNY"])
+
+    @classmethod
+    def build(cls, money: Money) -> MoneyOut:
+        return cls(amount=money.to_decimal_string(), currency=money.currency)
+
+
 def amount(minor: int | None, currency: str) -> str | None:
     """Minor units as the decimal string of the interface (``123456`` → ``"1234.56"``)."""
     return None if minor is None else Money(minor, currency).to_decimal_string()

@@ -225,7 +225,9 @@ class Network:
             pass
         errs.raise_any()
         if problem := _total_value_problem(sum(value)):
-            raise ValidationFailed([FieldError(f"{nodes_source}:value", problem)])
+            raise ValidationFailed(
+                [FieldError(f"{nodes_source}:value", problem)], code="network_file_invalid"
+            )
         return cls._build(
             tuple(ids),
             np.asarray(equity, dtype=np.float64),
@@ -424,7 +426,9 @@ def debtrank(network: Network, shocks: Mapping[str, float]) -> Result:
     """Shock the named nodes (``{id: fraction in (0, 1]}``) and propagate by the rules in the
     module docstring."""
     if not shocks:
-        raise ValidationFailed([FieldError("shock", "name at least one firm to shock")])
+        raise ValidationFailed(
+            [FieldError("shock", "name at least one firm to shock")], code="shock_empty"
+        )
     errs: list[FieldError] = []
     psi = np.zeros(network.n_nodes, dtype=np.float64)
     for nid, frac in shocks.items():
@@ -448,10 +452,13 @@ def run(network: Network, psi: npt.ArrayLike) -> Result:
     h0 = np.array(psi, dtype=np.float64)
     if h0.shape != (network.n_nodes,) or not np.all((h0 >= 0) & (h0 <= 1)):
         raise ValidationFailed(
-            [FieldError("shock", f"must be {network.n_nodes} fractions in [0, 1]")]
+            [FieldError("shock", f"must be {network.n_nodes} fractions in [0, 1]")],
+            code="shock_invalid",
         )
     if not np.any(h0 > 0):
-        raise ValidationFailed([FieldError("shock", "name at least one firm to shock")])
+        raise ValidationFailed(
+            [FieldError("shock", "name at least one firm to shock")], code="shock_empty"
+        )
     h0.setflags(write=False)
     h, rounds = _propagate(network.impact, h0)
     v = network.relative_value

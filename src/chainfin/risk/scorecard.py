@@ -69,7 +69,7 @@ IntArray = npt.NDArray[np.int64]
 class ModelRefused(ChainfinError):
     """A model file that may not be loaded: no card, a digest mismatch, another format."""
 
-    code = "model-refused"
+    code = "model_refused"
     status = 422
 
 

@@ -6,6 +6,7 @@ the verifiable log — the event a webhook will later deliver.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -16,9 +17,10 @@ from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from chainfin.domain.ids import new_id
-from chainfin.services import audit, ledger, scoping
+from chainfin.services import audit, ledger, scoping, states
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 # Unacknowledged this long, an alert escalates one level (and again after as long again).
@@ -72,7 +74,7 @@ def raise_alert(
         bank_id=bank_id,
         enterprise_id=enterprise_id,
         message=message,
-        state="open",
+        state=states.initial(Alert),
         created_at=utcnow(),
         owner_id=owner,
         rule=rule,
@@ -84,17 +86,50 @@ def raise_alert(
     return row
 
 
-def alerts(session: Session, actor: Principal, *, state: str = "open") -> list[Alert]:
-    """A bank's staff see the alerts raised for their bank; an enterprise those about it."""
+@dataclass(frozen=True)
+class AlertFilter:
+    """Which alerts to list; every field narrows it. ``since``/``until``: when raised, from
+    ``since`` (inclusive) to ``until`` (exclusive)."""
+
+    state: str | None = None
+    severity: str | None = None
+    kind: str | None = None
+    enterprise_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def alerts(
+    session: Session,
+    actor: Principal,
+    f: AlertFilter = AlertFilter(),
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[Alert]:
+    """A bank's staff see the alerts raised for their bank; an enterprise those about it.
+    Newest first."""
     actor.require(Scope.CREDENTIALS_READ)
-    query = select(Alert).where(Alert.state == state).order_by(Alert.created_at.desc())
+    query = select(Alert)
     if actor.bank_id is not None or actor.is_system:
         query = query.where(scoping.by_bank(actor, Alert.bank_id))
     else:
         me = scoping.enterprise_of(actor, "alerts are for banks and the enterprises they concern")
         # an enterprise sees the platform's alerts about it, never a bank's
         query = query.where(Alert.enterprise_id == me, Alert.bank_id.is_(None))
-    return list(session.scalars(query.limit(500)))
+    for column, value in (
+        (Alert.state, f.state),
+        (Alert.severity, f.severity),
+        (Alert.kind, f.kind),
+        (Alert.enterprise_id, f.enterprise_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if f.since is not None:
+        query = query.where(Alert.created_at >= f.since)
+    if f.until is not None:
+        query = query.where(Alert.created_at < f.until)
+    return paginate(session, query, Alert.id, cursor=cursor, limit=limit, descending=True)
 
 
 def _own(session: Session, actor: Principal, alert_id: str) -> Alert:
@@ -107,8 +142,8 @@ def acknowledge(session: Session, actor: Principal, alert_id: str, *, note: str 
     """Someone is on it."""
     row = _own(session, actor, alert_id)
     if row.state != "open":
-        raise Conflict(f"alert {row.id} is {row.state}")
-    row.state = "acknowledged"
+        raise Conflict(f"alert {row.id} is {row.state}", code="illegal_transition")
+    states.move(row, "acknowledge")
     row.acknowledged_by = actor.label
     row.acknowledged_at = utcnow()
     if note.strip():
@@ -123,10 +158,12 @@ def resolve(session: Session, actor: Principal, alert_id: str, *, note: str) -> 
     """Closed, with what was found and done (the note is required)."""
     row = _own(session, actor, alert_id)
     if row.state == "resolved":
-        raise Conflict(f"alert {row.id} is resolved already")
+        raise Conflict(f"alert {row.id} is resolved already", code="illegal_transition")
     if not note.strip():
-        raise ValidationFailed([FieldError("note", "say what was found and done")])
-    row.state = "resolved"
+        raise ValidationFailed(
+            [FieldError("note", "say what was found and done")], code="note_required"
+        )
+    states.move(row, "resolve")
     row.resolved_by = actor.label
     row.resolved_at = utcnow()
     row.note = note.strip()
@@ -142,7 +179,7 @@ def escalate(session: Session, actor: Principal, *, now: datetime | None = None)
     level 2 to the head of credit, as the bank routes them. Returns how many escalated."""
     actor.require(Scope.LOANS_WRITE)
     if actor.bank_id is None and not actor.is_system:
-        raise Forbidden("a bank escalates its own alerts")
+        raise Forbidden("a bank escalates its own alerts", code="bank_staff_only")
     now = now or utcnow()
     query = select(Alert).where(Alert.state == "open", Alert.bank_id.is_not(None))
     if actor.bank_id is not None:
@@ -159,24 +196,3 @@ def escalate(session: Session, actor: Principal, *, now: datetime | None = None)
         ledger.one(session, actor, "alert.escalated", _change(row))
         count += 1
     return count
-
-
-def alert_out(row: Alert) -> dict[str, object]:
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "severity": row.severity,
-        "subject_kind": row.subject_kind,
-        "subject_id": row.subject_id,
-        "bank_id": row.bank_id,
-        "enterprise_id": row.enterprise_id,
-        "message": row.message,
-        "state": row.state,
-        "rule": row.rule,
-        "owner_id": row.owner_id,
-        "escalation_level": row.escalation_level,
-        "acknowledged_by": row.acknowledged_by,
-        "resolved_by": row.resolved_by,
-        "note": row.note,
-        "created_at": row.created_at.isoformat(),
-    }

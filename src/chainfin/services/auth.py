@@ -92,7 +92,8 @@ def hash_password(password: str) -> str:
     """Check the password rules and hash it (outside any transaction: argon2 is slow)."""
     if len(password) < MIN_PASSWORD:
         raise ValidationFailed(
-            [FieldError("password", f"must be at least {MIN_PASSWORD} characters")]
+            [FieldError("password", f"must be at least {MIN_PASSWORD} characters")],
+            code="password_too_short",
         )
     return _hasher.hash(password)
 
@@ -100,14 +101,14 @@ def hash_password(password: str) -> str:
 def _resolve_bank(session: Session, code: str) -> Bank:
     bank = session.scalar(select(Bank).where(Bank.code == code))
     if bank is None:
-        raise NotFound(f"no bank with code {code!r}")
+        raise NotFound(f"no bank with code {code!r}", code="bank_not_found")
     return bank
 
 
 def _resolve_enterprise(session: Session, uscc: str) -> Enterprise:
     ent = session.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
     if ent is None:
-        raise NotFound(f"no enterprise with USCC {uscc!r}")
+        raise NotFound(f"no enterprise with USCC {uscc!r}", code="enterprise_not_found")
     return ent
 
 
@@ -128,7 +129,9 @@ def create_user(
     errors: list[FieldError] = []
     operator = bank_code is None and enterprise_uscc is None
     if operator and not actor.is_system:
-        raise Forbidden("the platform operator's people are created by the operator")
+        raise Forbidden(
+            "the platform operator's people are created by the operator", code="operator_only"
+        )
     if bank_code is not None and enterprise_uscc is not None:
         errors.append(FieldError("tenant", "give exactly one of a bank or an enterprise"))
     if len(password) < MIN_PASSWORD:
@@ -148,13 +151,15 @@ def create_user(
     if bank_code is not None:
         bank_id = _resolve_bank(session, bank_code).id
         if not actor.is_system and actor.bank_id != bank_id:
-            raise NotFound(f"no bank with code {bank_code!r}")
+            raise NotFound(f"no bank with code {bank_code!r}", code="bank_not_found")
     if enterprise_uscc is not None:
         enterprise_id = _resolve_enterprise(session, enterprise_uscc).id
         if not actor.is_system and actor.enterprise_id != enterprise_id:
-            raise NotFound(f"no enterprise with USCC {enterprise_uscc!r}")
+            raise NotFound(
+                f"no enterprise with USCC {enterprise_uscc!r}", code="enterprise_not_found"
+            )
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"username {username!r} is taken")
+        raise Conflict(f"username {username!r} is taken", code="username_taken")
     user = User(
         id=new_id("user"),
         username=username,
@@ -188,12 +193,15 @@ def create_client(
     try:
         scope_set = parse_scopes(scopes)
     except ValueError as exc:
-        raise ValidationFailed([FieldError("scopes", str(exc))]) from None
+        raise ValidationFailed([FieldError("scopes", str(exc))], code="scope_unknown") from None
     if not scope_set:
-        raise ValidationFailed([FieldError("scopes", "at least one scope is required")])
+        raise ValidationFailed(
+            [FieldError("scopes", "at least one scope is required")], code="scope_required"
+        )
     if scope_set & PLATFORM_SCOPES:
         raise ValidationFailed(
-            [FieldError("scopes", "platform:* scopes belong to the platform operator's people")]
+            [FieldError("scopes", "platform:* scopes belong to the platform operator's people")],
+            code="scope_reserved",
         )
     bank_id = enterprise_id = platform_id = None
     if owner_kind is OwnerKind.BANK:
@@ -203,14 +211,14 @@ def create_client(
     else:
         platform = session.scalar(select(Platform).where(Platform.code == owner))
         if platform is None:
-            raise NotFound(f"no platform with code {owner!r}")
+            raise NotFound(f"no platform with code {owner!r}", code="platform_not_found")
         platform_id = platform.id
     if not actor.is_system and (
         (bank_id and bank_id != actor.bank_id)
         or (enterprise_id and enterprise_id != actor.enterprise_id)
         or platform_id
     ):
-        raise NotFound(f"no {owner_kind.value} {owner!r}")
+        raise NotFound(f"no {owner_kind.value} {owner!r}", code="client_owner_not_found")
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
         id=new_id("client"),
@@ -272,10 +280,13 @@ def issue_token(
         try:
             wanted = parse_scopes(requested_scopes)
         except ValueError as exc:
-            raise ValidationFailed([FieldError("scope", str(exc))]) from None
+            raise ValidationFailed([FieldError("scope", str(exc))], code="scope_unknown") from None
         if not wanted <= principal.scopes:
             extra = ", ".join(sorted(s.value for s in wanted - principal.scopes))
-            raise ValidationFailed([FieldError("scope", f"not granted to this client: {extra}")])
+            raise ValidationFailed(
+                [FieldError("scope", f"not granted to this client: {extra}")],
+                code="scope_not_granted",
+            )
         scopes = wanted
     now = utcnow()
     issued_at = int(now.timestamp())
@@ -307,13 +318,13 @@ def _verified_claims(session: Session, token: str, issuer: str) -> dict[str, Any
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
-        raise Unauthenticated("the access token is not valid") from None
+        raise Unauthenticated("the access token is not valid", code="token_invalid") from None
     kid = header.get("kid")
     if header.get("alg") != token_keys.ALGORITHM or not isinstance(kid, str) or len(kid) > 64:
-        raise Unauthenticated("the access token is not valid")
+        raise Unauthenticated("the access token is not valid", code="token_invalid")
     key = token_keys.verifying_key(session, kid)
     if key is None:
-        raise Unauthenticated("the access token is not valid")
+        raise Unauthenticated("the access token is not valid", code="token_invalid")
     try:
         # Expiry is checked against chainfin's clock, not PyJWT's reading of the wall clock.
         claims: dict[str, Any] = jwt.decode(
@@ -329,15 +340,15 @@ def _verified_claims(session: Session, token: str, issuer: str) -> dict[str, Any
             },
         )
     except jwt.PyJWTError:
-        raise Unauthenticated("the access token is not valid") from None
+        raise Unauthenticated("the access token is not valid", code="token_invalid") from None
     for name in ("exp", "iat"):
         value = claims[name]
         if not isinstance(value, int) or isinstance(value, bool):
-            raise Unauthenticated("the access token is not valid")
+            raise Unauthenticated("the access token is not valid", code="token_invalid")
     if not isinstance(claims["jti"], str):
-        raise Unauthenticated("the access token is not valid")
+        raise Unauthenticated("the access token is not valid", code="token_invalid")
     if claims["exp"] <= clock.epoch_seconds():
-        raise Unauthenticated("the access token has expired")
+        raise Unauthenticated("the access token has expired", code="token_expired")
     return claims
 
 
@@ -347,21 +358,23 @@ def principal_from_token(session: Session, token: str, *, issuer: str) -> Princi
     change, is refused immediately."""
     claims = _verified_claims(session, token, issuer)
     if session.get(RevokedToken, claims["jti"]) is not None:
-        raise Unauthenticated("the access token has been revoked")
+        raise Unauthenticated("the access token has been revoked", code="token_revoked")
     subject, kind = str(claims["sub"]), claims.get("knd")
     granted = parse_scopes(str(claims.get("scope", "")).split())
     if kind == PrincipalKind.CLIENT.value:
         client = session.get(ApiClient, subject)
         if client is None or not client.active:
-            raise Unauthenticated("the client is no longer active")
+            raise Unauthenticated("the client is no longer active", code="principal_inactive")
         base = principal_for_client(client)
     else:
         user = session.get(User, subject)
         if user is None or not user.active:
-            raise Unauthenticated("the user is no longer active")
+            raise Unauthenticated("the user is no longer active", code="principal_inactive")
         cutoff = user.tokens_valid_after
         if cutoff is not None and claims["iat"] < _epoch(cutoff):
-            raise Unauthenticated("the access token has been revoked (the password changed)")
+            raise Unauthenticated(
+                "the access token has been revoked (the password changed)", code="token_revoked"
+            )
         base = principal_for_user(user)
     # A token never carries more than the subject holds today.
     return Principal(
@@ -427,7 +440,7 @@ def _user_by_name(session: Session, actor: Principal, username: str) -> User:
         or (user.bank_id is not None and user.bank_id == actor.bank_id)
         or (user.enterprise_id is not None and user.enterprise_id == actor.enterprise_id)
     ):
-        raise NotFound(f"no user {username!r}")
+        raise NotFound(f"no user {username!r}", code="user_not_found")
     return user
 
 

@@ -9,7 +9,7 @@ returns the first journal — that is what makes every money movement safe to re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -76,7 +76,8 @@ def spec_for(book_id: str, code: str) -> AccountSpec:
         return rules.bank_account(code)
     except KeyError:
         raise ValidationFailed(
-            [FieldError("account", f"{code} is not an account of book {book_id}")]
+            [FieldError("account", f"{code} is not an account of book {book_id}")],
+            code="account_unknown",
         ) from None
 
 
@@ -166,11 +167,17 @@ def reverse(session: Session, actor: Principal, journal_id: str, *, reason: str)
     actor.require(Scope.FINANCING_WRITE)
     original = session.get(Journal, journal_id)
     if original is None or not _may_read(actor, original.book_id):
-        raise NotFound(f"no journal {journal_id!r}")
+        raise NotFound(f"no journal {journal_id!r}", code="journal_not_found")
     if original.book_id == rules.PLATFORM_BOOK and not actor.is_system:
-        raise Forbidden("the platform's credential sub-ledger follows the credentials only")
+        raise Forbidden(
+            "the platform's credential sub-ledger follows the credentials only",
+            code="operator_only",
+        )
     if original.reverses_id is not None:
-        raise ValidationFailed([FieldError("journal_id", "a reversal is not reversed again")])
+        raise ValidationFailed(
+            [FieldError("journal_id", "a reversal is not reversed again")],
+            code="reversal_not_reversible",
+        )
     posted = post(
         session,
         actor,
@@ -200,19 +207,26 @@ def _book_for(session: Session, actor: Principal, book: str | None) -> str:
     actor.require(Scope.BOOKS_READ)
     if book in (None, "", "bank"):
         if actor.bank_id is None:
-            raise ValidationFailed([FieldError("book", "name a bank code or 'platform'")])
+            raise ValidationFailed(
+                [FieldError("book", "name a bank code or 'platform'")], code="book_invalid"
+            )
         return actor.bank_id
     if book == rules.PLATFORM_BOOK:
         book_id = book
     else:
         bank = session.scalar(select(Bank).where((Bank.code == book) | (Bank.id == book)))
         if bank is None:
-            raise NotFound(f"no book {book!r}")
+            raise NotFound(f"no book {book!r}", code="book_not_found")
         book_id = bank.id
     if not _may_read(actor, book_id):
         if book_id != rules.PLATFORM_BOOK:
-            raise NotFound(f"no book {book!r}")  # another bank's books are not disclosed
-        raise Forbidden("the platform's credential sub-ledger is read by platform auditors")
+            raise NotFound(
+                f"no book {book!r}", code="book_not_found"
+            )  # another bank's books are not disclosed
+        raise Forbidden(
+            "the platform's credential sub-ledger is read by platform auditors",
+            code="scope_missing",
+        )
     return book_id
 
 
@@ -346,6 +360,26 @@ def general_ledger(
     """Every journal line of a book in value-date order (then posting order), debits and
     credits in their own columns: the general-ledger export a bank's core system imports."""
     book_id = _book_for(session, actor, book)
+    return list(general_ledger_lines(session, book_id, since=since, until=until))
+
+
+def readable_book(session: Session, actor: Principal, book: str | None) -> str:
+    """The id of ``book`` (a bank code or id, "bank" for the actor's own, or "platform")
+    if ``actor`` may read it; NotFound or Forbidden otherwise."""
+    return _book_for(session, actor, book)
+
+
+def general_ledger_lines(
+    session: Session,
+    book_id: str,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    batch: int = 1000,
+) -> Iterator[LedgerLine]:
+    """The general ledger of ``book_id`` line by line as the database yields them, ``batch``
+    rows at a time (for an export streamed as it is read). The caller has checked that the
+    book may be read (:func:`readable_book`)."""
     names = {
         a.code: a.name for a in session.scalars(select(Account).where(Account.book_id == book_id))
     }
@@ -359,8 +393,8 @@ def general_ledger(
     if until is not None:
         query = query.where(Journal.value_on <= until)
     query = query.order_by(Journal.value_on, Journal.created_at, Journal.id, JournalLine.line_no)
-    return [
-        LedgerLine(
+    for journal, line in session.execute(query.execution_options(yield_per=batch)):
+        yield LedgerLine(
             journal_id=journal.id,
             value_on=journal.value_on,
             kind=journal.kind,
@@ -374,8 +408,6 @@ def general_ledger(
             reverses_id=journal.reverses_id,
             memo=journal.memo,
         )
-        for journal, line in session.execute(query)
-    ]
 
 
 def gl_rows(lines: Sequence[LedgerLine]) -> list[dict[str, str]]:

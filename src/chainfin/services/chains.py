@@ -80,7 +80,9 @@ def create_chain(
     actor.require(Scope.REGISTRY_WRITE)
     owner = actor.bank_id or (bank_id if actor.is_system else None)
     if owner is None:
-        raise Forbidden("chains are defined by a bank", hint="Sign in as bank staff.")
+        raise Forbidden(
+            "chains are defined by a bank", hint="Sign in as bank staff.", code="bank_staff_only"
+        )
     errors: list[FieldError] = []
     if not name.strip() or len(name) > 200:
         errors.append(FieldError("name", "1-200 characters"))
@@ -108,7 +110,7 @@ def create_chain(
     if errors:
         raise ValidationFailed(errors)
     if session.scalar(select(Chain.id).where(Chain.bank_id == owner, Chain.name == name)):
-        raise Conflict(f"your bank already has a chain named {name!r}")
+        raise Conflict(f"your bank already has a chain named {name!r}", code="chain_name_taken")
     chain = Chain(
         id=new_id("chain"),
         bank_id=owner,
@@ -197,7 +199,7 @@ def get_chain(session: Session, actor: Principal, chain_id: str) -> ChainSummary
     actor.require(Scope.REGISTRY_READ)
     chain = session.scalar(select(Chain).where(Chain.id == chain_id, chain_condition(actor)))
     if chain is None:
-        raise NotFound(f"no chain {chain_id!r}")
+        raise NotFound(f"no chain {chain_id!r}", code="chain_not_found")
     return _summary(session, chain)
 
 
@@ -297,7 +299,9 @@ def recompute_chain(session: Session, actor: Principal, chain_id: str) -> int:
     actor.require(Scope.REGISTRY_WRITE)
     summary = get_chain(session, actor, chain_id)
     if not actor.is_system and actor.bank_id != summary.chain.bank_id:
-        raise Forbidden("only the bank that defined the chain recomputes it")
+        raise Forbidden(
+            "only the bank that defined the chain recomputes it", code="not_your_record"
+        )
     rows = recompute_tiers(session, [chain_id], actor=actor)
     audit.record(session, actor, "chain.recompute", "chain", chain_id, {"members": rows})
     return rows

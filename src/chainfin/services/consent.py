@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, false, select
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.engine import on_rollback
@@ -26,7 +26,14 @@ from chainfin.domain.ids import new_id
 from chainfin.services import audit, ledger, ledger_chains, scoping
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
-from chainfin.services.pagination import Page, check_limit, decode_cursor, encode_cursor
+from chainfin.services.pagination import (
+    DEFAULT_LIMIT,
+    Page,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    paginate,
+)
 
 MAX_TERM_DAYS = 3 * 366
 
@@ -34,7 +41,7 @@ MAX_TERM_DAYS = 3 * 366
 class ConsentRefused(ChainfinError):
     """The enterprise has not consented (or no longer consents) to this use of its data."""
 
-    code = "consent-refused"
+    code = "consent_refused"
     status = 403
 
 
@@ -43,6 +50,7 @@ def _enterprise_of(actor: Principal) -> str:
         raise Forbidden(
             "consent is granted and revoked by the enterprise whose data it is",
             hint="Sign in as the enterprise's administrator.",
+            code="enterprise_user_only",
         )
     return actor.enterprise_id
 
@@ -57,10 +65,13 @@ def _parse(
         except ValueError:
             known = ", ".join(e.value for e in enum)
             raise ValidationFailed(
-                [FieldError(field, f"{value!r} is not one of {known}")]
+                [FieldError(field, f"{value!r} is not one of {known}")],
+                code="consent_terms_invalid",
             ) from None
     if not out:
-        raise ValidationFailed([FieldError(field, "at least one is required")])
+        raise ValidationFailed(
+            [FieldError(field, "at least one is required")], code="consent_terms_invalid"
+        )
     return sorted(set(out))
 
 
@@ -82,15 +93,19 @@ def grant(
     end = ensure_utc(expires_at)
     if end <= max(start, now):
         raise ValidationFailed(
-            [FieldError("expires_at", "must be in the future and after valid_from")]
+            [FieldError("expires_at", "must be in the future and after valid_from")],
+            code="consent_period_invalid",
         )
     if (end - start).days > MAX_TERM_DAYS:
         raise ValidationFailed(
-            [FieldError("expires_at", f"at most {MAX_TERM_DAYS} days after valid_from")]
+            [FieldError("expires_at", f"at most {MAX_TERM_DAYS} days after valid_from")],
+            code="consent_period_invalid",
         )
     bank = session.scalar(select(Bank).where(Bank.code == bank_code))
     if bank is None:
-        raise ValidationFailed([FieldError("bank", f"no bank with code {bank_code!r}")])
+        raise ValidationFailed(
+            [FieldError("bank", f"no bank with code {bank_code!r}")], code="bank_unknown"
+        )
     row = ConsentGrant(
         id=new_id("consent"),
         enterprise_id=enterprise_id,
@@ -116,7 +131,7 @@ def revoke(session: Session, actor: Principal, consent_id: str) -> ConsentGrant:
     enterprise_id = _enterprise_of(actor)
     row = session.get(ConsentGrant, consent_id, with_for_update=True)
     if row is None or row.enterprise_id != enterprise_id:
-        raise NotFound(f"no consent {consent_id!r}")
+        raise NotFound(f"no consent {consent_id!r}", code="consent_not_found")
     if row.revoked_at is None:
         row.revoked_at, row.revoked_by = utcnow(), actor.label
         session.flush()
@@ -125,10 +140,20 @@ def revoke(session: Session, actor: Principal, consent_id: str) -> ConsentGrant:
     return row
 
 
-def list_grants(session: Session, actor: Principal) -> list[ConsentGrant]:
-    """An enterprise sees the grants it gave; a bank the grants it holds."""
+def list_grants(
+    session: Session,
+    actor: Principal,
+    *,
+    state: str | None = None,
+    bank_id: str | None = None,
+    enterprise_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[ConsentGrant]:
+    """An enterprise sees the grants it gave; a bank the grants it holds; newest first.
+    ``state``: one of :data:`STATES` now; ``bank_id``/``enterprise_id``: the counterparty."""
     actor.require(Scope.REGISTRY_READ)
-    query = select(ConsentGrant).order_by(ConsentGrant.created_at.desc())
+    query = select(ConsentGrant)
     if actor.is_system:
         pass
     elif actor.enterprise_id is not None:
@@ -136,8 +161,33 @@ def list_grants(session: Session, actor: Principal) -> list[ConsentGrant]:
     elif actor.bank_id is not None:
         query = query.where(ConsentGrant.bank_id == actor.bank_id)
     else:
-        return []
-    return list(session.scalars(query))
+        query = query.where(false())
+    if bank_id is not None:
+        query = query.where(ConsentGrant.bank_id == bank_id)
+    if enterprise_id is not None:
+        query = query.where(ConsentGrant.enterprise_id == enterprise_id)
+    if state is not None:
+        query = query.where(_in_state(state, utcnow()))
+    return paginate(session, query, ConsentGrant.id, cursor=cursor, limit=limit, descending=True)
+
+
+STATES = ("active", "not yet valid", "expired", "revoked")
+"""Where a grant stands at an instant (:meth:`chainfin.domain.consent.Grant.state_at`)."""
+
+
+def _in_state(state: str, now: datetime) -> ColumnElement[bool]:
+    live = ConsentGrant.revoked_at.is_(None)
+    conditions = {
+        "revoked": ConsentGrant.revoked_at.is_not(None),
+        "not yet valid": and_(live, ConsentGrant.valid_from > now),
+        "expired": and_(live, ConsentGrant.valid_from <= now, ConsentGrant.expires_at <= now),
+        "active": and_(live, ConsentGrant.valid_from <= now, ConsentGrant.expires_at > now),
+    }
+    if state not in conditions:
+        raise ValidationFailed(
+            [FieldError("state", f"one of {', '.join(STATES)}")], code="state_unknown"
+        )
+    return conditions[state]
 
 
 def _grants(session: Session, enterprise_id: str, bank_id: str) -> list[Grant]:
@@ -173,23 +223,26 @@ def require(
     category: DataCategory,
     purpose: Purpose,
     resource: str,
+    not_found: str = "enterprise_data_not_found",
 ) -> str:
     """The gate every bank-side read of an enterprise's data passes. Returns the consent id;
     raises :class:`ConsentRefused` otherwise. Either way the access is logged — a refused one
-    even though the caller's transaction rolls back."""
+    even though the caller's transaction rolls back. A caller that may not know the data
+    exists gets ``NotFound`` with the code ``not_found`` (the one the caller's own lookup
+    gives, so the two cannot be told apart)."""
     if actor.enterprise_id == enterprise_id or actor.is_system:
         return "own-data"
     if actor.bank_id is None:
         # another enterprise, a platform, the operator's people: not their tenant's data
-        raise NotFound(f"no {resource}")
+        raise NotFound(f"no {resource}", code=not_found)
     if session.get(Enterprise, enterprise_id) is None:
         # no such enterprise, so no one whose access log this read would go in
-        raise NotFound(f"no {resource}")
+        raise NotFound(f"no {resource}", code=not_found)
     now = utcnow()
     grants = _grants(session, enterprise_id, actor.bank_id)
     decision = decide(grants, category, purpose, now)
     # A bank the enterprise has no relationship with (not its customer, never granted it
-    # anything) is not told that the data exists: 404 instead of consent-refused.
+    # anything) is not told that the data exists: 404 instead of consent_refused.
     stranger = not grants and not scoping.is_customer(session, actor.bank_id, enterprise_id)
     entry = {
         "id": new_id("access"),
@@ -209,7 +262,7 @@ def require(
         return str(decision.consent_id)
     on_rollback(session, lambda s: s.add(ledger_chains.stamp(s, DataAccess(**entry))))
     if stranger:
-        raise NotFound(f"no {resource}")
+        raise NotFound(f"no {resource}", code=not_found)
     raise ConsentRefused(
         f"{decision.reason}; the enterprise must grant {category.value} for {purpose.value}",
         hint="Ask the enterprise to grant consent to your bank.",
@@ -221,7 +274,10 @@ def access_log(
 ) -> Page[DataAccess]:
     """The enterprise's view of who read its data, when, why and under which consent."""
     if actor.enterprise_id is None and not actor.is_system:
-        raise Forbidden("the access log belongs to the enterprise whose data was read")
+        raise Forbidden(
+            "the access log belongs to the enterprise whose data was read",
+            code="enterprise_user_only",
+        )
     limit = check_limit(limit)
     after = decode_cursor(cursor)
     query = select(DataAccess)

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -46,6 +45,14 @@ from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.money import Money
 from chainfin.risk import debtrank
 from chainfin.services import portfolio, scoping
+from chainfin.services.contagion_report import (
+    BankLoss,
+    ChainHit,
+    ContagionReport,
+    Distressed,
+    NetworkSize,
+    ShockSpec,
+)
 from chainfin.services.credentials._common import _resolve_enterprise
 
 EQUITY_RATIO = Fraction(2, 5)
@@ -140,7 +147,7 @@ def run(
     days: int = 0,
     as_of: date,
     top: int = 20,
-) -> dict[str, Any]:
+) -> ContagionReport:
     """Shock one core enterprise and report the contagion and the bank's expected loss."""
     actor.require(Scope.LOANS_READ)
     bank_id = scoping.bank_of(actor, "a bank runs scenarios on its own book")
@@ -155,7 +162,8 @@ def run(
     network, missing = build_network(session, as_of)
     if network is None or core_ent.id not in network.index:
         raise ValidationFailed(
-            [FieldError("core", f"{core_ent.uscc} has no invoiced trade in the last year")]
+            [FieldError("core", f"{core_ent.uscc} has no invoiced trade in the last year")],
+            code="core_has_no_trade",
         )
     shock = 1.0 if kind == "default" else min(1.0, days / NPL_DAYS)
     result = debtrank.debtrank(network, {core_ent.id: shock})
@@ -190,43 +198,35 @@ def run(
     for chain_id, enterprise_id in members:
         if enterprise_id in network.index and result.h_of(enterprise_id) > HIT:
             hit_chains[chain_id] += 1
-    return {
-        "scenario": {
-            "core_id": core_ent.id if core_ent.id in names else None,
-            "core_uscc": core_ent.uscc,
-            "core": names.get(core_ent.id),
-            "kind": kind,
-            "days": days,
-            "shock": shock,
-            "as_of": as_of.isoformat(),
-        },
-        "network": {
-            "nodes": network.n_nodes,
-            "links": network.n_links,
-            "left_out": missing,
-        },
-        "debtrank": result.debtrank,
-        "total": result.total,
-        "rounds": result.rounds,
-        "distressed": result.distressed,
-        "top": [
-            {
-                "id": d.id,
-                "name": names[d.id],
-                "tier": tier.get(d.id),
-                "h": round(d.h, 6),
-            }
+    money = "CNY"
+    return ContagionReport(
+        scenario=ShockSpec(
+            core_id=core_ent.id if core_ent.id in names else None,
+            core_uscc=core_ent.uscc,
+            core=names.get(core_ent.id),
+            kind=kind,
+            days=days,
+            shock=shock,
+            as_of=as_of,
+        ),
+        network=NetworkSize(nodes=network.n_nodes, links=network.n_links, left_out=missing),
+        debtrank=result.debtrank,
+        total=result.total,
+        rounds=result.rounds,
+        distressed=result.distressed,
+        top=tuple(
+            Distressed(id=d.id, name=names[d.id], tier=tier.get(d.id), h=round(d.h, 6))
             for d in result.top(network.n_nodes)
             if d.id in names
-        ][:top],
-        "bank": {
-            "exposure": Money(sum(exposed.values()), "CNY").as_dict(),
-            "expected_loss": Money(total_el, "CNY").as_dict(),
-            "lgd": str(LGD),
-            "by_tier": {k: Money(v, "CNY").as_dict() for k, v in sorted(by_tier.items())},
-        },
-        "chains_hit": [
-            {"chain_id": c, "name": chains[c], "members_distressed": n}
+        )[:top],
+        bank=BankLoss(
+            exposure=Money(sum(exposed.values()), money),
+            expected_loss=Money(total_el, money),
+            lgd=LGD,
+            by_tier={k: Money(v, money) for k, v in sorted(by_tier.items())},
+        ),
+        chains_hit=tuple(
+            ChainHit(chain_id=c, name=chains[c], members_distressed=n)
             for c, n in sorted(hit_chains.items(), key=lambda kv: (-kv[1], kv[0]))
-        ],
-    }
+        ),
+    )

@@ -324,10 +324,10 @@ def get_document(
         raise Forbidden("platform clients submit documents; they do not read them back")
     row = session.get(TradeDocumentRow, document_id)
     if row is None:
-        raise NotFound(f"no document {document_id!r}")
+        raise NotFound(f"no document {document_id!r}", code="document_not_found")
     parties = {row.seller_id, row.buyer_id}
     if not actor.is_system and actor.bank_id is None and actor.enterprise_id not in parties:
-        raise NotFound(f"no document {document_id!r}")
+        raise NotFound(f"no document {document_id!r}", code="document_not_found")
     if actor.bank_id is not None:
         # The seller's consent governs: it is whose receivable the document evidences.
         consent.require(
@@ -337,6 +337,7 @@ def get_document(
             category=category_of(row.kind),
             purpose=purpose,
             resource=f"document {row.id}",
+            not_found="document_not_found",
         )
     return row
 
@@ -360,9 +361,11 @@ def confirm(session: Session, actor: Principal, document_id: str) -> DocumentCon
     if row is None or (
         not actor.is_system and actor.enterprise_id not in (row.seller_id, row.buyer_id)
     ):
-        raise NotFound(f"no document {document_id!r}")
+        raise NotFound(f"no document {document_id!r}", code="document_not_found")
     if not actor.is_system and actor.enterprise_id != row.buyer_id:
-        raise Forbidden("only the buyer confirms what it received or was billed")
+        raise Forbidden(
+            "only the buyer confirms what it received or was billed", code="not_your_record"
+        )
     if row.kind not in CONFIRMABLE:
         raise ValidationFailed(
             [
@@ -370,7 +373,8 @@ def confirm(session: Session, actor: Principal, document_id: str) -> DocumentCon
                     "document_id",
                     f"a {row.kind} is not confirmed; confirm the receipt or the invoice",
                 )
-            ]
+            ],
+            code="document_not_confirmable",
         )
     existing = session.get(DocumentConfirmation, document_id)
     if existing is not None:

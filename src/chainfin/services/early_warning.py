@@ -62,15 +62,6 @@ class ScanResult:
     alerts_raised: int
     by_code: dict[str, int]
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "subjects": self.subjects,
-            "without_consent": self.without_consent,
-            "warnings": self.warnings,
-            "alerts_raised": self.alerts_raised,
-            "by_code": self.by_code,
-        }
-
 
 def subjects_of(session: Session, bank_id: str) -> list[str]:
     """The bank's borrowers with a loan running, and the obligors of its open lines."""
@@ -272,7 +263,7 @@ def scan(
     """Full rescan of the bank's borrowers: compute signals, evaluate, raise alerts."""
     actor.require(Scope.LOANS_WRITE)
     if actor.bank_id is None:
-        raise Forbidden("a bank scans its own borrowers")
+        raise Forbidden("a bank scans its own borrowers", code="bank_staff_only")
     bank_id = actor.bank_id
     subjects = subjects_of(session, bank_id)
     allowed = _allowed(session, bank_id, subjects, actor.label)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,10 +53,11 @@ from chainfin.domain.ids import new_id
 from chainfin.domain.iot import BadMessage, Counters, Outcome, Telemetry
 from chainfin.domain.loans import LoanStatus
 from chainfin.domain.money import Money
-from chainfin.services import alerts, audit, ledger, scoping
+from chainfin.services import alerts, audit, ledger, scoping, states
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
 from chainfin.services.lending import loans, products
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 log = logging.getLogger("chainfin.iot")
 
@@ -132,7 +133,9 @@ def register(
     if errors:
         raise ValidationFailed(errors)
     if session.scalar(select(IotDevice.id).where(IotDevice.serial == serial)) is not None:
-        raise Conflict(f"a device with serial {serial!r} is registered already")
+        raise Conflict(
+            f"a device with serial {serial!r} is registered already", code="device_serial_taken"
+        )
     token = secrets.token_urlsafe(32)
     now = utcnow()
     device = IotDevice(
@@ -144,7 +147,7 @@ def register(
         corridor={},
         thresholds=limits,
         token_hash=token_hash(token),
-        state="active",
+        state=states.initial(IotDevice),
         created_by=actor.label,
         created_at=now,
         updated_at=now,
@@ -164,7 +167,7 @@ def device_for(session: Session, actor: Principal, ref: str) -> IotDevice:
     )
     device = session.scalar(query)
     if device is None or not scoping.owns(actor, device.bank_id):
-        raise NotFound(f"no device {ref!r}")
+        raise NotFound(f"no device {ref!r}", code="device_not_found")
     return device
 
 
@@ -172,9 +175,9 @@ def _own(session: Session, actor: Principal, ref: str) -> IotDevice:
     actor.require(Scope.LOANS_WRITE)
     device = device_for(session, actor, ref)
     if device.bank_id != _bank_of(actor):
-        raise NotFound(f"no device {ref!r}")
+        raise NotFound(f"no device {ref!r}", code="device_not_found")
     if device.state != "active":
-        raise Conflict(f"device {device.serial} is {device.state}")
+        raise Conflict(f"device {device.serial} is {device.state}", code="device_not_active")
     return device
 
 
@@ -193,19 +196,21 @@ def bind_pledge(
     device = _own(session, actor, ref)
     if device.kind not in PLEDGE_KINDS:
         raise ValidationFailed(
-            [FieldError("loan_id", f"a {device.kind} device follows a shipment, not a pledge")]
+            [FieldError("loan_id", f"a {device.kind} device follows a shipment, not a pledge")],
+            code="device_kind_mismatch",
         )
     loan = session.get(Loan, loan_id)
     if loan is None or loan.bank_id != device.bank_id:
-        raise NotFound(f"no loan {loan_id!r}")
+        raise NotFound(f"no loan {loan_id!r}", code="loan_not_found")
     if loan.status not in BINDABLE_LOANS:
-        raise Conflict(f"loan {loan.id} is {loan.status}")
+        raise Conflict(f"loan {loan.id} is {loan.status}", code="loan_not_active")
     items = loan.collateral.get("items") or []
     pledged = next((i for i in items if i.get("item") == item), None)
     if pledged is None:
         names = ", ".join(repr(i.get("item")) for i in items) or "none"
         raise ValidationFailed(
-            [FieldError("item", f"loan {loan.id} has no pledged item {item!r} (items: {names})")]
+            [FieldError("item", f"loan {loan.id} has no pledged item {item!r} (items: {names})")],
+            code="pledged_item_unknown",
         )
     if device.kind != "temperature" and not rules.compatible(str(device.unit), pledged["unit"]):
         raise ValidationFailed(
@@ -215,7 +220,8 @@ def bind_pledge(
                     f"the device measures in {device.unit}; {item!r} is pledged in "
                     f"{pledged['unit']}",
                 )
-            ]
+            ],
+            code="unit_mismatch",
         )
     other = session.scalar(
         select(IotDevice.serial).where(
@@ -230,6 +236,7 @@ def bind_pledge(
         raise Conflict(
             f"{item!r} of loan {loan.id} is measured by {device.kind} device {other} already",
             hint="Retire that device first.",
+            code="item_already_measured",
         )
     device.loan_id, device.item = loan.id, item
     device.waybill_id, device.corridor = None, {}
@@ -251,7 +258,8 @@ def bind_shipment(
     device = _own(session, actor, ref)
     if device.kind not in SHIPMENT_KINDS:
         raise ValidationFailed(
-            [FieldError("waybill_id", f"a {device.kind} device measures a pledge")]
+            [FieldError("waybill_id", f"a {device.kind} device measures a pledge")],
+            code="device_kind_mismatch",
         )
     doc = session.get(TradeDocumentRow, waybill_id)
     customer = doc is not None and (
@@ -264,9 +272,11 @@ def bind_shipment(
         is not None
     )
     if doc is None or not customer:
-        raise NotFound(f"no waybill {waybill_id!r} of your customers")
+        raise NotFound(f"no waybill {waybill_id!r} of your customers", code="waybill_not_found")
     if doc.kind != "waybill":
-        raise ValidationFailed([FieldError("waybill_id", f"{doc.id} is a {doc.kind}")])
+        raise ValidationFailed(
+            [FieldError("waybill_id", f"{doc.id} is a {doc.kind}")], code="document_kind_mismatch"
+        )
     try:
         corridor = rules.check_corridor(waypoints, max_km)
     except BadMessage as exc:
@@ -280,7 +290,7 @@ def bind_shipment(
 def retire(session: Session, actor: Principal, ref: str, *, reason: str = "") -> IotDevice:
     """A retired device's messages are dead letters from now on; its readings are kept."""
     device = _own(session, actor, ref)
-    device.state = "retired"
+    states.move(device, "retire")
     device.updated_at = utcnow()
     session.flush()
     ledger.one(session, actor, "device.retired", _change(device))
@@ -288,39 +298,87 @@ def retire(session: Session, actor: Principal, ref: str, *, reason: str = "") ->
     return device
 
 
-def devices(session: Session, actor: Principal, *, state: str | None = None) -> list[IotDevice]:
+def _devices_query(actor: Principal, state: str | None) -> Select[IotDevice]:
     actor.require(Scope.LOANS_READ)
-    query = select(IotDevice).order_by(IotDevice.created_at, IotDevice.id)
     if not actor.is_system:
         _bank_of(actor)
-    query = query.where(scoping.by_bank(actor, IotDevice.bank_id))
-    if state is not None:
-        query = query.where(IotDevice.state == state)
-    return list(session.scalars(query))
+    query = select(IotDevice).where(scoping.by_bank(actor, IotDevice.bank_id))
+    return query if state is None else query.where(IotDevice.state == state)
 
 
-def readings(session: Session, actor: Principal, ref: str, *, limit: int = 100) -> list[IotReading]:
-    """A device's readings, latest measured first."""
+def devices(
+    session: Session,
+    actor: Principal,
+    *,
+    state: str | None = None,
+    kind: str | None = None,
+    loan_id: str | None = None,
+    waybill_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[IotDevice]:
+    """The bank's devices in the order they were registered; ``loan_id``/``waybill_id``:
+    those bound to that pledge or shipment."""
+    query = _devices_query(actor, state)
+    for column, value in (
+        (IotDevice.kind, kind),
+        (IotDevice.loan_id, loan_id),
+        (IotDevice.waybill_id, waybill_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    return paginate(session, query, IotDevice.id, cursor=cursor, limit=limit)
+
+
+def readings(
+    session: Session,
+    actor: Principal,
+    ref: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[IotReading]:
+    """A device's readings, the latest received first; ``since``/``until``: measured from
+    ``since`` (inclusive) to ``until`` (exclusive)."""
     device = device_for(session, actor, ref)
-    return list(
-        session.scalars(
-            select(IotReading)
-            .where(IotReading.device_id == device.id)
-            .order_by(IotReading.at.desc(), IotReading.seq.desc())
-            .limit(max(1, min(limit, 1000)))
-        )
-    )
+    query = select(IotReading).where(IotReading.device_id == device.id)
+    if since is not None:
+        query = query.where(IotReading.at >= since)
+    if until is not None:
+        query = query.where(IotReading.at < until)
+    return paginate(session, query, IotReading.id, cursor=cursor, limit=limit, descending=True)
 
 
-def dead_letters(session: Session, actor: Principal, *, limit: int = 100) -> list[IotDeadLetter]:
-    """Messages that could not be used: all of them for the operator, those naming one of
-    its devices for a bank."""
+def dead_letters(
+    session: Session,
+    actor: Principal,
+    *,
+    reason_code: str | None = None,
+    device: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[IotDeadLetter]:
+    """Messages that could not be used, the latest first: all of them for the operator,
+    those naming one of its devices for a bank. ``device``: a serial; ``since``/``until``:
+    when received."""
     actor.require(Scope.LOANS_READ)
-    query = select(IotDeadLetter).order_by(IotDeadLetter.received_at.desc(), IotDeadLetter.id)
+    query = select(IotDeadLetter)
     if not actor.is_system:
         mine = select(IotDevice.serial).where(IotDevice.bank_id == _bank_of(actor))
         query = query.where(IotDeadLetter.device_serial.in_(mine))
-    return list(session.scalars(query.limit(max(1, min(limit, 1000)))))
+    if reason_code is not None:
+        query = query.where(IotDeadLetter.reason_code == reason_code)
+    if device is not None:
+        query = query.where(IotDeadLetter.device_serial == device)
+    if since is not None:
+        query = query.where(IotDeadLetter.received_at >= since)
+    if until is not None:
+        query = query.where(IotDeadLetter.received_at < until)
+    return paginate(session, query, IotDeadLetter.id, cursor=cursor, limit=limit, descending=True)
 
 
 # ---------------------------------------------------------------------------- telemetry
@@ -719,13 +777,13 @@ def sweep_silent(session: Session, actor: Principal, *, now: datetime | None = N
 def authenticate_device(session: Session, token: str) -> IotDevice:
     """The active device whose HTTP token this is."""
     if not token:
-        raise Unauthenticated("send the device token: X-Device-Token")
+        raise Unauthenticated("send the device token: X-Device-Token", code="device_token_missing")
     digest = token_hash(token)
     device = session.scalar(select(IotDevice).where(IotDevice.token_hash == digest))
     if device is None or not hmac.compare_digest(device.token_hash, digest):
-        raise Unauthenticated("unknown device token")
+        raise Unauthenticated("unknown device token", code="device_token_invalid")
     if device.state != "active":
-        raise Unauthenticated(f"device {device.serial} is retired")
+        raise Unauthenticated(f"device {device.serial} is retired", code="device_token_invalid")
     return device
 
 
@@ -744,7 +802,9 @@ def receive_http(
     counters = Counters()
     results: list[Result] = []
     if len(body) > MAX_BATCH_BYTES:
-        raise ValidationFailed([FieldError("body", f"is over {MAX_BATCH_BYTES} bytes")])
+        raise ValidationFailed(
+            [FieldError("body", f"is over {MAX_BATCH_BYTES} bytes")], code="batch_too_large"
+        )
     try:
         parsed = rules.loads(body, limit=MAX_BATCH_BYTES)
     except BadMessage as exc:
@@ -757,7 +817,9 @@ def receive_http(
         parsed = []
     items = parsed if isinstance(parsed, list) else [parsed]
     if len(items) > MAX_BATCH:
-        raise ValidationFailed([FieldError("body", f"at most {MAX_BATCH} messages a request")])
+        raise ValidationFailed(
+            [FieldError("body", f"at most {MAX_BATCH} messages a request")], code="batch_too_large"
+        )
     for item in items:
         results.append(
             receive(
@@ -830,64 +892,6 @@ class Processor:
         raise Redeliver(f"{type(failure).__name__} after {attempt} attempt(s)") from failure
 
 
-# ---------------------------------------------------------------------------- views
-
-
-def device_out(device: IotDevice) -> dict[str, Any]:
-    return {
-        "id": device.id,
-        "serial": device.serial,
-        "kind": device.kind,
-        "bank_id": device.bank_id,
-        "unit": device.unit,
-        "state": device.state,
-        "binding": (
-            {"pledge": {"loan_id": device.loan_id, "item": device.item}}
-            if device.loan_id
-            else {"shipment": {"waybill_id": device.waybill_id, **device.corridor}}
-            if device.waybill_id
-            else None
-        ),
-        "thresholds": device.thresholds,
-        "last_seq": device.last_seq,
-        "last_at": device.last_at.isoformat() if device.last_at else None,
-        "last_received_at": (
-            device.last_received_at.isoformat() if device.last_received_at else None
-        ),
-        "current": device.last_value,
-        "created_at": device.created_at.isoformat(),
-    }
-
-
-def reading_out(row: IotReading) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "seq": row.seq,
-        "at": row.at.isoformat(),
-        "received_at": row.received_at.isoformat(),
-        "source": row.source,
-        "status": row.status,
-        "value": row.value,
-        "unit": row.unit,
-        "lat": row.lat,
-        "lon": row.lon,
-        "digest": row.digest,
-    }
-
-
-def dead_letter_out(row: IotDeadLetter) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "received_at": row.received_at.isoformat(),
-        "source": row.source,
-        "topic": row.topic,
-        "device": row.device_serial,
-        "reason_code": row.reason_code,
-        "reason": row.reason,
-        "payload": row.payload,
-    }
-
-
 # ---------------------------------------------------------------------------- demo
 
 
@@ -901,11 +905,13 @@ def simulation(
     late message."""
     if scenario not in ("stock-drop", "route-deviation", "all"):
         raise ValidationFailed(
-            [FieldError("scenario", "must be stock-drop, route-deviation or all")]
+            [FieldError("scenario", "must be stock-drop, route-deviation or all")],
+            code="scenario_unknown",
         )
     now = now or utcnow()
     out: list[tuple[str, bytes]] = []
-    for device in devices(session, actor, state="active"):
+    ordered = _devices_query(actor, "active").order_by(IotDevice.id)
+    for device in session.scalars(ordered):
         last = device.last_seq or 0
         if scenario != "route-deviation" and device.loan_id and device.kind in ("weight", "rfid"):
             loan = session.get_one(Loan, device.loan_id)

@@ -58,6 +58,7 @@ from chainfin.ledger.note import (
 )
 from chainfin.services import ledger_chains, scoping
 from chainfin.services.ledger_records import KINDS, entry_parties
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 # v2: an entry's parties are derived from its records (entry_parties); v1 entries carried
 # them as written (documents' submitters and chain member lists' banks were not in clear).
@@ -67,7 +68,7 @@ PENDING_KEY = "chainfin.ledger.pending"
 
 
 class LedgerNotReady(ChainfinError):
-    code = "ledger-not-ready"
+    code = "ledger_not_ready"
     status = 503
 
 
@@ -370,7 +371,7 @@ def latest_checkpoint(session: Session) -> CheckpointRow | None:
 def checkpoint_at(session: Session, size: int) -> CheckpointRow:
     row = session.get(CheckpointRow, size)
     if row is None:
-        raise NotFound(f"no checkpoint at tree size {size}")
+        raise NotFound(f"no checkpoint at tree size {size}", code="checkpoint_not_found")
     return row
 
 
@@ -438,11 +439,32 @@ def get_entry(
         session, actor, payload_parties(entry.payload)
     ):
         what = f"index {index}" if index is not None else f"id {entry_id}"
-        raise NotFound(f"no ledger entry with {what}")
+        raise NotFound(f"no ledger entry with {what}", code="ledger_entry_not_found")
     return entry
 
 
 # ------------------------------------------------------------------ witnesses
+
+
+def witnesses(
+    session: Session,
+    *,
+    active: bool | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[Witness]:
+    """The registered witnesses by name: public, like the keys a cosignature is checked
+    against."""
+    query = select(Witness)
+    if active is not None:
+        query = query.where(Witness.active == active)
+    return paginate(session, query, Witness.name, cursor=cursor, limit=limit)
+
+
+def verifier_keys(session: Session) -> tuple[list[LedgerKey], list[Witness]]:
+    """Every log key (oldest first) and every witness (by name): what verifies the log."""
+    log = list(session.scalars(select(LedgerKey).order_by(LedgerKey.created_at)))
+    return log, list(session.scalars(select(Witness).order_by(Witness.name)))
 
 
 def register_witness(session: Session, actor: Principal, *, vkey: str) -> Witness:
@@ -454,13 +476,16 @@ def register_witness(session: Session, actor: Principal, *, vkey: str) -> Witnes
     try:
         verifier = NoteVerifier.from_vkey(vkey)
     except NoteError as exc:
-        raise ValidationFailed([FieldError("vkey", str(exc))]) from None
+        raise ValidationFailed([FieldError("vkey", str(exc))], code="witness_key_invalid") from None
     if verifier.kind is not KeyKind.COSIGNATURE_V1:
         raise ValidationFailed(
-            [FieldError("vkey", "a witness key must be a cosignature/v1 key (type 0x04)")]
+            [FieldError("vkey", "a witness key must be a cosignature/v1 key (type 0x04)")],
+            code="witness_key_invalid",
         )
     if session.get(Witness, verifier.name) is not None:
-        raise Conflict(f"a witness named {verifier.name!r} is already registered")
+        raise Conflict(
+            f"a witness named {verifier.name!r} is already registered", code="witness_name_taken"
+        )
     witness = Witness(
         name=verifier.name,
         vkey=verifier.vkey(),
@@ -485,11 +510,14 @@ def add_cosignature(
     try:
         sig = SignatureLine.parse(line.strip())
     except NoteError as exc:
-        raise ValidationFailed([FieldError("signature_line", str(exc))]) from None
+        raise ValidationFailed(
+            [FieldError("signature_line", str(exc))], code="cosignature_invalid"
+        ) from None
     witness = session.get(Witness, sig.name)
     if witness is None or not witness.active:
         raise ValidationFailed(
-            [FieldError("signature_line", f"{sig.name!r} is not a registered witness")]
+            [FieldError("signature_line", f"{sig.name!r} is not a registered witness")],
+            code="witness_unknown",
         )
     mine = {actor.bank_id, actor.enterprise_id} - {None}
     if (
@@ -497,7 +525,7 @@ def add_cosignature(
         and actor.label != witness.registered_by
         and not (mine & {witness.bank_id, witness.enterprise_id})
     ):
-        raise Forbidden("only the witness's owner submits its cosignatures")
+        raise Forbidden("only the witness's owner submits its cosignatures", code="not_your_record")
     previous = session.scalar(
         select(Cosignature)
         .where(Cosignature.witness_name == witness.name)
@@ -505,15 +533,22 @@ def add_cosignature(
         .limit(1)
     )
     if previous is not None and previous.tree_size >= tree_size:
-        raise Conflict(f"{witness.name} already cosigned tree size {previous.tree_size}")
+        raise Conflict(
+            f"{witness.name} already cosigned tree size {previous.tree_size}",
+            code="already_cosigned",
+        )
     verifier = NoteVerifier.from_vkey(witness.vkey)
     try:
         opened = open_note(add_signatures(cp.note, [sig]), [verifier, *_log_verifiers(session)])
     except NoteError as exc:
-        raise ValidationFailed([FieldError("signature_line", str(exc))]) from None
+        raise ValidationFailed(
+            [FieldError("signature_line", str(exc))], code="cosignature_invalid"
+        ) from None
     cosig = next((c for c in opened.cosignatures if c.name == witness.name), None)
     if cosig is None:
-        raise ValidationFailed([FieldError("signature_line", "not a valid cosignature")])
+        raise ValidationFailed(
+            [FieldError("signature_line", "not a valid cosignature")], code="cosignature_invalid"
+        )
     if previous is not None:
         before = checkpoint_at(session, previous.tree_size)
         merkle.verify_consistency(

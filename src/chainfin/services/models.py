@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,10 +48,11 @@ from chainfin.risk.scorecard import (
     psi,
     train,
 )
-from chainfin.services import audit, ledger, scoping
+from chainfin.services import audit, ledger, scoping, states
 from chainfin.services.alerts import raise_alert
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 Rows = Sequence[Mapping[str, object]]
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
@@ -72,7 +73,8 @@ def _check_name(name: str) -> str:
     name = name.strip()
     if not NAME.match(name):
         raise ValidationFailed(
-            [FieldError("name", "1-80 letters, digits, '.', '_' or '-', starting alphanumeric")]
+            [FieldError("name", "1-80 letters, digits, '.', '_' or '-', starting alphanumeric")],
+            code="model_name_invalid",
         )
     return name
 
@@ -149,7 +151,7 @@ def register(
         bank_id=bank_id,
         name=name,
         version=(last or 0) + 1,
-        status="challenger",
+        status=states.initial(RiskModel),
         model_bytes=blob,
         digest=hashlib.sha256(blob).hexdigest(),
         card=card,
@@ -164,7 +166,9 @@ def register(
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"{name} v{row.version} was registered concurrently; retry") from None
+        raise Conflict(
+            f"{name} v{row.version} was registered concurrently; retry", code="concurrent_change"
+        ) from None
     ledger.one(session, actor, "model.registered", _model_change(row))
     audit.record(
         session,
@@ -207,13 +211,23 @@ def get(session: Session, actor: Principal, model_id: str) -> RiskModel:
     return scoping.bank_record(session, actor, RiskModel, model_id, "model")
 
 
-def models(session: Session, actor: Principal, *, name: str | None = None) -> list[RiskModel]:
-    """The bank's versions, by name then version."""
+def models(
+    session: Session,
+    actor: Principal,
+    *,
+    name: str | None = None,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[RiskModel]:
+    """The bank's versions in the order they were registered."""
     _bank_of(actor, Scope.LOANS_READ)
     query = select(RiskModel).where(scoping.by_bank(actor, RiskModel.bank_id))
     if name is not None:
         query = query.where(RiskModel.name == name)
-    return list(session.scalars(query.order_by(RiskModel.name, RiskModel.version)))
+    if status is not None:
+        query = query.where(RiskModel.status == status)
+    return paginate(session, query, RiskModel.id, cursor=cursor, limit=limit)
 
 
 def _with_status(session: Session, bank_id: str, name: str, status: str) -> RiskModel | None:
@@ -229,16 +243,12 @@ def _with_status(session: Session, bank_id: str, name: str, status: str) -> Risk
 # ---------------------------------------------------------------- champion and challenger
 
 
-def _set_status(session: Session, row: RiskModel, was: str, values: dict[str, Any]) -> None:
-    """Move ``row`` from ``was`` to another status, only if it is still ``was``."""
-    result = session.execute(
-        update(RiskModel)
-        .where(RiskModel.id == row.id, RiskModel.status == was)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"model {row.id} changed concurrently; reload and retry")
+def _set_status(session: Session, row: RiskModel, event: str, values: dict[str, Any]) -> None:
+    """Move ``row`` by ``event``, only if it is still in the status it was read in."""
+    if not states.swap(session, row, event, **values):
+        raise Conflict(
+            f"model {row.id} changed concurrently; reload and retry", code="concurrent_change"
+        )
     session.refresh(row)
 
 
@@ -249,22 +259,26 @@ def promote(session: Session, actor: Principal, model_id: str) -> RiskModel:
     row = get(session, actor, model_id)
     actor.require(Scope.LOANS_WRITE)
     if row.status == "champion":
-        raise Conflict(f"{row.name} v{row.version} is the champion already")
+        raise Conflict(
+            f"{row.name} v{row.version} is the champion already", code="model_already_champion"
+        )
     now = utcnow()
     changes = []
     previous = _with_status(session, row.bank_id, row.name, "champion")
     try:
         if previous is not None:
-            _set_status(session, previous, "champion", {"status": "retired", "retired_at": now})
+            _set_status(session, previous, "retire", {"retired_at": now})
             changes.append(_model_change(previous))
         _set_status(
             session,
             row,
-            row.status,
-            {"status": "champion", "promoted_by": actor.label, "promoted_at": now},
+            "promote",
+            {"promoted_by": actor.label, "promoted_at": now},
         )
     except IntegrityError:
-        raise Conflict(f"another version of {row.name} was promoted concurrently") from None
+        raise Conflict(
+            f"another version of {row.name} was promoted concurrently", code="concurrent_change"
+        ) from None
     changes.append(_model_change(row))
     ledger.one(session, actor, "model.promoted", *changes)
     audit.record(
@@ -297,7 +311,10 @@ def score(
     bank_id = _bank_of(actor, Scope.LOANS_READ)
     champion = _with_status(session, bank_id, name, "champion")
     if champion is None:
-        raise NotFound(f"no champion model named {name!r}: register one and promote it")
+        raise NotFound(
+            f"no champion model named {name!r}: register one and promote it",
+            code="champion_model_not_found",
+        )
     challenger = _with_status(session, bank_id, name, "challenger") if compare else None
     first = _scores(load(champion), rows, columns, first_row)
     second = _scores(load(challenger), rows, columns, first_row) if challenger else None
@@ -414,60 +431,22 @@ def monitor(
     return check
 
 
-def history(session: Session, actor: Principal, model_id: str) -> list[ModelMonitoring]:
-    """The model's stability checks, oldest first."""
+def history(
+    session: Session,
+    actor: Principal,
+    model_id: str,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[ModelMonitoring]:
+    """The model's stability checks in the order they were recorded; ``since``/``until``:
+    their as-of dates, both inclusive."""
     row = get(session, actor, model_id)
-    return list(
-        session.scalars(
-            select(ModelMonitoring)
-            .where(ModelMonitoring.model_id == row.id)
-            .order_by(ModelMonitoring.as_of, ModelMonitoring.created_at, ModelMonitoring.id)
-        )
-    )
-
-
-# ---------------------------------------------------------------- output
-
-
-def model_out(row: RiskModel, *, card: bool = False) -> dict[str, Any]:
-    metrics = row.card.get("metrics", {})
-    out: dict[str, Any] = {
-        "id": row.id,
-        "name": row.name,
-        "version": row.version,
-        "status": row.status,
-        "digest": row.digest,
-        "bytes": len(row.model_bytes),
-        "target": row.card.get("target", {}).get("column"),
-        "features": row.card.get("columns", {}).get("features", []),
-        "auc": metrics.get("auc"),
-        "ks": metrics.get("ks"),
-        "gini": metrics.get("gini"),
-        "population": sum(n for _, n in row.baseline),
-        "created_by": row.created_by,
-        "created_at": row.created_at.isoformat(),
-        "promoted_by": row.promoted_by,
-        "promoted_at": row.promoted_at.isoformat() if row.promoted_at else None,
-        "retired_at": row.retired_at.isoformat() if row.retired_at else None,
-    }
-    if card:
-        out["card"] = row.card
-    return out
-
-
-def monitoring_out(row: ModelMonitoring) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "model_id": row.model_id,
-        "as_of": row.as_of.isoformat(),
-        "count": row.count,
-        "psi": row.psi_e4 / 10_000,
-        "status": row.status,
-        "variables": [
-            {"variable": v["variable"], "psi": v["psi_e4"] / 10_000, "csi": v["csi_e2"] / 100}
-            for v in row.variables
-        ],
-        "alert_id": row.alert_id,
-        "created_by": row.created_by,
-        "created_at": row.created_at.isoformat(),
-    }
+    query = select(ModelMonitoring).where(ModelMonitoring.model_id == row.id)
+    if since is not None:
+        query = query.where(ModelMonitoring.as_of >= since)
+    if until is not None:
+        query = query.where(ModelMonitoring.as_of <= until)
+    return paginate(session, query, ModelMonitoring.id, cursor=cursor, limit=limit)

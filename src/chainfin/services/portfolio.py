@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -65,21 +64,6 @@ class Row:
     items: int
     share: Fraction
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "label": self.label,
-            "exposure": self.exposure.as_dict(),
-            "limit": self.limit.as_dict() if self.limit else None,
-            "utilisation": (
-                f"{self.exposure.amount_minor / self.limit.amount_minor:.4f}"
-                if self.limit and self.limit.amount_minor
-                else None
-            ),
-            "items": self.items,
-            "share": f"{float(self.share):.4f}",
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class Portfolio:
@@ -89,18 +73,6 @@ class Portfolio:
     rows: tuple[Row, ...]
     hhi: Fraction
     top5_share: Fraction
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "by": self.by,
-            "currency": self.currency,
-            "total": self.total.as_dict(),
-            "hhi": f"{float(self.hhi):.4f}",
-            "hhi_points": round(float(self.hhi) * 10_000),
-            "concentration": concentration.level(self.hhi),
-            "top5_share": f"{float(self.top5_share):.4f}",
-            "rows": [r.to_dict() for r in self.rows],
-        }
 
 
 def exposures(session: Session, bank_id: str, currency: str) -> list[Exposure]:
@@ -175,9 +147,11 @@ def exposure(session: Session, actor: Principal, *, by: str, currency: str = "CN
     """The bank's exposure grouped ``by`` one of :data:`DIMENSIONS`."""
     actor.require(Scope.LOANS_READ)
     if actor.bank_id is None:
-        raise Forbidden("a bank reads its own portfolio")
+        raise Forbidden("a bank reads its own portfolio", code="bank_staff_only")
     if by not in DIMENSIONS:
-        raise ValidationFailed([FieldError("by", f"must be one of {', '.join(DIMENSIONS)}")])
+        raise ValidationFailed(
+            [FieldError("by", f"must be one of {', '.join(DIMENSIONS)}")], code="dimension_unknown"
+        )
     items = exposures(session, actor.bank_id, currency)
     ids = {e.obligor_id for e in items} | {e.core_id for e in items}
     ents = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(ids)))}

@@ -21,7 +21,7 @@ from chainfin.domain.access import Principal
 from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import FieldError, Forbidden, ValidationFailed
 from chainfin.domain.pricing import LprFixing, parse_lpr_csv
-from chainfin.services import audit, ledger
+from chainfin.services import audit, idempotency, ledger
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
 
@@ -31,8 +31,14 @@ BUNDLED_SOURCE = "NIFC/PBoC LPR publications (bundled table)"
 def _bp(rate: Decimal, field: str) -> int:
     bp = rate * 100
     if bp != bp.to_integral_value():
-        raise ValidationFailed([FieldError(field, f"{rate}% is finer than one basis point")])
+        raise ValidationFailed(
+            [FieldError(field, f"{rate}% is finer than one basis point")], code="rate_too_fine"
+        )
     return int(bp)
+
+
+def _pct(bp: int) -> str:
+    return f"{Decimal(bp) / 100:.2f}"
 
 
 def to_domain(row: LprRow) -> LprFixing:
@@ -43,25 +49,22 @@ def set_fixing(
     session: Session, actor: Principal, fixing: LprFixing, *, source: str
 ) -> tuple[LprRow, bool]:
     """Record a fixing; the same fixing again is a no-op, a different one for a date on
-    record is refused (a published fixing is never revised)."""
+    record is refused with ``exists_with_different_request`` (a published fixing is never
+    revised)."""
     if not actor.is_system:
-        raise Forbidden("reference rates are maintained by the platform operator")
+        raise Forbidden(
+            "reference rates are maintained by the platform operator", code="operator_only"
+        )
     r1 = _bp(fixing.rate_1y, "rate_1y")
     r5 = _bp(fixing.rate_5y, "rate_5y")
     existing = session.get(LprRow, fixing.fixed_on)
-    if existing is not None:
-        if (existing.rate_1y_bp, existing.rate_5y_bp) == (r1, r5):
-            return existing, False
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "date",
-                    f"the fixing of {fixing.fixed_on} is on record as "
-                    f"{existing.rate_1y_bp / 100:.2f}/{existing.rate_5y_bp / 100:.2f}; "
-                    "published fixings are not revised",
-                )
-            ]
+    if existing is not None:  # published fixings are not revised
+        idempotency.same_request(
+            f"the LPR fixing of {fixing.fixed_on}",
+            {"rate_1y_pct": _pct(existing.rate_1y_bp), "rate_5y_pct": _pct(existing.rate_5y_bp)},
+            {"rate_1y_pct": _pct(r1), "rate_5y_pct": _pct(r5)},
         )
+        return existing, False
     row = LprRow(
         fixed_on=fixing.fixed_on,
         rate_1y_bp=r1,

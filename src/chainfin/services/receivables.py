@@ -12,17 +12,17 @@ its own registrations in full and only the public part of other banks' (:data:`P
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import Bank, Enterprise, ReceivableRegistration, TradeDocumentRow
 from chainfin.domain.access import Principal, Scope
-from chainfin.domain.clock import utcnow
+from chainfin.domain.clock import business_date, utcnow
 from chainfin.domain.consent import DataCategory, Purpose
 from chainfin.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from chainfin.domain.ids import new_id
@@ -30,6 +30,7 @@ from chainfin.domain.money import MINOR_UNITS, Money
 from chainfin.services import audit, consent, ledger, scoping
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 
 def receivable_key(seller_id: str, invoice_number: str) -> str:
@@ -49,7 +50,7 @@ def _active(session: Session, key: str) -> ReceivableRegistration | None:
 def _invoice(session: Session, document_id: str) -> TradeDocumentRow:
     doc = session.get(TradeDocumentRow, document_id)
     if doc is None:
-        raise NotFound(f"no invoice document {document_id!r}")
+        raise NotFound(f"no invoice document {document_id!r}", code="invoice_document_not_found")
     return doc
 
 
@@ -62,7 +63,7 @@ def _financing_bank(
         return bank_id
     if actor.bank_id is not None:
         if not scoping.is_customer(session, actor.bank_id, doc.seller_id):
-            raise NotFound(f"no invoice document {doc.id!r}")
+            raise NotFound(f"no invoice document {doc.id!r}", code="invoice_document_not_found")
         try:  # logged in the seller's access log, allowed or refused
             consent.require(
                 session,
@@ -71,19 +72,23 @@ def _financing_bank(
                 category=DataCategory.INVOICES,
                 purpose=Purpose.FINANCING,
                 resource=f"registration of document {doc.id}",
+                not_found="invoice_document_not_found",
             )
         except consent.ConsentRefused:
-            raise NotFound(f"no invoice document {doc.id!r}") from None
+            raise NotFound(
+                f"no invoice document {doc.id!r}", code="invoice_document_not_found"
+            ) from None
         return actor.bank_id
     if actor.enterprise_id is not None and actor.enterprise_id == doc.seller_id:
         row = session.scalar(select(Bank).where(Bank.code == (bank or "")))
         if row is None or not scoping.is_customer(session, row.id, doc.seller_id):
             raise ValidationFailed(
-                [FieldError("bank", "name the code of a bank you are a customer of")]
+                [FieldError("bank", "name the code of a bank you are a customer of")],
+                code="financing_bank_required",
             )
         return row.id
     if actor.enterprise_id is not None:
-        raise NotFound(f"no invoice document {doc.id!r}")
+        raise NotFound(f"no invoice document {doc.id!r}", code="invoice_document_not_found")
     raise Forbidden("receivables are registered by the financing bank or the creditor")
 
 
@@ -104,12 +109,15 @@ def register(
     if not actor.is_system and actor.bank_id is None and actor.enterprise_id is None:
         raise Forbidden("receivables are registered by the financing bank or the creditor")
     if kind not in ("pledge", "transfer"):
-        raise ValidationFailed([FieldError("kind", "pledge or transfer")])
+        raise ValidationFailed(
+            [FieldError("kind", "pledge or transfer")], code="registration_kind_unknown"
+        )
     doc = _invoice(session, invoice_document_id)
     owner = _financing_bank(session, actor, doc, bank, bank_id)
     if doc.kind != "invoice" or not doc.invoice_number:
         raise ValidationFailed(
-            [FieldError("invoice_document_id", "must name an accepted invoice document")]
+            [FieldError("invoice_document_id", "must name an accepted invoice document")],
+            code="invoice_document_required",
         )
     key = receivable_key(doc.seller_id, doc.invoice_number)
     existing = _active(session, key)
@@ -119,6 +127,7 @@ def register(
             f"({existing.id}, {REGISTRATION_TYPE[existing.kind]}, "
             f"{existing.registered_at:%Y-%m-%d})",
             hint="A receivable can back one financing at a time; the first must be released.",
+            code="duplicate_financing",
         )
     row = ReceivableRegistration(
         id=new_id("registration"),
@@ -148,7 +157,7 @@ def _add(session: Session, actor: Principal, row: ReceivableRegistration, what: 
         session.flush()
     except IntegrityError:
         # another bank registered it a moment ago: the partial unique index decided
-        raise Conflict(f"{what} was registered concurrently") from None
+        raise Conflict(f"{what} was registered concurrently", code="concurrent_change") from None
     ledger.one(session, actor, "receivable.registered", Change("receivable", row_of(row)))
 
 
@@ -172,37 +181,49 @@ def release(session: Session, actor: Principal, registration_id: str) -> Receiva
     return row
 
 
-def search(
-    session: Session,
-    actor: Principal,
-    *,
-    debtor_uscc: str | None = None,
-    creditor_uscc: str | None = None,
-    invoice_number: str | None = None,
-    amount: Money | None = None,
-    include_released: bool = False,
-) -> list[ReceivableRegistration]:
+@dataclass(frozen=True)
+class SearchFilter:
+    """What a registry search asks for; every field narrows it. ``since``/``until``: the
+    registration time, from ``since`` (inclusive) to ``until`` (exclusive)."""
+
+    debtor_uscc: str | None = None
+    creditor_uscc: str | None = None
+    invoice_number: str | None = None
+    amount: Money | None = None
+    include_released: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _search_query(
+    session: Session, actor: Principal, f: SearchFilter
+) -> Select[ReceivableRegistration]:
     """Any bank may search the registry before financing (that is what a registry is for),
     but sees other banks' registrations only in their public form (:func:`is_full`);
     enterprises see registrations where they are creditor or debtor."""
     actor.require(Scope.REGISTRY_READ)
-    query = select(ReceivableRegistration).order_by(ReceivableRegistration.registered_at)
-    if not include_released:
+    query = select(ReceivableRegistration)
+    if not f.include_released:
         query = query.where(ReceivableRegistration.released_at.is_(None))
     for uscc, column in (
-        (debtor_uscc, ReceivableRegistration.debtor_id),
-        (creditor_uscc, ReceivableRegistration.creditor_id),
+        (f.debtor_uscc, ReceivableRegistration.debtor_id),
+        (f.creditor_uscc, ReceivableRegistration.creditor_id),
     ):
         if uscc:
             ent = session.scalar(select(Enterprise.id).where(Enterprise.uscc == uscc.upper()))
             query = query.where(column == (ent or "-"))
-    if invoice_number:
-        query = query.where(ReceivableRegistration.invoice_number == invoice_number.strip().upper())
-    if amount is not None:
+    if f.invoice_number:
+        number = f.invoice_number.strip().upper()
+        query = query.where(ReceivableRegistration.invoice_number == number)
+    if f.amount is not None:
         query = query.where(
-            ReceivableRegistration.amount_minor == amount.amount_minor,
-            ReceivableRegistration.currency == amount.currency,
+            ReceivableRegistration.amount_minor == f.amount.amount_minor,
+            ReceivableRegistration.currency == f.amount.currency,
         )
+    if f.since is not None:
+        query = query.where(ReceivableRegistration.registered_at >= f.since)
+    if f.until is not None:
+        query = query.where(ReceivableRegistration.registered_at < f.until)
     if actor.enterprise_id is not None and not actor.is_system:
         e = actor.enterprise_id
         query = query.where(
@@ -210,7 +231,20 @@ def search(
         )
     elif actor.bank_id is None and not actor.is_system:
         raise Forbidden("the registry is searched by banks and by the parties")
-    return list(session.scalars(query))
+    return query
+
+
+def search(
+    session: Session,
+    actor: Principal,
+    f: SearchFilter = SearchFilter(),
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[ReceivableRegistration]:
+    """One page of the registrations ``f`` selects, in the order they were registered."""
+    query = _search_query(session, actor, f)
+    return paginate(session, query, ReceivableRegistration.id, cursor=cursor, limit=limit)
 
 
 def is_full(actor: Principal, reg: ReceivableRegistration) -> bool:
@@ -251,59 +285,122 @@ def amount_band(amount_minor: int, currency: str) -> str:
     return f"{_BANDS[-1]}+"
 
 
+@dataclass(frozen=True)
+class FilingRow:
+    """A registration shaped like a 中登网 应收账款质押/转让登记: 登记类型, 出质人/转让人
+    (grantor: the creditor), 质权人/受让人 (grantee: the bank), 应收账款债务人 (debtor),
+    主合同/融资编号, 财产描述 (the invoice), 金额 and 期限. ``public``: another bank's, with
+    only the :data:`PUBLIC` fields (the rest None)."""
+
+    registration_id: str
+    registration_type: str
+    grantor_name: str
+    grantor_uscc: str
+    debtor_name: str
+    debtor_uscc: str
+    currency: str
+    registered_on: date
+    public: bool
+    amount_band: str | None = None
+    grantee_name: str | None = None
+    grantee_uscc: str | None = None
+    financing_ref: str | None = None
+    property_description: str | None = None
+    amount: str | None = None
+    due_on: date | None = None
+    registered_at: datetime | None = None
+
+
+FILING_COLUMNS = (
+    "registration_id",
+    "registration_type",
+    "grantor_name",
+    "grantor_uscc",
+    "grantee_name",
+    "grantee_uscc",
+    "debtor_name",
+    "debtor_uscc",
+    "financing_ref",
+    "property_description",
+    "amount",
+    "amount_band",
+    "currency",
+    "due_on",
+    "registered_at",
+    "registered_on",
+    "public",
+)
+FILING_BATCH = 500
+
+
 def filing_rows(
-    session: Session, regs: Sequence[ReceivableRegistration], actor: Principal
-) -> list[dict[str, Any]]:
-    """Registrations shaped like a 中登网 应收账款质押/转让登记: 登记类型, 出质人/转让人
-    (creditor: name, 统一社会信用代码), 质权人/受让人 (the bank), 应收账款债务人 (debtor),
-    主合同/融资编号, 财产描述 (the invoice), 金额 and 期限 — in full for the actor's own
-    registrations, and only the :data:`PUBLIC` fields of anyone else's."""
-    ids = {r.creditor_id for r in regs} | {r.debtor_id for r in regs}
-    ents = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(ids)))}
+    session: Session,
+    actor: Principal,
+    f: SearchFilter = SearchFilter(),
+    *,
+    batch: int = FILING_BATCH,
+) -> Iterator[FilingRow]:
+    """The registrations ``f`` selects as filing rows, in the order they were registered —
+    in full for the actor's own (its bank's, or as a party) and only the :data:`PUBLIC`
+    fields of anyone else's. The actor is checked now; rows are read ``batch`` at a time as
+    the iterator is consumed, so an export of any size holds one batch in memory."""
+    query = _search_query(session, actor, f)
+    return _filing_batches(session, actor, query, batch)
+
+
+def _filing_batches(
+    session: Session,
+    actor: Principal,
+    query: Select[ReceivableRegistration],
+    batch: int,
+) -> Iterator[FilingRow]:
     banks = {b.id: b for b in session.scalars(select(Bank))}
-    bank_ent_ids = [b.enterprise_id for b in banks.values()]
-    bank_ents = {
-        e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(bank_ent_ids)))
-    }
-    out: list[dict[str, Any]] = []
-    for r in regs:
-        if not is_full(actor, r):
-            out.append(
-                {
-                    "registration_id": r.id,
-                    "registration_type": REGISTRATION_TYPE[r.kind],
-                    "grantor_name": ents[r.creditor_id].name,
-                    "grantor_uscc": ents[r.creditor_id].uscc,
-                    "debtor_name": ents[r.debtor_id].name,
-                    "debtor_uscc": ents[r.debtor_id].uscc,
-                    "amount_band": amount_band(r.amount_minor, r.currency),
-                    "currency": r.currency,
-                    "registered_on": r.registered_at.date().isoformat(),
-                    "public": True,
-                }
+    bank_usccs = dict(
+        session.execute(
+            select(Enterprise.id, Enterprise.uscc).where(
+                Enterprise.id.in_([b.enterprise_id for b in banks.values()])
             )
-            continue
-        bank = banks[r.bank_id]
-        out.append(
-            {
-                "registration_id": r.id,
-                "registration_type": REGISTRATION_TYPE[r.kind],
-                "grantor_name": ents[r.creditor_id].name,
-                "grantor_uscc": ents[r.creditor_id].uscc,
-                "grantee_name": bank.name,
-                "grantee_uscc": bank_ents[bank.enterprise_id].uscc,
-                "debtor_name": ents[r.debtor_id].name,
-                "debtor_uscc": ents[r.debtor_id].uscc,
-                "financing_ref": r.financing_ref,
-                "property_description": f"发票 {r.invoice_number} 项下应收账款",
-                "amount": Money(r.amount_minor, r.currency).to_decimal_string(),
-                "currency": r.currency,
-                "due_on": r.due_on.isoformat() if r.due_on else None,
-                "registered_at": r.registered_at.isoformat(),
-                "public": False,
-            }
-        )
-    return out
+        ).all()
+    )
+    after: str | None = None
+    while True:
+        page = query if after is None else query.where(ReceivableRegistration.id > after)
+        regs = list(session.scalars(page.order_by(ReceivableRegistration.id).limit(batch)))
+        if not regs:
+            return
+        after = regs[-1].id
+        ids = {r.creditor_id for r in regs} | {r.debtor_id for r in regs}
+        ents = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(ids)))}
+        for r in regs:
+            creditor, debtor = ents[r.creditor_id], ents[r.debtor_id]
+            row = FilingRow(
+                registration_id=r.id,
+                registration_type=REGISTRATION_TYPE[r.kind],
+                grantor_name=creditor.name,
+                grantor_uscc=creditor.uscc,
+                debtor_name=debtor.name,
+                debtor_uscc=debtor.uscc,
+                currency=r.currency,
+                registered_on=business_date(r.registered_at),
+                public=True,
+                amount_band=amount_band(r.amount_minor, r.currency),
+            )
+            if not is_full(actor, r):
+                yield row
+                continue
+            bank = banks[r.bank_id]
+            yield replace(
+                row,
+                public=False,
+                amount_band=None,
+                grantee_name=bank.name,
+                grantee_uscc=bank_usccs[bank.enterprise_id],
+                financing_ref=r.financing_ref,
+                property_description=f"发票 {r.invoice_number} 项下应收账款",
+                amount=Money(r.amount_minor, r.currency).to_decimal_string(),
+                due_on=r.due_on,
+                registered_at=r.registered_at,
+            )
 
 
 def credential_key(piece_id: str) -> str:
@@ -370,6 +467,7 @@ def register_key(
             f"{what} is already registered to {holder} ({existing.id}); "
             "it cannot be financed again",
             hint="A receivable or collateral backs one financing at a time.",
+            code="duplicate_financing",
         )
     row = ReceivableRegistration(
         id=new_id("registration"),

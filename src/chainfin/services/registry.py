@@ -7,13 +7,13 @@ the caller's transaction writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, Unpack
 
-from sqlalchemy import insert, or_, select, tuple_
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, insert, or_, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from chainfin.adapters.db.models import (
     Bank,
@@ -35,7 +35,14 @@ from chainfin.domain.size_class import SizeClassError, classify
 from chainfin.services import audit, consent, ledger
 from chainfin.services.ledger import Change, EntryDraft
 from chainfin.services.ledger_records import row_of
-from chainfin.services.pagination import Page, check_limit, decode_cursor, encode_cursor
+from chainfin.services.pagination import (
+    DEFAULT_LIMIT,
+    Page,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    paginate,
+)
 from chainfin.services.scoping import enterprise_condition, relation_condition
 
 CHUNK = 500
@@ -333,7 +340,7 @@ def get_enterprise(session: Session, actor: Principal, enterprise_id: str) -> En
         select(Enterprise).where(Enterprise.id == enterprise_id, enterprise_condition(actor))
     )
     if ent is None:
-        raise NotFound(f"no enterprise {enterprise_id!r}")
+        raise NotFound(f"no enterprise {enterprise_id!r}", code="enterprise_not_found")
     return ent
 
 
@@ -398,33 +405,52 @@ def create_enterprise(
     return ent, row.outcome
 
 
-def export_enterprises(session: Session, actor: Principal) -> list[dict[str, Any]]:
-    """Every visible enterprise as a row in the import format (round-trips)."""
+EXPORT_BATCH = 500
+
+
+def _batches(
+    session: Session,
+    query: Select[Unpack[tuple[Any, ...]]],
+    key: InstrumentedAttribute[str],
+    batch: int,
+) -> Iterator[Any]:
+    """The rows of ``query`` in ``key`` order, read ``batch`` at a time."""
+    after: str | None = None
+    while True:
+        page = query if after is None else query.where(key > after)
+        rows = list(session.execute(page.order_by(key).limit(batch)))
+        if not rows:
+            return
+        yield from rows
+        after = getattr(rows[-1][0], key.key)
+
+
+def export_enterprises(
+    session: Session, actor: Principal, *, batch: int = EXPORT_BATCH
+) -> Iterator[dict[str, Any]]:
+    """Every visible enterprise as a row in the import format (round-trips). The actor is
+    checked now; the rows are read ``batch`` at a time as the iterator is consumed."""
     actor.require(Scope.REGISTRY_READ)
-    out = []
-    for ent in session.scalars(
-        select(Enterprise).where(enterprise_condition(actor)).order_by(Enterprise.id)
-    ):
-        private = can_see_private(actor, ent)
-        out.append(
-            {
-                "uscc": ent.uscc,
-                "name": ent.name,
-                "region_code": ent.region_code,
-                "industry_code": ent.industry_code,
-                "roles": ";".join(ent.roles),
-                "employees": ent.employees if private else None,
-                "revenue": _money_text(ent.revenue_minor, ent.currency) if private else None,
-                "total_assets": _money_text(ent.total_assets_minor, ent.currency)
-                if private
-                else None,
-                "currency": ent.currency,
-                "legal_representative": ent.legal_representative if private else None,
-                "phone": ent.phone if private else None,
-                "address": ent.address if private else None,
-            }
-        )
-    return out
+    query = select(Enterprise).where(enterprise_condition(actor))
+    return (_export_row(actor, ent) for (ent,) in _batches(session, query, Enterprise.id, batch))
+
+
+def _export_row(actor: Principal, ent: Enterprise) -> dict[str, Any]:
+    private = can_see_private(actor, ent)
+    return {
+        "uscc": ent.uscc,
+        "name": ent.name,
+        "region_code": ent.region_code,
+        "industry_code": ent.industry_code,
+        "roles": ";".join(ent.roles),
+        "employees": ent.employees if private else None,
+        "revenue": _money_text(ent.revenue_minor, ent.currency) if private else None,
+        "total_assets": _money_text(ent.total_assets_minor, ent.currency) if private else None,
+        "currency": ent.currency,
+        "legal_representative": ent.legal_representative if private else None,
+        "phone": ent.phone if private else None,
+        "address": ent.address if private else None,
+    }
 
 
 def _money_text(minor: int | None, currency: str) -> str | None:
@@ -591,7 +617,11 @@ def list_relations(
     return Page(items, encode_cursor(items[-1].id) if more and items else None)
 
 
-def export_relations(session: Session, actor: Principal) -> list[dict[str, Any]]:
+def export_relations(
+    session: Session, actor: Principal, *, batch: int = EXPORT_BATCH
+) -> Iterator[dict[str, Any]]:
+    """Every visible relation as a row in the import format, read ``batch`` at a time (the
+    actor is checked now)."""
     actor.require(Scope.REGISTRY_READ)
     buyer, seller = aliased(Enterprise), aliased(Enterprise)
     query = (
@@ -599,17 +629,16 @@ def export_relations(session: Session, actor: Principal) -> list[dict[str, Any]]
         .join(buyer, buyer.id == SupplyRelation.buyer_id)
         .join(seller, seller.id == SupplyRelation.seller_id)
         .where(relation_condition(actor))
-        .order_by(SupplyRelation.id)
     )
-    return [
+    return (
         {
             "buyer_uscc": b,
             "seller_uscc": s,
             "product_category": r.product_category,
             "since": r.since.isoformat(),
         }
-        for r, b, s in session.execute(query)
-    ]
+        for r, b, s in _batches(session, query, SupplyRelation.id, batch)
+    )
 
 
 # ---------------------------------------------------------------- banks and platforms
@@ -618,16 +647,20 @@ def export_relations(session: Session, actor: Principal) -> list[dict[str, Any]]
 def create_bank(session: Session, actor: Principal, record: BankRecord) -> Bank:
     """Register a bank (operator only). Its enterprise record must exist with role bank."""
     if not actor.is_system:
-        raise Forbidden("only the platform operator registers banks")
+        raise Forbidden("only the platform operator registers banks", code="operator_only")
     ent = session.scalar(select(Enterprise).where(Enterprise.uscc == record.uscc))
     if ent is None:
         raise ValidationFailed(
-            [FieldError("uscc", f"{record.uscc} is not registered as an enterprise")]
+            [FieldError("uscc", f"{record.uscc} is not registered as an enterprise")],
+            code="enterprise_unknown",
         )
     if Role.BANK.value not in ent.roles:
-        raise ValidationFailed([FieldError("uscc", f"{ent.name} does not have the bank role")])
+        raise ValidationFailed(
+            [FieldError("uscc", f"{ent.name} does not have the bank role")],
+            code="bank_role_missing",
+        )
     if session.scalar(select(Bank.id).where(Bank.code == record.code)) is not None:
-        raise Conflict(f"bank code {record.code!r} is taken")
+        raise Conflict(f"bank code {record.code!r} is taken", code="bank_code_taken")
     bank = Bank(
         id=new_id("bank"),
         code=record.code,
@@ -641,31 +674,34 @@ def create_bank(session: Session, actor: Principal, record: BankRecord) -> Bank:
     return bank
 
 
-def list_banks(session: Session, actor: Principal) -> list[Bank]:
-    """Banks are public to every signed-in principal: enterprises choose whom to work with."""
+def list_banks(
+    session: Session, actor: Principal, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> Page[Bank]:
+    """Banks are public to every signed-in principal: enterprises choose whom to work with.
+    In code order."""
     actor.require(Scope.REGISTRY_READ)
-    return list(session.scalars(select(Bank).order_by(Bank.code)))
+    return paginate(session, select(Bank), Bank.code, cursor=cursor, limit=limit)
 
 
 def enterprise_by_uscc(session: Session, uscc: str) -> Enterprise:
     ent = session.scalar(select(Enterprise).where(Enterprise.uscc == uscc.strip().upper()))
     if ent is None:
-        raise NotFound(f"no enterprise with USCC {uscc!r}")
+        raise NotFound(f"no enterprise with USCC {uscc!r}", code="enterprise_not_found")
     return ent
 
 
 def bank_by_code(session: Session, code: str) -> Bank:
     bank = session.scalar(select(Bank).where(Bank.code == code))
     if bank is None:
-        raise NotFound(f"no bank with code {code!r}")
+        raise NotFound(f"no bank with code {code!r}", code="bank_not_found")
     return bank
 
 
 def create_platform(session: Session, actor: Principal, *, code: str, name: str) -> Platform:
     if not actor.is_system:
-        raise Forbidden("only the platform operator registers platforms")
+        raise Forbidden("only the platform operator registers platforms", code="operator_only")
     if session.scalar(select(Platform.id).where(Platform.code == code)) is not None:
-        raise Conflict(f"platform code {code!r} is taken")
+        raise Conflict(f"platform code {code!r} is taken", code="platform_code_taken")
     platform = Platform(id=new_id("platform"), code=code, name=name, created_at=utcnow())
     session.add(platform)
     ledger.one(session, actor, "platform.registered", Change("platform", row_of(platform)))
@@ -676,14 +712,14 @@ def create_platform(session: Session, actor: Principal, *, code: str, name: str)
 def platform_by_code(session: Session, code: str) -> Platform:
     platform = session.scalar(select(Platform).where(Platform.code == code))
     if platform is None:
-        raise NotFound(f"no platform with code {code!r}")
+        raise NotFound(f"no platform with code {code!r}", code="platform_not_found")
     return platform
 
 
 def link_customers(session: Session, actor: Principal, bank_id: str, pairs: Sequence[str]) -> int:
     """Operator: make enterprises (by id) customers of a bank. Returns how many were new."""
     if not actor.is_system:
-        raise Forbidden("only the platform operator links customers in bulk")
+        raise Forbidden("only the platform operator links customers in bulk", code="operator_only")
     already = _linked(session, BankCustomer, BankCustomer.bank_id, bank_id, pairs)
     now = utcnow()
     rows = [
@@ -716,7 +752,7 @@ def update_contacts(
         select(Enterprise).where(Enterprise.uscc == uscc, enterprise_condition(actor))
     )
     if ent is None:
-        raise NotFound(f"no enterprise with USCC {uscc!r}")
+        raise NotFound(f"no enterprise with USCC {uscc!r}", code="enterprise_not_found")
     ent.legal_representative, ent.address, ent.phone = legal_representative, address, phone
     ent.updated_at = utcnow()
     session.flush()

@@ -118,13 +118,13 @@ def bank_of(p: Principal, why: str = "this is done by a bank's staff") -> str:
     """The bank the principal acts for; :class:`Forbidden` for anyone else (the operator
     included: it names the bank through a bank principal)."""
     if p.bank_id is None:
-        raise Forbidden(why)
+        raise Forbidden(why, code="bank_staff_only")
     return p.bank_id
 
 
 def enterprise_of(p: Principal, why: str = "this is done by an enterprise user") -> str:
     if p.enterprise_id is None:
-        raise Forbidden(why)
+        raise Forbidden(why, code="enterprise_user_only")
     return p.enterprise_id
 
 
@@ -188,7 +188,7 @@ def bank_record(session: Session, p: Principal, model: type[_R], key: Any, what:
     """A record the principal's bank owns, for reading or writing; 404 for any other."""
     row = session.get(model, key)
     if row is None or not owns(p, row.bank_id):
-        raise NotFound(f"no {what} {key!r}")
+        raise NotFound.of(what, key)
     return row
 
 
@@ -200,7 +200,7 @@ def own_bank_record(
     bank = bank_of(p, why)
     row = session.get(model, key)
     if row is None or row.bank_id != bank:
-        raise NotFound(f"no {what} {key!r}")
+        raise NotFound.of(what, key)
     return row
 
 

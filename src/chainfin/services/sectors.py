@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,27 +50,6 @@ class SectorRates:
         bad = self.delinquent.get(key, [0] * len(self.months))[i]
         return Fraction(bad, n) if n else Fraction(0)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "by": self.by,
-            "months": [m.isoformat()[:7] for m in self.months],
-            "sectors": [
-                {
-                    "key": key,
-                    "borrowers": self.population[key],
-                    "alerted": self.alerted[key],
-                    "rates": [f"{float(self.rate(key, i)):.4f}" for i in range(len(self.months))],
-                    "loans": self.loans.get(key, [0] * len(self.months)),
-                    "delinquent": self.delinquent.get(key, [0] * len(self.months)),
-                    "delinquency_rates": [
-                        f"{float(self.delinquency(key, i)):.4f}" for i in range(len(self.months))
-                    ],
-                    "warning": key in self.warnings,
-                }
-                for key in sorted(self.population)
-            ],
-        }
-
 
 def _key(ent: Enterprise, by: str) -> str:
     if by == "industry_section":
@@ -84,11 +62,13 @@ def rates(
 ) -> SectorRates:
     actor.require(Scope.LOANS_READ)
     if actor.bank_id is None:
-        raise Forbidden("a bank reads its own sectors")
+        raise Forbidden("a bank reads its own sectors", code="bank_staff_only")
     if by not in BY:
-        raise ValidationFailed([FieldError("by", f"must be one of {', '.join(BY)}")])
+        raise ValidationFailed(
+            [FieldError("by", f"must be one of {', '.join(BY)}")], code="dimension_unknown"
+        )
     if not 4 <= months <= 36:
-        raise ValidationFailed([FieldError("months", "4 to 36")])
+        raise ValidationFailed([FieldError("months", "4 to 36")], code="months_out_of_range")
     bank_id = actor.bank_id
     subjects = subjects_of(session, bank_id)
     ents = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(subjects)))}

@@ -53,7 +53,7 @@ class TooManyAttempts(ChainfinError):
     """Too many failed sign-ins from this address or for this account, or the account is
     locked. The same answer in every case, so it tells nothing about the account."""
 
-    code = "too-many-requests"
+    code = "too_many_requests"
     status = 429
 
     def __init__(self, retry_after: int) -> None:
@@ -67,7 +67,7 @@ class TooManyAttempts(ChainfinError):
 class SignInUnavailable(ChainfinError):
     """The rate-limit storage cannot be reached: sign-in fails closed."""
 
-    code = "sign-in-unavailable"
+    code = "sign_in_unavailable"
     status = 503
 
 

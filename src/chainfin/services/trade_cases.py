@@ -21,7 +21,7 @@ CATEGORIES = (DataCategory.TRADE_DOCUMENTS, DataCategory.INVOICES, DataCategory.
 
 
 class StoredDocumentInvalid(ChainfinError):
-    code = "stored-document-invalid"
+    code = "stored_document_invalid"
     status = 500
 
 
@@ -61,8 +61,11 @@ def cases_for(
     *,
     purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
     status: CaseStatus | None = None,
+    counterparty: str | None = None,
     config: MatchConfig | None = None,
 ) -> list[CaseResult]:
+    """The enterprise's trade cases; ``status`` and ``counterparty`` (the other party's
+    USCC, seller or buyer) narrow them."""
     actor.require(Scope.DOCUMENTS_READ)
     for category in CATEGORIES:
         consent.require(
@@ -75,4 +78,10 @@ def cases_for(
         )
     documents = load_documents(session, enterprise_id)
     results = match_all(documents, regions_of(session, documents), config or MatchConfig())
-    return [r for r in results if status is None or r.status is status]
+    other = counterparty.strip().upper() if counterparty else None
+    return [
+        r
+        for r in results
+        if (status is None or r.status is status)
+        and (other is None or other in (r.seller_uscc, r.buyer_uscc))
+    ]

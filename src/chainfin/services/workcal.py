@@ -50,7 +50,9 @@ def _dates(values: list[str]) -> list[date]:
 def load(session: Session, actor: Principal, text: str, filename: str) -> list[CalendarYear]:
     """Store the official schedules in a file (replacing an earlier load of the same year)."""
     if not actor.is_system:
-        raise Forbidden("the working-day calendar is maintained by the platform operator")
+        raise Forbidden(
+            "the working-day calendar is maintained by the platform operator", code="operator_only"
+        )
     stored: list[CalendarYear] = []
     for schedule in parse_schedule(text, filename):
         row = session.get(CalendarYear, schedule.year) or CalendarYear(year=schedule.year)

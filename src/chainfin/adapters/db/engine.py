@@ -58,7 +58,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions whose flushes the state guard checks (see :mod:`.state_guard`)."""
+    # Imported here: the guard loads every model, which `chainfin --help` need not pay for.
+    from chainfin.adapters.db import state_guard
+
+    factory = sessionmaker(engine, expire_on_commit=False)
+    state_guard.install(factory)
+    return factory
 
 
 ON_ROLLBACK = "chainfin.on_rollback"

@@ -31,6 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from chainfin.adapters.db.crypto import EncryptedText
+from chainfin.domain import states
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -597,7 +598,7 @@ class CredentialProgramme(Base):
         CheckConstraint("pending_minor + posted_minor <= limit_minor", name="within_limit"),
         CheckConstraint("tenor_cap_months BETWEEN 1 AND 12", name="tenor_cap_range"),
         CheckConstraint("min_piece_minor > 0", name="min_piece_positive"),
-        CheckConstraint("status IN ('active','suspended','closed')", name="status_known"),
+        CheckConstraint(states.CREDENTIAL_PROGRAMME.check_sql(), name="status_known"),
     )
 
 
@@ -684,10 +685,7 @@ class Credential(Base):
         CheckConstraint("face_minor > 0", name="face_positive"),
         CheckConstraint("settled_minor BETWEEN 0 AND face_minor", name="settled_within"),
         CheckConstraint("maturity_on > issued_on", name="matures_after_issue"),
-        CheckConstraint(
-            "status IN ('offered','active','overdue','settled','rejected','cancelled')",
-            name="status_known",
-        ),
+        CheckConstraint(states.CREDENTIAL.check_sql(), name="status_known"),
     )
 
 
@@ -717,11 +715,7 @@ class CredentialPiece(Base):
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("settled_minor BETWEEN 0 AND amount_minor", name="settled_within"),
         CheckConstraint("tier >= 1", name="tier_positive"),
-        CheckConstraint(
-            "status IN ('offered','held','split','transferred','financed','overdue',"
-            "'settled','rejected','cancelled')",
-            name="status_known",
-        ),
+        CheckConstraint(states.CREDENTIAL_PIECE.check_sql(), name="status_known"),
     )
 
 
@@ -823,7 +817,7 @@ class Alert(Base):
 
     __table_args__ = (
         CheckConstraint("severity IN ('info','low','medium','high','critical')", name="sev"),
-        CheckConstraint("state IN ('open','acknowledged','resolved')", name="state_known"),
+        CheckConstraint(states.ALERT.check_sql(), name="state_known"),
     )
 
 
@@ -917,7 +911,7 @@ class CreditLine(Base):
         CheckConstraint("pending_minor >= 0", name="pending_non_negative"),
         CheckConstraint("posted_minor >= 0", name="posted_non_negative"),
         CheckConstraint("pending_minor + posted_minor <= limit_minor", name="within_limit"),
-        CheckConstraint("status IN ('active','frozen','expired','closed')", name="status_known"),
+        CheckConstraint(states.CREDIT_LINE.check_sql(), name="status_known"),
         CheckConstraint("expires_on > starts_on", name="expires_after_start"),
     )
 
@@ -1007,7 +1001,7 @@ class LineReservation(Base):
         CheckConstraint(
             "released_minor >= 0 AND released_minor <= amount_minor", name="released_range"
         ),
-        CheckConstraint("state IN ('pending','posted','voided','expired')", name="state_known"),
+        CheckConstraint(states.LINE_RESERVATION.check_sql(), name="state_known"),
     )
 
 
@@ -1028,7 +1022,7 @@ class LoanProduct(Base):
 
     __table_args__ = (
         UniqueConstraint("bank_id", "code", name="bank_code"),
-        CheckConstraint("status IN ('active','retired')", name="status_known"),
+        CheckConstraint(states.LOAN_PRODUCT.check_sql(), name="status_known"),
     )
 
 
@@ -1080,10 +1074,7 @@ class LoanApplication(Base):
 
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
-        CheckConstraint(
-            "status IN ('referred','approved','declined','withdrawn','disbursed','cancelled')",
-            name="status_known",
-        ),
+        CheckConstraint(states.LOAN_APPLICATION.check_sql(), name="status_known"),
     )
 
 
@@ -1131,7 +1122,7 @@ class DueDiligenceTask(Base):
     __table_args__ = (
         UniqueConstraint("application_id", "kind", name="one_per_kind"),
         CheckConstraint("kind IN ('site_visit','financial_analysis')", name="kind_known"),
-        CheckConstraint("state IN ('open','completed','cancelled')", name="state_known"),
+        CheckConstraint(states.DUE_DILIGENCE_TASK.check_sql(), name="state_known"),
     )
 
 
@@ -1187,11 +1178,7 @@ class Loan(Base):
             name="repaid_within_principal",
         ),
         CheckConstraint("penalty_paid_minor <= penalty_charged_minor", name="penalty_paid"),
-        CheckConstraint(
-            "status IN ('approved','cancelled','disbursed','current','overdue','settled',"
-            "'written_off')",
-            name="status_known",
-        ),
+        CheckConstraint(states.LOAN.check_sql(), name="status_known"),
     )
 
 
@@ -1362,7 +1349,7 @@ class IotDevice(Base):
 
     __table_args__ = (
         CheckConstraint("kind IN ('weight','rfid','gps','temperature')", name="kind_known"),
-        CheckConstraint("state IN ('active','retired')", name="state_known"),
+        CheckConstraint(states.IOT_DEVICE.check_sql(), name="state_known"),
         CheckConstraint("loan_id IS NULL OR waybill_id IS NULL", name="one_binding"),
         CheckConstraint("(loan_id IS NULL) = (item IS NULL)", name="pledge_names_item"),
     )
@@ -1445,7 +1432,7 @@ class RiskModel(Base):
             sqlite_where=text("status = 'champion'"),
             postgresql_where=text("status = 'champion'"),
         ),
-        CheckConstraint("status IN ('challenger','champion','retired')", name="status_known"),
+        CheckConstraint(states.RISK_MODEL.check_sql(), name="status_known"),
         CheckConstraint("version >= 1", name="version_positive"),
     )
 
@@ -1558,9 +1545,7 @@ class ProgrammeInvitation(Base):
             sqlite_where=text("status IN ('invited','approved')"),
             postgresql_where=text("status IN ('invited','approved')"),
         ),
-        CheckConstraint(
-            "status IN ('invited','approved','accepted','declined')", name="status_known"
-        ),
+        CheckConstraint(states.PROGRAMME_INVITATION.check_sql(), name="status_known"),
         CheckConstraint("line_minor IS NULL OR line_minor > 0", name="line_positive"),
     )
 

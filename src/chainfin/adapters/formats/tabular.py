@@ -10,12 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from chainfin.adapters.formats import jsonbound
 from chainfin.domain.errors import FieldError, ValidationFailed
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -38,7 +37,8 @@ class TabularFormat(StrEnum):
                     FieldError(
                         "format", f"cannot tell the format of {name!r}; use csv, json or jsonl"
                     )
-                ]
+                ],
+                code="file_format_unknown",
             ) from None
 
 
@@ -74,6 +74,10 @@ def read_rows(data: bytes, fmt: TabularFormat) -> Rows:
 
 
 def _loads(text: str, row: int | None) -> Any:
+    # jsonbound counts nesting with numpy: imported on first use, so that naming a format
+    # (TabularFormat, e.g. in a CLI option) does not load numpy.
+    from chainfin.adapters.formats import jsonbound
+
     try:
         return jsonbound.loads(text)
     except jsonbound.TooDeep as exc:
@@ -130,15 +134,44 @@ def _read_csv(text: str) -> Rows:
     return Rows(_limit(rows), 2)
 
 
-def write_rows(rows: Sequence[dict[str, Any]], fmt: TabularFormat, columns: Sequence[str]) -> bytes:
+def write_rows(rows: Iterable[dict[str, Any]], fmt: TabularFormat, columns: Sequence[str]) -> bytes:
+    if fmt is TabularFormat.JSON:
+        clean = [_present(row, columns) for row in rows]
+        return json.dumps(clean, ensure_ascii=False, indent=1).encode("utf-8")
+    return b"".join(iter_rows(rows, fmt, columns))
+
+
+def iter_rows(
+    rows: Iterable[dict[str, Any]], fmt: TabularFormat, columns: Sequence[str]
+) -> Iterator[bytes]:
+    """``rows`` encoded one at a time, for a response that streams: CSV (a header line,
+    then a line per row), JSON Lines, or a JSON array written element by element."""
     if fmt is TabularFormat.CSV:
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
         writer.writeheader()
+        yield _drain(buf)
         for row in rows:
             writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
-        return buf.getvalue().encode("utf-8")
-    clean = [{k: row.get(k) for k in columns if row.get(k) is not None} for row in rows]
+            yield _drain(buf)
+        return
     if fmt is TabularFormat.JSONL:
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in clean).encode("utf-8")
-    return json.dumps(clean, ensure_ascii=False, indent=1).encode("utf-8")
+        for row in rows:
+            yield (json.dumps(_present(row, columns), ensure_ascii=False) + "\n").encode("utf-8")
+        return
+    separator = "[\n"
+    for row in rows:
+        yield (separator + json.dumps(_present(row, columns), ensure_ascii=False)).encode("utf-8")
+        separator = ",\n"
+    yield b"[]\n" if separator == "[\n" else b"\n]\n"
+
+
+def _present(row: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
+    return {k: row.get(k) for k in columns if row.get(k) is not None}
+
+
+def _drain(buf: io.StringIO) -> bytes:
+    text = buf.getvalue()
+    buf.seek(0)
+    buf.truncate()
+    return text.encode("utf-8")

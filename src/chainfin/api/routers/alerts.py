@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.inputs import Input
 from chainfin.api.receipts import write_once as _write
+from chainfin.api.schemas import Cursor, Limit, Since, Until
+from chainfin.resources.alerts import AlertOut, AlertWrittenOut, EscalatedOut, ScanOut
+from chainfin.resources.common import PageOut
 from chainfin.services import alerts, early_warning
 
 router = APIRouter(tags=["alerts"])
 
 
-class NoteIn(Input):
+class AlertNoteIn(Input):
     note: str = ""
 
 
@@ -28,17 +31,41 @@ class EscalateIn(Input):
     now: datetime | None = None
 
 
-@router.get("/v1/alerts", summary="Alerts for your bank or enterprise")
+@router.get(
+    "/v1/alerts", response_model=PageOut[AlertOut], summary="Alerts for your bank or enterprise"
+)
 def list_alerts(
-    session: SessionDep, principal: CurrentPrincipal, state: str = "open"
-) -> list[dict[str, Any]]:
-    return [alerts.alert_out(a) for a in alerts.alerts(session, principal, state=state)]
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    state: Literal["open", "acknowledged", "resolved"] | None = None,
+    severity: Literal["info", "low", "medium", "high", "critical"] | None = None,
+    kind: Annotated[str | None, Query(max_length=40, description="e.g. margin_call")] = None,
+    enterprise_id: Annotated[str | None, Query(description="alerts about this enterprise")] = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> PageOut[AlertOut]:
+    """Newest first; every filter narrows the list (no ``state``: all states).
+    ``since``/``until``: when raised."""
+    f = alerts.AlertFilter(
+        state=state,
+        severity=severity,
+        kind=kind,
+        enterprise_id=enterprise_id,
+        since=since,
+        until=until,
+    )
+    page = alerts.alerts(session, principal, f, cursor=cursor, limit=limit)
+    return PageOut[AlertOut](
+        items=[AlertOut.build(a) for a in page.items], next_cursor=page.next_cursor
+    )
 
 
-@router.post("/v1/alerts/{alert_id}/acknowledge")
+@router.post("/v1/alerts/{alert_id}/acknowledge", response_model=AlertWrittenOut)
 def acknowledge(
     alert_id: str,
-    body: NoteIn,
+    body: AlertNoteIn,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -51,14 +78,16 @@ def acknowledge(
         principal,
         body,
         200,
-        lambda: alerts.alert_out(alerts.acknowledge(session, principal, alert_id, note=body.note)),
+        lambda: AlertOut.build(
+            alerts.acknowledge(session, principal, alert_id, note=body.note)
+        ).model_dump(mode="json"),
     )
 
 
-@router.post("/v1/alerts/{alert_id}/resolve")
+@router.post("/v1/alerts/{alert_id}/resolve", response_model=AlertWrittenOut)
 def resolve(
     alert_id: str,
-    body: NoteIn,
+    body: AlertNoteIn,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -71,11 +100,17 @@ def resolve(
         principal,
         body,
         200,
-        lambda: alerts.alert_out(alerts.resolve(session, principal, alert_id, note=body.note)),
+        lambda: AlertOut.build(
+            alerts.resolve(session, principal, alert_id, note=body.note)
+        ).model_dump(mode="json"),
     )
 
 
-@router.post("/v1/alerts/escalate", summary="Escalate alerts left unacknowledged")
+@router.post(
+    "/v1/alerts/escalate",
+    response_model=EscalatedOut,
+    summary="Escalate alerts left unacknowledged",
+)
 def escalate(
     body: EscalateIn,
     request: Request,
@@ -94,7 +129,11 @@ def escalate(
     )
 
 
-@router.post("/v1/early-warning/scan", summary="Early warning: full rescan of your borrowers")
+@router.post(
+    "/v1/early-warning/scan",
+    response_model=ScanOut,
+    summary="Early warning: full rescan of your borrowers",
+)
 def warn_scan(
     body: ScanIn,
     request: Request,
@@ -109,5 +148,7 @@ def warn_scan(
         principal,
         body,
         200,
-        lambda: early_warning.scan(session, principal, as_of=body.as_of).to_dict(),
+        lambda: ScanOut.build(early_warning.scan(session, principal, as_of=body.as_of)).model_dump(
+            mode="json", exclude={"receipt"}
+        ),
     )

@@ -18,10 +18,10 @@ from fastapi.responses import JSONResponse, Response
 
 from chainfin.api.deps import CurrentPrincipal, SessionDep
 from chainfin.api.problems import problem
-from chainfin.api.schemas import MeOut, TokenOut
 from chainfin.api.signin import address, gate, issue
 from chainfin.api.signin import revoke as revoke_token
 from chainfin.domain.errors import Unauthenticated, ValidationFailed
+from chainfin.resources.auth import JwksOut, MeOut, TokenOut
 from chainfin.services import token_keys
 from chainfin.services.signin import Grant, SignInUnavailable, TooManyAttempts
 
@@ -68,7 +68,7 @@ async def token(
     API clients; ``grant_type=password`` for staff and enterprise users.
 
     Too many failed attempts from one address or for one account, or a locked account
-    (right password or not), answer 429 ``too-many-requests`` with ``Retry-After``."""
+    (right password or not), answer 429 ``too_many_requests`` with ``Retry-After``."""
     signin = gate(request)
     where = address(request)
     grant: Grant
@@ -117,7 +117,12 @@ async def token(
     "/oauth/revoke",
     summary="Revoke an access token (RFC 7009)",
     response_class=Response,
-    responses={200: {"description": "revoked, or was not a valid token: an empty body"}},
+    responses={
+        200: {
+            "description": "revoked, or was not a valid token: an empty body",
+            "content": {"text/plain": {"schema": {"type": "string", "maxLength": 0}}},
+        }
+    },
 )
 def revoke(
     request: Request,
@@ -128,15 +133,16 @@ def revoke(
     401. Possession of the token is the authority to revoke it. As RFC 7009 asks, the answer
     is 200 with an empty body whether or not the token was valid or already revoked."""
     revoke_token(request, token)
-    return Response(status_code=200)
+    return Response(status_code=200, media_type="text/plain")
 
 
-@router.get("/oauth/jwks", summary="The token signing keys (JWK Set)")
-def jwks(session: SessionDep) -> JSONResponse:
+@router.get("/oauth/jwks", response_model=JwksOut, summary="The token signing keys (JWK Set)")
+def jwks(session: SessionDep, response: Response) -> JwksOut:
     """The public keys (Ed25519, JWS ``EdDSA``) that verify chainfin's access tokens: the
     active key and retired keys whose tokens may not have expired yet. A verifier that
     meets an unknown ``kid`` fetches this again (a key was rotated)."""
-    return JSONResponse(token_keys.jwks(session), headers={"Cache-Control": "public, max-age=300"})
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return JwksOut.build(token_keys.jwks(session))
 
 
 router.add_api_route("/.well-known/jwks.json", jwks, methods=["GET"], include_in_schema=False)
@@ -144,12 +150,4 @@ router.add_api_route("/.well-known/jwks.json", jwks, methods=["GET"], include_in
 
 @router.get("/v1/me", response_model=MeOut, summary="Who am I")
 def me(principal: CurrentPrincipal) -> MeOut:
-    return MeOut(
-        kind=principal.kind.value,
-        subject_id=principal.subject_id,
-        bank_id=principal.bank_id,
-        enterprise_id=principal.enterprise_id,
-        platform_id=principal.platform_id,
-        roles=sorted(principal.roles),
-        scopes=sorted(s.value for s in principal.scopes),
-    )
+    return MeOut.build(principal)

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.receipts import receipt_for
-from chainfin.api.schemas import ChainIn, ChainOut, MemberOut
+from chainfin.api.schemas import ChainIn
 from chainfin.domain.registry import Side
+from chainfin.resources.chains import ChainOut, ChainWrittenOut, MemberOut
 from chainfin.resources.common import PageOut
 from chainfin.services import chains
 
@@ -29,10 +30,10 @@ def list_chains(
     )
 
 
-@router.post("", response_model=ChainOut, status_code=201)
+@router.post("", response_model=ChainWrittenOut, status_code=201)
 def create_chain(
     body: ChainIn, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
-) -> ChainOut:
+) -> ChainWrittenOut:
     summary = chains.create_chain(
         session,
         principal,
@@ -42,7 +43,7 @@ def create_chain(
         region_code=body.region_code,
         max_tier=body.max_tier,
     )
-    out = ChainOut.build(summary)
+    out = ChainWrittenOut.build(summary)
     out.receipt = receipt_for(session, settings)
     return out
 
@@ -70,12 +71,12 @@ def list_members(
     )
 
 
-@router.post("/{chain_id}/recompute", response_model=ChainOut)
+@router.post("/{chain_id}/recompute", response_model=ChainWrittenOut)
 def recompute(
     chain_id: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
-) -> ChainOut:
+) -> ChainWrittenOut:
     """Recompute member tiers from the current supply relations."""
     chains.recompute_chain(session, principal, chain_id)
-    out = ChainOut.build(chains.get_chain(session, principal, chain_id))
+    out = ChainWrittenOut.build(chains.get_chain(session, principal, chain_id))
     out.receipt = receipt_for(session, settings)
     return out

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from chainfin.adapters.db.models import ConsentGrant
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.inputs import Input
 from chainfin.api.receipts import receipt_for
-from chainfin.domain.clock import utcnow
-from chainfin.resources.common import PageOut, ReceiptOut
+from chainfin.api.schemas import Cursor, Limit
+from chainfin.resources.common import PageOut
+from chainfin.resources.consent import AccessOut, ConsentOut, ConsentWrittenOut
 from chainfin.services import consent
 
 router = APIRouter(prefix="/v1/consents", tags=["consent"])
@@ -33,61 +33,10 @@ class ConsentIn(Input):
     valid_from: datetime | None = None
 
 
-class ConsentOut(BaseModel):
-    id: str
-    enterprise_id: str
-    bank_id: str
-    categories: list[str]
-    purposes: list[str]
-    valid_from: datetime
-    expires_at: datetime
-    state: str
-    revoked_at: datetime | None
-    receipt: ReceiptOut | None = None
-
-    @classmethod
-    def build(cls, g: ConsentGrant) -> ConsentOut:
-        now = utcnow()
-        state = (
-            "revoked"
-            if g.revoked_at is not None
-            else "expired"
-            if g.expires_at <= now
-            else "not yet valid"
-            if g.valid_from > now
-            else "active"
-        )
-        return cls(
-            id=g.id,
-            enterprise_id=g.enterprise_id,
-            bank_id=g.bank_id,
-            categories=g.categories,
-            purposes=g.purposes,
-            valid_from=g.valid_from,
-            expires_at=g.expires_at,
-            state=state,
-            revoked_at=g.revoked_at,
-        )
-
-
-class AccessOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: str
-    bank_id: str
-    actor: str
-    category: str
-    purpose: str
-    resource: str
-    allowed: bool
-    consent_id: str | None
-    reason: str
-    occurred_at: datetime
-
-
-@router.post("", response_model=ConsentOut, status_code=201)
+@router.post("", response_model=ConsentWrittenOut, status_code=201)
 def grant(
     body: ConsentIn, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
-) -> ConsentOut:
+) -> ConsentWrittenOut:
     row = consent.grant(
         session,
         principal,
@@ -97,21 +46,43 @@ def grant(
         expires_at=body.expires_at,
         valid_from=body.valid_from,
     )
-    out = ConsentOut.build(row)
+    out = ConsentWrittenOut.build(row)
     out.receipt = receipt_for(session, settings)
     return out
 
 
-@router.get("", response_model=list[ConsentOut])
-def list_grants(session: SessionDep, principal: CurrentPrincipal) -> list[ConsentOut]:
-    return [ConsentOut.build(g) for g in consent.list_grants(session, principal)]
+@router.get("", response_model=PageOut[ConsentOut])
+def list_grants(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    state: Literal["active", "not yet valid", "expired", "revoked"] | None = None,
+    bank_id: Annotated[str | None, Query(description="enterprises: grants to this bank")] = None,
+    enterprise_id: Annotated[
+        str | None, Query(description="banks: grants from this enterprise")
+    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> PageOut[ConsentOut]:
+    """The grants an enterprise gave, or a bank holds, newest first."""
+    page = consent.list_grants(
+        session,
+        principal,
+        state=state,
+        bank_id=bank_id,
+        enterprise_id=enterprise_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    return PageOut[ConsentOut](
+        items=[ConsentOut.build(g) for g in page.items], next_cursor=page.next_cursor
+    )
 
 
-@router.post("/{consent_id}/revoke", response_model=ConsentOut)
+@router.post("/{consent_id}/revoke", response_model=ConsentWrittenOut)
 def revoke(
     consent_id: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
-) -> ConsentOut:
-    out = ConsentOut.build(consent.revoke(session, principal, consent_id))
+) -> ConsentWrittenOut:
+    out = ConsentWrittenOut.build(consent.revoke(session, principal, consent_id))
     out.receipt = receipt_for(session, settings)
     return out
 
@@ -124,5 +95,5 @@ def access_log(
     cursor: str | None = None,
 ) -> PageOut[AccessOut]:
     page = consent.access_log(session, principal, limit=limit, cursor=cursor)
-    items: list[AccessOut] = [AccessOut.model_validate(a) for a in page.items]
+    items = [AccessOut.build(a) for a in page.items]
     return PageOut[AccessOut](items=items, next_cursor=page.next_cursor)

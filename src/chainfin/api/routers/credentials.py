@@ -7,146 +7,70 @@ reference is paid once) and every write also honours an ``Idempotency-Key`` head
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from chainfin.adapters.db.models import (
-    Credential,
-    CredentialPayment,
-    CredentialPiece,
-    CredentialProgramme,
-    CredentialQuote,
-    Financing,
-    PayableConfirmation,
-)
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.inputs import BusinessDate, Input, money
 from chainfin.api.receipts import write_once
 from chainfin.domain import clock
-from chainfin.domain.books import TrialBalance
-from chainfin.domain.money import Money
+from chainfin.domain.credentials import CredentialStatus, PieceStatus
+from chainfin.resources.books import (
+    AccountStatementOut,
+    JournalOut,
+    JournalWrittenOut,
+    TrialBalanceOut,
+)
+from chainfin.resources.common import PageOut
+from chainfin.resources.credentials import (
+    AmountDueOut,
+    ConfirmationOut,
+    ConfirmationWrittenOut,
+    CredentialOut,
+    CredentialPaymentOut,
+    CredentialPaymentWrittenOut,
+    CredentialPieceOut,
+    CredentialPieceWrittenOut,
+    CredentialTreeOut,
+    CredentialTreeWrittenOut,
+    CredentialWrittenOut,
+    FinancingOut,
+    FinancingWrittenOut,
+    LprTableOut,
+    ProgrammeOut,
+    ProgrammeWrittenOut,
+    QuoteOut,
+    QuoteWrittenOut,
+    SplitOut,
+    SplitWrittenOut,
+    TransferOut,
+    TransferWrittenOut,
+)
 from chainfin.services import books, credentials, rates
+from chainfin.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(tags=["payable credentials"])
 
-
-def _money(minor: int, currency: str) -> dict[str, str]:
-    return Money(minor, currency).as_dict()
-
-
-def programme_out(p: CredentialProgramme) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "core_enterprise_id": p.core_enterprise_id,
-        "name": p.name,
-        "limit": _money(p.limit_minor, p.currency),
-        "pending": _money(p.pending_minor, p.currency),
-        "posted": _money(p.posted_minor, p.currency),
-        "available": _money(p.limit_minor - p.pending_minor - p.posted_minor, p.currency),
-        "core_rating": p.core_rating,
-        "tenor_cap_months": p.tenor_cap_months,
-        "roll_convention": p.roll_convention,
-        "min_piece": _money(p.min_piece_minor, p.currency),
-        "day_count": p.day_count,
-        "grace_days": p.grace_days,
-        "penalty_multiplier": p.penalty_multiplier,
-        "status": p.status,
-    }
+# List parameters: a page of at most ``limit`` items after ``cursor``, in id order.
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+State = Annotated[str | None, Query(min_length=1, max_length=12, pattern=r"^[a-z_]+$")]
 
 
-def confirmation_out(c: PayableConfirmation) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "debtor_id": c.debtor_id,
-        "creditor_id": c.creditor_id,
-        "amount": _money(c.amount_minor, c.currency),
-        "issued": _money(c.issued_minor, c.currency),
-        "due_on": c.due_on,
-        "basis": c.basis,
-        "trade_case_key": c.trade_case_key,
-        "document_ids": c.document_ids,
-        "confirmed_at": c.confirmed_at,
-    }
-
-
-def credential_out(c: Credential) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "programme_id": c.programme_id,
-        "issuer_id": c.issuer_id,
-        "first_holder_id": c.first_holder_id,
-        "face": _money(c.face_minor, c.currency),
-        "settled": _money(c.settled_minor, c.currency),
-        "issued_on": c.issued_on,
-        "maturity_on": c.maturity_on,
-        "payment_on": c.payment_on,
-        "payment_provisional": c.payment_provisional,
-        "calendar_source": c.calendar_source,
-        "status": c.status,
-    }
-
-
-def piece_out(p: CredentialPiece) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "credential_id": p.credential_id,
-        "parent_id": p.parent_id,
-        "lineage": p.lineage,
-        "tier": p.tier,
-        "amount": _money(p.amount_minor, p.currency),
-        "settled": _money(p.settled_minor, p.currency),
-        "holder_id": p.holder_id,
-        "sender_id": p.sender_id,
-        "status": p.status,
-        "financing_id": p.financing_id,
-    }
-
-
-def quote_out(q: CredentialQuote) -> dict[str, Any]:
-    return {
-        "id": q.id,
-        "piece_id": q.piece_id,
-        "bank_id": q.bank_id,
-        "valid_until": q.valid_until,
-        **q.terms,
-    }
-
-
-def financing_out(f: Financing) -> dict[str, Any]:
-    return {
-        "id": f.id,
-        "piece_id": f.piece_id,
-        "bank_piece_id": f.bank_piece_id,
-        "quote_id": f.quote_id,
-        "bank_id": f.bank_id,
-        "face": _money(f.face_minor, f.currency),
-        "discount_interest": _money(f.discount_minor, f.currency),
-        "fees": _money(f.fees_minor, f.currency),
-        "net_proceeds": _money(f.net_minor, f.currency),
-        "discount_rate": f.discount_rate,
-        "all_in_rate": f.all_in_rate,
-        "value_on": f.value_on,
-        "payment_on": f.payment_on,
-        "registration_id": f.registration_id,
-    }
-
-
-def payment_out(p: CredentialPayment) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "credential_id": p.credential_id,
-        "payment_ref": p.payment_ref,
-        "amount": _money(p.amount_minor, p.currency),
-        "penalty": _money(p.penalty_minor, p.currency),
-        "paid_on": p.paid_on,
-        "allocations": p.allocations,
-    }
+def ref_filter(description: str) -> Any:
+    """An enterprise (id or USCC) or a bank (code or id) a list is narrowed to."""
+    return Query(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$", description=description)
 
 
 _write = write_once  # every write: once per Idempotency-Key, with its receipt
+
+
+def _dump(resource: BaseModel) -> dict[str, Any]:
+    """A resource as the JSON answer of a write (:func:`write_once` adds the receipt)."""
+    return resource.model_dump(mode="json")
 
 
 class _In(Input):
@@ -213,7 +137,12 @@ class SettleIn(_In):
 # ---------------------------------------------------------------------------- programmes
 
 
-@router.post("/v1/credentials/programmes", status_code=201, summary="Open a programme")
+@router.post(
+    "/v1/credentials/programmes",
+    status_code=201,
+    summary="Open a programme",
+    response_model=ProgrammeWrittenOut,
+)
 def open_programme(
     body: ProgrammeIn,
     request: Request,
@@ -237,27 +166,47 @@ def open_programme(
             penalty_multiplier=body.penalty_multiplier,
             pricing=body.pricing,
         )
-        return programme_out(row)
+        return ProgrammeOut.build(row).model_dump(mode="json")
 
     return _write(request, session, settings, principal, body, 201, produce)
 
 
-@router.get("/v1/credentials/programmes")
-def list_programmes(session: SessionDep, principal: CurrentPrincipal) -> list[dict[str, Any]]:
-    return [programme_out(p) for p in credentials.programmes(session, principal)]
+@router.get(
+    "/v1/credentials/programmes",
+    summary="Programmes your bank funds, or you are the core of",
+    response_model=PageOut[ProgrammeOut],
+)
+def list_programmes(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    status: State = None,
+    core: Annotated[str | None, ref_filter("the core enterprise: id or USCC")] = None,
+    funder: Annotated[str | None, ref_filter("a funder bank: code or id")] = None,
+) -> PageOut[ProgrammeOut]:
+    filters = credentials.ProgrammeFilter(status=status, core=core, funder=funder)
+    page = credentials.programmes(session, principal, filters, cursor=cursor, limit=limit)
+    items = [ProgrammeOut.build(p) for p in page.items]
+    return PageOut[ProgrammeOut](items=items, next_cursor=page.next_cursor)
 
 
-@router.get("/v1/credentials/programmes/{programme_id}")
+@router.get("/v1/credentials/programmes/{programme_id}", response_model=ProgrammeOut)
 def get_programme(
     programme_id: str, session: SessionDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
-    return programme_out(credentials.programme_for(session, principal, programme_id))
+) -> ProgrammeOut:
+    return ProgrammeOut.build(credentials.programme_for(session, principal, programme_id))
 
 
 # ---------------------------------------------------------------------------- confirmations
 
 
-@router.post("/v1/credentials/confirmations", status_code=201, summary="Confirm a payable (确权)")
+@router.post(
+    "/v1/credentials/confirmations",
+    status_code=201,
+    summary="Confirm a payable (确权)",
+    response_model=ConfirmationWrittenOut,
+)
 def confirm(
     body: ConfirmIn,
     request: Request,
@@ -275,34 +224,86 @@ def confirm(
             document_ids=body.document_ids,
             trade_case_key=body.trade_case_key,
         )
-        return confirmation_out(row)
+        return ConfirmationOut.build(row).model_dump(mode="json")
 
     return _write(request, session, settings, principal, body, 201, produce)
 
 
-@router.get("/v1/credentials/confirmations")
-def list_confirmations(session: SessionDep, principal: CurrentPrincipal) -> list[dict[str, Any]]:
-    return [confirmation_out(c) for c in credentials.confirmations(session, principal)]
+@router.get(
+    "/v1/credentials/confirmations",
+    summary="Payables you confirmed, or that were confirmed to you",
+    response_model=PageOut[ConfirmationOut],
+)
+def list_confirmations(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    debtor: Annotated[str | None, ref_filter("the core enterprise that owes: id or USCC")] = None,
+    creditor: Annotated[str | None, ref_filter("the supplier owed: id or USCC")] = None,
+    due_from: BusinessDate | None = None,
+    due_to: BusinessDate | None = None,
+) -> PageOut[ConfirmationOut]:
+    filters = credentials.ConfirmationFilter(
+        debtor=debtor, creditor=creditor, due_from=due_from, due_to=due_to
+    )
+    page = credentials.confirmations(session, principal, filters, cursor=cursor, limit=limit)
+    items = [ConfirmationOut.build(c) for c in page.items]
+    return PageOut[ConfirmationOut](items=items, next_cursor=page.next_cursor)
 
 
 # ---------------------------------------------------------------------------- pieces
 
 
-@router.get("/v1/credentials/pieces", summary="Pieces you hold")
-def list_holdings(
-    session: SessionDep, principal: CurrentPrincipal, include_closed: bool = False
-) -> list[dict[str, Any]]:
-    return [
-        piece_out(p) for p in credentials.holdings(session, principal, live_only=not include_closed)
-    ]
+@router.get(
+    "/v1/credentials/pieces",
+    summary="Pieces you hold, of credentials you issued, or that your bank funds",
+    response_model=PageOut[CredentialPieceOut],
+)
+def list_pieces(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    status: Annotated[
+        list[PieceStatus] | None, Query(description="any of these states (repeat it)")
+    ] = None,
+    include_closed: Annotated[
+        bool, Query(description="without status: closed pieces too, not only live ones")
+    ] = False,
+    credential_id: Annotated[str | None, ref_filter("pieces of this credential")] = None,
+    holder: Annotated[str | None, ref_filter("the holding enterprise: id or USCC")] = None,
+    financed_by: Annotated[str | None, ref_filter("the discounting bank: code or id")] = None,
+    maturity_from: BusinessDate | None = None,
+    maturity_to: BusinessDate | None = None,
+) -> PageOut[CredentialPieceOut]:
+    """Every piece you may read by id: the pieces you hold or held, every piece of the
+    credentials you issued, and (bank staff) every piece of the credentials of the programmes
+    your bank funds, its discounted pieces among them (``financed_by`` = your bank). Live
+    pieces only (offered, held, financed, overdue) unless ``include_closed`` or ``status``
+    says otherwise; ``maturity_*`` is the credential's maturity date."""
+    filters = credentials.PieceFilter(
+        statuses=tuple(status or ()),
+        include_closed=include_closed,
+        credential_id=credential_id,
+        holder=holder,
+        financed_by=financed_by,
+        maturity_from=maturity_from,
+        maturity_to=maturity_to,
+    )
+    page = credentials.list_pieces(session, principal, filters, cursor=cursor, limit=limit)
+    items = [CredentialPieceOut.build(p) for p in page.items]
+    return PageOut[CredentialPieceOut](items=items, next_cursor=page.next_cursor)
 
 
-@router.get("/v1/credentials/pieces/{piece_id}")
-def get_piece(piece_id: str, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
-    return piece_out(credentials.piece_for(session, principal, piece_id))
+@router.get("/v1/credentials/pieces/{piece_id}", response_model=CredentialPieceOut)
+def get_piece(
+    piece_id: str, session: SessionDep, principal: CurrentPrincipal
+) -> CredentialPieceOut:
+    return CredentialPieceOut.build(credentials.piece_for(session, principal, piece_id))
 
 
-@router.post("/v1/credentials/pieces/{piece_id}/accept")
+@router.post("/v1/credentials/pieces/{piece_id}/accept", response_model=CredentialPieceWrittenOut)
 def accept(
     piece_id: str,
     request: Request,
@@ -317,11 +318,11 @@ def accept(
         principal,
         None,
         200,
-        lambda: piece_out(credentials.accept(session, principal, piece_id)),
+        lambda: _dump(CredentialPieceOut.build(credentials.accept(session, principal, piece_id))),
     )
 
 
-@router.post("/v1/credentials/pieces/{piece_id}/reject")
+@router.post("/v1/credentials/pieces/{piece_id}/reject", response_model=CredentialPieceWrittenOut)
 def reject(
     piece_id: str,
     body: RejectIn,
@@ -337,11 +338,17 @@ def reject(
         principal,
         body,
         200,
-        lambda: piece_out(credentials.reject(session, principal, piece_id, reason=body.reason)),
+        lambda: _dump(
+            CredentialPieceOut.build(
+                credentials.reject(session, principal, piece_id, reason=body.reason)
+            )
+        ),
     )
 
 
-@router.post("/v1/credentials/pieces/{piece_id}/split", status_code=201)
+@router.post(
+    "/v1/credentials/pieces/{piece_id}/split", status_code=201, response_model=SplitWrittenOut
+)
 def split(
     piece_id: str,
     body: SplitIn,
@@ -354,12 +361,16 @@ def split(
         currency = credentials.held_currency(session, principal, piece_id)
         amounts = [money(a, currency, f"amounts[{i}]") for i, a in enumerate(body.amounts)]
         children = credentials.split(session, principal, piece_id, amounts)
-        return {"pieces": [piece_out(c) for c in children]}
+        return _dump(SplitOut.build(children))
 
     return _write(request, session, settings, principal, body, 201, produce)
 
 
-@router.post("/v1/credentials/pieces/{piece_id}/transfer", status_code=201)
+@router.post(
+    "/v1/credentials/pieces/{piece_id}/transfer",
+    status_code=201,
+    response_model=TransferWrittenOut,
+)
 def transfer(
     piece_id: str,
     body: TransferIn,
@@ -372,15 +383,14 @@ def transfer(
         currency = credentials.held_currency(session, principal, piece_id)
         amount = money(body.amount, currency, "amount") if body.amount else None
         moved = credentials.transfer(session, principal, piece_id, to=body.to, amount=amount)
-        return {
-            "offered": piece_out(moved.offered),
-            "kept": piece_out(moved.kept) if moved.kept else None,
-        }
+        return _dump(TransferOut.build(moved))
 
     return _write(request, session, settings, principal, body, 201, produce)
 
 
-@router.post("/v1/credentials/pieces/{piece_id}/quote", status_code=201)
+@router.post(
+    "/v1/credentials/pieces/{piece_id}/quote", status_code=201, response_model=QuoteWrittenOut
+)
 def quote(
     piece_id: str,
     body: QuoteIn,
@@ -399,18 +409,24 @@ def quote(
         principal,
         body,
         201,
-        lambda: quote_out(
-            credentials.quote(session, principal, piece_id, bank=body.bank, as_of=body.as_of)
+        lambda: _dump(
+            QuoteOut.build(
+                credentials.quote(session, principal, piece_id, bank=body.bank, as_of=body.as_of)
+            )
         ),
     )
 
 
-@router.get("/v1/credentials/quotes/{quote_id}")
-def get_quote(quote_id: str, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
-    return quote_out(credentials.quote_for(session, principal, quote_id))
+@router.get("/v1/credentials/quotes/{quote_id}", response_model=QuoteOut)
+def get_quote(quote_id: str, session: SessionDep, principal: CurrentPrincipal) -> QuoteOut:
+    return QuoteOut.build(credentials.quote_for(session, principal, quote_id))
 
 
-@router.post("/v1/credentials/quotes/{quote_id}/finance", status_code=201)
+@router.post(
+    "/v1/credentials/quotes/{quote_id}/finance",
+    status_code=201,
+    response_model=FinancingWrittenOut,
+)
 def finance(
     quote_id: str,
     request: Request,
@@ -427,14 +443,19 @@ def finance(
         principal,
         None,
         201,
-        lambda: financing_out(credentials.finance(session, principal, quote_id)),
+        lambda: _dump(FinancingOut.build(credentials.finance(session, principal, quote_id))),
     )
 
 
 # ---------------------------------------------------------------------------- credentials
 
 
-@router.post("/v1/credentials", status_code=201, summary="Issue a credential")
+@router.post(
+    "/v1/credentials",
+    status_code=201,
+    summary="Issue a credential",
+    response_model=CredentialTreeWrittenOut,
+)
 def issue(
     body: IssueIn,
     request: Request,
@@ -452,50 +473,85 @@ def issue(
             maturity_on=body.maturity_on,
             issued_on=body.issued_on,
         )
-        out = credential_out(row)
-        out["pieces"] = [piece_out(p) for p in credentials.tree(session, principal, row.id)]
-        return out
+        return _dump(CredentialTreeOut.build(row, credentials.tree(session, principal, row.id)))
 
     return _write(request, session, settings, principal, body, 201, produce)
 
 
-@router.get("/v1/credentials", summary="Credentials you issued")
-def list_issued(session: SessionDep, principal: CurrentPrincipal) -> list[dict[str, Any]]:
-    return [credential_out(c) for c in credentials.issued_by(session, principal)]
+@router.get(
+    "/v1/credentials",
+    summary="Credentials you issued, hold pieces of, or that your bank funds",
+    response_model=PageOut[CredentialOut],
+)
+def list_credentials(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    status: Annotated[
+        list[CredentialStatus] | None, Query(description="any of these states (repeat it)")
+    ] = None,
+    programme_id: Annotated[str | None, ref_filter("credentials of this programme")] = None,
+    core: Annotated[str | None, ref_filter("the issuing core enterprise: id or USCC")] = None,
+    holder: Annotated[
+        str | None, ref_filter("holds one of the pieces you see: enterprise id or USCC")
+    ] = None,
+    funder: Annotated[str | None, ref_filter("funds the programme: bank code or id")] = None,
+    maturity_from: BusinessDate | None = None,
+    maturity_to: BusinessDate | None = None,
+    issued_from: BusinessDate | None = None,
+    issued_to: BusinessDate | None = None,
+) -> PageOut[CredentialOut]:
+    """Every credential you may read by id: those you issued, those you hold (or held) a
+    piece of, and (bank staff) those of the programmes your bank funds."""
+    filters = credentials.CredentialFilter(
+        statuses=tuple(status or ()),
+        programme_id=programme_id,
+        core=core,
+        holder=holder,
+        funder=funder,
+        maturity_from=maturity_from,
+        maturity_to=maturity_to,
+        issued_from=issued_from,
+        issued_to=issued_to,
+    )
+    page = credentials.list_credentials(session, principal, filters, cursor=cursor, limit=limit)
+    items = [CredentialOut.build(c) for c in page.items]
+    return PageOut[CredentialOut](items=items, next_cursor=page.next_cursor)
 
 
-@router.get("/v1/credentials/{credential_id}")
+@router.get("/v1/credentials/{credential_id}", response_model=CredentialOut)
 def get_credential(
     credential_id: str, session: SessionDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
-    return credential_out(credentials.get(session, principal, credential_id))
+) -> CredentialOut:
+    return CredentialOut.build(credentials.get(session, principal, credential_id))
 
 
-@router.get("/v1/credentials/{credential_id}/tree", summary="The pieces you may see, by lineage")
-def tree(credential_id: str, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
-    out = credential_out(credentials.get(session, principal, credential_id))
-    out["pieces"] = [piece_out(p) for p in credentials.tree(session, principal, credential_id)]
-    return out
+@router.get(
+    "/v1/credentials/{credential_id}/tree",
+    summary="The pieces you may see, by lineage",
+    response_model=CredentialTreeOut,
+)
+def tree(credential_id: str, session: SessionDep, principal: CurrentPrincipal) -> CredentialTreeOut:
+    credential = credentials.get(session, principal, credential_id)
+    return CredentialTreeOut.build(credential, credentials.tree(session, principal, credential_id))
 
 
-@router.get("/v1/credentials/{credential_id}/due", summary="What settles it in full on a date")
+@router.get(
+    "/v1/credentials/{credential_id}/due",
+    summary="What settles it in full on a date",
+    response_model=AmountDueOut,
+)
 def amount_due(
     credential_id: str,
     session: SessionDep,
     principal: CurrentPrincipal,
     on: BusinessDate | None = None,
-) -> dict[str, Any]:
-    due = credentials.amount_due(session, principal, credential_id, on)
-    return {
-        "on": due.on,
-        "principal": _money(due.principal_minor, due.currency),
-        "penalty": _money(due.penalty_minor, due.currency),
-        "total": _money(due.total_minor, due.currency),
-        "late": due.late,
-    }
+) -> AmountDueOut:
+    return AmountDueOut.build(credentials.amount_due(session, principal, credential_id, on))
 
 
-@router.post("/v1/credentials/{credential_id}/cancel")
+@router.post("/v1/credentials/{credential_id}/cancel", response_model=CredentialWrittenOut)
 def cancel(
     credential_id: str,
     request: Request,
@@ -510,11 +566,15 @@ def cancel(
         principal,
         None,
         200,
-        lambda: credential_out(credentials.cancel(session, principal, credential_id)),
+        lambda: _dump(CredentialOut.build(credentials.cancel(session, principal, credential_id))),
     )
 
 
-@router.post("/v1/credentials/{credential_id}/settle", status_code=201)
+@router.post(
+    "/v1/credentials/{credential_id}/settle",
+    status_code=201,
+    response_model=CredentialPaymentWrittenOut,
+)
 def settle(
     credential_id: str,
     body: SettleIn,
@@ -536,7 +596,7 @@ def settle(
             payment_ref=body.payment_ref,
             paid_on=body.paid_on,
         )
-        return payment_out(payment)
+        return _dump(CredentialPaymentOut.build(payment))
 
     return _write(request, session, settings, principal, body, 201, produce)
 
@@ -544,43 +604,23 @@ def settle(
 # ---------------------------------------------------------------------------- books, rates
 
 
-def trial_balance_out(book: str, tb: TrialBalance) -> dict[str, Any]:
-    return {
-        "book": book,
-        "balanced": tb.balanced,
-        "rows": [
-            {
-                "account": r.account.code,
-                "name": r.account.name,
-                "type": r.account.type.value,
-                "currency": r.currency,
-                "debit": Money(r.debit_minor, r.currency).to_decimal_string(),
-                "credit": Money(r.credit_minor, r.currency).to_decimal_string(),
-            }
-            for r in tb.rows
-        ],
-        "totals": {
-            c: {
-                "debit": Money(tb.debit_totals.get(c, 0), c).to_decimal_string(),
-                "credit": Money(tb.credit_totals.get(c, 0), c).to_decimal_string(),
-            }
-            for c in sorted(set(tb.debit_totals) | set(tb.credit_totals))
-        },
-    }
-
-
-@router.get("/v1/books/{book}/trial-balance", tags=["books"])
-def trial_balance(book: str, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
+@router.get("/v1/books/{book}/trial-balance", tags=["books"], response_model=TrialBalanceOut)
+def trial_balance(book: str, session: SessionDep, principal: CurrentPrincipal) -> TrialBalanceOut:
     """``book`` is your bank's code (or ``bank``), or ``platform`` for the credential
     sub-ledger."""
-    return trial_balance_out(book, books.trial_balance(session, principal, book))
+    return TrialBalanceOut.build(book, books.trial_balance(session, principal, book))
 
 
 class ReverseIn(_In):
     reason: str = Field(min_length=3, max_length=200)
 
 
-@router.post("/v1/books/journals/{journal_id}/reverse", tags=["books"], status_code=201)
+@router.post(
+    "/v1/books/journals/{journal_id}/reverse",
+    tags=["books"],
+    status_code=201,
+    response_model=JournalWrittenOut,
+)
 def reverse_journal(
     journal_id: str,
     body: ReverseIn,
@@ -594,20 +634,16 @@ def reverse_journal(
 
     def produce() -> dict[str, Any]:
         posted = books.reverse(session, principal, journal_id, reason=body.reason)
-        return {
-            "id": posted.journal.id,
-            "reverses_id": posted.journal.reverses_id,
-            "book": posted.journal.book_id,
-            "lines": [
-                {"account": p.account, **_money(p.amount.amount_minor, p.amount.currency)}
-                for p in posted.postings
-            ],
-        }
+        return _dump(JournalOut.build(posted))
 
     return _write(request, session, settings, principal, body, 201, produce)
 
 
-@router.get("/v1/books/{book}/accounts/{account}/statement", tags=["books"])
+@router.get(
+    "/v1/books/{book}/accounts/{account}/statement",
+    tags=["books"],
+    response_model=AccountStatementOut,
+)
 def statement(
     book: str,
     account: str,
@@ -615,40 +651,23 @@ def statement(
     principal: CurrentPrincipal,
     since: BusinessDate | None = None,
     until: BusinessDate | None = None,
-    currency: str = "CNY",
-) -> dict[str, Any]:
+    currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = "CNY",
+) -> AccountStatementOut:
+    """An account's movements in one currency, in value-date order with the running balance,
+    and the balance brought forward from before ``since``."""
     spec, opening, lines = books.statement(
         session, principal, book, account, since=since, until=until, currency=currency
     )
-    return {
-        "account": spec.code,
-        "name": spec.name,
-        "opening_minor": opening,
-        "lines": [
-            {
-                "journal_id": ln.journal_id,
-                "value_on": ln.value_on,
-                "kind": ln.kind,
-                "memo": ln.memo,
-                "amount": Money(ln.amount_minor, ln.currency).to_decimal_string(),
-                "currency": ln.currency,
-                "balance": Money(ln.balance_minor, ln.currency).to_decimal_string(),
-            }
-            for ln in lines
-        ],
-    }
+    return AccountStatementOut.build(book, spec, currency, opening, lines, since=since, until=until)
 
 
-@router.get("/v1/rates/lpr", tags=["reference"])
+@router.get("/v1/rates/lpr", tags=["reference"], response_model=LprTableOut)
 def lpr_table(
     session: SessionDep, principal: CurrentPrincipal, on: BusinessDate | None = None
-) -> dict[str, Any]:
-    """The LPR fixings on record, latest first, and the one in force on ``on``."""
+) -> LprTableOut:
+    """The LPR fixings on record, latest first, and the one in force on ``on`` (today when
+    absent). Rates are percent a year (``rate_1y_pct``)."""
     del principal  # any signed-in caller
     table = rates.fixings(session)
     in_force = rates.in_force(session, on) if on else (table[-1] if table else None)
-    return {
-        "in_force": in_force.to_dict() if in_force else None,
-        "fixings": [f.to_dict() for f in reversed(table)],
-        "as_of": on or clock.today(),
-    }
+    return LprTableOut.build(on or clock.today(), in_force, list(reversed(table)))

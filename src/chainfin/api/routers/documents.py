@@ -3,27 +3,34 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
-from chainfin.adapters.db.models import TradeDocumentRow
 from chainfin.adapters.formats import jsonbound
 from chainfin.adapters.formats.tabular import TabularFormat, read_rows
 from chainfin.adapters.formats.ubl import parse_ubl
 from chainfin.api.deps import CurrentPrincipal, LoggedReadSessionDep, SessionDep, SettingsDep
 from chainfin.api.receipts import receipt_for
+from chainfin.api.schemas import Cursor, DocumentIn, Limit, schema_ref
 from chainfin.domain.consent import Purpose
-from chainfin.domain.documents import FIELDS, DocumentKind
-from chainfin.domain.errors import FieldError, ValidationFailed
+from chainfin.domain.documents import DocumentKind
+from chainfin.domain.errors import FieldError, UnsupportedMediaType, ValidationFailed
 from chainfin.domain.matching import CaseStatus
-from chainfin.resources.common import PageOut, ReceiptOut
+from chainfin.resources.common import PageOut
+from chainfin.resources.documents import (
+    CaseOut,
+    DocumentConfirmationWrittenOut,
+    DocumentFindingOut,
+    DocumentOut,
+    SubmissionOut,
+    finding_id,
+)
 from chainfin.services import checks, documents, idempotency
 from chainfin.services import trade_cases as trade_cases_service
+from chainfin.services.pagination import page_of
 from chainfin.services.ubl_documents import ubl_to_row
 
 router = APIRouter(tags=["documents"])
@@ -38,76 +45,25 @@ _MEDIA = {
 }
 
 
-_TEXT = {"type": "string"}
-_LINE = {
-    "type": "object",
-    "properties": dict.fromkeys(("item", "quantity", "unit", "unit_price", "amount"), _TEXT),
-}
-_TRACKING = {
-    "type": "object",
-    "properties": dict.fromkeys(("at", "region_code", "status"), _TEXT),
-}
-DOCUMENT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "one trade document; amounts are decimal strings, dates YYYY-MM-DD",
-    "required": ["kind", "number", "seller_uscc", "buyer_uscc", "issue_date", "total"],
-    "properties": {
-        **{name: _TEXT for name in FIELDS if name not in ("kind", "lines", "tracking")},
-        "kind": {"type": "string", "enum": [k.value for k in DocumentKind]},
-        "lines": {"type": "array", "items": _LINE},
-        "tracking": {"type": "array", "items": _TRACKING},
-    },
-    "additionalProperties": False,
-}
-_ONE = {"required": True, "content": {"application/json": {"schema": DOCUMENT_SCHEMA}}}
+_ONE = {"required": True, "content": {"application/json": {"schema": schema_ref(DocumentIn)}}}
 _BATCH = {
     "required": True,
     "content": {
-        "application/json": {"schema": {"type": "array", "items": DOCUMENT_SCHEMA}},
-        "application/x-ndjson": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"type": "array", "items": schema_ref(DocumentIn)}},
+        "application/x-ndjson": {"schema": schema_ref(DocumentIn)},
         "text/csv": {"schema": {"type": "string"}},
         "application/xml": {"schema": {"type": "string"}},
     },
 }
 _UNCHANGED: dict[int | str, dict[str, Any]] = {
-    200: {"description": "nothing new: every document was already on file"}
+    200: {"model": SubmissionOut, "description": "nothing new: every document was on file"}
 }
-
-
-class DocumentOut(BaseModel):
-    id: str
-    kind: str
-    number: str
-    seller_id: str
-    buyer_id: str
-    issue_date: date
-    currency: str
-    total: str
-    content: dict[str, Any]
-    submitted_by: str
-    created_at: datetime
-
-    @classmethod
-    def build(cls, row: TradeDocumentRow) -> DocumentOut:
-        return cls(
-            id=row.id,
-            kind=row.kind,
-            number=row.number,
-            seller_id=row.seller_id,
-            buyer_id=row.buyer_id,
-            issue_date=row.issue_date,
-            currency=row.currency,
-            total=str(row.content.get("total")),
-            content=row.content,
-            submitted_by=row.submitted_by,
-            created_at=row.created_at,
-        )
 
 
 def _rows(body: bytes, media: str) -> tuple[list[dict[str, object]], int]:
     fmt = _MEDIA.get(media)
     if fmt is None:
-        raise ValidationFailed(
+        raise UnsupportedMediaType(
             [FieldError("content-type", f"send one of {', '.join(_MEDIA)}, not {media!r}")]
         )
     if fmt == "ubl":
@@ -141,20 +97,24 @@ async def _submit(
         rows, first = _rows(body, media)
     else:
         if media != "application/json":
-            raise ValidationFailed([FieldError("content-type", "send application/json")])
+            raise UnsupportedMediaType([FieldError("content-type", "send application/json")])
         try:
             one = jsonbound.loads(body)
         except jsonbound.TooDeep as exc:
-            raise ValidationFailed([FieldError("body", str(exc))]) from None
+            raise ValidationFailed([FieldError("body", str(exc))], code="json_too_deep") from None
         except ValueError as exc:
-            raise ValidationFailed([FieldError("body", f"invalid JSON: {exc}")]) from None
+            raise ValidationFailed(
+                [FieldError("body", f"invalid JSON: {exc}")], code="json_invalid"
+            ) from None
         if not isinstance(one, dict):
-            raise ValidationFailed([FieldError("body", "must be one document object")])
+            raise ValidationFailed(
+                [FieldError("body", "must be one document object")], code="body_invalid"
+            )
         rows, first = [one], 1
     report = documents.ingest(
         session, principal, documents.parse_rows(rows, first_row=first), partial=partial
     )
-    answer = report.as_dict()
+    answer = SubmissionOut.build(report).model_dump(mode="json")
     receipt = receipt_for(session, settings)
     answer["receipt"] = jsonable_encoder(receipt) if receipt else None
     status = 201 if report.count("accepted") else 200
@@ -167,13 +127,15 @@ async def _submit(
     "/v1/documents",
     summary="Submit one document",
     status_code=201,
+    response_model=SubmissionOut,
     responses=_UNCHANGED,
     openapi_extra={"requestBody": _ONE},
 )
 async def submit_one(
     request: Request, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> JSONResponse:
-    """One document as JSON. Send an ``Idempotency-Key`` header to make retries safe."""
+    """One document as JSON, of one of the kinds of ``DocumentIn`` (each with an example).
+    Send an ``Idempotency-Key`` header to make retries safe."""
     return await _submit(request, session, settings, principal, batch=False, partial=False)
 
 
@@ -181,6 +143,7 @@ async def submit_one(
     "/v1/documents/batch",
     summary="Submit a batch of documents",
     status_code=201,
+    response_model=SubmissionOut,
     responses=_UNCHANGED,
     openapi_extra={"requestBody": _BATCH},
 )
@@ -223,114 +186,65 @@ def enterprise_documents(
     )
 
 
-class DifferenceOut(BaseModel):
-    field: str
-    expected: str
-    actual: str
-    documents: list[str]
-    message: str
-    kind: str
-
-
-class CaseOut(BaseModel):
-    case_key: str
-    seller_uscc: str
-    buyer_uscc: str
-    status: str
-    ways: int
-    differences: list[DifferenceOut]
-    documents: list[str]
-
-
-@router.get("/v1/enterprises/{enterprise_id}/trade-cases", response_model=list[CaseOut])
+@router.get("/v1/enterprises/{enterprise_id}/trade-cases", response_model=PageOut[CaseOut])
 def trade_cases(
     enterprise_id: str,
     session: LoggedReadSessionDep,
     principal: CurrentPrincipal,
     status: CaseStatus | None = None,
+    counterparty: Annotated[
+        str | None, Query(min_length=18, max_length=18, description="the other party's USCC")
+    ] = None,
     purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
-) -> list[CaseOut]:
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> PageOut[CaseOut]:
     """The enterprise's documents linked into trade cases (contract → order → delivery →
-    receipt → invoice → payment) and matched, with every difference a person can read.
-    Banks need consent for trade documents, invoices and logistics."""
+    receipt → invoice → payment) and matched, with every difference a person can read, in
+    case-key order. Banks need consent for trade documents, invoices and logistics."""
     results = trade_cases_service.cases_for(
-        session, principal, enterprise_id, purpose=purpose, status=status
+        session, principal, enterprise_id, purpose=purpose, status=status, counterparty=counterparty
     )
-    return [
-        CaseOut(
-            case_key=r.case_key,
-            seller_uscc=r.seller_uscc,
-            buyer_uscc=r.buyer_uscc,
-            status=r.status.value,
-            ways=r.ways,
-            differences=[
-                DifferenceOut(
-                    field=d.field,
-                    expected=d.expected,
-                    actual=d.actual,
-                    documents=list(d.documents),
-                    message=d.message,
-                    kind=d.kind.value,
-                )
-                for d in r.differences
-            ],
-            documents=list(r.documents),
-        )
-        for r in results
-    ]
+    page = page_of(results, lambda r: r.case_key, cursor=cursor, limit=limit)
+    return PageOut[CaseOut](
+        items=[CaseOut.build(r) for r in page.items], next_cursor=page.next_cursor
+    )
 
 
-class FindingOut(BaseModel):
-    kind: str
-    severity: str
-    documents: list[str]
-    enterprises: list[str]
-    reason: str
-
-
-@router.get("/v1/enterprises/{enterprise_id}/findings", response_model=list[FindingOut])
+@router.get("/v1/enterprises/{enterprise_id}/findings", response_model=PageOut[DocumentFindingOut])
 def findings(
     enterprise_id: str,
     session: LoggedReadSessionDep,
     principal: CurrentPrincipal,
+    kind: Annotated[str | None, Query(description="e.g. duplicate_invoice")] = None,
+    severity: Annotated[str | None, Query(description="low, medium or high")] = None,
     purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
-) -> list[FindingOut]:
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> PageOut[DocumentFindingOut]:
     """Authenticity and fraud findings that involve the enterprise (duplicate or double-
     financed invoices, circular trading, related parties, outliers, invoices before delivery,
-    receipts without delivery), each with a reason a reviewer can act on."""
-    return [
-        FindingOut(
-            kind=f.kind.value,
-            severity=f.severity.value,
-            documents=list(f.documents),
-            enterprises=list(f.enterprises),
-            reason=f.reason,
-        )
+    receipts without delivery), each with a reason a reviewer can act on; in id order."""
+    found = [
+        f
         for f in checks.findings_for(session, principal, enterprise_id, purpose=purpose)
+        if (kind is None or f.kind.value == kind)
+        and (severity is None or f.severity.value == severity)
     ]
+    page = page_of(found, finding_id, cursor=cursor, limit=limit)
+    return PageOut[DocumentFindingOut](
+        items=[DocumentFindingOut.build(f) for f in page.items], next_cursor=page.next_cursor
+    )
 
 
-class ConfirmationOut(BaseModel):
-    document_id: str
-    buyer_id: str
-    confirmed_by: str
-    confirmed_at: datetime
-    receipt: ReceiptOut | None = None
-
-
-@router.post("/v1/documents/{document_id}/confirm", response_model=ConfirmationOut)
+@router.post("/v1/documents/{document_id}/confirm", response_model=DocumentConfirmationWrittenOut)
 def confirm(
     document_id: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
-) -> ConfirmationOut:
+) -> DocumentConfirmationWrittenOut:
     """The buyer confirms a goods receipt or an invoice (the basis for 确权)."""
-    c = documents.confirm(session, principal, document_id)
-    return ConfirmationOut(
-        document_id=c.document_id,
-        buyer_id=c.buyer_id,
-        confirmed_by=c.confirmed_by,
-        confirmed_at=c.confirmed_at,
-        receipt=receipt_for(session, settings),
-    )
+    out = DocumentConfirmationWrittenOut.build(documents.confirm(session, principal, document_id))
+    out.receipt = receipt_for(session, settings)
+    return out
 
 
 @router.get("/v1/documents/{document_id}", response_model=DocumentOut)

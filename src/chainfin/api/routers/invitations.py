@@ -4,9 +4,9 @@ Every write honours an ``Idempotency-Key`` and answers with its receipt."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy.orm import Session
@@ -15,9 +15,13 @@ from chainfin.adapters.db.models import ProgrammeInvitation
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.inputs import Input, money
 from chainfin.api.receipts import write_once
+from chainfin.api.routers.credentials import Cursor, Limit, State, ref_filter
 from chainfin.domain.access import Principal
 from chainfin.domain.errors import NotFound
+from chainfin.resources.common import PageOut
+from chainfin.resources.credentials import InvitationOut, InvitationWrittenOut
 from chainfin.services import credentials
+from chainfin.services.pagination import DEFAULT_LIMIT, Page
 
 router = APIRouter(tags=["payable credentials"])
 
@@ -34,16 +38,31 @@ class AcceptIn(Input):
     pricing: dict[str, Any] | None = None
 
 
+def _answer(session: Session, row: ProgrammeInvitation) -> dict[str, Any]:
+    return InvitationOut.build(credentials.invitation_view(session, row)).model_dump(mode="json")
+
+
+def _page(session: Session, page: Page[ProgrammeInvitation]) -> PageOut[InvitationOut]:
+    views = credentials.invitation_views(session, page.items)
+    items = [InvitationOut.build(v) for v in views]
+    return PageOut[InvitationOut](items=items, next_cursor=page.next_cursor)
+
+
 def _of(
     session: Session, principal: Principal, programme_id: str, invitation_id: str
 ) -> ProgrammeInvitation:
     row = credentials.invitation_for(session, principal, invitation_id)
     if row.programme_id != programme_id:
-        raise NotFound(f"no invitation {invitation_id!r}")
+        raise NotFound(f"no invitation {invitation_id!r}", code="invitation_not_found")
     return row
 
 
-@router.post(_BASE, status_code=201, summary="Invite a bank to fund the programme (lead bank)")
+@router.post(
+    _BASE,
+    status_code=201,
+    summary="Invite a bank to fund the programme (lead bank)",
+    response_model=InvitationWrittenOut,
+)
 def invite(
     programme_id: str,
     body: InviteIn,
@@ -54,35 +73,65 @@ def invite(
 ) -> JSONResponse:
     def produce() -> dict[str, Any]:
         row = credentials.invite(session, principal, programme_id, bank=body.bank)
-        return credentials.invitation_out(session, row)
+        return _answer(session, row)
 
     return write_once(request, session, settings, principal, body, 201, produce)
 
 
-@router.get(_BASE, summary="The programme's invitations you are a party to")
+@router.get(
+    _BASE,
+    summary="The programme's invitations you are a party to",
+    response_model=PageOut[InvitationOut],
+)
 def list_for_programme(
-    programme_id: str, session: SessionDep, principal: CurrentPrincipal
-) -> list[dict[str, Any]]:
-    rows = credentials.invitations(session, principal, programme_id=programme_id)
-    return [credentials.invitation_out(session, r) for r in rows]
+    programme_id: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    status: State = None,
+    bank: Annotated[str | None, ref_filter("the invited bank: code or id")] = None,
+) -> PageOut[InvitationOut]:
+    filters = credentials.InvitationFilter(programme_id=programme_id, status=status, bank=bank)
+    page = credentials.invitations(session, principal, filters, cursor=cursor, limit=limit)
+    return _page(session, page)
 
 
-@router.get("/v1/credentials/invitations", summary="Invitations you are a party to")
-def list_all(session: SessionDep, principal: CurrentPrincipal) -> list[dict[str, Any]]:
+@router.get(
+    "/v1/credentials/invitations",
+    summary="Invitations you are a party to",
+    response_model=PageOut[InvitationOut],
+)
+def list_all(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    programme_id: Annotated[str | None, ref_filter("invitations to this programme")] = None,
+    status: Annotated[
+        str | None, Query(pattern=r"^[a-z_]+$", description="invited, approved, accepted…")
+    ] = None,
+    bank: Annotated[str | None, ref_filter("the invited bank: code or id")] = None,
+) -> PageOut[InvitationOut]:
     """The lead bank's, the core enterprise's and the invited bank's view of invitations."""
-    return [
-        credentials.invitation_out(session, r) for r in credentials.invitations(session, principal)
-    ]
+    filters = credentials.InvitationFilter(programme_id=programme_id, status=status, bank=bank)
+    page = credentials.invitations(session, principal, filters, cursor=cursor, limit=limit)
+    return _page(session, page)
 
 
-@router.get(_BASE + "/{invitation_id}")
+@router.get(_BASE + "/{invitation_id}", response_model=InvitationOut)
 def get_one(
     programme_id: str, invitation_id: str, session: SessionDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
-    return credentials.invitation_out(session, _of(session, principal, programme_id, invitation_id))
+) -> InvitationOut:
+    row = _of(session, principal, programme_id, invitation_id)
+    return InvitationOut.build(credentials.invitation_view(session, row))
 
 
-@router.post(_BASE + "/{invitation_id}/approve", summary="Approve a new funder (core enterprise)")
+@router.post(
+    _BASE + "/{invitation_id}/approve",
+    summary="Approve a new funder (core enterprise)",
+    response_model=InvitationWrittenOut,
+)
 def approve(
     programme_id: str,
     invitation_id: str,
@@ -94,12 +143,16 @@ def approve(
     def produce() -> dict[str, Any]:
         _of(session, principal, programme_id, invitation_id)
         row = credentials.approve_invitation(session, principal, invitation_id)
-        return credentials.invitation_out(session, row)
+        return _answer(session, row)
 
     return write_once(request, session, settings, principal, None, 200, produce)
 
 
-@router.post(_BASE + "/{invitation_id}/accept", summary="Accept with your line (invited bank)")
+@router.post(
+    _BASE + "/{invitation_id}/accept",
+    summary="Accept with your line (invited bank)",
+    response_model=InvitationWrittenOut,
+)
 def accept(
     programme_id: str,
     invitation_id: str,
@@ -118,12 +171,16 @@ def accept(
             line=money(body.line, body.currency, "line"),
             pricing=body.pricing,
         )
-        return credentials.invitation_out(session, row)
+        return _answer(session, row)
 
     return write_once(request, session, settings, principal, body, 200, produce)
 
 
-@router.post(_BASE + "/{invitation_id}/decline", summary="Decline, refuse or withdraw")
+@router.post(
+    _BASE + "/{invitation_id}/decline",
+    summary="Decline, refuse or withdraw",
+    response_model=InvitationWrittenOut,
+)
 def decline(
     programme_id: str,
     invitation_id: str,
@@ -137,6 +194,6 @@ def decline(
     def produce() -> dict[str, Any]:
         _of(session, principal, programme_id, invitation_id)
         row = credentials.decline_invitation(session, principal, invitation_id)
-        return credentials.invitation_out(session, row)
+        return _answer(session, row)
 
     return write_once(request, session, settings, principal, None, 200, produce)

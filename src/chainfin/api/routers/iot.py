@@ -14,7 +14,17 @@ from pydantic import Field
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.inputs import Input
 from chainfin.api.receipts import write_once as _write
+from chainfin.api.schemas import Cursor, Limit, Since, TelemetryIn, Until, schema_ref
 from chainfin.domain.access import Principal, PrincipalKind
+from chainfin.resources.common import PageOut
+from chainfin.resources.iot import (
+    DeadLetterOut,
+    DeviceOut,
+    DeviceRegisteredOut,
+    DeviceWrittenOut,
+    ReadingOut,
+    TelemetryOut,
+)
 from chainfin.services import iot
 
 router = APIRouter(tags=["iot"])
@@ -22,9 +32,6 @@ router = APIRouter(tags=["iot"])
 
 class _In(Input):
     pass
-
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
 # A latitude or longitude in degrees: a finite decimal (no NaN, no infinity).
@@ -60,6 +67,7 @@ class RetireIn(_In):
 @router.post(
     "/v1/iot/devices",
     status_code=201,
+    response_model=DeviceRegisteredOut,
     summary="Register a device (its HTTP token is shown once)",
 )
 def register(
@@ -78,24 +86,48 @@ def register(
             unit=body.unit,
             thresholds=body.thresholds,
         )
-        return {**iot.device_out(device), "token": token}
+        return {**DeviceOut.build(device).model_dump(mode="json"), "token": token}
 
     return _write(request, session, settings, principal, body, 201, produce)
 
 
-@router.get("/v1/iot/devices", summary="Your bank's devices")
+@router.get("/v1/iot/devices", response_model=PageOut[DeviceOut], summary="Your bank's devices")
 def list_devices(
-    session: SessionDep, principal: CurrentPrincipal, state: str | None = None
-) -> list[dict[str, Any]]:
-    return [iot.device_out(d) for d in iot.devices(session, principal, state=state)]
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    state: Literal["active", "retired"] | None = None,
+    kind: Literal["weight", "rfid", "gps", "temperature"] | None = None,
+    loan_id: Annotated[str | None, Query(description="bound to this loan's pledge")] = None,
+    waybill_id: Annotated[str | None, Query(description="following this shipment")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> PageOut[DeviceOut]:
+    """In the order they were registered."""
+    page = iot.devices(
+        session,
+        principal,
+        state=state,
+        kind=kind,
+        loan_id=loan_id,
+        waybill_id=waybill_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    return PageOut[DeviceOut](
+        items=[DeviceOut.build(d) for d in page.items], next_cursor=page.next_cursor
+    )
 
 
-@router.get("/v1/iot/devices/{ref}", summary="A device by id or serial")
-def get_device(ref: str, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
-    return iot.device_out(iot.device_for(session, principal, ref))
+@router.get("/v1/iot/devices/{ref}", response_model=DeviceOut, summary="A device by id or serial")
+def get_device(ref: str, session: SessionDep, principal: CurrentPrincipal) -> DeviceOut:
+    return DeviceOut.build(iot.device_for(session, principal, ref))
 
 
-@router.post("/v1/iot/devices/{ref}/bind", summary="Bind to a pledge or a shipment")
+@router.post(
+    "/v1/iot/devices/{ref}/bind",
+    response_model=DeviceWrittenOut,
+    summary="Bind to a pledge or a shipment",
+)
 def bind(
     ref: str,
     body: BindIn,
@@ -118,12 +150,12 @@ def bind(
             device = iot.bind_pledge(
                 session, principal, ref, loan_id=body.loan_id or "", item=body.item or ""
             )
-        return iot.device_out(device)
+        return DeviceOut.build(device).model_dump(mode="json")
 
     return _write(request, session, settings, principal, body, 200, produce)
 
 
-@router.post("/v1/iot/devices/{ref}/retire")
+@router.post("/v1/iot/devices/{ref}/retire", response_model=DeviceWrittenOut)
 def retire(
     ref: str,
     body: RetireIn,
@@ -139,31 +171,74 @@ def retire(
         principal,
         body,
         200,
-        lambda: iot.device_out(iot.retire(session, principal, ref, reason=body.reason)),
+        lambda: DeviceOut.build(iot.retire(session, principal, ref, reason=body.reason)).model_dump(
+            mode="json"
+        ),
     )
 
 
-@router.get("/v1/iot/devices/{ref}/readings", summary="A device's readings, latest first")
+@router.get(
+    "/v1/iot/devices/{ref}/readings",
+    response_model=PageOut[ReadingOut],
+    summary="A device's readings, the latest received first",
+)
 def list_readings(
-    ref: str, session: SessionDep, principal: CurrentPrincipal, limit: Limit = 100
-) -> list[dict[str, Any]]:
-    return [iot.reading_out(r) for r in iot.readings(session, principal, ref, limit=limit)]
+    ref: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    since: Since = None,
+    until: Until = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> PageOut[ReadingOut]:
+    """``since``/``until``: when measured."""
+    page = iot.readings(
+        session, principal, ref, since=since, until=until, cursor=cursor, limit=limit
+    )
+    return PageOut[ReadingOut](
+        items=[ReadingOut.build(r) for r in page.items], next_cursor=page.next_cursor
+    )
 
 
-@router.get("/v1/iot/dead-letters", summary="Telemetry that could not be used, and why")
+@router.get(
+    "/v1/iot/dead-letters",
+    response_model=PageOut[DeadLetterOut],
+    summary="Telemetry that could not be used, and why; the latest first",
+)
 def list_dead_letters(
-    session: SessionDep, principal: CurrentPrincipal, limit: Limit = 100
-) -> list[dict[str, Any]]:
-    return [iot.dead_letter_out(r) for r in iot.dead_letters(session, principal, limit=limit)]
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    reason_code: Literal["malformed", "unknown_device", "unbound", "error"] | None = None,
+    device: Annotated[str | None, Query(max_length=64, description="a device serial")] = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> PageOut[DeadLetterOut]:
+    """``since``/``until``: when received."""
+    page = iot.dead_letters(
+        session,
+        principal,
+        reason_code=reason_code,
+        device=device,
+        since=since,
+        until=until,
+        cursor=cursor,
+        limit=limit,
+    )
+    return PageOut[DeadLetterOut](
+        items=[DeadLetterOut.build(r) for r in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.post(
     "/v1/iot/telemetry",
     summary="HTTP fallback: one telemetry message or a list, with the device's token",
+    response_model=TelemetryOut,
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": {"type": ["object", "array"]}}},
+            "content": {"application/json": {"schema": schema_ref(TelemetryIn)}},
         }
     },
 )
@@ -186,5 +261,7 @@ async def telemetry(
         principal,
         raw,
         200,
-        lambda: iot.receive_http(session, x_device_token, raw),
+        lambda: TelemetryOut.model_validate(
+            iot.receive_http(session, x_device_token, raw)
+        ).model_dump(mode="json", exclude={"receipt"}),
     )

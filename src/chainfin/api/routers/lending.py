@@ -3,35 +3,84 @@ applications decided by the rules with people in the loop (due-diligence tasks, 
 checker); disbursement by pain.001, bank statements (camt.053) in, servicing of the loans;
 commodity prices for pledged goods and the general-ledger export of a bank's book.
 
-Every write honours an ``Idempotency-Key`` header and answers with its ledger receipt."""
+Every write honours an ``Idempotency-Key`` header and answers with its ledger receipt
+(the ``*WrittenOut`` models); every list is a page ``{items, next_cursor}`` in the order the
+records were made, with ``limit``, ``cursor`` and the list's filters."""
 
 from __future__ import annotations
 
-import json
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi import Path as FastPath
-from fastapi.responses import JSONResponse, Response
-from pydantic import Field
-from sqlalchemy.orm import Session
-
-from chainfin.adapters.db.models import (
-    CreditSublimit,
-    DisbursementFile,
-    ExposureCap,
-    GoodsRelease,
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import (
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
 )
-from chainfin.adapters.formats import jsonbound
-from chainfin.adapters.formats.tabular import TabularFormat, write_rows
+from pydantic_core import PydanticCustomError
+from sqlalchemy.orm import Session, sessionmaker
+
+from chainfin.adapters.db.engine import transaction
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from chainfin.api.inputs import BusinessDate, Input, check_tree, money
+from chainfin.api.inputs import BusinessDate, Input, money
 from chainfin.api.receipts import write_once
 from chainfin.config import Settings
 from chainfin.domain.access import Principal
-from chainfin.domain.errors import FieldError, ValidationFailed
-from chainfin.domain.money import Money
+from chainfin.domain.errors import FieldError, UnsupportedMediaType
+from chainfin.domain.loans import LoanCategory
+from chainfin.domain.products import ProductKind
+from chainfin.domain.states import (
+    ApplicationStatus,
+    LineStatus,
+    LoanStatus,
+    ProductStatus,
+    TaskState,
+)
+from chainfin.resources.common import PageOut
+from chainfin.resources.lending import (
+    AccrualRunOut,
+    AccrualRunWrittenOut,
+    ApprovalAuthorityOut,
+    ApprovalAuthorityWrittenOut,
+    CreditLineDetailOut,
+    CreditLineOut,
+    CreditLineWrittenOut,
+    DisbursementFileOut,
+    DisbursementFileWrittenOut,
+    DueDiligenceTaskOut,
+    DueDiligenceTaskWrittenOut,
+    ExposureCapOut,
+    ExposureCapWrittenOut,
+    GeneralLedgerLineOut,
+    GoodsReleaseOut,
+    GoodsReleaseWrittenOut,
+    LapseRunOut,
+    LapseRunWrittenOut,
+    LinesExpiredOut,
+    LinesExpiredWrittenOut,
+    LoanApplicationOut,
+    LoanApplicationWrittenOut,
+    LoanOut,
+    LoanProductOut,
+    LoanProductWrittenOut,
+    LoanScanOut,
+    LoanScanWrittenOut,
+    LoanWrittenOut,
+    ProductConfigIn,
+    RepaymentOut,
+    RepaymentWrittenOut,
+    StatementImportOut,
+    StatementImportWrittenOut,
+    SublimitWrittenOut,
+    general_ledger_csv,
+    general_ledger_jsonl,
+)
 from chainfin.services import books
 from chainfin.services.lending import (
     applications,
@@ -41,6 +90,7 @@ from chainfin.services.lending import (
     statements,
     tasks,
 )
+from chainfin.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(tags=["lending"])
 
@@ -62,57 +112,12 @@ class _In(Input):
     pass
 
 
-# ---------------------------------------------------------------------------- shapes
-
-
-def sublimit_out(row: CreditSublimit, currency: str) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "line_id": row.line_id,
-        "product_kind": row.product_kind,
-        "member_id": row.member_id,
-        "limit": Money(row.limit_minor, currency).as_dict(),
-        "pending": Money(row.pending_minor, currency).as_dict(),
-        "posted": Money(row.posted_minor, currency).as_dict(),
-    }
-
-
-def cap_out(row: ExposureCap, members: list[str]) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "bank_id": row.bank_id,
-        "kind": row.kind,
-        "name": row.name,
-        "core_id": row.core_id,
-        "members": members,
-        "cap": Money(row.cap_minor, row.currency).as_dict(),
-        "used": Money(row.used_minor, row.currency).as_dict(),
-        "available": Money(row.cap_minor - row.used_minor, row.currency).as_dict(),
-    }
-
-
-def disbursement_out(row: DisbursementFile) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "message_id": row.message_id,
-        "execution_on": row.execution_on,
-        "count": row.count,
-        "total": Money(row.total_minor, row.currency).as_dict(),
-        "digest": row.digest,
-        "created_at": row.created_at,
-        "link": f"/v1/disbursements/{row.id}/pain001",
-    }
-
-
-def release_out(row: GoodsRelease) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "loan_id": row.loan_id,
-        "value": Money(row.value_minor, row.currency).as_dict(),
-        "note": row.note,
-        "created_by": row.created_by,
-        "created_at": row.created_at,
-    }
+# What every list takes: a page size, the cursor of the page before, and parties by name.
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items on this page")]
+Cursor = Annotated[
+    str | None, Query(max_length=400, description="``next_cursor`` of the page before")
+]
+Party = Annotated[str | None, Query(max_length=64, description="USCC or enterprise id")]
 
 
 # ---------------------------------------------------------------------------- credit lines
@@ -152,7 +157,12 @@ class CapIn(_In):
     members: list[str] = Field(default_factory=list)
 
 
-@router.post("/v1/credit-lines", status_code=201, summary="Open a credit line")
+@router.post(
+    "/v1/credit-lines",
+    status_code=201,
+    response_model=CreditLineWrittenOut,
+    summary="Open a credit line",
+)
 def open_line(
     body: LineIn,
     request: Request,
@@ -172,22 +182,44 @@ def open_line(
             guarantor=body.guarantor,
             revolving=body.revolving,
         )
-        return lines.line_out(row)
+        return CreditLineOut.build(row).model_dump(mode="json")
 
     return _write(request, session, settings, principal, body, 201, produce)
 
 
-@router.get("/v1/credit-lines")
-def list_lines(session: SessionDep, principal: CurrentPrincipal) -> list[dict[str, Any]]:
-    return [lines.line_out(row) for row in lines.lines(session, principal)]
+@router.get("/v1/credit-lines", response_model=PageOut[CreditLineOut])
+def list_lines(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: LineStatus | None = None,
+    obligor: Party = None,
+    core: Party = None,
+    expires_from: BusinessDate | None = None,
+    expires_to: BusinessDate | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PageOut[CreditLineOut]:
+    """The bank's lines, or the lines an enterprise is party to (obligor, core or
+    guarantor), oldest first."""
+    only = lines.LineFilter(status, obligor, core, expires_from, expires_to)
+    page = lines.lines(session, principal, only, cursor=cursor, limit=limit)
+    return PageOut[CreditLineOut](
+        items=[CreditLineOut.build(r) for r in page.items], next_cursor=page.next_cursor
+    )
 
 
-@router.get("/v1/credit-lines/{line_id}")
-def get_line(line_id: str, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
-    return lines.line_out(lines.line_for(session, principal, line_id))
+@router.get("/v1/credit-lines/{line_id}", response_model=CreditLineDetailOut)
+def get_line(line_id: str, session: SessionDep, principal: CurrentPrincipal) -> CreditLineDetailOut:
+    """One line with its sub-limits."""
+    line = lines.line_for(session, principal, line_id)
+    return CreditLineDetailOut.build_with(line, lines.sublimits(session, principal, line))
 
 
-@router.post("/v1/credit-lines/expire", summary="Expire lines past their expiry date")
+@router.post(
+    "/v1/credit-lines/expire",
+    response_model=LinesExpiredWrittenOut,
+    summary="Expire lines past their expiry date",
+)
 def expire_lines(
     body: AsOfIn,
     request: Request,
@@ -202,11 +234,15 @@ def expire_lines(
         principal,
         body,
         200,
-        lambda: {"as_of": body.as_of, "expired": lines.expire(session, principal, body.as_of)},
+        lambda: LinesExpiredOut(
+            as_of=body.as_of, expired=lines.expire(session, principal, body.as_of)
+        ).model_dump(mode="json"),
     )
 
 
-@router.post("/v1/credit-lines/{line_id}/sublimits", status_code=201)
+@router.post(
+    "/v1/credit-lines/{line_id}/sublimits", status_code=201, response_model=SublimitWrittenOut
+)
 def add_sublimit(
     line_id: str,
     body: SublimitIn,
@@ -227,7 +263,7 @@ def add_sublimit(
             member=body.member,
         )
         line = lines.line_for(session, principal, line_id)
-        return {**sublimit_out(sub, line.currency), "line": lines.line_out(line)}
+        return SublimitWrittenOut.build_with(sub, line).model_dump(mode="json")
 
     return _write(request, session, settings, principal, body, 201, produce)
 
@@ -248,13 +284,17 @@ def _set_status(
         principal,
         body,
         200,
-        lambda: lines.line_out(
+        lambda: CreditLineOut.build(
             lines.set_status(session, principal, line_id, status=status, reason=body.reason)
-        ),
+        ).model_dump(mode="json"),
     )
 
 
-@router.post("/v1/credit-lines/{line_id}/freeze", summary="No new drawings; loans run on")
+@router.post(
+    "/v1/credit-lines/{line_id}/freeze",
+    response_model=CreditLineWrittenOut,
+    summary="No new drawings; loans run on",
+)
 def freeze(
     line_id: str,
     body: ReasonIn,
@@ -266,7 +306,7 @@ def freeze(
     return _set_status(line_id, "frozen", body, request, session, settings, principal)
 
 
-@router.post("/v1/credit-lines/{line_id}/unfreeze")
+@router.post("/v1/credit-lines/{line_id}/unfreeze", response_model=CreditLineWrittenOut)
 def unfreeze(
     line_id: str,
     body: ReasonIn,
@@ -278,7 +318,7 @@ def unfreeze(
     return _set_status(line_id, "active", body, request, session, settings, principal)
 
 
-@router.post("/v1/credit-lines/{line_id}/close")
+@router.post("/v1/credit-lines/{line_id}/close", response_model=CreditLineWrittenOut)
 def close(
     line_id: str,
     body: ReasonIn,
@@ -290,7 +330,12 @@ def close(
     return _set_status(line_id, "closed", body, request, session, settings, principal)
 
 
-@router.post("/v1/exposure-caps", status_code=201, summary="Cap exposure to a chain or group")
+@router.post(
+    "/v1/exposure-caps",
+    status_code=201,
+    response_model=ExposureCapWrittenOut,
+    summary="Cap exposure to a chain or group",
+)
 def set_cap(
     body: CapIn,
     request: Request,
@@ -307,16 +352,26 @@ def set_cap(
             core=body.core,
             members=body.members,
         )
-        return cap_out(row, lines.cap_members(session, row.id))
+        return ExposureCapOut.build(row, lines.cap_members(session, row.id)).model_dump(mode="json")
 
     return _write(request, session, settings, principal, body, 201, produce)
 
 
-@router.get("/v1/exposure-caps")
-def list_caps(session: SessionDep, principal: CurrentPrincipal) -> list[dict[str, Any]]:
-    return [
-        cap_out(row, lines.cap_members(session, row.id)) for row in lines.caps(session, principal)
-    ]
+@router.get("/v1/exposure-caps", response_model=PageOut[ExposureCapOut])
+def list_caps(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    kind: Literal["core", "group"] | None = None,
+    core: Party = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PageOut[ExposureCapOut]:
+    """The bank's exposure caps, oldest first."""
+    page = lines.caps(session, principal, kind=kind, core=core, cursor=cursor, limit=limit)
+    return PageOut[ExposureCapOut](
+        items=[ExposureCapOut.build(r, lines.cap_members(session, r.id)) for r in page.items],
+        next_cursor=page.next_cursor,
+    )
 
 
 # ---------------------------------------------------------------------------- products
@@ -325,7 +380,7 @@ def list_caps(session: SessionDep, principal: CurrentPrincipal) -> list[dict[str
 class ProductIn(_In):
     code: str = Field(max_length=40)
     name: str = Field(max_length=200)
-    config: dict[str, Any] = Field(
+    config: ProductConfigIn = Field(
         description="``kind`` plus any overrides of the kind's template",
         examples=[{"kind": "receivable_financing", "spread_bp": 60}],
     )
@@ -336,9 +391,62 @@ class AuthorityIn(_In):
     level: int
 
 
-@router.post("/v1/loan-products", status_code=201, summary="Define a loan product")
+@router.post(
+    "/v1/loan-products",
+    status_code=201,
+    response_model=LoanProductWrittenOut,
+    summary="Define a loan product",
+)
 def define_product(
     body: ProductIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+) -> JSONResponse:
+    """Rates in the configuration carry their unit: ``spread_bp`` in basis points over the
+    1-year LPR, ``advance_rate_cap_pct``, ``ltv_cap_pct`` and ``margin_call_ltv_pct`` in
+    percent."""
+
+    def produce() -> dict[str, Any]:
+        with ProductConfigIn.interface_names():
+            row = products.define(
+                session, principal, code=body.code, name=body.name, config=body.config.to_domain()
+            )
+        return LoanProductOut.build(row, principal).model_dump(mode="json")
+
+    return _write(request, session, settings, principal, body, 201, produce)
+
+
+@router.get("/v1/loan-products", response_model=PageOut[LoanProductOut])
+def list_products(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    bank: Annotated[str | None, Query(max_length=64, description="bank code or id")] = None,
+    kind: ProductKind | None = None,
+    status: ProductStatus | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PageOut[LoanProductOut]:
+    """Bank staff see their bank's products in full; an enterprise names the bank (code or
+    id) and sees each product's terms, not how the bank decides."""
+    page = products.products(
+        session, principal, bank, kind=kind, status=status, cursor=cursor, limit=limit
+    )
+    return PageOut[LoanProductOut](
+        items=[LoanProductOut.build(p, principal) for p in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.post(
+    "/v1/approval-authorities",
+    status_code=201,
+    response_model=ApprovalAuthorityWrittenOut,
+    summary="Delegate credit authority",
+)
+def grant_authority(
+    body: AuthorityIn,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -351,35 +459,10 @@ def define_product(
         principal,
         body,
         201,
-        lambda: products.product_out(
-            products.define(session, principal, code=body.code, name=body.name, config=body.config)
-        ),
+        lambda: ApprovalAuthorityOut.build(
+            products.grant_authority(session, principal, user=body.user, level=body.level)
+        ).model_dump(mode="json"),
     )
-
-
-@router.get("/v1/loan-products")
-def list_products(
-    session: SessionDep, principal: CurrentPrincipal, bank: str | None = None
-) -> list[dict[str, Any]]:
-    """Bank staff see their bank's products; an enterprise names the bank (code or id)."""
-    return [
-        products.product_view(principal, p) for p in products.products(session, principal, bank)
-    ]
-
-
-@router.post("/v1/approval-authorities", status_code=201, summary="Delegate credit authority")
-def grant_authority(
-    body: AuthorityIn,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: CurrentPrincipal,
-) -> JSONResponse:
-    def produce() -> dict[str, Any]:
-        products.grant_authority(session, principal, user=body.user, level=body.level)
-        return {"user": body.user, "level": body.level}
-
-    return _write(request, session, settings, principal, body, 201, produce)
 
 
 # ---------------------------------------------------------------------------- applications
@@ -420,7 +503,12 @@ class NoteIn(_In):
     note: str = Field("", max_length=500)
 
 
-@router.post("/v1/loan-applications", status_code=201, summary="Apply for a loan")
+@router.post(
+    "/v1/loan-applications",
+    status_code=201,
+    response_model=LoanApplicationWrittenOut,
+    summary="Apply for a loan",
+)
 def submit_application(
     body: ApplicationIn,
     request: Request,
@@ -447,30 +535,49 @@ def submit_application(
             line=body.line,
             on=body.on,
         )
-        return applications.application_out(session, app)
+        return LoanApplicationOut.build(session, app).model_dump(mode="json")
 
     return _write(request, session, settings, principal, body, 201, produce)
 
 
-@router.get("/v1/loan-applications")
+@router.get("/v1/loan-applications", response_model=PageOut[LoanApplicationOut])
 def list_applications(
-    session: SessionDep, principal: CurrentPrincipal, status: str | None = None
-) -> list[dict[str, Any]]:
-    return [
-        applications.application_out(session, a)
-        for a in applications.applications(session, principal, status=status)
-    ]
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: ApplicationStatus | None = None,
+    applicant: Party = None,
+    product: Annotated[str | None, Query(max_length=64, description="product id")] = None,
+    submitted_from: Annotated[
+        BusinessDate | None, Query(description="submitted on or after this day (UTC)")
+    ] = None,
+    submitted_to: Annotated[
+        BusinessDate | None, Query(description="submitted on or before this day (UTC)")
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PageOut[LoanApplicationOut]:
+    """Applications to the bank, or the enterprise's own, oldest first."""
+    only = applications.ApplicationFilter(status, applicant, product, submitted_from, submitted_to)
+    page = applications.applications(session, principal, only, cursor=cursor, limit=limit)
+    return PageOut[LoanApplicationOut](
+        items=[LoanApplicationOut.build(session, a) for a in page.items],
+        next_cursor=page.next_cursor,
+    )
 
 
-@router.get("/v1/loan-applications/{application_id}")
+@router.get("/v1/loan-applications/{application_id}", response_model=LoanApplicationOut)
 def get_application(
     application_id: str, session: SessionDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> LoanApplicationOut:
     app = applications.application_for(session, principal, application_id)
-    return applications.application_out(session, app)
+    return LoanApplicationOut.build(session, app)
 
 
-@router.post("/v1/loan-applications/{application_id}/review", summary="Maker or checker step")
+@router.post(
+    "/v1/loan-applications/{application_id}/review",
+    response_model=LoanApplicationWrittenOut,
+    summary="Maker or checker step",
+)
 def review(
     application_id: str,
     body: ReviewIn,
@@ -481,7 +588,8 @@ def review(
 ) -> JSONResponse:
     """The first review is the maker's, the second the checker's: another person, holding
     authority for the amount, once every due-diligence task is done (409
-    ``approval-refused`` otherwise)."""
+    ``four_eyes_required``, ``authority_insufficient`` or ``due_diligence_open`` otherwise; a
+    limit that refuses the reservation answers its own code, e.g. ``line_frozen``)."""
 
     def produce() -> dict[str, Any]:
         app = applications.review(
@@ -493,12 +601,15 @@ def review(
             conditions=body.conditions,
             on=body.on,
         )
-        return applications.application_out(session, app)
+        return LoanApplicationOut.build(session, app).model_dump(mode="json")
 
     return _write(request, session, settings, principal, body, 200, produce)
 
 
-@router.post("/v1/loan-applications/{application_id}/conditions/{n}/met")
+@router.post(
+    "/v1/loan-applications/{application_id}/conditions/{n}/met",
+    response_model=LoanApplicationWrittenOut,
+)
 def meet_condition(
     application_id: str,
     n: Annotated[int, FastPath(ge=1, le=1000)],
@@ -510,12 +621,14 @@ def meet_condition(
 ) -> JSONResponse:
     def produce() -> dict[str, Any]:
         app = applications.meet_condition(session, principal, application_id, n, note=body.note)
-        return applications.application_out(session, app)
+        return LoanApplicationOut.build(session, app).model_dump(mode="json")
 
     return _write(request, session, settings, principal, body, 200, produce)
 
 
-@router.post("/v1/loan-applications/{application_id}/withdraw")
+@router.post(
+    "/v1/loan-applications/{application_id}/withdraw", response_model=LoanApplicationWrittenOut
+)
 def withdraw(
     application_id: str,
     request: Request,
@@ -525,7 +638,7 @@ def withdraw(
 ) -> JSONResponse:
     def produce() -> dict[str, Any]:
         app = applications.withdraw(session, principal, application_id)
-        return applications.application_out(session, app)
+        return LoanApplicationOut.build(session, app).model_dump(mode="json")
 
     return _write(request, session, settings, principal, None, 200, produce)
 
@@ -533,35 +646,95 @@ def withdraw(
 # ---------------------------------------------------------------------------- due diligence
 
 
-@router.get("/v1/due-diligence-tasks")
+class GpsIn(_In):
+    lat: float = Field(allow_inf_nan=False, examples=[31.3], description="decimal degrees")
+    lon: float = Field(allow_inf_nan=False, examples=[120.7], description="decimal degrees")
+
+
+class AttachmentIn(_In):
+    name: str = Field(max_length=200, examples=["gate.jpg"])
+    sha256: str = Field(description="64 hex digits: the digest of the file the bank keeps")
+
+
+class SiteVisitIn(_In):
+    """The site visit's checklist (实地调查): what was seen, where and when, and the digests
+    of the photos and documents taken (the files stay with the bank)."""
+
+    premises_verified: StrictBool
+    production_running: StrictBool
+    inventory_on_hand: str = Field(description="the stock's value seen", examples=["2500000.00"])
+    findings: str = Field(max_length=4000, description="what the visit found")
+    gps: GpsIn
+    visited_at: datetime = Field(description="when, with its UTC offset")
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=100)
+    staff_count_seen: StrictInt | None = Field(None, ge=0)
+
+
+class StatementsIn(_In):
+    """A statement set as JSON: ``item`` → value (amounts as decimal strings, ``as_of``,
+    ``period_start`` and ``period_end`` as YYYY-MM-DD)."""
+
+    statements: dict[str, str] = Field(
+        examples=[{"as_of": "2025-12-31", "revenue": "36500000.00", "cash": "1000000.00"}]
+    )
+
+
+def _csv_text(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A body that is not JSON reaches validation as bytes: the CSV variant, kept as text."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PydanticCustomError("text_encoding", "CSV must be UTF-8 text") from None
+    return handler(value)
+
+
+# JSON (``StatementsIn``) or CSV text (``item,amount`` rows).
+StatementsBody = Annotated[StatementsIn, WrapValidator(_csv_text), Body()]
+
+
+@router.get("/v1/due-diligence-tasks", response_model=PageOut[DueDiligenceTaskOut])
 def list_tasks(
-    session: SessionDep, principal: CurrentPrincipal, state: str | None = None
-) -> list[dict[str, Any]]:
-    return [tasks.task_out(t) for t in tasks.tasks(session, principal, state=state)]
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    state: TaskState | None = None,
+    kind: Literal["site_visit", "financial_analysis"] | None = None,
+    application: Annotated[str | None, Query(max_length=64, description="application id")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PageOut[DueDiligenceTaskOut]:
+    """The bank's due-diligence tasks, oldest first."""
+    page = tasks.tasks(
+        session,
+        principal,
+        state=state,
+        kind=kind,
+        application=application,
+        cursor=cursor,
+        limit=limit,
+    )
+    return PageOut[DueDiligenceTaskOut](
+        items=[DueDiligenceTaskOut.build(t) for t in page.items], next_cursor=page.next_cursor
+    )
 
 
-@router.get("/v1/due-diligence-tasks/{task_id}")
-def get_task(task_id: str, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
-    return tasks.task_out(tasks.task_for(session, principal, task_id))
+@router.get("/v1/due-diligence-tasks/{task_id}", response_model=DueDiligenceTaskOut)
+def get_task(task_id: str, session: SessionDep, principal: CurrentPrincipal) -> DueDiligenceTaskOut:
+    return DueDiligenceTaskOut.build(tasks.task_for(session, principal, task_id))
 
 
-@router.post("/v1/due-diligence-tasks/{task_id}/site-visit")
+@router.post(
+    "/v1/due-diligence-tasks/{task_id}/site-visit", response_model=DueDiligenceTaskWrittenOut
+)
 def site_visit(
     task_id: str,
-    checklist: Annotated[
-        dict[str, Any],
-        Body(
-            description="premises_verified, production_running, inventory_on_hand, findings, "
-            "gps {lat, lon}, visited_at (with offset), attachments [{name, sha256}]"
-        ),
-    ],
+    body: SiteVisitIn,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     principal: CurrentPrincipal,
 ) -> JSONResponse:
-    check_tree(checklist)
-    body = json.dumps(checklist, sort_keys=True).encode()
+    checklist = body.model_dump(mode="json", exclude_none=True)
     return _write(
         request,
         session,
@@ -569,30 +742,29 @@ def site_visit(
         principal,
         body,
         200,
-        lambda: tasks.task_out(tasks.complete_site_visit(session, principal, task_id, checklist)),
+        lambda: DueDiligenceTaskOut.build(
+            tasks.complete_site_visit(session, principal, task_id, checklist)
+        ).model_dump(mode="json"),
     )
 
 
 @router.post(
     "/v1/due-diligence-tasks/{task_id}/financial-analysis",
+    response_model=DueDiligenceTaskWrittenOut,
     openapi_extra={
         "requestBody": {
-            "required": True,
             "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["statements"],
-                        "properties": {"statements": {"type": "object"}},
-                    }
-                },
-            },
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "item,amount\nas_of,2025-12-31\nrevenue,36500000.00\n",
+                }
+            }
         }
     },
 )
 async def financial_analysis(
     task_id: str,
+    body: StatementsBody,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -600,32 +772,13 @@ async def financial_analysis(
 ) -> JSONResponse:
     """The statements as ``text/csv`` (``item,amount`` rows) or as JSON
     ``{"statements": {item: value, ...}}``."""
-    raw = await request.body()
     media = _media(request)
-    source: str | dict[str, Any]
-    if media == "text/csv":
-        try:
-            source = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValidationFailed([FieldError("body", "CSV must be UTF-8 text")]) from None
-    elif media == "application/json":
-        try:
-            data = jsonbound.loads(raw)
-        except jsonbound.TooDeep as exc:
-            raise ValidationFailed([FieldError("body", str(exc))]) from None
-        except ValueError as exc:
-            raise ValidationFailed([FieldError("body", f"invalid JSON: {exc}")]) from None
-        if not isinstance(data, dict) or set(data) != {"statements"}:
-            raise ValidationFailed(
-                [FieldError("statements", 'send {"statements": {item: value, ...}}')]
-            )
-        if not isinstance(data["statements"], dict):
-            raise ValidationFailed([FieldError("statements", "must be an object of item: value")])
-        source = data["statements"]
-    else:
-        raise ValidationFailed(
+    if media not in ("text/csv", "application/json"):
+        raise UnsupportedMediaType(
             [FieldError("content-type", f"send text/csv or application/json, not {media!r}")]
         )
+    source: str | dict[str, str] = body if isinstance(body, str) else body.statements
+    raw = await request.body()
     return _write(
         request,
         session,
@@ -633,9 +786,9 @@ async def financial_analysis(
         principal,
         raw,
         200,
-        lambda: tasks.task_out(
+        lambda: DueDiligenceTaskOut.build(
             tasks.complete_financial_analysis(session, principal, task_id, source)
-        ),
+        ).model_dump(mode="json"),
     )
 
 
@@ -650,7 +803,12 @@ class DisburseIn(_In):
     loan_ids: list[str] | None = Field(None, description="all approved loans ready if absent")
 
 
-@router.post("/v1/disbursements", status_code=201, summary="Write a pain.001 paying loans out")
+@router.post(
+    "/v1/disbursements",
+    status_code=201,
+    response_model=DisbursementFileWrittenOut,
+    summary="Write a pain.001 paying loans out",
+)
 def disburse(
     body: DisburseIn,
     request: Request,
@@ -660,32 +818,30 @@ def disburse(
 ) -> JSONResponse:
     """One pain.001.001.09 file for every approved loan ready to go (or those named); fetch
     it from ``link``."""
-    return _write(
-        request,
-        session,
-        settings,
-        principal,
-        body,
-        201,
-        lambda: disbursement_out(
-            loans.disburse(
-                session,
-                principal,
-                debtor_name=body.debtor_name,
-                debtor_account=body.debtor_account,
-                debtor_agent=body.debtor_agent,
-                execution_on=body.execution_on,
-                loan_ids=body.loan_ids,
-            )
-        ),
-    )
+
+    def produce() -> dict[str, Any]:
+        row = loans.disburse(
+            session,
+            principal,
+            debtor_name=body.debtor_name,
+            debtor_account=body.debtor_account,
+            debtor_agent=body.debtor_agent,
+            execution_on=body.execution_on,
+            loan_ids=body.loan_ids,
+        )
+        return DisbursementFileOut.build(row, loans.disbursed_by(session, row)).model_dump(
+            mode="json"
+        )
+
+    return _write(request, session, settings, principal, body, 201, produce)
 
 
-@router.get("/v1/disbursements/{file_id}")
+@router.get("/v1/disbursements/{file_id}", response_model=DisbursementFileOut)
 def get_disbursement(
     file_id: str, session: SessionDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
-    return disbursement_out(loans.disbursement_file(session, principal, file_id))
+) -> DisbursementFileOut:
+    row = loans.disbursement_file(session, principal, file_id)
+    return DisbursementFileOut.build(row, loans.disbursed_by(session, row))
 
 
 @router.get(
@@ -708,6 +864,7 @@ def pain001(file_id: str, session: SessionDep, principal: CurrentPrincipal) -> R
 @router.post(
     "/v1/bank-statements",
     status_code=201,
+    response_model=StatementImportWrittenOut,
     summary="Import a camt.053 statement",
     openapi_extra={
         "requestBody": {
@@ -724,7 +881,9 @@ async def import_statement(
     file again returns the first import."""
     media = _media(request)
     if media not in _XML:
-        raise ValidationFailed([FieldError("content-type", f"send application/xml, not {media!r}")])
+        raise UnsupportedMediaType(
+            [FieldError("content-type", f"send application/xml, not {media!r}")]
+        )
     raw = await request.body()
     return _write(
         request,
@@ -733,15 +892,17 @@ async def import_statement(
         principal,
         raw,
         201,
-        lambda: statements.import_out(statements.import_statement(session, principal, raw)),
+        lambda: StatementImportOut.build(
+            statements.import_statement(session, principal, raw)
+        ).model_dump(mode="json"),
     )
 
 
-@router.get("/v1/bank-statements/{import_id}")
+@router.get("/v1/bank-statements/{import_id}", response_model=StatementImportOut)
 def get_statement(
     import_id: str, session: SessionDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
-    return statements.import_out(statements.import_for(session, principal, import_id))
+) -> StatementImportOut:
+    return StatementImportOut.build(statements.import_for(session, principal, import_id))
 
 
 # ---------------------------------------------------------------------------- loans
@@ -778,14 +939,50 @@ class OnIn(_In):
     on: date
 
 
-@router.get("/v1/loans")
+@router.get("/v1/loans", response_model=PageOut[LoanOut])
 def list_loans(
-    session: SessionDep, principal: CurrentPrincipal, status: str | None = None
-) -> list[dict[str, Any]]:
-    return [loans.loan_out(loan) for loan in loans.loans(session, principal, status=status)]
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: LoanStatus | None = None,
+    category: LoanCategory | None = None,
+    product_kind: ProductKind | None = None,
+    borrower: Party = None,
+    core: Party = None,
+    maturity_from: BusinessDate | None = None,
+    maturity_to: BusinessDate | None = None,
+    disbursed_from: Annotated[
+        BusinessDate | None, Query(description="paid out (started) on or after this day")
+    ] = None,
+    disbursed_to: Annotated[
+        BusinessDate | None, Query(description="paid out (started) on or before this day")
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PageOut[LoanOut]:
+    """The bank's loans, or the enterprise's own, oldest first. ``core`` selects the loans
+    on lines serving that core enterprise's chain."""
+    only = loans.LoanFilter(
+        status=status,
+        category=category,
+        product_kind=product_kind,
+        borrower=borrower,
+        core=core,
+        maturity_from=maturity_from,
+        maturity_to=maturity_to,
+        disbursed_from=disbursed_from,
+        disbursed_to=disbursed_to,
+    )
+    page = loans.loans(session, principal, only, cursor=cursor, limit=limit)
+    return PageOut[LoanOut](
+        items=[LoanOut.build(loan) for loan in page.items], next_cursor=page.next_cursor
+    )
 
 
-@router.post("/v1/loans/accrue", summary="Accrue interest on every active loan")
+@router.post(
+    "/v1/loans/accrue",
+    response_model=AccrualRunWrittenOut,
+    summary="Accrue interest on every active loan",
+)
 def accrue(
     body: AsOfIn,
     request: Request,
@@ -800,11 +997,17 @@ def accrue(
         principal,
         body,
         200,
-        lambda: {"as_of": body.as_of, "journals": loans.accrue(session, principal, body.as_of)},
+        lambda: AccrualRunOut(
+            as_of=body.as_of, journals=loans.accrue(session, principal, body.as_of)
+        ).model_dump(mode="json"),
     )
 
 
-@router.post("/v1/loan-applications/lapse", summary="Cancel approvals whose hold expired")
+@router.post(
+    "/v1/loan-applications/lapse",
+    response_model=LapseRunWrittenOut,
+    summary="Cancel approvals whose hold expired",
+)
 def lapse(
     request: Request,
     session: SessionDep,
@@ -818,11 +1021,15 @@ def lapse(
         principal,
         None,
         200,
-        lambda: {"lapsed": applications.lapse(session, principal)},
+        lambda: LapseRunOut(lapsed=applications.lapse(session, principal)).model_dump(mode="json"),
     )
 
 
-@router.post("/v1/loans/scan", summary="Days past due, classification and alerts")
+@router.post(
+    "/v1/loans/scan",
+    response_model=LoanScanWrittenOut,
+    summary="Days past due, classification and alerts",
+)
 def scan(
     body: AsOfIn,
     request: Request,
@@ -837,30 +1044,47 @@ def scan(
         principal,
         body,
         200,
-        lambda: {"as_of": body.as_of, **loans.scan(session, principal, body.as_of)},
+        lambda: LoanScanOut(
+            as_of=body.as_of, **loans.scan(session, principal, body.as_of)
+        ).model_dump(mode="json"),
     )
 
 
-@router.get("/v1/loans/{loan_id}")
+@router.get("/v1/loans/{loan_id}", response_model=LoanOut)
 def get_loan(
     loan_id: str,
     session: SessionDep,
     principal: CurrentPrincipal,
     as_of: BusinessDate | None = None,
-) -> dict[str, Any]:
-    """The loan and its schedule; with ``as_of``, where it stands on that day."""
-    return loans.loan_out(loans.loan_for(session, principal, loan_id), as_of)
-
-
-@router.get("/v1/loans/{loan_id}/repayments")
-def list_repayments(
-    loan_id: str, session: SessionDep, principal: CurrentPrincipal
-) -> list[dict[str, Any]]:
+) -> LoanOut:
+    """The loan and its schedule; with ``as_of``, where it stands on that day (once it has
+    been paid out)."""
     loan = loans.loan_for(session, principal, loan_id)
-    return [loans.repayment_out(r) for r in loans.repayments(session, loan)]
+    started = as_of is not None and loan.start_on is not None
+    return LoanOut.build(loan, loans.position(loan, as_of) if started and as_of else None)
 
 
-@router.post("/v1/loans/{loan_id}/repayments", status_code=201)
+@router.get("/v1/loans/{loan_id}/repayments", response_model=PageOut[RepaymentOut])
+def list_repayments(
+    loan_id: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    value_from: BusinessDate | None = None,
+    value_to: BusinessDate | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PageOut[RepaymentOut]:
+    """Money received on the loan, in the order it was applied."""
+    loan = loans.loan_for(session, principal, loan_id)
+    page = loans.repayments(
+        session, loan, value_from=value_from, value_to=value_to, cursor=cursor, limit=limit
+    )
+    return PageOut[RepaymentOut](
+        items=[RepaymentOut.build(r) for r in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.post("/v1/loans/{loan_id}/repayments", status_code=201, response_model=RepaymentWrittenOut)
 def repay(
     loan_id: str,
     body: RepayIn,
@@ -877,7 +1101,7 @@ def repay(
         principal,
         body,
         201,
-        lambda: loans.repayment_out(
+        lambda: RepaymentOut.build(
             loans.repay(
                 session,
                 principal,
@@ -886,11 +1110,11 @@ def repay(
                 value_on=body.value_on,
                 source_ref=body.source_ref,
             )
-        ),
+        ).model_dump(mode="json"),
     )
 
 
-@router.post("/v1/loans/{loan_id}/prepayments", status_code=201)
+@router.post("/v1/loans/{loan_id}/prepayments", status_code=201, response_model=RepaymentWrittenOut)
 def prepay(
     loan_id: str,
     body: PrepayIn,
@@ -906,7 +1130,7 @@ def prepay(
         principal,
         body,
         201,
-        lambda: loans.repayment_out(
+        lambda: RepaymentOut.build(
             loans.prepay(
                 session,
                 principal,
@@ -915,11 +1139,15 @@ def prepay(
                 on=body.on,
                 option=body.option,
             )
-        ),
+        ).model_dump(mode="json"),
     )
 
 
-@router.post("/v1/loans/{loan_id}/extension", summary="Extend the loan (展期)")
+@router.post(
+    "/v1/loans/{loan_id}/extension",
+    response_model=LoanWrittenOut,
+    summary="Extend the loan (展期)",
+)
 def extend(
     loan_id: str,
     body: ExtendIn,
@@ -935,13 +1163,15 @@ def extend(
         principal,
         body,
         200,
-        lambda: loans.loan_out(
+        lambda: LoanOut.build(
             loans.extend(session, principal, loan_id, months=body.months, on=body.on)
-        ),
+        ).model_dump(mode="json"),
     )
 
 
-@router.post("/v1/loans/{loan_id}/goods-releases", status_code=201)
+@router.post(
+    "/v1/loans/{loan_id}/goods-releases", status_code=201, response_model=GoodsReleaseWrittenOut
+)
 def release_goods(
     loan_id: str,
     body: ReleaseIn,
@@ -958,7 +1188,7 @@ def release_goods(
         principal,
         body,
         201,
-        lambda: release_out(
+        lambda: GoodsReleaseOut.build(
             loans.release_goods(
                 session,
                 principal,
@@ -966,11 +1196,11 @@ def release_goods(
                 value=_money(body.value, body.currency, "value"),
                 note=body.note,
             )
-        ),
+        ).model_dump(mode="json"),
     )
 
 
-@router.post("/v1/loans/{loan_id}/buy-back", status_code=201)
+@router.post("/v1/loans/{loan_id}/buy-back", status_code=201, response_model=RepaymentWrittenOut)
 def buy_back(
     loan_id: str,
     body: OnIn,
@@ -987,18 +1217,34 @@ def buy_back(
         principal,
         body,
         201,
-        lambda: loans.repayment_out(loans.buy_back(session, principal, loan_id, on=body.on)),
+        lambda: RepaymentOut.build(
+            loans.buy_back(session, principal, loan_id, on=body.on)
+        ).model_dump(mode="json"),
     )
 
 
-# ---------------------------------------------------------------------------- prices, GL
+# ---------------------------------------------------------------------------- general ledger
+
+_GL_MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl"}
 
 
 @router.get(
     "/v1/books/{book}/general-ledger",
     tags=["books"],
-    response_model=None,
-    responses={200: {"content": {"text/csv": {}}}},
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "the journal lines, streamed as they are read",
+            "content": {
+                "application/jsonl": {"itemSchema": GeneralLedgerLineOut.model_json_schema()},
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "journal_id,value_on,kind,ref,line_no,account,account_name,"
+                    "currency,debit,credit,reverses_id,memo\n",
+                },
+            },
+        }
+    },
 )
 def general_ledger(
     book: str,
@@ -1007,24 +1253,30 @@ def general_ledger(
     principal: CurrentPrincipal,
     since: BusinessDate | None = None,
     until: BusinessDate | None = None,
-    format: Literal["json", "csv"] | None = None,
-) -> dict[str, Any] | Response:
+    format: Literal["jsonl", "csv"] | None = None,
+) -> StreamingResponse:
     """Every journal line of the book in value-date order, debit and credit in their own
-    columns. CSV with ``?format=csv`` or ``Accept: text/csv``."""
-    rows = books.gl_rows(books.general_ledger(session, principal, book, since=since, until=until))
-    wants_csv = format == "csv" or (
-        format is None and "text/csv" in request.headers.get("accept", "")
+    columns, streamed as it is read: JSON Lines (one ``GeneralLedgerLineOut`` a line), or
+    CSV with ``?format=csv`` or ``Accept: text/csv``."""
+    book_id = books.readable_book(session, principal, book)
+    chosen = format or ("csv" if "text/csv" in request.headers.get("accept", "") else "jsonl")
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    return StreamingResponse(
+        _gl_stream(factory, book_id, since, until, chosen),
+        media_type=_GL_MEDIA[chosen],
+        headers={"Content-Disposition": f'attachment; filename="gl-{book}.{chosen}"'},
     )
-    if wants_csv:
-        return Response(
-            write_rows(rows, TabularFormat.CSV, books.GL_COLUMNS),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="gl-{book}.csv"'},
-        )
-    return {
-        "book": book,
-        "since": since,
-        "until": until,
-        "columns": list(books.GL_COLUMNS),
-        "rows": rows,
-    }
+
+
+def _gl_stream(
+    factory: sessionmaker[Session],
+    book_id: str,
+    since: date | None,
+    until: date | None,
+    chosen: str,
+) -> Iterator[bytes]:
+    """The export from a read transaction of its own: the request's unit of work ends
+    before the answer is sent, the stream after."""
+    encode = general_ledger_csv if chosen == "csv" else general_ledger_jsonl
+    with transaction(factory, write=False) as session:
+        yield from encode(books.general_ledger_lines(session, book_id, since=since, until=until))

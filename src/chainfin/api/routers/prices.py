@@ -7,17 +7,24 @@ their prices. A correction is a new version, never an overwrite. Every write hon
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from chainfin.adapters.db.models import PriceSource
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from chainfin.api.inputs import Input, money
+from chainfin.api.inputs import BusinessDate, Input, money
 from chainfin.api.receipts import write_once
+from chainfin.resources.common import PageOut
+from chainfin.resources.lending import (
+    CommodityPriceOut,
+    CommodityPriceWrittenOut,
+    PriceSourceOut,
+    PriceSourceWrittenOut,
+)
 from chainfin.services.lending import prices
+from chainfin.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(tags=["lending"])
 
@@ -40,13 +47,16 @@ class SourceIn(Input):
     name: str = Field(max_length=200)
 
 
-def _source_out(row: PriceSource) -> dict[str, Any]:
-    return {"code": row.code, "name": row.name, "created_at": row.created_at}
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items on this page")]
+Cursor = Annotated[
+    str | None, Query(max_length=400, description="``next_cursor`` of the page before")
+]
 
 
 @router.post(
     "/v1/commodity-prices",
     status_code=201,
+    response_model=CommodityPriceWrittenOut,
     summary="Record a price for pledged goods (a correction is a new version)",
 )
 def set_price(
@@ -66,7 +76,7 @@ def set_price(
         principal,
         body,
         201,
-        lambda: prices.price_out(
+        lambda: CommodityPriceOut.build(
             prices.set_price(
                 session,
                 principal,
@@ -78,25 +88,48 @@ def set_price(
                 platform_source=body.platform_source,
                 note=body.note,
             )
-        ),
+        ).model_dump(mode="json"),
     )
 
 
-@router.get("/v1/commodity-prices", summary="Your bank's prices, or a platform source's")
+@router.get(
+    "/v1/commodity-prices",
+    response_model=PageOut[CommodityPriceOut],
+    summary="Your bank's prices, or a platform source's",
+)
 def list_prices(
     session: SessionDep,
     principal: CurrentPrincipal,
-    item: str | None = None,
-    platform_source: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[dict[str, Any]]:
-    rows = prices.prices(
-        session, principal, item=item, platform_source=platform_source, limit=limit
+    item: Annotated[str | None, Query(max_length=100)] = None,
+    platform_source: Annotated[str | None, Query(max_length=40)] = None,
+    on_from: Annotated[BusinessDate | None, Query(description="priced on or after")] = None,
+    on_to: Annotated[BusinessDate | None, Query(description="priced on or before")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PageOut[CommodityPriceOut]:
+    """Every version of every price, in the order recorded (a correction comes after what
+    it corrects)."""
+    page = prices.prices(
+        session,
+        principal,
+        item=item,
+        platform_source=platform_source,
+        on_from=on_from,
+        on_to=on_to,
+        cursor=cursor,
+        limit=limit,
     )
-    return [prices.price_out(r) for r in rows]
+    return PageOut[CommodityPriceOut](
+        items=[CommodityPriceOut.build(r) for r in page.items], next_cursor=page.next_cursor
+    )
 
 
-@router.post("/v1/price-sources", status_code=201, summary="Create a platform price source")
+@router.post(
+    "/v1/price-sources",
+    status_code=201,
+    response_model=PriceSourceWrittenOut,
+    summary="Create a platform price source",
+)
 def create_source(
     body: SourceIn,
     request: Request,
@@ -112,13 +145,26 @@ def create_source(
         principal,
         body,
         201,
-        lambda: _source_out(
+        lambda: PriceSourceOut.build(
             prices.create_source(session, principal, code=body.code, name=body.name)
-        ),
+        ).model_dump(mode="json"),
     )
 
 
-@router.get("/v1/price-sources", summary="The platform's named price sources")
-def list_sources(session: SessionDep, principal: CurrentPrincipal) -> list[dict[str, Any]]:
-    """Reference data: any signed-in principal reads the list of platform sources."""
-    return [_source_out(r) for r in prices.sources(session)]
+@router.get(
+    "/v1/price-sources",
+    response_model=PageOut[PriceSourceOut],
+    summary="The platform's named price sources",
+)
+def list_sources(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PageOut[PriceSourceOut]:
+    """Reference data: any signed-in principal reads the list of platform sources, by
+    code."""
+    page = prices.sources(session, cursor=cursor, limit=limit)
+    return PageOut[PriceSourceOut](
+        items=[PriceSourceOut.build(r) for r in page.items], next_cursor=page.next_cursor
+    )

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import Field
 
-from chainfin.adapters.db.models import ReceivableRegistration
+from chainfin.adapters.formats.tabular import TabularFormat
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.inputs import Input, money
 from chainfin.api.receipts import receipt_for
-from chainfin.domain.money import Money
-from chainfin.resources.common import ReceiptOut
+from chainfin.api.schemas import Cursor, Limit, Since, Until
+from chainfin.api.streams import stream_rows, streamed
+from chainfin.resources.common import PageOut
+from chainfin.resources.receivables import FilingRowOut, RegistrationOut, RegistrationWrittenOut
 from chainfin.services import receivables
 
 router = APIRouter(prefix="/v1/receivables", tags=["receivables registry"])
@@ -27,67 +30,10 @@ class RegistrationIn(Input):
     )
 
 
-class RegistrationOut(BaseModel):
-    id: str
-    invoice_document_id: str | None
-    invoice_number: str | None
-    creditor_id: str
-    debtor_id: str
-    bank_id: str | None
-    kind: str
-    amount: str | None
-    amount_band: str | None = None
-    currency: str
-    due_on: date | None
-    registered_at: datetime
-    released_at: datetime | None
-    public: bool = Field(
-        False, description="true: another bank's registration, only its public part shown"
-    )
-    receipt: ReceiptOut | None = None
-
-    @classmethod
-    def public_part(cls, r: ReceivableRegistration) -> RegistrationOut:
-        """Another bank's registration: no grantee, no invoice, the amount as a band."""
-        return cls(
-            id=r.id,
-            invoice_document_id=None,
-            invoice_number=None,
-            creditor_id=r.creditor_id,
-            debtor_id=r.debtor_id,
-            bank_id=None,
-            kind=r.kind,
-            amount=None,
-            amount_band=receivables.amount_band(r.amount_minor, r.currency),
-            currency=r.currency,
-            due_on=None,
-            registered_at=r.registered_at,
-            released_at=r.released_at,
-            public=True,
-        )
-
-    @classmethod
-    def build(cls, r: ReceivableRegistration) -> RegistrationOut:
-        return cls(
-            id=r.id,
-            invoice_document_id=r.invoice_document_id,
-            invoice_number=r.invoice_number,
-            creditor_id=r.creditor_id,
-            debtor_id=r.debtor_id,
-            bank_id=r.bank_id,
-            kind=r.kind,
-            amount=Money(r.amount_minor, r.currency).to_decimal_string(),
-            currency=r.currency,
-            due_on=r.due_on,
-            registered_at=r.registered_at,
-            released_at=r.released_at,
-        )
-
-
-@router.post("", response_model=RegistrationOut, status_code=201)
+@router.post("", response_model=RegistrationWrittenOut, status_code=201)
 def register(
     body: RegistrationIn, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
-) -> RegistrationOut:
+) -> RegistrationWrittenOut:
     """Register an invoice's receivable as pledged or transferred to your bank (the seller is
     your customer and consented to ``invoices`` for ``financing``), or, as the seller, to the
     bank you name. 404 for an invoice you may not register; 409 names the existing
@@ -100,51 +46,90 @@ def register(
         financing_ref=body.financing_ref,
         bank=body.bank,
     )
-    out = RegistrationOut.build(row)
+    out = RegistrationWrittenOut.build(row)
     out.receipt = receipt_for(session, settings)
     return out
 
 
-@router.post("/{registration_id}/release", response_model=RegistrationOut)
+@router.post("/{registration_id}/release", response_model=RegistrationWrittenOut)
 def release(
     registration_id: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
-) -> RegistrationOut:
-    out = RegistrationOut.build(receivables.release(session, principal, registration_id))
+) -> RegistrationWrittenOut:
+    row = receivables.release(session, principal, registration_id)
+    out = RegistrationWrittenOut.build(row)
     out.receipt = receipt_for(session, settings)
     return out
 
 
-@router.get("", response_model=list[RegistrationOut])
-def search(
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    debtor_uscc: str | None = None,
-    creditor_uscc: str | None = None,
+def _search(
+    debtor_uscc: Annotated[str | None, Query(description="the debtor (obligor)")] = None,
+    creditor_uscc: Annotated[str | None, Query(description="the creditor (grantor)")] = None,
     invoice_number: str | None = None,
-    amount: str | None = None,
+    amount: Annotated[str | None, Query(description="exact amount, decimal string")] = None,
     currency: str = "CNY",
     include_released: bool = False,
-) -> list[RegistrationOut]:
-    rows = receivables.search(
-        session,
-        principal,
+    since: Since = None,
+    until: Until = None,
+) -> receivables.SearchFilter:
+    return receivables.SearchFilter(
         debtor_uscc=debtor_uscc,
         creditor_uscc=creditor_uscc,
         invoice_number=invoice_number,
         amount=money(amount, currency, "amount") if amount else None,
         include_released=include_released,
+        since=since,
+        until=until,
     )
-    return [
-        RegistrationOut.build(r)
-        if receivables.is_full(principal, r)
-        else RegistrationOut.public_part(r)
-        for r in rows
-    ]
 
 
-@router.get("/filing", summary="Active registrations shaped for 中登网 filing")
-def filing(session: SessionDep, principal: CurrentPrincipal) -> list[dict[str, object]]:
-    """Your own registrations in full; other banks' only in their public part (registration
-    id, type and date, grantor and debtor, the amount as a band: see docs/security.md)."""
-    rows = receivables.search(session, principal)
-    return receivables.filing_rows(session, rows, principal)
+SearchDep = Annotated[receivables.SearchFilter, Depends(_search)]
+
+
+@router.get("", response_model=PageOut[RegistrationOut])
+def search(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    f: SearchDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> PageOut[RegistrationOut]:
+    """Search the registry before financing, in the order of registration: your own
+    registrations (and those you are a party to) in full, other banks' only in their public
+    part. ``since``/``until``: when registered."""
+    page = receivables.search(session, principal, f, cursor=cursor, limit=limit)
+    return PageOut[RegistrationOut](
+        items=[RegistrationOut.seen_by(principal, r) for r in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get(
+    "/filing",
+    summary="Registrations shaped for 中登网 filing, streamed as CSV or JSON Lines",
+    response_class=StreamingResponse,
+    responses=streamed(
+        FilingRowOut,
+        TabularFormat.CSV,
+        TabularFormat.JSONL,
+        description="one filing row per registration (JSON Lines: a FilingRowOut a line)",
+    ),
+)
+def filing(
+    request: Request,
+    principal: CurrentPrincipal,
+    f: SearchDep,
+    format: Literal["csv", "jsonl"] = "csv",
+) -> StreamingResponse:
+    """Active registrations (the same filters as the search) in the order of registration,
+    as CSV with a header line or as JSON Lines, streamed while they are read. Your own
+    registrations in full; other banks' only in their public part (registration id, type and
+    date, grantor and debtor, the amount as a band: see docs/security.md). The columns are
+    those of ``FilingRowOut``."""
+    return stream_rows(
+        request,
+        lambda s: receivables.filing_rows(s, principal, f),
+        TabularFormat(format),
+        receivables.FILING_COLUMNS,
+        filename="filing",
+        as_row=lambda row: FilingRowOut.build(row).model_dump(mode="json"),
+    )

@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Query
 
 from chainfin.api.deps import CurrentPrincipal
-from chainfin.api.schemas import UsccCheckOut
+from chainfin.api.schemas import Cursor, Limit
 from chainfin.domain.errors import NotFound
-from chainfin.domain.industry import UnknownIndustry, divisions, parse_industry_code, sections
+from chainfin.domain.industry import (
+    Industry,
+    UnknownIndustry,
+    divisions,
+    parse_industry_code,
+    sections,
+)
 from chainfin.domain.region import UnknownRegion, lookup
 from chainfin.domain.uscc import check_uscc
+from chainfin.resources.common import PageOut
+from chainfin.resources.reference import IndustryOut, RegionOut, UsccCheckOut
+from chainfin.services.pagination import page_of
 
 router = APIRouter(prefix="/v1/reference", tags=["reference"])
-
-
-class RegionOut(BaseModel):
-    code: str
-    name: str
-    full_name: str
-    level: str
-    current: bool
-    valid_from: int | None
-    valid_to: int | None
-
-
-class IndustryOut(BaseModel):
-    code: str
-    section: str
-    division: str | None
-    name_zh: str
-    name_en: str
-    level: str
 
 
 @router.get("/regions/{code}", response_model=RegionOut)
@@ -41,50 +30,49 @@ def region(code: Annotated[str, Path(pattern=r"^\d{6}$")], _: CurrentPrincipal) 
     try:
         r = lookup(code)
     except UnknownRegion as exc:
-        raise NotFound(str(exc)) from None
-    return RegionOut(
-        code=r.code,
-        name=r.name,
-        full_name=r.full_name,
-        level=r.level.value,
-        current=r.current,
-        valid_from=r.valid_from,
-        valid_to=r.valid_to,
+        raise NotFound(str(exc), code="region_not_found") from None
+    return RegionOut.build(r)
+
+
+def _matches(i: Industry, q: str) -> bool:
+    q = q.strip().casefold()
+    return q in i.code.casefold() or q in i.name_zh.casefold() or q in i.name_en.casefold()
+
+
+@router.get("/industries", response_model=PageOut[IndustryOut])
+def industries(
+    _: CurrentPrincipal,
+    q: Annotated[
+        str | None, Query(max_length=100, description="part of a code or a name (中文 or English)")
+    ] = None,
+    section: Annotated[str | None, Query(pattern=r"^[A-Ta-t]$")] = None,
+    level: Literal["section", "division"] | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> PageOut[IndustryOut]:
+    """GB/T 4754-2017 sections and divisions in code order (``C``, ``C13``, ... ``D``)."""
+    table = [*sections(), *divisions()]
+    found = [
+        i
+        for i in table
+        if (q is None or _matches(i, q))
+        and (section is None or i.section == section.upper())
+        and (level is None or i.level.value == level)
+    ]
+    page = page_of(found, lambda i: i.code, cursor=cursor, limit=limit)
+    return PageOut[IndustryOut](
+        items=[IndustryOut.build(i) for i in page.items], next_cursor=page.next_cursor
     )
-
-
-def _industry_out(code: str) -> IndustryOut:
-    i = parse_industry_code(code)
-    return IndustryOut(
-        code=i.code,
-        section=i.section,
-        division=i.division,
-        name_zh=i.name_zh,
-        name_en=i.name_en,
-        level=i.level.value,
-    )
-
-
-@router.get("/industries", response_model=list[IndustryOut])
-def industries(_: CurrentPrincipal) -> list[IndustryOut]:
-    return [_industry_out(i.code) for i in [*sections(), *divisions()]]
 
 
 @router.get("/industries/{code}", response_model=IndustryOut)
 def industry(code: str, _: CurrentPrincipal) -> IndustryOut:
     try:
-        return _industry_out(code)
+        return IndustryOut.build(parse_industry_code(code))
     except UnknownIndustry as exc:
-        raise NotFound(str(exc)) from None
+        raise NotFound(str(exc), code="industry_not_found") from None
 
 
 @router.get("/uscc/{code}", response_model=UsccCheckOut)
 def uscc(code: str, _: CurrentPrincipal) -> UsccCheckOut:
-    v = check_uscc(code)
-    return UsccCheckOut(
-        code=v.code,
-        valid=v.valid,
-        reason=v.reason,
-        org_code_valid=v.org_code_valid,
-        region_code=v.region_code,
-    )
+    return UsccCheckOut.build(check_uscc(code))

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
-from chainfin.adapters.formats.tabular import TabularFormat, read_rows, write_rows
+from chainfin.adapters.formats.tabular import TabularFormat, read_rows
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.receipts import receipt_for
-from chainfin.api.schemas import BankOut, EnterpriseOut, ImportOut, RelationOut
-from chainfin.domain.errors import FieldError, ValidationFailed
+from chainfin.api.schemas import (
+    Cursor,
+    EnterpriseIn,
+    ImportRowIn,
+    ImportRowsIn,
+    Limit,
+    RelationIn,
+    schema_ref,
+)
+from chainfin.api.streams import stream_rows, streamed
+from chainfin.domain.errors import FieldError, UnsupportedMediaType
 from chainfin.domain.registry import Role
 from chainfin.domain.registry_input import ENTERPRISE_FIELDS, RELATION_FIELDS
 from chainfin.resources.common import PageOut
+from chainfin.resources.registry import (
+    BankOut,
+    EnterpriseOut,
+    EnterpriseWrittenOut,
+    ImportOut,
+    RelationOut,
+)
 from chainfin.services import registry
 
 router = APIRouter(prefix="/v1", tags=["registry"])
@@ -53,23 +70,24 @@ def list_enterprises(
 
 @router.post(
     "/enterprises",
-    response_model=EnterpriseOut,
+    response_model=EnterpriseWrittenOut,
     status_code=201,
-    responses={200: {"model": EnterpriseOut, "description": "already registered: linked"}},
+    responses={200: {"model": EnterpriseWrittenOut, "description": "already registered: linked"}},
 )
 def create_enterprise(
     session: SessionDep,
     settings: SettingsDep,
     principal: CurrentPrincipal,
     response: Response,
-    body: Annotated[dict[str, Any], Body(examples=[{"uscc": "91110000600037341L"}])],
-) -> EnterpriseOut:
+    body: EnterpriseIn,
+) -> EnterpriseWrittenOut:
     """Register an enterprise (or, if its USCC is already registered, link it to your bank or
     platform: 200 instead of 201)."""
-    ent, outcome = registry.create_enterprise(session, principal, body)
+    row = body.model_dump(exclude_none=True)
+    ent, outcome = registry.create_enterprise(session, principal, row)
     if outcome != "created":
         response.status_code = 200
-    out = EnterpriseOut.build(ent, principal)
+    out = EnterpriseWrittenOut.build(ent, principal)
     out.receipt = receipt_for(session, settings)
     return out
 
@@ -114,11 +132,15 @@ def list_relations(
 
 @router.post("/relations", response_model=ImportOut, status_code=201)
 def create_relation(
-    session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal, body: dict[str, Any]
+    session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal, body: RelationIn
 ) -> ImportOut:
-    records = registry.parse_relation_rows([body])
+    """Record that the seller supplies the buyer (both registered); an existing relation is
+    reported ``unchanged``."""
+    records = registry.parse_relation_rows([body.model_dump(mode="json")])
     report = registry.import_relations(session, principal, records)
-    return ImportOut(**report.as_dict(), receipt=receipt_for(session, settings))
+    out = ImportOut.build(report)
+    out.receipt = receipt_for(session, settings)
+    return out
 
 
 @router.post(
@@ -129,8 +151,8 @@ def create_relation(
             "required": True,
             "content": {
                 "text/csv": {"schema": {"type": "string"}},
-                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-                "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/json": {"schema": schema_ref(ImportRowsIn)},
+                "application/x-ndjson": {"schema": schema_ref(ImportRowIn)},
             },
         }
     },
@@ -149,7 +171,7 @@ async def import_batch(
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     fmt = _MEDIA.get(media)
     if fmt is None:
-        raise ValidationFailed(
+        raise UnsupportedMediaType(
             [FieldError("content-type", f"send one of {', '.join(_MEDIA)}, not {media!r}")]
         )
     rows = read_rows(await request.body(), fmt)
@@ -159,30 +181,55 @@ async def import_batch(
     else:
         rels = registry.parse_relation_rows(rows.rows, first_row=rows.first_row)
         report = registry.import_relations(session, principal, rels, first_row=rows.first_row)
-    return ImportOut(**report.as_dict(), receipt=receipt_for(session, settings))
+    out = ImportOut.build(report)
+    out.receipt = receipt_for(session, settings)
+    return out
 
 
-@router.get("/registry/{kind}/export", response_class=Response)
+_EXPORT = streamed(
+    ImportRowIn,
+    TabularFormat.CSV,
+    TabularFormat.JSONL,
+    TabularFormat.JSON,
+    array=ImportRowsIn,
+    description="the rows in the import format, streamed as they are read",
+)
+
+
+@router.get("/registry/{kind}/export", response_class=StreamingResponse, responses=_EXPORT)
 def export_batch(
     kind: Kind,
-    session: SessionDep,
+    request: Request,
     principal: CurrentPrincipal,
-    format: Annotated[TabularFormat, Query()] = TabularFormat.CSV,
-) -> Response:
-    """Everything you can see, in the import format (so an export can be re-imported)."""
-    columns: tuple[str, ...]
+    format: Annotated[TabularFormat, Query(description="csv, jsonl or json (an array)")] = (
+        TabularFormat.CSV
+    ),
+) -> StreamingResponse:
+    """Everything you can see, in the import format (so an export can be re-imported),
+    streamed: rows are read in batches as they are sent."""
     if kind == "enterprises":
-        rows, columns = registry.export_enterprises(session, principal), ENTERPRISE_FIELDS
-    else:
-        rows, columns = registry.export_relations(session, principal), RELATION_FIELDS
-    media = {"csv": "text/csv", "json": "application/json", "jsonl": "application/x-ndjson"}
-    return Response(
-        write_rows(rows, format, columns),
-        media_type=f"{media[format.value]}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{kind}.{format.value}"'},
+        return stream_rows(
+            request,
+            lambda s: registry.export_enterprises(s, principal),
+            format,
+            ENTERPRISE_FIELDS,
+            filename=kind,
+        )
+    return stream_rows(
+        request,
+        lambda s: registry.export_relations(s, principal),
+        format,
+        RELATION_FIELDS,
+        filename=kind,
     )
 
 
-@router.get("/banks", response_model=list[BankOut])
-def list_banks(session: SessionDep, principal: CurrentPrincipal) -> list[BankOut]:
-    return [BankOut.build(b) for b in registry.list_banks(session, principal)]
+@router.get("/banks", response_model=PageOut[BankOut])
+def list_banks(
+    session: SessionDep, principal: CurrentPrincipal, limit: Limit = 50, cursor: Cursor = None
+) -> PageOut[BankOut]:
+    """Every bank on the platform, by code."""
+    page = registry.list_banks(session, principal, cursor=cursor, limit=limit)
+    return PageOut[BankOut](
+        items=[BankOut.build(b) for b in page.items], next_cursor=page.next_cursor
+    )

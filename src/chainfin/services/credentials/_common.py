@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from chainfin.adapters.db.models import (
     Bank,
@@ -15,7 +15,6 @@ from chainfin.adapters.db.models import (
     CredentialPiece,
     CredentialProgramme,
     Enterprise,
-    ProgrammeFunder,
 )
 from chainfin.domain import credentials as rules
 from chainfin.domain.access import Principal
@@ -23,6 +22,7 @@ from chainfin.domain.clock import utcnow
 from chainfin.domain.credentials import CredentialStatus, PieceStatus
 from chainfin.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from chainfin.domain.ids import new_ids
+from chainfin.services import states
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
 
@@ -34,7 +34,7 @@ _M = TypeVar("_M")
 
 def _enterprise_of(actor: Principal) -> str:
     if actor.enterprise_id is None:
-        raise Forbidden("this is done by an enterprise user")
+        raise Forbidden("this is done by an enterprise user", code="enterprise_user_only")
     return actor.enterprise_id
 
 
@@ -44,14 +44,19 @@ def _resolve_enterprise(session: Session, ref: str, field: str) -> Enterprise:
     else:
         ent = session.scalar(select(Enterprise).where(Enterprise.uscc == ref.strip().upper()))
     if ent is None:
-        raise ValidationFailed([FieldError(field, f"{ref!r} is not a registered enterprise")])
+        raise ValidationFailed(
+            [FieldError(field, f"{ref!r} is not a registered enterprise")],
+            code="enterprise_unknown",
+        )
     return ent
 
 
 def _resolve_bank(session: Session, ref: str, field: str = "bank") -> Bank:
     bank = session.get(Bank, ref) or session.scalar(select(Bank).where(Bank.code == ref))
     if bank is None:
-        raise ValidationFailed([FieldError(field, f"{ref!r} is not a bank on the platform")])
+        raise ValidationFailed(
+            [FieldError(field, f"{ref!r} is not a bank on the platform")], code="bank_unknown"
+        )
     return bank
 
 
@@ -63,16 +68,22 @@ def _get(session: Session, model: type[_M], key: Any) -> _M:
     return row
 
 
+def _within(
+    column: Any, start: date | None, end: date | None, name: str
+) -> list[ColumnElement[bool]]:
+    """A list filter's date range, both ends included (``{name}_from`` .. ``{name}_to``)."""
+    if start is not None and end is not None and start > end:
+        raise ValidationFailed(
+            [FieldError(f"{name}_from", f"is after {name}_to")], code="period_invalid"
+        )
+    return [
+        *([column >= start] if start is not None else []),
+        *([column <= end] if end is not None else []),
+    ]
+
+
 def _change(kind: str, obj: Any) -> Change:
     return Change(kind, row_of(obj))
-
-
-def _funder_banks(session: Session, programme_id: str) -> list[str]:
-    return list(
-        session.scalars(
-            select(ProgrammeFunder.bank_id).where(ProgrammeFunder.programme_id == programme_id)
-        )
-    )
 
 
 def _bank_enterprise(session: Session, bank_id: str) -> str:
@@ -83,29 +94,19 @@ def _bank_enterprise(session: Session, bank_id: str) -> str:
 def _move(
     session: Session,
     piece: CredentialPiece,
-    target: PieceStatus,
+    event: str,
     *,
     holder_id: str | None = None,
     **values: Any,
 ) -> None:
-    """Move a piece to ``target`` if it is still in the state we read it in (and held by
+    """Move a piece by ``event`` if it is still in the state we read it in (and held by
     ``holder_id``); otherwise someone else moved it first and this request conflicts."""
-    rules.check_transition(piece.id, piece.status, target)
-    condition = and_(CredentialPiece.id == piece.id, CredentialPiece.status == piece.status)
-    if holder_id is not None:
-        condition = and_(condition, CredentialPiece.holder_id == holder_id)
-    now = utcnow()
-    result = session.execute(
-        update(CredentialPiece)
-        .where(condition)
-        .values(status=target.value, updated_at=now, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"piece {piece.id} changed while this request ran; reload and retry")
-    # the row now holds exactly these values: no need to read it back
-    for name, value in {"status": target.value, "updated_at": now, **values}.items():
-        set_committed_value(piece, name, value)
+    held_by = [CredentialPiece.holder_id == holder_id] if holder_id is not None else []
+    if not states.swap(session, piece, event, *held_by, updated_at=utcnow(), **values):
+        raise Conflict(
+            f"piece {piece.id} changed while this request ran; reload and retry",
+            code="concurrent_change",
+        )
 
 
 def _children(
@@ -153,7 +154,7 @@ def _piece_for_holder(session: Session, actor: Principal, piece_id: str) -> Cred
     piece = session.get(CredentialPiece, piece_id)
     me = actor.enterprise_id
     if piece is None or (not actor.is_system and piece.holder_id != me):
-        raise NotFound(f"no piece {piece_id!r} held by you")
+        raise NotFound(f"no piece {piece_id!r} held by you", code="piece_not_found")
     return piece
 
 
@@ -170,7 +171,9 @@ def _programme_of(
 
 def _check_live_credential(credential: Credential) -> None:
     if credential.status != CredentialStatus.ACTIVE.value:
-        raise rules.IllegalTransition(f"credential {credential.id} is {credential.status}")
+        raise rules.IllegalTransition(
+            f"credential {credential.id} is {credential.status}", code="credential_not_live"
+        )
 
 
 # ---------------------------------------------------------------------------- settle

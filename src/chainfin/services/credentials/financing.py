@@ -58,7 +58,8 @@ def quote(
     piece = _piece_for_holder(session, actor, piece_id)
     if piece.status != PieceStatus.HELD.value:
         raise rules.IllegalTransition(
-            f"piece {piece.id} is {piece.status}; only held pieces are financed"
+            f"piece {piece.id} is {piece.status}; only held pieces are financed",
+            code="piece_not_held",
         )
     credential, programme = _programme_of(session, piece)
     _check_live_credential(credential)
@@ -66,13 +67,15 @@ def quote(
     funder = session.get(ProgrammeFunder, (programme.id, funder_bank.id))
     if funder is None:
         raise ValidationFailed(
-            [FieldError("bank", f"{funder_bank.code} does not fund this credential's programme")]
+            [FieldError("bank", f"{funder_bank.code} does not fund this credential's programme")],
+            code="bank_not_funder",
         )
     as_of = as_of or clock.today()
     fixing = rates.in_force(session, as_of)
     if fixing is None:
         raise ValidationFailed(
-            [FieldError("as_of", f"no LPR fixing on record on or before {as_of}")]
+            [FieldError("as_of", f"no LPR fixing on record on or before {as_of}")],
+            code="lpr_fixing_missing",
         )
     policy = PricingPolicy.from_dict(funder.pricing)
     priced = price_quote(
@@ -117,12 +120,15 @@ def finance(session: Session, actor: Principal, quote_id: str) -> Financing:
     actor.require(Scope.CREDENTIALS_WRITE)
     row = session.get(CredentialQuote, quote_id)
     if row is None or not (actor.is_system or actor.enterprise_id == row.holder_id):
-        raise NotFound(f"no quote {quote_id!r}")
+        raise NotFound(f"no quote {quote_id!r}", code="quote_not_found")
     done = session.scalar(select(Financing).where(Financing.quote_id == quote_id))
     if done is not None:
         return done
     if row.valid_until < utcnow():
-        raise Conflict(f"quote {quote_id} expired at {row.valid_until:%Y-%m-%d %H:%M}Z; ask again")
+        raise Conflict(
+            f"quote {quote_id} expired at {row.valid_until:%Y-%m-%d %H:%M}Z; ask again",
+            code="quote_expired",
+        )
     piece = _piece_for_holder(session, actor, row.piece_id)
     credential, _programme = _programme_of(session, piece)
     _check_live_credential(credential)
@@ -133,9 +139,7 @@ def finance(session: Session, actor: Principal, quote_id: str) -> Financing:
     net = _money(terms["net_proceeds"])
     fee_total = sum((f for f, _ in fees), Money.zero(face.currency))
     financing_id = new_id("financing")
-    _move(
-        session, piece, PieceStatus.TRANSFERRED, holder_id=row.holder_id, financing_id=financing_id
-    )
+    _move(session, piece, "finance", holder_id=row.holder_id, financing_id=financing_id)
     bank_ent = _bank_enterprise(session, row.bank_id)
     (bank_piece,) = _children(
         session,
@@ -277,5 +281,5 @@ def quote_for(session: Session, actor: Principal, quote_id: str) -> CredentialQu
     actor.require(Scope.CREDENTIALS_READ)
     row = session.get(CredentialQuote, quote_id)
     if row is None or not scoping.bank_or_party(actor, row.bank_id, row.holder_id):
-        raise NotFound(f"no quote {quote_id!r}")
+        raise NotFound(f"no quote {quote_id!r}", code="quote_not_found")
     return row

@@ -10,6 +10,8 @@ invitation stays, and the lead bank may invite again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, select, true
@@ -27,9 +29,10 @@ from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from chainfin.domain.ids import new_id
 from chainfin.domain.money import Money
-from chainfin.services import audit, ledger, scoping
+from chainfin.services import audit, ledger, scoping, states
 from chainfin.services.credentials._common import _change, _get, _resolve_bank
 from chainfin.services.credentials.programmes import join, visible_programme
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 OPEN = ("invited", "approved")
 
@@ -56,7 +59,7 @@ def _visible(session: Session, actor: Principal, invitation_id: str) -> Programm
         .with_for_update()
     )
     if row is None:
-        raise NotFound(f"no invitation {invitation_id!r}")
+        raise NotFound(f"no invitation {invitation_id!r}", code="invitation_not_found")
     return row
 
 
@@ -73,6 +76,7 @@ def _check_open(row: ProgrammeInvitation, want: str) -> None:
         raise Conflict(
             f"invitation {row.id} is {row.status}",
             hint="An invitation goes invited → approved (core) → accepted (invited bank).",
+            code="invitation_not_open",
         )
 
 
@@ -84,11 +88,13 @@ def invite(
     lead = scoping.bank_of(actor, "the programme's lead bank invites funders")
     programme = visible_programme(session, actor, programme_id)
     if programme.lead_bank_id != lead:
-        raise Forbidden("only the programme's lead bank invites other funders")
+        raise Forbidden(
+            "only the programme's lead bank invites other funders", code="not_your_record"
+        )
     invited = _resolve_bank(session, bank)
     funds = session.get(ProgrammeFunder, (programme.id, invited.id)) is not None
     if invited.id == lead or funds:
-        raise Conflict(f"{invited.code} already funds the programme")
+        raise Conflict(f"{invited.code} already funds the programme", code="bank_already_funds")
     open_one = session.scalar(
         select(ProgrammeInvitation.id).where(
             ProgrammeInvitation.programme_id == programme.id,
@@ -97,7 +103,10 @@ def invite(
         )
     )
     if open_one is not None:
-        raise Conflict(f"{invited.code} already has an open invitation ({open_one})")
+        raise Conflict(
+            f"{invited.code} already has an open invitation ({open_one})",
+            code="invitation_already_open",
+        )
     now = utcnow()
     row = ProgrammeInvitation(
         id=new_id("invitation"),
@@ -105,7 +114,7 @@ def invite(
         bank_id=invited.id,
         lead_bank_id=lead,
         core_enterprise_id=programme.core_enterprise_id,
-        status="invited",
+        status=states.initial(ProgrammeInvitation),
         currency=programme.currency,
         line_minor=None,
         invited_by=actor.label,
@@ -122,7 +131,10 @@ def invite(
         with session.begin_nested():  # a concurrent invitation: the partial index decides
             session.add(row)
     except IntegrityError:
-        raise Conflict(f"{invited.code} already has an open invitation to this programme") from None
+        raise Conflict(
+            f"{invited.code} already has an open invitation to this programme",
+            code="invitation_already_open",
+        ) from None
     _record(session, actor, "issued", row)
     return row
 
@@ -135,11 +147,12 @@ def approve_invitation(
     core = scoping.enterprise_of(actor, "the programme's core enterprise approves a new funder")
     row = _visible(session, actor, invitation_id)
     if row.core_enterprise_id != core:
-        raise NotFound(f"no invitation {invitation_id!r}")
+        raise NotFound(f"no invitation {invitation_id!r}", code="invitation_not_found")
     if row.status == "approved":
         return row
     _check_open(row, "invited")
-    row.status, row.approved_by, row.approved_at = "approved", actor.label, utcnow()
+    states.move(row, "approve")
+    row.approved_by, row.approved_at = actor.label, utcnow()
     _record(session, actor, "approved", row)
     return row
 
@@ -158,18 +171,23 @@ def accept_invitation(
     bank_id = scoping.bank_of(actor, "the invited bank accepts an invitation")
     row = _visible(session, actor, invitation_id)
     if row.bank_id != bank_id:
-        raise Forbidden("only the invited bank accepts the invitation")
+        raise Forbidden("only the invited bank accepts the invitation", code="not_your_record")
     if row.status == "invited":
         raise Conflict(
             f"invitation {row.id} waits for the core enterprise's approval",
             hint="The core enterprise approves first; then accept with your line.",
+            code="invitation_awaits_core_approval",
         )
     _check_open(row, "approved")
     if line.currency != row.currency or line.amount_minor <= 0:
-        raise ValidationFailed([FieldError("line", f"must be a positive {row.currency} amount")])
+        raise ValidationFailed(
+            [FieldError("line", f"must be a positive {row.currency} amount")],
+            code="line_amount_invalid",
+        )
     programme = _get(session, CredentialProgramme, row.programme_id)
     funder = join(session, actor, programme, bank_id, line=line, pricing=pricing)
-    row.status, row.accepted_by, row.accepted_at = "accepted", actor.label, utcnow()
+    states.move(row, "accept")
+    row.accepted_by, row.accepted_at = actor.label, utcnow()
     row.line_minor = line.amount_minor
     session.flush()
     ledger.one(
@@ -196,8 +214,9 @@ def decline_invitation(
     if row.status == "declined":
         return row
     if row.status not in OPEN:
-        raise Conflict(f"invitation {row.id} is {row.status}")
-    row.status, row.declined_by, row.declined_at = "declined", actor.label, utcnow()
+        raise Conflict(f"invitation {row.id} is {row.status}", code="invitation_not_open")
+    states.move(row, "decline")
+    row.declined_by, row.declined_at = actor.label, utcnow()
     _record(session, actor, "declined", row)
     return row
 
@@ -210,48 +229,81 @@ def invitation_for(session: Session, actor: Principal, invitation_id: str) -> Pr
         )
     )
     if row is None:
-        raise NotFound(f"no invitation {invitation_id!r}")
+        raise NotFound(f"no invitation {invitation_id!r}", code="invitation_not_found")
     return row
 
 
+@dataclass(frozen=True)
+class InvitationFilter:
+    """What to list of the invitations a principal is a party to (every field narrows)."""
+
+    programme_id: str | None = None
+    status: str | None = None
+    bank: str | None = None  # the invited bank: code or id
+
+
 def invitations(
-    session: Session, actor: Principal, *, programme_id: str | None = None
-) -> list[ProgrammeInvitation]:
+    session: Session,
+    actor: Principal,
+    filters: InvitationFilter | None = None,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[ProgrammeInvitation]:
+    """Invitations the principal is a party to (:func:`invitation_condition`), by id (oldest
+    first). Naming a programme the principal neither sees nor is invited to is a 404."""
     actor.require(Scope.CREDENTIALS_READ)
+    filters = filters or InvitationFilter()
     query = select(ProgrammeInvitation).where(invitation_condition(actor))
-    if programme_id is not None:
-        query = query.where(ProgrammeInvitation.programme_id == programme_id)
-    rows = list(session.scalars(query.order_by(ProgrammeInvitation.created_at)))
-    if programme_id is not None and not rows:
-        visible_programme(session, actor, programme_id)  # 404 unless the actor sees it
-    return rows
-
-
-def invitation_out(session: Session, row: ProgrammeInvitation) -> dict[str, Any]:
-    """The invitation and what the invited bank is asked to join (shared by the lead bank's
-    and the core's acts): the programme's name, core, currency, rating and tenor cap."""
-    programme = _get(session, CredentialProgramme, row.programme_id)
-    codes = dict(
-        session.execute(
-            select(Bank.id, Bank.code).where(Bank.id.in_([row.bank_id, row.lead_bank_id]))
-        ).all()
+    if filters.programme_id is not None:
+        query = query.where(ProgrammeInvitation.programme_id == filters.programme_id)
+    if filters.status is not None:
+        query = query.where(ProgrammeInvitation.status == filters.status)
+    if filters.bank is not None:
+        bank = _resolve_bank(session, filters.bank, "bank")
+        query = query.where(ProgrammeInvitation.bank_id == bank.id)
+    page: Page[ProgrammeInvitation] = paginate(
+        session, query, ProgrammeInvitation.id, cursor=cursor, limit=limit
     )
-    return {
-        "id": row.id,
-        "programme_id": row.programme_id,
-        "programme_name": programme.name,
-        "core_enterprise_id": row.core_enterprise_id,
-        "core_rating": programme.core_rating,
-        "tenor_cap_months": programme.tenor_cap_months,
-        "bank_id": row.bank_id,
-        "bank_code": codes.get(row.bank_id),
-        "lead_bank_id": row.lead_bank_id,
-        "lead_bank_code": codes.get(row.lead_bank_id),
-        "status": row.status,
-        "line": Money(row.line_minor, row.currency).as_dict() if row.line_minor else None,
-        "currency": row.currency,
-        "invited_at": row.invited_at,
-        "approved_at": row.approved_at,
-        "accepted_at": row.accepted_at,
-        "declined_at": row.declined_at,
+    if filters.programme_id is not None and not page.items and cursor is None:
+        invited = select(ProgrammeInvitation.id).where(
+            ProgrammeInvitation.programme_id == filters.programme_id, invitation_condition(actor)
+        )
+        if session.scalar(invited.limit(1)) is None:
+            visible_programme(session, actor, filters.programme_id)  # 404 unless it sees it
+    return page
+
+
+@dataclass(frozen=True)
+class InvitationView:
+    """An invitation with what the invited bank is asked to join: the programme (its name,
+    core, rating and tenor cap) and the two banks' codes."""
+
+    invitation: ProgrammeInvitation
+    programme: CredentialProgramme
+    bank_code: str | None
+    lead_bank_code: str | None
+
+
+def invitation_views(session: Session, rows: Sequence[ProgrammeInvitation]) -> list[InvitationView]:
+    """Views of invitations the caller already may see, with two queries for all of them."""
+    programme_ids = sorted({r.programme_id for r in rows})
+    programmes = {
+        p.id: p
+        for p in session.scalars(
+            select(CredentialProgramme).where(CredentialProgramme.id.in_(programme_ids))
+        )
     }
+    bank_ids = sorted({r.bank_id for r in rows} | {r.lead_bank_id for r in rows})
+    codes = dict(session.execute(select(Bank.id, Bank.code).where(Bank.id.in_(bank_ids))).all())
+    return [
+        InvitationView(
+            r, programmes[r.programme_id], codes.get(r.bank_id), codes.get(r.lead_bank_id)
+        )
+        for r in rows
+    ]
+
+
+def invitation_view(session: Session, row: ProgrammeInvitation) -> InvitationView:
+    (view,) = invitation_views(session, [row])
+    return view

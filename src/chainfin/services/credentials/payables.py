@@ -4,6 +4,7 @@ how much of it credentials use."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import or_, select, update
@@ -28,7 +29,9 @@ from chainfin.services.credentials._common import (
     _enterprise_of,
     _get,
     _resolve_enterprise,
+    _within,
 )
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 # ---------------------------------------------------------------------------- confirmation
 
@@ -48,13 +51,18 @@ def confirm(
     debtor = _enterprise_of(actor)
     creditor = _resolve_enterprise(session, supplier, "supplier")
     if creditor.id == debtor:
-        raise ValidationFailed([FieldError("supplier", "an enterprise does not owe itself")])
+        raise ValidationFailed(
+            [FieldError("supplier", "an enterprise does not owe itself")], code="self_confirmation"
+        )
     if bool(document_ids) == bool(trade_case_key):
         raise ValidationFailed(
-            [FieldError("basis", "give the confirmed documents or a matched trade case, not both")]
+            [FieldError("basis", "give the confirmed documents or a matched trade case, not both")],
+            code="confirmation_basis_ambiguous",
         )
     if amount.amount_minor <= 0:
-        raise ValidationFailed([FieldError("amount", "must be positive")])
+        raise ValidationFailed(
+            [FieldError("amount", "must be positive")], code="amount_not_positive"
+        )
     if trade_case_key:
         documents = _trade_case_documents(session, actor, debtor, creditor, trade_case_key)
         basis = "trade_case"
@@ -69,7 +77,8 @@ def confirm(
     ).all()
     if taken:
         raise Conflict(
-            f"document(s) {', '.join(sorted(taken))} already back another debtor confirmation"
+            f"document(s) {', '.join(sorted(taken))} already back another debtor confirmation",
+            code="documents_already_confirmed",
         )
     row = PayableConfirmation(
         id=new_id("payable"),
@@ -129,7 +138,8 @@ def _trade_case_documents(
     case = cases.get(key)
     if case is None or case.seller_uscc != creditor.uscc:
         raise ValidationFailed(
-            [FieldError("trade_case", f"no trade case {key!r} with {creditor.uscc}")]
+            [FieldError("trade_case", f"no trade case {key!r} with {creditor.uscc}")],
+            code="trade_case_unknown",
         )
     if case.status is not CaseStatus.MATCHED:
         raise ValidationFailed(
@@ -139,7 +149,8 @@ def _trade_case_documents(
                     f"the case is {case.status.value}, not matched: "
                     + "; ".join(case.messages[:3]),
                 )
-            ]
+            ],
+            code="trade_case_not_matched",
         )
     out = []
     for doc_key in case.documents:
@@ -156,7 +167,10 @@ def _trade_case_documents(
         if doc is not None:
             out.append(doc)
     if not out:
-        raise ValidationFailed([FieldError("trade_case", "the case has no invoice to confirm")])
+        raise ValidationFailed(
+            [FieldError("trade_case", "the case has no invoice to confirm")],
+            code="trade_case_without_invoice",
+        )
     return out
 
 
@@ -166,7 +180,8 @@ def _check_basis_amount(documents: Sequence[TradeDocumentRow], amount: Money) ->
     wrong = [d.id for d in basis if d.currency != amount.currency]
     if wrong:
         raise ValidationFailed(
-            [FieldError("amount", f"documents {wrong} are not {amount.currency}")]
+            [FieldError("amount", f"documents {wrong} are not {amount.currency}")],
+            code="currency_mismatch",
         )
     total = sum(d.total_minor for d in basis)
     if amount.amount_minor > total:
@@ -177,26 +192,59 @@ def _check_basis_amount(documents: Sequence[TradeDocumentRow], amount: Money) ->
                     f"{amount} exceeds what the documents evidence "
                     f"({Money(total, amount.currency)})",
                 )
-            ]
+            ],
+            code="amount_exceeds_evidence",
         )
 
 
-def confirmations(session: Session, actor: Principal) -> list[PayableConfirmation]:
+@dataclass(frozen=True)
+class ConfirmationFilter:
+    """What to list of the confirmations an enterprise is a party to (every field narrows)."""
+
+    debtor: str | None = None  # the core enterprise that owes: id or USCC
+    creditor: str | None = None  # the supplier owed: id or USCC
+    due_from: date | None = None
+    due_to: date | None = None
+
+
+def confirmations(
+    session: Session,
+    actor: Principal,
+    filters: ConfirmationFilter | None = None,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[PayableConfirmation]:
+    """The confirmations the enterprise gave (as debtor) or was given (as creditor), by id
+    (oldest first)."""
     actor.require(Scope.CREDENTIALS_READ)
-    query = select(PayableConfirmation).order_by(PayableConfirmation.confirmed_at)
+    filters = filters or ConfirmationFilter()
+    query = select(PayableConfirmation)
     if not actor.is_system:
         me = _enterprise_of(actor)
         query = query.where(
             or_(PayableConfirmation.debtor_id == me, PayableConfirmation.creditor_id == me)
         )
-    return list(session.scalars(query))
+    if filters.debtor is not None:
+        debtor = _resolve_enterprise(session, filters.debtor, "debtor")
+        query = query.where(PayableConfirmation.debtor_id == debtor.id)
+    if filters.creditor is not None:
+        creditor = _resolve_enterprise(session, filters.creditor, "creditor")
+        query = query.where(PayableConfirmation.creditor_id == creditor.id)
+    query = query.where(
+        *_within(PayableConfirmation.due_on, filters.due_from, filters.due_to, "due")
+    )
+    return paginate(session, query, PayableConfirmation.id, cursor=cursor, limit=limit)
 
 
 def _allocate_confirmations(
     session: Session, core: str, ids: Sequence[str], amount: Money
 ) -> list[tuple[PayableConfirmation, int]]:
     if not ids:
-        raise ValidationFailed([FieldError("confirmation_ids", "name at least one confirmation")])
+        raise ValidationFailed(
+            [FieldError("confirmation_ids", "name at least one confirmation")],
+            code="confirmation_required",
+        )
     rows: list[PayableConfirmation] = []
     errors: list[FieldError] = []
     for n, cid in enumerate(ids):
@@ -227,7 +275,8 @@ def _allocate_confirmations(
                     f"{amount} exceeds the confirmed payables not yet issued against "
                     f"({Money(available, amount.currency)})",
                 )
-            ]
+            ],
+            code="amount_exceeds_confirmed",
         )
     return out
 

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import ColumnElement, exists, false, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
     Credential,
     CredentialPiece,
     CredentialProgramme,
+    Financing,
     PayableConfirmation,
     SupplyRelation,
     TradeDocumentRow,
@@ -28,23 +29,24 @@ from chainfin.domain.credentials import CredentialStatus, PieceStatus
 from chainfin.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chainfin.domain.ids import new_id
 from chainfin.domain.money import Money
-from chainfin.services import audit, books, ledger, workcal
+from chainfin.services import audit, books, ledger, states, workcal
 from chainfin.services.credentials._common import (
-    _bank_enterprise,
     _change,
     _check_live_credential,
     _children,
     _enterprise_of,
-    _funder_banks,
     _get,
     _move,
     _piece_for_holder,
     _programme_of,
+    _resolve_bank,
     _resolve_enterprise,
+    _within,
 )
 from chainfin.services.credentials.payables import _allocate_confirmations, _release_confirmations
-from chainfin.services.credentials.programmes import _reserve, _utilise
+from chainfin.services.credentials.programmes import _reserve, _utilise, funded_by
 from chainfin.services.ledger import Change, EntryDraft
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 # ---------------------------------------------------------------------------- issue
 
@@ -65,7 +67,7 @@ def issue(
     core = _enterprise_of(actor)
     programme = session.get(CredentialProgramme, programme_id)
     if programme is None or programme.core_enterprise_id != core:
-        raise NotFound(f"no programme {programme_id!r}")
+        raise NotFound(f"no programme {programme_id!r}", code="programme_not_found")
     issued_on = issued_on or clock.today()
     rules.check_tenor(issued_on, maturity_on, programme.tenor_cap_months)
     if amount.currency != programme.currency or amount.amount_minor < programme.min_piece_minor:
@@ -76,7 +78,8 @@ def issue(
                     f"must be {programme.currency} and at least the minimum piece "
                     f"{Money(programme.min_piece_minor, programme.currency)}",
                 )
-            ]
+            ],
+            code="piece_amount_invalid",
         )
     allocations = _allocate_confirmations(session, core, confirmation_ids, amount)
     supplier = allocations[0][0].creditor_id
@@ -92,7 +95,9 @@ def issue(
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(f"confirmation {conf.id} was used concurrently; retry")
+            raise Conflict(
+                f"confirmation {conf.id} was used concurrently; retry", code="concurrent_change"
+            )
         session.refresh(conf)
     cal = workcal.calendar(session)
     rolled = cal.roll(maturity_on, programme.roll_convention)
@@ -111,7 +116,7 @@ def issue(
         payment_provisional=rolled.provisional,
         calendar_source=cal.schedule(rolled.date.year).source[:200],
         confirmations=[[c.id, take] for c, take in allocations],
-        status=CredentialStatus.OFFERED.value,
+        status=states.initial(Credential),
         created_by=actor.label,
         created_at=now,
         updated_at=now,
@@ -163,7 +168,7 @@ def accept(session: Session, actor: Principal, piece_id: str) -> CredentialPiece
     the programme reservation; a transfer's acceptance moves the holding in the books."""
     actor.require(Scope.CREDENTIALS_WRITE)
     piece = _piece_for_holder(session, actor, piece_id)
-    _move(session, piece, PieceStatus.HELD, holder_id=piece.holder_id)
+    _move(session, piece, "accept", holder_id=piece.holder_id)
     amount = Money(piece.amount_minor, piece.currency)
     changes = [_change("piece", piece)]
     if piece.parent_id is None:
@@ -172,7 +177,7 @@ def accept(session: Session, actor: Principal, piece_id: str) -> CredentialPiece
         _utilise(
             session, programme, pending_minor=-amount.amount_minor, posted_minor=amount.amount_minor
         )
-        credential.status = CredentialStatus.ACTIVE.value
+        states.move(credential, "accept")
         credential.updated_at = utcnow()
         session.flush()
         changes += [_change("credential", credential), _change("programme", programme)]
@@ -211,11 +216,11 @@ def reject(
     confirmations; a rejected transfer returns the amount to the sender as a new piece."""
     actor.require(Scope.CREDENTIALS_WRITE)
     piece = _piece_for_holder(session, actor, piece_id)
-    _move(session, piece, PieceStatus.REJECTED, holder_id=piece.holder_id)
+    _move(session, piece, "reject", holder_id=piece.holder_id)
     changes = [_change("piece", piece)]
     credential = _get(session, Credential, piece.credential_id)
     if piece.parent_id is None:
-        changes += _unwind_issue(session, credential, CredentialStatus.REJECTED)
+        changes += _unwind_issue(session, credential, "reject")
     else:
         parent = _get(session, CredentialPiece, piece.parent_id)
         if piece.sender_id is None:
@@ -235,13 +240,11 @@ def reject(
     return piece
 
 
-def _unwind_issue(
-    session: Session, credential: Credential, status: CredentialStatus
-) -> list[Change]:
+def _unwind_issue(session: Session, credential: Credential, event: str) -> list[Change]:
     programme = _get(session, CredentialProgramme, credential.programme_id)
     _utilise(session, programme, pending_minor=-credential.face_minor)
     released = _release_confirmations(session, credential)
-    credential.status = status.value
+    states.move(credential, event)
     credential.updated_at = utcnow()
     session.flush()
     return [
@@ -256,7 +259,7 @@ def cancel(session: Session, actor: Principal, credential_id: str) -> Credential
     actor.require(Scope.CREDENTIALS_WRITE)
     credential = session.get(Credential, credential_id)
     if credential is None or not (actor.is_system or actor.enterprise_id == credential.issuer_id):
-        raise NotFound(f"no credential {credential_id!r}")
+        raise NotFound(f"no credential {credential_id!r}", code="credential_not_found")
     root = session.scalar(
         select(CredentialPiece).where(
             CredentialPiece.credential_id == credential.id, CredentialPiece.parent_id.is_(None)
@@ -267,12 +270,13 @@ def cancel(session: Session, actor: Principal, credential_id: str) -> Credential
     if root.status != PieceStatus.OFFERED.value:
         raise rules.IllegalTransition(
             f"credential {credential.id} was already {root.status}; the issuer cancels only "
-            "before the first acceptance"
+            "before the first acceptance",
+            code="credential_already_accepted",
         )
-    _move(session, root, PieceStatus.CANCELLED)
+    _move(session, root, "cancel")
     changes = [
         _change("piece", root),
-        *_unwind_issue(session, credential, CredentialStatus.CANCELLED),
+        *_unwind_issue(session, credential, "cancel"),
     ]
     ledger.one(session, actor, "credential.cancelled", *changes)
     audit.record(session, actor, "credential.cancel", "credential", credential.id, {})
@@ -288,13 +292,15 @@ def split(
     credential, programme = _programme_of(session, piece)
     _check_live_credential(credential)
     if any(a.currency != piece.currency for a in amounts):
-        raise ValidationFailed([FieldError("amounts", f"must all be {piece.currency}")])
+        raise ValidationFailed(
+            [FieldError("amounts", f"must all be {piece.currency}")], code="currency_mismatch"
+        )
     parts = rules.split_amounts(
         piece.amount_minor,
         [a.amount_minor for a in amounts],
         min_piece_minor=programme.min_piece_minor,
     )
-    _move(session, piece, PieceStatus.SPLIT, holder_id=piece.holder_id)
+    _move(session, piece, "split", holder_id=piece.holder_id)
     children = _children(
         session,
         piece,
@@ -348,7 +354,7 @@ def transfer(
     _check_live_credential(credential)
     recipient = _resolve_enterprise(session, to, "to")
     if recipient.id == piece.holder_id:
-        raise ValidationFailed([FieldError("to", "is the holder itself")])
+        raise ValidationFailed([FieldError("to", "is the holder itself")], code="transfer_to_self")
     if not _may_receive(session, piece.holder_id, recipient.id):
         raise ValidationFailed(
             [
@@ -357,13 +363,16 @@ def transfer(
                     f"{recipient.uscc} is not a supplier of the holder (no supply relation "
                     "or trade on record)",
                 )
-            ]
+            ],
+            code="recipient_not_supplier",
         )
     if amount is not None and amount.currency != piece.currency:
-        raise ValidationFailed([FieldError("amount", f"must be {piece.currency}")])
+        raise ValidationFailed(
+            [FieldError("amount", f"must be {piece.currency}")], code="currency_mismatch"
+        )
     holder = piece.holder_id
     if amount is None or amount.amount_minor == piece.amount_minor:
-        _move(session, piece, PieceStatus.TRANSFERRED, holder_id=holder)
+        _move(session, piece, "transfer", holder_id=holder)
         (offered,) = _children(
             session,
             piece,
@@ -380,7 +389,7 @@ def transfer(
         parts = rules.carve(
             piece.amount_minor, amount.amount_minor, min_piece_minor=programme.min_piece_minor
         )
-        _move(session, piece, PieceStatus.SPLIT, holder_id=holder)
+        _move(session, piece, "split", holder_id=holder)
         offered, kept = _children(
             session,
             piece,
@@ -440,31 +449,57 @@ def recompute_payment_dates(session: Session, actor: Principal) -> list[Credenti
 # ---------------------------------------------------------------------------- reads
 
 
+def credential_condition(actor: Principal) -> ColumnElement[bool]:
+    """Credentials a principal reads: those it issued; for bank staff, those of the
+    programmes its bank funds; for any other enterprise, those it holds or held a piece of
+    (or sent one). A platform and the operator's people read none."""
+    if actor.is_system:
+        return true()
+    ways: list[ColumnElement[bool]] = []
+    if actor.enterprise_id is not None:
+        ways.append(Credential.issuer_id == actor.enterprise_id)
+    if actor.bank_id is not None:
+        ways.append(Credential.programme_id.in_(funded_by(actor.bank_id)))
+    elif actor.enterprise_id is not None:
+        me = actor.enterprise_id
+        parties = select(CredentialPiece.credential_id).where(
+            or_(CredentialPiece.holder_id == me, CredentialPiece.sender_id == me)
+        )
+        ways.append(Credential.id.in_(parties))
+    return or_(*ways) if ways else false()
+
+
+def piece_condition(actor: Principal) -> ColumnElement[bool]:
+    """Pieces a principal lists: those it holds or held, every piece of the credentials it
+    issued and, for bank staff, every piece of the credentials of the programmes its bank
+    funds (its discounted pieces among them) — each one it also reads by id (:func:`tree`)."""
+    if actor.is_system:
+        return true()
+    ways: list[ColumnElement[bool]] = []
+    if actor.bank_id is not None:
+        funded = select(Credential.id).where(Credential.programme_id.in_(funded_by(actor.bank_id)))
+        ways.append(CredentialPiece.credential_id.in_(funded))
+    if actor.enterprise_id is not None:
+        me = actor.enterprise_id
+        issued = select(Credential.id).where(Credential.issuer_id == me)
+        ways += [CredentialPiece.holder_id == me, CredentialPiece.credential_id.in_(issued)]
+    return or_(*ways) if ways else false()
+
+
 def _visible(session: Session, actor: Principal, credential: Credential) -> bool:
     if actor.is_system or actor.enterprise_id == credential.issuer_id:
         return True
-    if actor.bank_id is not None:
-        return actor.bank_id in _funder_banks(session, credential.programme_id)
-    me = actor.enterprise_id
-    if me is None:  # a platform, the operator's people: no holder, no credential
-        return False
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    CredentialPiece.credential_id == credential.id,
-                    or_(CredentialPiece.holder_id == me, CredentialPiece.sender_id == me),
-                )
-            )
-        )
+    found = session.scalar(
+        select(Credential.id).where(Credential.id == credential.id, credential_condition(actor))
     )
+    return found is not None
 
 
 def get(session: Session, actor: Principal, credential_id: str) -> Credential:
     actor.require(Scope.CREDENTIALS_READ)
     credential = session.get(Credential, credential_id)
     if credential is None or not _visible(session, actor, credential):
-        raise NotFound(f"no credential {credential_id!r}")
+        raise NotFound(f"no credential {credential_id!r}", code="credential_not_found")
     return credential
 
 
@@ -505,28 +540,109 @@ def piece_for(session: Session, actor: Principal, piece_id: str) -> CredentialPi
     actor.require(Scope.CREDENTIALS_READ)
     piece = session.get(CredentialPiece, piece_id)
     if piece is None or piece.id not in {p.id for p in tree(session, actor, piece.credential_id)}:
-        raise NotFound(f"no piece {piece_id!r}")
+        raise NotFound(f"no piece {piece_id!r}", code="piece_not_found")
     return piece
 
 
-def holdings(
-    session: Session, actor: Principal, *, live_only: bool = True
-) -> list[CredentialPiece]:
+@dataclass(frozen=True)
+class PieceFilter:
+    """What to list of the pieces a principal sees (every field narrows)."""
+
+    statuses: tuple[PieceStatus, ...] = ()  # none: the live ones, or all with include_closed
+    include_closed: bool = False
+    credential_id: str | None = None
+    holder: str | None = None  # the holding enterprise: id or USCC
+    financed_by: str | None = None  # the bank that discounted it: code or id
+    maturity_from: date | None = None  # the credential's maturity date
+    maturity_to: date | None = None
+
+
+def list_pieces(
+    session: Session,
+    actor: Principal,
+    filters: PieceFilter | None = None,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[CredentialPiece]:
+    """The pieces the principal may see (:func:`piece_condition`), by id (oldest first);
+    live ones only unless ``include_closed`` or ``statuses`` says otherwise."""
     actor.require(Scope.CREDENTIALS_READ)
-    holder = (
-        _enterprise_of(actor) if actor.bank_id is None else _bank_enterprise(session, actor.bank_id)
-    )
-    query = select(CredentialPiece).where(CredentialPiece.holder_id == holder)
-    if live_only:
+    if not actor.is_system and actor.bank_id is None:
+        _enterprise_of(actor)
+    filters = filters or PieceFilter()
+    query = select(CredentialPiece).where(piece_condition(actor))
+    if filters.statuses:
+        query = query.where(CredentialPiece.status.in_([s.value for s in filters.statuses]))
+    elif not filters.include_closed:
         query = query.where(CredentialPiece.status.in_([s.value for s in rules.LIVE]))
-    return list(session.scalars(query.order_by(CredentialPiece.created_at)))
-
-
-def issued_by(session: Session, actor: Principal) -> list[Credential]:
-    actor.require(Scope.CREDENTIALS_READ)
-    me = _enterprise_of(actor)
-    return list(
-        session.scalars(
-            select(Credential).where(Credential.issuer_id == me).order_by(Credential.created_at)
-        )
+    if filters.credential_id is not None:
+        query = query.where(CredentialPiece.credential_id == filters.credential_id)
+    if filters.holder is not None:
+        holder = _resolve_enterprise(session, filters.holder, "holder")
+        query = query.where(CredentialPiece.holder_id == holder.id)
+    if filters.financed_by is not None:
+        bank = _resolve_bank(session, filters.financed_by, "financed_by")
+        financed = select(Financing.id).where(Financing.bank_id == bank.id)
+        query = query.where(CredentialPiece.financing_id.in_(financed))
+    maturity = _within(
+        Credential.maturity_on, filters.maturity_from, filters.maturity_to, "maturity"
     )
+    if maturity:
+        dated = select(Credential.id).where(*maturity)
+        query = query.where(CredentialPiece.credential_id.in_(dated))
+    return paginate(session, query, CredentialPiece.id, cursor=cursor, limit=limit)
+
+
+@dataclass(frozen=True)
+class CredentialFilter:
+    """What to list of the credentials a principal reads (every field narrows)."""
+
+    statuses: tuple[CredentialStatus, ...] = ()
+    programme_id: str | None = None
+    core: str | None = None  # the issuer: id or USCC
+    holder: str | None = None  # holds one of the pieces you see: id or USCC
+    funder: str | None = None  # funds the programme: bank code or id
+    maturity_from: date | None = None
+    maturity_to: date | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+
+
+def list_credentials(
+    session: Session,
+    actor: Principal,
+    filters: CredentialFilter | None = None,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[Credential]:
+    """The credentials the principal reads by id (:func:`credential_condition`): issued by
+    it, holding its pieces, or in programmes its bank funds; by id (oldest first)."""
+    actor.require(Scope.CREDENTIALS_READ)
+    if not actor.is_system and actor.bank_id is None:
+        _enterprise_of(actor)
+    filters = filters or CredentialFilter()
+    query = select(Credential).where(credential_condition(actor))
+    if filters.statuses:
+        query = query.where(Credential.status.in_([s.value for s in filters.statuses]))
+    if filters.programme_id is not None:
+        query = query.where(Credential.programme_id == filters.programme_id)
+    if filters.core is not None:
+        core = _resolve_enterprise(session, filters.core, "core")
+        query = query.where(Credential.issuer_id == core.id)
+    if filters.holder is not None:
+        # only among the pieces the principal sees: a holder elsewhere in the tree stays unseen
+        holder = _resolve_enterprise(session, filters.holder, "holder")
+        held = select(CredentialPiece.credential_id).where(
+            CredentialPiece.holder_id == holder.id, piece_condition(actor)
+        )
+        query = query.where(Credential.id.in_(held))
+    if filters.funder is not None:
+        bank = _resolve_bank(session, filters.funder, "funder")
+        query = query.where(Credential.programme_id.in_(funded_by(bank.id)))
+    query = query.where(
+        *_within(Credential.maturity_on, filters.maturity_from, filters.maturity_to, "maturity"),
+        *_within(Credential.issued_on, filters.issued_from, filters.issued_to, "issued"),
+    )
+    return paginate(session, query, Credential.id, cursor=cursor, limit=limit)

@@ -4,10 +4,11 @@ invitation (see :mod:`invitations`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, select, true, update
+from sqlalchemy import ColumnElement, Select, false, select, true, update
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
@@ -26,12 +27,14 @@ from chainfin.domain.pricing import (
     PricingPolicy,
 )
 from chainfin.domain.workcal import RollConvention
-from chainfin.services import audit, ledger, scoping
+from chainfin.services import audit, ledger, scoping, states
 from chainfin.services.credentials._common import (
     _change,
     _enterprise_of,
+    _resolve_bank,
     _resolve_enterprise,
 )
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 # ---------------------------------------------------------------------------- programmes
 
@@ -59,7 +62,10 @@ def create_programme(
     core_ent = _resolve_enterprise(session, core, "core")
     errors: list[FieldError] = []
     if not scoping.is_customer(session, bank_id, core_ent.id):
-        raise ValidationFailed([FieldError("core", f"{core.strip()} is not one of your customers")])
+        raise ValidationFailed(
+            [FieldError("core", f"{core.strip()} is not one of your customers")],
+            code="not_a_customer",
+        )
     if "core" not in core_ent.roles:
         errors.append(FieldError("core", f"{core_ent.uscc} is not a core enterprise"))
     if not 1 <= tenor_cap_months <= rules.HARD_TENOR_CAP_MONTHS:
@@ -109,7 +115,7 @@ def create_programme(
         day_count=day_count,
         grace_days=grace_days,
         penalty_multiplier=str(Decimal(penalty_multiplier)),
-        status="active",
+        status=states.initial(CredentialProgramme),
         created_by=actor.label,
         created_at=now,
     )
@@ -148,9 +154,12 @@ def join(
     """A bank joins a programme with its own line; the programme limit grows by it. Only an
     accepted invitation calls this (the lead bank invited, the core approved)."""
     if line.currency != programme.currency or line.amount_minor <= 0:
-        raise ValidationFailed([FieldError("line", f"must be a positive {programme.currency}")])
+        raise ValidationFailed(
+            [FieldError("line", f"must be a positive {programme.currency}")],
+            code="line_amount_invalid",
+        )
     if session.get(ProgrammeFunder, (programme.id, bank_id)) is not None:
-        raise Conflict("this bank already funds the programme")
+        raise Conflict("this bank already funds the programme", code="bank_already_funds")
     policy = PricingPolicy.from_dict(pricing) if pricing is not None else DEFAULT_POLICY
     funder = ProgrammeFunder(
         programme_id=programme.id,
@@ -172,10 +181,14 @@ def join(
     return funder
 
 
+def funded_by(bank_id: str) -> Select[str]:
+    """The ids of the programmes a bank funds (the lead bank included)."""
+    return select(ProgrammeFunder.programme_id).where(ProgrammeFunder.bank_id == bank_id)
+
+
 def funds(bank_id: str) -> ColumnElement[bool]:
     """Programmes a bank funds (the lead bank included)."""
-    funded = select(ProgrammeFunder.programme_id).where(ProgrammeFunder.bank_id == bank_id)
-    return CredentialProgramme.id.in_(funded)
+    return CredentialProgramme.id.in_(funded_by(bank_id))
 
 
 def programme_condition(actor: Principal) -> ColumnElement[bool]:
@@ -197,7 +210,7 @@ def visible_programme(session: Session, actor: Principal, programme_id: str) -> 
         )
     )
     if programme is None:
-        raise NotFound(f"no programme {programme_id!r}")
+        raise NotFound(f"no programme {programme_id!r}", code="programme_not_found")
     return programme
 
 
@@ -206,12 +219,38 @@ def programme_for(session: Session, actor: Principal, programme_id: str) -> Cred
     return visible_programme(session, actor, programme_id)
 
 
-def programmes(session: Session, actor: Principal) -> list[CredentialProgramme]:
+@dataclass(frozen=True)
+class ProgrammeFilter:
+    """What to list of the programmes a principal sees (every field narrows)."""
+
+    status: str | None = None
+    core: str | None = None  # the core enterprise: id or USCC
+    funder: str | None = None  # a funder bank: code or id
+
+
+def programmes(
+    session: Session,
+    actor: Principal,
+    filters: ProgrammeFilter | None = None,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[CredentialProgramme]:
+    """The programmes its bank funds (bank staff) or it is the core of (an enterprise), by
+    id (oldest first)."""
     actor.require(Scope.CREDENTIALS_READ)
     if not actor.is_system and actor.bank_id is None:
         _enterprise_of(actor)
-    query = select(CredentialProgramme).order_by(CredentialProgramme.created_at)
-    return list(session.scalars(query.where(programme_condition(actor))))
+    filters = filters or ProgrammeFilter()
+    query = select(CredentialProgramme).where(programme_condition(actor))
+    if filters.status is not None:
+        query = query.where(CredentialProgramme.status == filters.status)
+    if filters.core is not None:
+        core = _resolve_enterprise(session, filters.core, "core")
+        query = query.where(CredentialProgramme.core_enterprise_id == core.id)
+    if filters.funder is not None:
+        query = query.where(funds(_resolve_bank(session, filters.funder, "funder").id))
+    return paginate(session, query, CredentialProgramme.id, cursor=cursor, limit=limit)
 
 
 def _reserve(session: Session, programme: CredentialProgramme, amount_minor: int) -> None:
@@ -236,6 +275,7 @@ def _reserve(session: Session, programme: CredentialProgramme, amount_minor: int
             f"available {Money(max(free, 0), programme.currency)}"
             + ("" if programme.status == "active" else f" (programme is {programme.status})"),
             hint="Settle or cancel credentials, or ask the funder banks for a larger line.",
+            code="programme_limit_insufficient",
         )
     session.refresh(programme)
 

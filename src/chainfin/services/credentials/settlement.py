@@ -33,8 +33,9 @@ from chainfin.domain.money import Money
 from chainfin.domain.pricing import (
     penalty_interest,
 )
+from chainfin.domain.states import CREDENTIAL_PIECE
 from chainfin.services import alerts as alerts_service
-from chainfin.services import audit, books, ledger, rates, receivables
+from chainfin.services import audit, books, idempotency, ledger, rates, receivables, states
 from chainfin.services.credentials._common import (
     _change,
     _children,
@@ -46,6 +47,7 @@ from chainfin.services.credentials.financing import _accrue_one
 from chainfin.services.credentials.pieces import get
 from chainfin.services.credentials.programmes import _utilise
 from chainfin.services.ledger import Change
+from chainfin.services.pagination import MAX_LIMIT
 
 
 def settle(
@@ -60,11 +62,13 @@ def settle(
     """The issuer pays. Each live piece's current holder is paid its share: the whole
     piece when the payment covers everything due, pro rata otherwise (penalty interest
     first, then principal). Unpaid pieces past their payment date go overdue. Paying again
-    under the same ``payment_ref`` returns the first payment."""
+    under the same ``payment_ref`` with the same amount (and payment date, when given)
+    returns the first payment; with a different one it is refused
+    (``exists_with_different_request``)."""
     actor.require(Scope.CREDENTIALS_WRITE)
     credential = session.get(Credential, credential_id)
     if credential is None or not (actor.is_system or actor.enterprise_id == credential.issuer_id):
-        raise NotFound(f"no credential {credential_id!r}")
+        raise NotFound(f"no credential {credential_id!r}", code="credential_not_found")
     done = session.scalar(
         select(CredentialPayment).where(
             CredentialPayment.credential_id == credential.id,
@@ -72,11 +76,21 @@ def settle(
         )
     )
     if done is not None:
+        first: dict[str, object] = {"amount": Money(done.amount_minor, done.currency)}
+        again: dict[str, object] = {"amount": amount}
+        if paid_on is not None:
+            first["paid_on"], again["paid_on"] = done.paid_on, paid_on
+        idempotency.same_request(f"payment {payment_ref!r}", first, again)
         return done
     if credential.status not in (CredentialStatus.ACTIVE.value, CredentialStatus.OVERDUE.value):
-        raise rules.IllegalTransition(f"credential {credential.id} is {credential.status}")
+        raise rules.IllegalTransition(
+            f"credential {credential.id} is {credential.status}", code="credential_not_live"
+        )
     if amount.currency != credential.currency or amount.amount_minor <= 0:
-        raise ValidationFailed([FieldError("amount", f"must be a positive {credential.currency}")])
+        raise ValidationFailed(
+            [FieldError("amount", f"must be a positive {credential.currency}")],
+            code="amount_not_positive",
+        )
     paid_on = paid_on or clock.today()
     programme = _get(session, CredentialProgramme, credential.programme_id)
     changes = _withdraw_offers(session, actor, credential)
@@ -102,7 +116,8 @@ def settle(
                     )
                     + ")",
                 )
-            ]
+            ],
+            code="amount_exceeds_due",
         )
     overdue_now = paid_on >= credential.payment_on
     if not overdue_now and amount.amount_minor < due_total:
@@ -113,7 +128,8 @@ def settle(
                     f"before the payment date ({credential.payment_on}) a credential is "
                     f"redeemed in full ({Money(due_total, credential.currency)}) or not at all",
                 )
-            ]
+            ],
+            code="partial_redemption_early",
         )
     pay_penalty, pay_principal = _split_payment(amount.amount_minor, penalties, outstanding)
     allocations: list[dict[str, Any]] = []
@@ -143,9 +159,9 @@ def settle(
     penalty_total = sum(pay_penalty)
     credential.settled_minor += principal_total
     if credential.settled_minor == credential.face_minor:
-        credential.status = CredentialStatus.SETTLED.value
-    elif overdue_now:
-        credential.status = CredentialStatus.OVERDUE.value
+        states.move(credential, "settle")
+    elif overdue_now and credential.status != CredentialStatus.OVERDUE:
+        states.move(credential, "fall_due")
     credential.updated_at = utcnow()
     if principal_total:
         _utilise(session, programme, posted_minor=-principal_total)
@@ -224,7 +240,10 @@ def _penalties_due(
     penalty earlier payments left unpaid."""
     fixing = rates.in_force(session, paid_on)
     if fixing is None:
-        raise ValidationFailed([FieldError("paid_on", f"no LPR fixing on record on {paid_on}")])
+        raise ValidationFailed(
+            [FieldError("paid_on", f"no LPR fixing on record on {paid_on}")],
+            code="lpr_fixing_missing",
+        )
     rate = fixing.rate_1y * Decimal(programme.penalty_multiplier)
     charged_to: dict[str, date] = {}
     unpaid: dict[str, int] = {}
@@ -287,7 +306,8 @@ def _pay_piece(
     fully = principal == owed
     target = PieceStatus.SETTLED if fully else PieceStatus.OVERDUE if overdue_now else None
     if target is not None and target.value != piece.status:
-        _move(session, piece, target, settled_minor=piece.settled_minor + principal)
+        event = CREDENTIAL_PIECE.event_to(piece.status, target, subject=piece.id)
+        _move(session, piece, event, settled_minor=piece.settled_minor + principal)
     elif principal:
         session.execute(
             update(CredentialPiece)
@@ -411,7 +431,7 @@ def _withdraw_offers(session: Session, actor: Principal, credential: Credential)
         parent = _get(session, CredentialPiece, offer.parent_id)
         if offer.sender_id is None:
             raise AssertionError("a transferred piece has a sender")
-        _move(session, offer, PieceStatus.CANCELLED)
+        _move(session, offer, "cancel")
         (returned,) = _children(
             session,
             offer,
@@ -443,13 +463,13 @@ def mark_overdue(session: Session, actor: Principal, as_of: date) -> list[Creden
         for piece in pieces:
             if piece.status in (PieceStatus.HELD.value, PieceStatus.FINANCED.value):
                 financed = piece.status == PieceStatus.FINANCED.value
-                _move(session, piece, PieceStatus.OVERDUE)
+                _move(session, piece, "fall_due")
                 changes.append(_change("piece", piece))
                 if financed and piece.financing_id:
                     fin = _get(session, Financing, piece.financing_id)
                     remaining = Money(piece.amount_minor - piece.settled_minor, piece.currency)
                     _reclassify_overdue(session, actor, fin, remaining, as_of)
-        credential.status = CredentialStatus.OVERDUE.value
+        states.move(credential, "fall_due")
         credential.updated_at = utcnow()
         session.flush()
         changes.append(_change("credential", credential))
@@ -492,5 +512,7 @@ def _alert_overdue(
 
 
 def alerts(session: Session, actor: Principal, *, state: str = "open") -> list[Alert]:
-    """Kept for callers of the credentials package; see :func:`services.alerts.alerts`."""
-    return alerts_service.alerts(session, actor, state=state)
+    """Kept for callers of the credentials package (the first page of at most
+    ``MAX_LIMIT``); see :func:`services.alerts.alerts`."""
+    only = alerts_service.AlertFilter(state=state)
+    return alerts_service.alerts(session, actor, only, limit=MAX_LIMIT).items

@@ -41,6 +41,7 @@ from chainfin.domain.clock import utcnow
 from chainfin.domain.consent import Purpose
 from chainfin.domain.credentials import add_months
 from chainfin.domain.errors import (
+    CODES,
     ChainfinError,
     Conflict,
     FieldError,
@@ -52,17 +53,19 @@ from chainfin.domain.ids import new_id
 from chainfin.domain.loans import METHODS, LoanCategory, LoanStatus
 from chainfin.domain.money import Money
 from chainfin.domain.products import ProductConfig, UnderlyingKind
+from chainfin.domain.states import LOAN_APPLICATION
 from chainfin.domain.uscc import check_uscc
-from chainfin.services import audit, consent, ledger, rates, receivables, scoping
+from chainfin.services import audit, consent, ledger, rates, receivables, scoping, states
 from chainfin.services.credentials._common import _change, _get, _resolve_bank
+from chainfin.services.lending import filters, products
 from chainfin.services.lending import lines as limits
-from chainfin.services.lending import products
 from chainfin.services.lending.prices import owner_of_product
 from chainfin.services.lending.underlying import Underlying, resolve
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 
 class ApprovalRefused(ChainfinError):
-    code = "approval-refused"
+    code = "approval_refused"
     status = 409
 
 
@@ -101,7 +104,10 @@ def _find_line(
     if line_id is not None:
         line = session.get(CreditLine, line_id)
         if line is None or line.bank_id != bank_id:
-            raise ValidationFailed([FieldError("line", f"no credit line {line_id!r} at this bank")])
+            raise ValidationFailed(
+                [FieldError("line", f"no credit line {line_id!r} at this bank")],
+                code="credit_line_unknown",
+            )
         named = session.scalar(
             select(CreditSublimit.id).where(
                 CreditSublimit.line_id == line.id, CreditSublimit.member_id == applicant_id
@@ -115,7 +121,8 @@ def _find_line(
                         f"{line_id} is not the applicant's line, and no sub-limit on it names "
                         "the applicant",
                     )
-                ]
+                ],
+                code="credit_line_not_applicable",
             )
         return line
     own = session.scalar(
@@ -284,13 +291,14 @@ def submit(
     their loan ready for disbursement; referred ones with the tasks people must do."""
     actor.require(Scope.LOANS_APPLY)
     if actor.enterprise_id is None:
-        raise Forbidden("an enterprise applies for its own loans")
+        raise Forbidden("an enterprise applies for its own loans", code="enterprise_user_only")
     today = clock.today()
     if on is not None and on < today and not actor.is_system:
         # the decision date drives line expiry, the LPR fixing, the score window and the
         # maturity check: an applicant may not move it into the past
         raise ValidationFailed(
-            [FieldError("on", f"{on} is in the past; an application is decided today ({today})")]
+            [FieldError("on", f"{on} is in the past; an application is decided today ({today})")],
+            code="date_in_past",
         )
     on = on or today
     bank_row = _resolve_bank(session, bank)
@@ -299,7 +307,8 @@ def submit(
     if underlying_kind not in {k.value for k in UnderlyingKind}:
         known = ", ".join(k.value for k in UnderlyingKind)
         raise ValidationFailed(
-            [FieldError("underlying.kind", f"unknown {underlying_kind!r} (known: {known})")]
+            [FieldError("underlying.kind", f"unknown {underlying_kind!r} (known: {known})")],
+            code="underlying_kind_unknown",
         )
     errors = _problems_in_request(config, amount, tenor_months, method, payee)
     if errors:
@@ -346,7 +355,7 @@ def submit(
         payee_name=payee.name.strip(),
         payee_account=payee.account.replace(" ", ""),
         payee_agent=payee.agent,
-        status="referred",
+        status=states.initial(LoanApplication),
         score=score.points,
         decision={
             **decided.to_dict(),
@@ -363,7 +372,7 @@ def submit(
     session.add(app)
     session.flush()
     if decided.outcome is rules.Outcome.DECLINE:
-        _finish(app, "declined", "system")
+        _finish(app, "decline", "system")
     elif decided.outcome is rules.Outcome.APPROVE:
         if avail is None:
             raise AssertionError("an approved application has a line")
@@ -371,22 +380,20 @@ def submit(
             with session.begin_nested():
                 _approve(session, actor, app, product_row, config, underlying, avail, on)
         except Conflict as exc:
-            # between reading the facts and approving, another approval took the limit
-            # (LimitExceeded) or registered the same underlying
-            code = (
-                "line_insufficient"
-                if isinstance(exc, limits.LimitExceeded)
-                else "duplicate_financing"
-            )
-            reason = rules.Reason(code, rules.Outcome.DECLINE, exc.message)
+            # between reading the facts and approving, another approval took a limit, the
+            # line was frozen or expired (LimitExceeded), or the same underlying was
+            # registered: the decline names what refused, with the rules' own code
+            if CODES[exc.code].decision != rules.Outcome.DECLINE:
+                raise
+            reason = rules.Reason(exc.code, rules.Outcome.DECLINE, exc.message)
             app.decision = {
                 **app.decision,
                 "outcome": "decline",
                 "reasons": [*app.decision["reasons"], reason.to_dict()],
             }
-            _finish(app, "declined", "system")
+            _finish(app, "decline", "system")
         else:
-            _finish(app, "approved", "system")
+            _finish(app, "approve", "system")
     else:
         for task in decided.tasks:
             _open_task(session, app, task.value, decided)
@@ -410,8 +417,8 @@ def submit(
     return app
 
 
-def _finish(app: LoanApplication, status: str, by: str) -> None:
-    app.status = status
+def _finish(app: LoanApplication, event: str, by: str) -> None:
+    states.move(app, event)
     app.decided_by = by
     app.decided_at = utcnow()
 
@@ -434,7 +441,7 @@ def _open_task(
         enterprise_id=app.applicant_id,
         kind=kind,
         reasons=because,
-        state="open",
+        state=states.initial(DueDiligenceTask),
         assignee_id=manager,
         result=None,
         completed_by=None,
@@ -490,7 +497,10 @@ def _approve(
         )
     fixing = rates.in_force(session, on)
     if fixing is None:
-        raise ValidationFailed([FieldError("on", f"no LPR fixing on record on or before {on}")])
+        raise ValidationFailed(
+            [FieldError("on", f"no LPR fixing on record on or before {on}")],
+            code="lpr_fixing_missing",
+        )
     rate = fixing.rate_1y + Decimal(config.spread_bp) / 100
     body = loan_id.split("_", 1)[1]
     now = utcnow()
@@ -519,7 +529,7 @@ def _approve(
         penalty_charged_minor=0,
         penalty_paid_minor=0,
         penalty_through=None,
-        status=LoanStatus.APPROVED.value,
+        status=states.initial(Loan),
         dpd=0,
         category=LoanCategory.NORMAL.value,
         flags=[],
@@ -578,11 +588,18 @@ def review(
     actor.require(Scope.LOANS_APPROVE)
     app = _staff_app(session, actor, application_id)
     if app.status != "referred":
-        raise Conflict(f"application {app.id} is {app.status}; only referred ones are reviewed")
+        raise Conflict(
+            f"application {app.id} is {app.status}; only referred ones are reviewed",
+            code="application_not_referred",
+        )
     if action not in ("approve", "decline"):
-        raise ValidationFailed([FieldError("action", "approve or decline")])
+        raise ValidationFailed(
+            [FieldError("action", "approve or decline")], code="review_action_invalid"
+        )
     if not note.strip():
-        raise ValidationFailed([FieldError("note", "say why: the note is the credit memo")])
+        raise ValidationFailed(
+            [FieldError("note", "say why: the note is the credit memo")], code="note_required"
+        )
     conditions = [c.strip() for c in (conditions or []) if c.strip()]
     steps = _steps(session, app.id)
     product_row = _get(session, LoanProduct, app.product_id)
@@ -595,6 +612,7 @@ def review(
             raise ApprovalRefused(
                 "the checker must be another person than the maker (four eyes)",
                 hint="Ask a colleague with credit authority to check it.",
+                code="four_eyes_required",
             )
         needed = config.required_level(app.amount_minor)
         if action == "approve" and (needed is None or level is None or level < needed):
@@ -603,6 +621,7 @@ def review(
                 f"approving {amount} needs authority level {needed or 'above every level'}; "
                 f"you hold {level or 'none'}",
                 hint="Refer it up to an approver with the authority.",
+                code="authority_insufficient",
             )
         open_tasks = [t for t in _tasks(session, app.id) if t.state == "open"]
         if action == "approve" and open_tasks:
@@ -610,6 +629,7 @@ def review(
             raise ApprovalRefused(
                 f"due diligence is not finished: {listed} still open",
                 hint="Complete the site visit / financial analysis first.",
+                code="due_diligence_open",
             )
     row = ApplicationApproval(
         id=new_id("approval"),
@@ -626,10 +646,10 @@ def review(
     session.flush()
     touched: list[Any] = []
     if action == "decline":
-        _finish(app, "declined", actor.label)
+        _finish(app, "decline", actor.label)
         for task in _tasks(session, app.id):
             if task.state == "open":
-                task.state = "cancelled"
+                states.move(task, "cancel")
                 touched.append(_change("task", task))
     elif step == "checker":
         on = on or clock.today()
@@ -642,9 +662,14 @@ def review(
             prices=owner_of_product(product_row),
         )
         if not underlying.found:
-            raise ApprovalRefused(f"the underlying {app.underlying_ref} is no longer available")
+            raise ApprovalRefused(
+                f"the underlying {app.underlying_ref} is no longer available",
+                code="underlying_missing",
+            )
         if app.line_id is None:
-            raise ApprovalRefused("the application has no credit line to draw on")
+            raise ApprovalRefused(
+                "the application has no credit line to draw on", code="line_missing"
+            )
         line = _get(session, CreditLine, app.line_id)
         avail = limits.availability(
             session, line, member_id=app.applicant_id, product_kind=product_row.kind
@@ -652,7 +677,7 @@ def review(
         loan = _approve(session, actor, app, product_row, config, underlying, avail, on)
         every = [*steps["maker"].conditions, *conditions]
         app.conditions = [{"text": c, "met": False, "met_by": None, "met_at": None} for c in every]
-        _finish(app, "approved", actor.label)
+        _finish(app, "approve", actor.label)
         touched.append(_change("loan", loan))
     session.flush()
     ledger.one(
@@ -676,10 +701,13 @@ def meet_condition(
     actor.require(Scope.LOANS_WRITE)
     app = _staff_app(session, actor, application_id)
     if not 1 <= index <= len(app.conditions):
-        raise ValidationFailed([FieldError("index", f"must be 1 to {len(app.conditions)}")])
+        raise ValidationFailed(
+            [FieldError("index", f"must be 1 to {len(app.conditions)}")],
+            code="condition_index_out_of_range",
+        )
     conditions = [dict(c) for c in app.conditions]
     if conditions[index - 1]["met"]:
-        raise Conflict(f"condition {index} is already met")
+        raise Conflict(f"condition {index} is already met", code="condition_already_met")
     conditions[index - 1].update(
         {"met": True, "met_by": actor.label, "met_at": utcnow().isoformat(), "note": note}
     )
@@ -696,10 +724,13 @@ def withdraw(session: Session, actor: Principal, application_id: str) -> LoanApp
     applicant = scoping.enterprise_of(actor, "the applicant withdraws its application")
     app = session.get(LoanApplication, application_id)
     if app is None or app.applicant_id != applicant:
-        raise NotFound(f"no application {application_id!r}")
+        raise NotFound(f"no application {application_id!r}", code="application_not_found")
     if app.status not in ("referred", "approved"):
-        raise Conflict(f"application {app.id} is {app.status}; it can no longer be withdrawn")
-    cancel_approval(session, actor, app, "withdrawn")
+        raise Conflict(
+            f"application {app.id} is {app.status}; it can no longer be withdrawn",
+            code="application_not_withdrawable",
+        )
+    cancel_approval(session, actor, app, "withdraw")
     return app
 
 
@@ -708,7 +739,7 @@ def lapse(session: Session, actor: Principal) -> int:
     cancelled and the underlying released."""
     actor.require(Scope.LOANS_WRITE)
     if actor.bank_id is None and not actor.is_system:
-        raise Forbidden("a bank lapses its own approvals")
+        raise Forbidden("a bank lapses its own approvals", code="bank_staff_only")
     now = utcnow()
     query = (
         select(LoanApplication)
@@ -723,7 +754,7 @@ def lapse(session: Session, actor: Principal) -> int:
         query = query.where(LoanApplication.bank_id == actor.bank_id)
     lapsed = list(session.scalars(query))
     for app in lapsed:
-        cancel_approval(session, actor, app, "cancelled", hold_state="expired")
+        cancel_approval(session, actor, app, "lapse", hold_state="expired")
     return len(lapsed)
 
 
@@ -731,15 +762,16 @@ def cancel_approval(
     session: Session,
     actor: Principal,
     app: LoanApplication,
-    status: str,
+    event: str,
     *,
     hold_state: str = "voided",
 ) -> None:
+    """Withdraw (``event`` "withdraw") or lapse ("lapse") an application before disbursement:
+    its approved loan is cancelled, its hold voided or expired, its open tasks cancelled."""
+    status = LOAN_APPLICATION.next(app.status, event, subject=app.id).value
     touched: list[Any] = []
     for loan in _loans(session, app.id):
-        if loan.status != LoanStatus.APPROVED.value:
-            raise Conflict(f"loan {loan.id} is {loan.status}; it cannot be cancelled")
-        loan.status = LoanStatus.CANCELLED.value
+        states.move(loan, "cancel")
         loan.updated_at = utcnow()
         touched.append(_change("loan", loan))
     if app.reservation_id is not None:
@@ -750,9 +782,9 @@ def cancel_approval(
         receivables.release_key(session, actor, app.underlying_key)
     for task in _tasks(session, app.id):
         if task.state == "open":
-            task.state = "cancelled"
+            states.move(task, "cancel")
             touched.append(_change("task", task))
-    _finish(app, status, actor.label)
+    _finish(app, event, actor.label)
     session.flush()
     ledger.one(session, actor, f"application.{status}", _change("application", app), *touched)
     audit.record(session, actor, f"application.{status}", "application", app.id, {})
@@ -765,67 +797,62 @@ def application_for(session: Session, actor: Principal, application_id: str) -> 
     actor.require(Scope.LOANS_READ)
     app = session.get(LoanApplication, application_id)
     if app is None or not scoping.bank_or_party(actor, app.bank_id, app.applicant_id):
-        raise NotFound(f"no application {application_id!r}")
+        raise NotFound(f"no application {application_id!r}", code="application_not_found")
     return app
 
 
+@dataclass(frozen=True, slots=True)
+class ApplicationFilter:
+    """Which applications to list: by state, applicant (USCC or id), product (id), and the
+    days they were submitted on (UTC)."""
+
+    status: str | None = None
+    applicant: str | None = None
+    product: str | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+
+
 def applications(
-    session: Session, actor: Principal, *, status: str | None = None
-) -> list[LoanApplication]:
+    session: Session,
+    actor: Principal,
+    only: ApplicationFilter = ApplicationFilter(),
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[LoanApplication]:
+    """Applications to the bank, or the enterprise's own, oldest first."""
     actor.require(Scope.LOANS_READ)
-    query = select(LoanApplication).order_by(LoanApplication.submitted_at)
-    query = query.where(
-        scoping.by_bank_or_party(actor, LoanApplication.bank_id, LoanApplication.applicant_id)
+    query = select(LoanApplication).where(
+        scoping.by_bank_or_party(actor, LoanApplication.bank_id, LoanApplication.applicant_id),
+        *filters.instants(
+            LoanApplication.submitted_at,
+            only.submitted_from,
+            only.submitted_to,
+            names=("submitted_from", "submitted_to"),
+        ),
     )
-    if status is not None:
-        query = query.where(LoanApplication.status == status)
-    return list(session.scalars(query))
+    if only.status is not None:
+        query = query.where(LoanApplication.status == only.status)
+    if only.applicant is not None:
+        applicant = filters.party_id(session, only.applicant)
+        query = query.where(LoanApplication.applicant_id == applicant)
+    if only.product is not None:
+        query = query.where(LoanApplication.product_id == only.product)
+    return paginate(session, query, LoanApplication.id, cursor=cursor, limit=limit)
 
 
-def application_out(session: Session, app: LoanApplication) -> dict[str, Any]:
-    cur = app.currency
-    loans = _loans(session, app.id)
-    return {
-        "id": app.id,
-        "bank_id": app.bank_id,
-        "product_id": app.product_id,
-        "applicant_id": app.applicant_id,
-        "line_id": app.line_id,
-        "amount": Money(app.amount_minor, cur).as_dict(),
-        "tenor_months": app.tenor_months,
-        "method": app.method,
-        "underlying": {
-            "kind": app.underlying_kind,
-            "ref": app.underlying_ref,
-            "value": Money(app.underlying_value_minor, cur).as_dict(),
-        },
-        "payee": {"name": app.payee_name, "account": _mask(app.payee_account)},
-        "status": app.status,
-        "decision": app.decision,
-        "conditions": app.conditions,
-        "approvals": [
-            {
-                "step": a.step,
-                "action": a.action,
-                "user_id": a.user_id,
-                "level": a.level,
-                "conditions": a.conditions,
-                "note": a.note,
-                "at": a.created_at.isoformat(),
-            }
-            for a in sorted(_steps(session, app.id).values(), key=lambda a: a.created_at)
-        ],
-        "tasks": [
-            {"id": t.id, "kind": t.kind, "state": t.state, "reasons": t.reasons}
-            for t in _tasks(session, app.id)
-        ],
-        "loan_id": loans[0].id if loans else None,
-        "submitted_by": app.submitted_by,
-        "submitted_at": app.submitted_at.isoformat(),
-        "decided_by": app.decided_by,
-        "decided_at": app.decided_at.isoformat() if app.decided_at else None,
-    }
+def approvals_of(session: Session, application_id: str) -> list[ApplicationApproval]:
+    """The people's steps on an application, in the order they were taken."""
+    return sorted(_steps(session, application_id).values(), key=lambda a: a.created_at)
 
 
-def _mask(account: str) -> str:
-    return "*" * max(0, len(account) - 4) + account[-4:]
+def tasks_of(session: Session, application_id: str) -> list[DueDiligenceTask]:
+    """The due-diligence tasks the rules opened for an application."""
+    return _tasks(session, application_id)
+
+
+def loan_of(session: Session, application_id: str) -> Loan | None:
+    """The loan an approval created, if any."""
+    found = _loans(session, application_id)
+    return found[0] if found else None

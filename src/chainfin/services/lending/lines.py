@@ -34,18 +34,24 @@ from chainfin.domain.errors import Conflict, FieldError, Forbidden, NotFound, Va
 from chainfin.domain.ids import new_id
 from chainfin.domain.money import Money
 from chainfin.domain.products import ProductKind
-from chainfin.services import audit, ledger, scoping
+from chainfin.domain.states import CREDIT_LINE, LINE_RESERVATION
+from chainfin.services import audit, ledger, scoping, states
 from chainfin.services.credentials._common import _change, _get, _resolve_enterprise
+from chainfin.services.lending import filters
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 
 class LimitExceeded(Conflict):
     """A line, sub-limit or exposure cap cannot take the amount."""
 
-    code = "limit-exceeded"
+    code = "limit_exceeded"
 
 
 # An approved application holds its limit this long; undrawn, the hold expires.
 RESERVATION_TTL = timedelta(days=30)
+
+# A person asks for the state a line should be in; a line expires by its date instead.
+_ASKED = {"frozen": "freeze", "active": "unfreeze", "closed": "close"}
 
 
 def _bank_of(actor: Principal) -> str:
@@ -71,7 +77,8 @@ def open_line(
     obligor_ent = _resolve_enterprise(session, obligor, "obligor")
     if not scoping.is_customer(session, bank_id, obligor_ent.id):
         raise ValidationFailed(
-            [FieldError("obligor", f"{obligor.strip()} is not one of your customers")]
+            [FieldError("obligor", f"{obligor.strip()} is not one of your customers")],
+            code="not_a_customer",
         )
     core_ent = _resolve_enterprise(session, core, "core") if core else obligor_ent
     guarantor_ent = _resolve_enterprise(session, guarantor, "guarantor") if guarantor else None
@@ -101,7 +108,7 @@ def open_line(
         pending_minor=0,
         posted_minor=0,
         revolving=revolving,
-        status="active",
+        status=states.initial(CreditLine),
         status_reason=None,
         starts_on=starts_on,
         expires_on=expires_on,
@@ -122,23 +129,65 @@ def line_for(session: Session, actor: Principal, line_id: str) -> CreditLine:
     if line is None or not scoping.bank_or_party(
         actor, line.bank_id, line.obligor_id, line.core_id, line.guarantor_id
     ):
-        raise NotFound(f"no credit line {line_id!r}")
+        raise NotFound(f"no credit line {line_id!r}", code="credit_line_not_found")
     return line
 
 
-def lines(session: Session, actor: Principal) -> list[CreditLine]:
+@dataclass(frozen=True, slots=True)
+class LineFilter:
+    """Which lines to list: by state, by obligor or core (USCC or id), by expiry date."""
+
+    status: str | None = None
+    obligor: str | None = None
+    core: str | None = None
+    expires_from: date | None = None
+    expires_to: date | None = None
+
+
+def lines(
+    session: Session,
+    actor: Principal,
+    only: LineFilter = LineFilter(),
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[CreditLine]:
+    """The bank's lines, or the lines an enterprise is party to, oldest first."""
     actor.require(Scope.LOANS_READ)
-    query = select(CreditLine).order_by(CreditLine.created_at)
-    query = query.where(
+    query = select(CreditLine).where(
         scoping.by_bank_or_party(
             actor,
             CreditLine.bank_id,
             CreditLine.obligor_id,
             CreditLine.core_id,
             CreditLine.guarantor_id,
-        )
+        ),
+        *filters.days(
+            CreditLine.expires_on,
+            only.expires_from,
+            only.expires_to,
+            names=("expires_from", "expires_to"),
+        ),
     )
-    return list(session.scalars(query))
+    if only.status is not None:
+        query = query.where(CreditLine.status == only.status)
+    if only.obligor is not None:
+        query = query.where(CreditLine.obligor_id == filters.party_id(session, only.obligor))
+    if only.core is not None:
+        query = query.where(CreditLine.core_id == filters.party_id(session, only.core))
+    return paginate(session, query, CreditLine.id, cursor=cursor, limit=limit)
+
+
+def sublimits(session: Session, actor: Principal, line: CreditLine) -> list[CreditSublimit]:
+    """The sub-limits carved out of ``line``, oldest first: every one for the bank's staff;
+    for an enterprise party to the line, those that name it (how the bank shares the line
+    out among other members is the bank's)."""
+    query = select(CreditSublimit).where(CreditSublimit.line_id == line.id)
+    if not scoping.owns(actor, line.bank_id):
+        if actor.enterprise_id is None:
+            return []
+        query = query.where(CreditSublimit.member_id == actor.enterprise_id)
+    return list(session.scalars(query.order_by(CreditSublimit.id)))
 
 
 def _own_line(session: Session, actor: Principal, line_id: str) -> CreditLine:
@@ -200,6 +249,7 @@ def add_sublimit(
             f"what the line already holds for it, {_m(sub.pending_minor + sub.posted_minor, line)},"
             f" is above the sub-limit {limit}",
             hint="Set the sub-limit at or above today's usage.",
+            code="sublimit_below_usage",
         )
     for hold in holds:
         hold.sublimit_ids = [*hold.sublimit_ids, sub.id]
@@ -282,6 +332,7 @@ def set_cap(
         raise Conflict(
             f"exposure already {_m(used, row)} is above the cap {cap}",
             hint="Set the cap at or above today's exposure, then reduce it as loans repay.",
+            code="cap_below_exposure",
         )
     row.used_minor = used
     for hold in holds:
@@ -299,10 +350,25 @@ def set_cap(
     return row
 
 
-def caps(session: Session, actor: Principal) -> list[ExposureCap]:
+def caps(
+    session: Session,
+    actor: Principal,
+    *,
+    kind: str | None = None,
+    core: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[ExposureCap]:
+    """The bank's exposure caps, oldest first: ``kind`` core or group, ``core`` the core
+    enterprise capped (USCC or id)."""
     actor.require(Scope.LOANS_READ)
     bank_id = _bank_of(actor)
-    return list(session.scalars(select(ExposureCap).where(ExposureCap.bank_id == bank_id)))
+    query = select(ExposureCap).where(ExposureCap.bank_id == bank_id)
+    if kind is not None:
+        query = query.where(ExposureCap.kind == kind)
+    if core is not None:
+        query = query.where(ExposureCap.core_id == filters.party_id(session, core))
+    return paginate(session, query, ExposureCap.id, cursor=cursor, limit=limit)
 
 
 def cap_members(session: Session, cap_id: str) -> list[str]:
@@ -339,14 +405,15 @@ def set_status(
 ) -> CreditLine:
     """Freeze (no new reservations; drawn loans run on) or unfreeze a line, or close it."""
     line = _own_line(session, actor, line_id)
-    allowed = {"active": {"frozen", "closed"}, "frozen": {"active", "closed"}}
-    if status not in allowed.get(line.status, set()):
-        raise Conflict(f"line {line.id} is {line.status}; it cannot become {status}")
+    event = _ASKED.get(status, status)
+    CREDIT_LINE.next(line.status, event, subject=line.id)  # an illegal move is refused first
     if status == "active" and line.expires_on < clock.today():
-        raise Conflict(f"line {line.id} expired on {line.expires_on}; open a new line")
+        raise Conflict(
+            f"line {line.id} expired on {line.expires_on}; open a new line", code="line_expired"
+        )
     if not reason.strip():
-        raise ValidationFailed([FieldError("reason", "say why")])
-    line.status = status
+        raise ValidationFailed([FieldError("reason", "say why")], code="note_required")
+    states.move(line, event)
     line.status_reason = reason.strip()[:300]
     line.updated_at = utcnow()
     session.flush()
@@ -359,7 +426,7 @@ def expire(session: Session, actor: Principal, as_of: date) -> int:
     """Lines past their expiry date stop taking reservations (loans drawn run on)."""
     actor.require(Scope.LOANS_WRITE)
     if actor.bank_id is None and not actor.is_system:
-        raise Forbidden("a bank expires its own lines")
+        raise Forbidden("a bank expires its own lines", code="bank_staff_only")
     now = utcnow()
     lines_expired = 0
     query = select(CreditLine).where(
@@ -368,7 +435,7 @@ def expire(session: Session, actor: Principal, as_of: date) -> int:
     if actor.bank_id is not None:
         query = query.where(CreditLine.bank_id == actor.bank_id)
     for line in session.scalars(query):
-        line.status = "expired"
+        states.move(line, "expire")
         line.status_reason = f"expired on {line.expires_on}"
         line.updated_at = now
         session.flush()
@@ -469,7 +536,9 @@ def reserve(
     nothing. Raises Conflict naming the first one that cannot take it."""
     line = avail.line
     if amount.currency != line.currency:
-        raise ValidationFailed([FieldError("amount", f"the line is in {line.currency}")])
+        raise ValidationFailed(
+            [FieldError("amount", f"the line is in {line.currency}")], code="currency_mismatch"
+        )
     _take(
         session,
         CreditLine,
@@ -478,11 +547,24 @@ def reserve(
         f"line {line.id}",
         CreditLine.status == "active",
         CreditLine.expires_on >= on,
+        short="line_insufficient",
+        currency=line.currency,
+        on=on,
     )
     for sub in avail.sublimits:
-        _take(session, CreditSublimit, sub.id, amount.amount_minor, f"sub-limit {sub.id}")
-    for cap in (*avail.core_caps, *avail.group_caps):
-        _take_cap(session, cap, amount.amount_minor)
+        _take(
+            session,
+            CreditSublimit,
+            sub.id,
+            amount.amount_minor,
+            f"sub-limit {sub.id}",
+            short="sublimit_insufficient",
+            currency=line.currency,
+        )
+    for cap in avail.core_caps:
+        _take_cap(session, cap, amount.amount_minor, short="core_cap_exceeded")
+    for cap in avail.group_caps:
+        _take_cap(session, cap, amount.amount_minor, short="group_cap_exceeded")
     now = utcnow()
     reservation = LineReservation(
         id=new_id("reservation"),
@@ -493,7 +575,7 @@ def reserve(
         released_minor=0,
         sublimit_ids=[s.id for s in avail.sublimits],
         cap_ids=[c.id for c in (*avail.core_caps, *avail.group_caps)],
-        state="pending",
+        state=states.initial(LineReservation),
         expires_at=now + RESERVATION_TTL,
         created_at=now,
         updated_at=now,
@@ -513,8 +595,19 @@ def reserve(
 
 
 def _take(
-    session: Session, model: Any, row_id: str, amount: int, what: str, *conditions: Any
+    session: Session,
+    model: Any,
+    row_id: str,
+    amount: int,
+    what: str,
+    *conditions: Any,
+    short: str,
+    currency: str,
+    on: date | None = None,
 ) -> None:
+    """Hold ``amount`` on one limit row, or raise :class:`LimitExceeded` with the code of
+    what refused it (the decision rules' codes): the line frozen or expired, else ``short``
+    (this limit is exhausted)."""
     result = session.execute(
         update(model)
         .where(
@@ -530,14 +623,21 @@ def _take(
         session.refresh(row)
         free = row.limit_minor - row.pending_minor - row.posted_minor
         state = getattr(row, "status", "active")
+        if state == "active" and on is not None and row.expires_on < on:
+            state = "expired"
+        code = {"active": short, "expired": "line_expired"}.get(state, "line_frozen")
         raise LimitExceeded(
-            f"{what} cannot take {_m(amount, row)}: available {_m(max(free, 0), row)}"
+            f"{what} cannot take {Money(amount, currency)}: "
+            f"available {Money(max(free, 0), currency)}"
             + ("" if state == "active" else f" (it is {state})"),
-            hint="Reduce the amount, or ask for the limit to be raised.",
+            hint="Reduce the amount, or ask for the limit to be raised."
+            if state == "active"
+            else f"The line is {state}: it takes no new loans.",
+            code=code,
         )
 
 
-def _take_cap(session: Session, cap: ExposureCap, amount: int) -> None:
+def _take_cap(session: Session, cap: ExposureCap, amount: int, *, short: str) -> None:
     result = session.execute(
         update(ExposureCap)
         .where(ExposureCap.id == cap.id, ExposureCap.used_minor + amount <= ExposureCap.cap_minor)
@@ -552,6 +652,7 @@ def _take_cap(session: Session, cap: ExposureCap, amount: int) -> None:
             f"exposure cap {row.name!r} cannot take {_m(amount, row)}: "
             f"available {_m(max(free, 0), row)}",
             hint="The bank's exposure to this chain or group is at its cap.",
+            code=short,
         )
 
 
@@ -582,25 +683,20 @@ def _touched(session: Session, reservation: LineReservation) -> list[Any]:
     return [_change("sublimit", s) for s in subs] + [_change("cap", c) for c in cap_rows]
 
 
-def _transition(
-    session: Session, reservation: LineReservation, source: str, target: str, **values: Any
-) -> None:
-    now = utcnow()
-    result = session.execute(
-        update(LineReservation)
-        .where(LineReservation.id == reservation.id, LineReservation.state == source)
-        .values(state=target, updated_at=now, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+def _transition(session: Session, reservation: LineReservation, event: str) -> None:
+    source = reservation.state
+    if not states.swap(session, reservation, event, updated_at=utcnow()):
         session.refresh(reservation)
-        raise Conflict(f"reservation {reservation.id} is {reservation.state}, not {source}")
+        raise Conflict(
+            f"reservation {reservation.id} is {reservation.state}, not {source}",
+            code="illegal_transition",
+        )
     session.refresh(reservation)
 
 
 def post(session: Session, actor: Principal, reservation: LineReservation) -> None:
     """Phase two: the loan is disbursed; the hold becomes drawn."""
-    _transition(session, reservation, "pending", "posted")
+    _transition(session, reservation, "post")
     amount = reservation.amount_minor
     _shift(session, CreditLine, [reservation.line_id], pending_minor=-amount, posted_minor=amount)
     _shift(
@@ -617,7 +713,7 @@ def void(
     session: Session, actor: Principal, reservation: LineReservation, *, state: str = "voided"
 ) -> None:
     """The approval lapsed or was cancelled before disbursement: give the hold back."""
-    _transition(session, reservation, "pending", state)
+    _transition(session, reservation, LINE_RESERVATION.event_to("pending", state))
     amount = reservation.amount_minor
     _shift(session, CreditLine, [reservation.line_id], pending_minor=-amount)
     _shift(session, CreditSublimit, reservation.sublimit_ids, pending_minor=-amount)
@@ -658,25 +754,3 @@ def _record(session: Session, actor: Principal, event: str, reservation: LineRes
         _change("line", line),
         *_touched(session, reservation),
     )
-
-
-def line_out(line: CreditLine) -> dict[str, Any]:
-    cur = line.currency
-    return {
-        "id": line.id,
-        "bank_id": line.bank_id,
-        "obligor_id": line.obligor_id,
-        "core_id": line.core_id,
-        "guarantor_id": line.guarantor_id,
-        "limit": Money(line.limit_minor, cur).as_dict(),
-        "pending": Money(line.pending_minor, cur).as_dict(),
-        "posted": Money(line.posted_minor, cur).as_dict(),
-        "available": Money(
-            line.limit_minor - line.pending_minor - line.posted_minor, cur
-        ).as_dict(),
-        "revolving": line.revolving,
-        "status": line.status,
-        "status_reason": line.status_reason,
-        "starts_on": line.starts_on.isoformat(),
-        "expires_on": line.expires_on.isoformat(),
-    }

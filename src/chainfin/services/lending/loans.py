@@ -44,7 +44,6 @@ from chainfin.adapters.db.models import (
     LoanProduct,
     LoanRepayment,
 )
-from chainfin.adapters.formats import iso20022
 from chainfin.domain import books as chart
 from chainfin.domain import loans as rules
 from chainfin.domain.access import Principal, Scope
@@ -56,12 +55,22 @@ from chainfin.domain.loans import Instalment, LoanCategory, LoanStatus
 from chainfin.domain.money import Money
 from chainfin.domain.pricing import penalty_interest, recognised_through
 from chainfin.domain.products import ProductConfig
-from chainfin.services import alerts, audit, books, ledger, receivables, scoping
+from chainfin.services import (
+    alerts,
+    audit,
+    books,
+    idempotency,
+    ledger,
+    receivables,
+    scoping,
+    states,
+)
 from chainfin.services.credentials._common import _change, _get
 from chainfin.services.ledger_records import row_of
+from chainfin.services.lending import filters, products
 from chainfin.services.lending import lines as limits
-from chainfin.services.lending import products
 from chainfin.services.lending.prices import owner_of_product, price_of
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 ACTIVE = (LoanStatus.DISBURSED.value, LoanStatus.CURRENT.value, LoanStatus.OVERDUE.value)
 # Interest stops accruing to income once a loan is this far overdue (非应计: it is then
@@ -81,17 +90,67 @@ def loan_for(session: Session, actor: Principal, loan_id: str) -> Loan:
     actor.require(Scope.LOANS_READ)
     loan = session.get(Loan, loan_id)
     if loan is None or not scoping.bank_or_party(actor, loan.bank_id, loan.borrower_id):
-        raise NotFound(f"no loan {loan_id!r}")
+        raise NotFound(f"no loan {loan_id!r}", code="loan_not_found")
     return loan
 
 
-def loans(session: Session, actor: Principal, *, status: str | None = None) -> list[Loan]:
+@dataclass(frozen=True, slots=True)
+class LoanFilter:
+    """Which loans to list: by state, classification or product kind; by borrower or by the
+    core enterprise whose chain the line serves (USCC or id); by maturity or disbursement
+    (start) date."""
+
+    status: str | None = None
+    category: str | None = None
+    product_kind: str | None = None
+    borrower: str | None = None
+    core: str | None = None
+    maturity_from: date | None = None
+    maturity_to: date | None = None
+    disbursed_from: date | None = None
+    disbursed_to: date | None = None
+
+
+def loans(
+    session: Session,
+    actor: Principal,
+    only: LoanFilter = LoanFilter(),
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[Loan]:
+    """The bank's loans, or the enterprise's own, oldest first."""
     actor.require(Scope.LOANS_READ)
-    query = select(Loan).order_by(Loan.created_at)
-    query = query.where(scoping.by_bank_or_party(actor, Loan.bank_id, Loan.borrower_id))
-    if status is not None:
-        query = query.where(Loan.status == status)
-    return list(session.scalars(query))
+    query = select(Loan).where(
+        scoping.by_bank_or_party(actor, Loan.bank_id, Loan.borrower_id),
+        *filters.days(
+            Loan.maturity_on,
+            only.maturity_from,
+            only.maturity_to,
+            names=("maturity_from", "maturity_to"),
+        ),
+        *filters.days(
+            Loan.start_on,
+            only.disbursed_from,
+            only.disbursed_to,
+            names=("disbursed_from", "disbursed_to"),
+        ),
+    )
+    for column, value in (
+        (Loan.status, only.status),
+        (Loan.category, only.category),
+        (Loan.product_kind, only.product_kind),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if only.borrower is not None:
+        query = query.where(Loan.borrower_id == filters.party_id(session, only.borrower))
+    if only.core is not None:
+        core_id = filters.party_id(session, only.core)
+        query = query.where(
+            Loan.line_id.in_(select(CreditLine.id).where(CreditLine.core_id == core_id))
+        )
+    return paginate(session, query, Loan.id, cursor=cursor, limit=limit)
 
 
 def _own_loan(session: Session, actor: Principal, loan_id: str) -> Loan:
@@ -266,7 +325,13 @@ def disburse(
         )
         chosen = [loan for loan in candidates if _eligible(session, loan) is None]
     if not chosen:
-        raise ValidationFailed([FieldError("loan_ids", "no approved loan is ready to disburse")])
+        raise ValidationFailed(
+            [FieldError("loan_ids", "no approved loan is ready to disburse")],
+            code="nothing_to_disburse",
+        )
+    # lxml loads only when a file is written, not for every reader of loans (a CLI read).
+    from chainfin.adapters.formats import iso20022
+
     file_id = new_id("disbursement")
     now = utcnow()
     batch = iso20022.PaymentBatch(
@@ -329,11 +394,11 @@ def _start(
     loan.start_on = on
     loan.maturity_on = rows[-1].due_on
     loan.penalty_through = on
-    loan.status = LoanStatus.DISBURSED.value
+    states.move(loan, "disburse")
     loan.disbursement_id = file.id
     loan.updated_at = utcnow()
     app = _get(session, LoanApplication, loan.application_id)
-    app.status = "disbursed"
+    states.move(app, "disburse")
     if app.reservation_id is not None:
         limits.post(session, actor, _get(session, LineReservation, app.reservation_id))
     books.post(
@@ -379,6 +444,15 @@ def confirm_disbursement(
 def disbursement_file(session: Session, actor: Principal, file_id: str) -> DisbursementFile:
     actor.require(Scope.LOANS_READ)
     return scoping.bank_record(session, actor, DisbursementFile, file_id, "disbursement file")
+
+
+def disbursed_by(session: Session, file: DisbursementFile) -> list[Loan]:
+    """The loans a disbursement file pays out, in the file's order."""
+    return list(
+        session.scalars(
+            select(Loan).where(Loan.disbursement_id == file.id).order_by(Loan.created_at, Loan.id)
+        )
+    )
 
 
 # ---------------------------------------------------------------------------- accrual
@@ -441,7 +515,7 @@ def accrue(session: Session, actor: Principal, as_of: date) -> int:
     changed schedule after a prepayment posts the adjustment). Returns journals posted."""
     actor.require(Scope.LOANS_WRITE)
     if actor.bank_id is None and not actor.is_system:
-        raise Forbidden("a bank runs this over its own loans")
+        raise Forbidden("a bank runs this over its own loans", code="bank_staff_only")
     query = select(Loan).where(Loan.status.in_(ACTIVE))
     if actor.bank_id is not None:
         query = query.where(Loan.bank_id == actor.bank_id)
@@ -464,20 +538,29 @@ def repay(
 ) -> LoanRepayment:
     """Apply money received on a loan: penalty, then interest, then principal (the product's
     order), anything more to unapplied receipts. The same ``source_ref`` (a statement entry)
-    counts once."""
+    counts once: the same repayment again returns the first one, a different amount or value
+    date (or another loan) under it is refused (``exists_with_different_request``)."""
     actor.require(Scope.LOANS_WRITE)
     loan = _own_loan(session, actor, loan_id)
     if source_ref is not None:
         done = session.scalar(select(LoanRepayment).where(LoanRepayment.source_ref == source_ref))
         if done is not None and done.loan_id == loan.id:
+            idempotency.same_request(
+                f"repayment {source_ref!r}",
+                {"amount": Money(done.amount_minor, done.currency), "value_on": done.value_on},
+                {"amount": amount, "value_on": value_on},
+            )
             return done
-        if done is not None:
+        if done is not None:  # the other loan may be another bank's: not named
             raise Conflict(
                 f"source reference {source_ref!r} was already applied to another loan",
                 hint="A statement entry or payment reference pays one loan once.",
+                code="exists_with_different_request",
             )
     if loan.status not in ACTIVE:
-        raise Conflict(f"loan {loan.id} is {loan.status}; it takes no repayments")
+        raise Conflict(
+            f"loan {loan.id} is {loan.status}; it takes no repayments", code="loan_not_active"
+        )
     errors = []
     if amount.currency != loan.currency or amount.amount_minor <= 0:
         errors.append(FieldError("amount", f"must be a positive {loan.currency} amount"))
@@ -564,8 +647,7 @@ def _restate(session: Session, actor: Principal, loan: Loan, on: date) -> None:
         target = LoanStatus.DISBURSED
     loan.dpd = pos.dpd
     if target.value != loan.status:
-        rules.check_loan_transition(loan.id, loan.status, target)
-        loan.status = target.value
+        states.move_to(loan, target)  # the event the position shows (fall_due, settle, …)
         if target is LoanStatus.SETTLED:
             app = _get(session, LoanApplication, loan.application_id)
             if app.underlying_key is not None:
@@ -587,11 +669,12 @@ def prepay(
     actor.require(Scope.LOANS_WRITE)
     loan = _own_loan(session, actor, loan_id)
     if loan.status not in ACTIVE:
-        raise Conflict(f"loan {loan.id} is {loan.status}")
+        raise Conflict(f"loan {loan.id} is {loan.status}", code="loan_not_active")
     pos = position(loan, on)
     if not pos.total_due.is_zero():
         raise Conflict(
-            f"{pos.total_due} is due on loan {loan.id} as of {on}; repay it before prepaying"
+            f"{pos.total_due} is due on loan {loan.id} as of {on}; repay it before prepaying",
+            code="loan_has_amount_due",
         )
     rows = instalments(loan)
     outcome = rules.reschedule_after_prepayment(
@@ -658,19 +741,24 @@ def extend(session: Session, actor: Principal, loan_id: str, *, months: int, on:
     actor.require(Scope.LOANS_APPROVE)
     loan = _own_loan(session, actor, loan_id)
     if loan.status not in ACTIVE:
-        raise Conflict(f"loan {loan.id} is {loan.status}")
+        raise Conflict(f"loan {loan.id} is {loan.status}", code="loan_not_active")
     pos = position(loan, on)
     if pos.dpd > 0:
         raise Conflict(
             f"loan {loan.id} is {pos.dpd} days past due; an overdue loan is restructured, "
-            "not extended"
+            "not extended",
+            code="loan_overdue",
         )
     if "extended" in loan.flags:
-        raise Conflict(f"loan {loan.id} was extended already; a loan is extended once")
+        raise Conflict(
+            f"loan {loan.id} was extended already; a loan is extended once",
+            code="loan_already_extended",
+        )
     ceiling = rules.max_extension_months(loan.term_months)
     if not 1 <= months <= ceiling:
         raise ValidationFailed(
-            [FieldError("months", f"must be 1 to {ceiling} for a {loan.term_months}-month loan")]
+            [FieldError("months", f"must be 1 to {ceiling} for a {loan.term_months}-month loan")],
+            code="extension_out_of_range",
         )
     rows = rules.extend(
         instalments(loan),
@@ -725,7 +813,7 @@ def scan(session: Session, actor: Principal, as_of: date) -> dict[str, int]:
     core's buy-back falls due."""
     actor.require(Scope.LOANS_WRITE)
     if actor.bank_id is None and not actor.is_system:
-        raise Forbidden("a bank runs this over its own loans")
+        raise Forbidden("a bank runs this over its own loans", code="bank_staff_only")
     query = select(Loan).where(Loan.status.in_(ACTIVE)).order_by(Loan.created_at)
     if actor.bank_id is not None:
         query = query.where(Loan.bank_id == actor.bank_id)
@@ -842,16 +930,22 @@ def release_goods(
     loan = _own_loan(session, actor, loan_id)
     goods = int(loan.collateral.get("goods_value_minor", 0))
     if loan.product_kind != "dealer_financing" or goods == 0:
-        raise Conflict(f"loan {loan.id} is not a dealer loan with goods held by the core")
+        raise Conflict(
+            f"loan {loan.id} is not a dealer loan with goods held by the core",
+            code="loan_without_held_goods",
+        )
     repaid = loan.principal_paid_minor + loan.principal_prepaid_minor
     releasable = goods * repaid // loan.principal_minor - loan.released_minor
     if value.currency != loan.currency or value.amount_minor <= 0:
-        raise ValidationFailed([FieldError("value", f"must be a positive {loan.currency}")])
+        raise ValidationFailed(
+            [FieldError("value", f"must be a positive {loan.currency}")], code="amount_not_positive"
+        )
     if value.amount_minor > releasable:
         raise Conflict(
             f"only {_money(loan, max(releasable, 0))} of goods can be released: the dealer has "
             f"repaid {_money(loan, repaid)} of {_money(loan, loan.principal_minor)}",
             hint="Goods are released as the dealer repays.",
+            code="goods_release_exceeds_repaid",
         )
     loan.released_minor += value.amount_minor
     row = GoodsRelease(
@@ -879,12 +973,15 @@ def buy_back(session: Session, actor: Principal, loan_id: str, *, on: date) -> L
     loan = _own_loan(session, actor, loan_id)
     config = products.config_of(_get(session, LoanProduct, loan.product_id))
     if config.buyback_after_dpd is None:
-        raise Conflict(f"loan {loan.id}'s product has no buy-back guarantee")
+        raise Conflict(
+            f"loan {loan.id}'s product has no buy-back guarantee", code="buyback_not_offered"
+        )
     pos = position(loan, on)
     if pos.dpd < config.buyback_after_dpd:
         raise Conflict(
             f"loan {loan.id} is {pos.dpd} days past due; the buy-back can be called from "
-            f"{config.buyback_after_dpd}"
+            f"{config.buyback_after_dpd}",
+            code="buyback_too_early",
         )
     core = str(loan.collateral.get("core_id"))
     owed = pos.principal_outstanding + pos.interest_due + pos.penalty_due
@@ -922,92 +1019,23 @@ def _accelerated(loan: Loan, on: date) -> list[dict[str, Any]]:
     return out
 
 
-# ---------------------------------------------------------------------------- views
+# ---------------------------------------------------------------------------- reads
 
 
-def loan_out(loan: Loan, as_of: date | None = None) -> dict[str, Any]:
-    cur = loan.currency
-    out: dict[str, Any] = {
-        "id": loan.id,
-        "application_id": loan.application_id,
-        "bank_id": loan.bank_id,
-        "borrower_id": loan.borrower_id,
-        "product_kind": loan.product_kind,
-        "line_id": loan.line_id,
-        "reference": loan.reference,
-        "principal": Money(loan.principal_minor, cur).as_dict(),
-        "annual_rate": loan.annual_rate,
-        "penalty_rate": loan.penalty_rate,
-        "day_count": loan.day_count,
-        "method": loan.method,
-        "term_months": loan.term_months,
-        "start_on": loan.start_on.isoformat() if loan.start_on else None,
-        "maturity_on": loan.maturity_on.isoformat() if loan.maturity_on else None,
-        "status": loan.status,
-        "dpd": loan.dpd,
-        "dpd_bucket": rules.dpd_bucket(loan.dpd),
-        "category": loan.category,
-        "flags": loan.flags,
-        "paid": {
-            "principal": Money(loan.principal_paid_minor, cur).as_dict(),
-            "prepaid": Money(loan.principal_prepaid_minor, cur).as_dict(),
-            "interest": Money(loan.interest_paid_minor, cur).as_dict(),
-            "penalty": Money(loan.penalty_paid_minor, cur).as_dict(),
-        },
-        "end_to_end_id": loan.end_to_end_id,
-        "disbursement_id": loan.disbursement_id,
-        "disbursement_confirmed": loan.disbursement_confirmed_at is not None,
-        "collateral": loan.collateral,
-        "released": Money(loan.released_minor, cur).as_dict(),
-        "schedule": [
-            {
-                "number": r["number"],
-                "starts_on": r["starts_on"],
-                "due_on": r["due_on"],
-                "principal": Money(r["principal_minor"], cur).as_dict(),
-                "interest": Money(r["interest_minor"], cur).as_dict(),
-                "balance_after": Money(r["balance_after_minor"], cur).as_dict(),
-            }
-            for r in loan.schedule
-        ],
-    }
-    if as_of is not None and loan.start_on is not None:
-        pos = position(loan, as_of)
-        out["position"] = {
-            "as_of": as_of.isoformat(),
-            "principal_outstanding": pos.principal_outstanding.as_dict(),
-            "principal_due": pos.principal_due.as_dict(),
-            "interest_due": pos.interest_due.as_dict(),
-            "penalty_due": pos.penalty_due.as_dict(),
-            "total_due": pos.total_due.as_dict(),
-            "dpd": pos.dpd,
-        }
-    return out
-
-
-def repayments(session: Session, loan: Loan) -> list[LoanRepayment]:
-    return list(
-        session.scalars(
-            select(LoanRepayment)
-            .where(LoanRepayment.loan_id == loan.id)
-            .order_by(LoanRepayment.created_at)
-        )
+def repayments(
+    session: Session,
+    loan: Loan,
+    *,
+    value_from: date | None = None,
+    value_to: date | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[LoanRepayment]:
+    """Money received on ``loan``, in the order it was applied; by value date."""
+    query = select(LoanRepayment).where(
+        LoanRepayment.loan_id == loan.id,
+        *filters.days(
+            LoanRepayment.value_on, value_from, value_to, names=("value_from", "value_to")
+        ),
     )
-
-
-def repayment_out(row: LoanRepayment) -> dict[str, Any]:
-    cur = row.currency
-    return {
-        "id": row.id,
-        "loan_id": row.loan_id,
-        "value_on": row.value_on.isoformat(),
-        "amount": Money(row.amount_minor, cur).as_dict(),
-        "penalty": Money(row.penalty_minor, cur).as_dict(),
-        "interest": Money(row.interest_minor, cur).as_dict(),
-        "principal": Money(row.principal_minor, cur).as_dict(),
-        "prepaid": Money(row.prepaid_minor, cur).as_dict(),
-        "excess": Money(row.excess_minor, cur).as_dict(),
-        "payer_id": row.payer_id,
-        "source": row.source,
-        "source_ref": row.source_ref,
-    }
+    return paginate(session, query, LoanRepayment.id, cursor=cursor, limit=limit)

@@ -12,7 +12,6 @@ the latest day on or before the valuation date.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +27,8 @@ from chainfin.domain.products import PRICE_SOURCE_CODE
 from chainfin.services import audit, ledger, scoping
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
+from chainfin.services.lending import filters
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 PLATFORM = "platform:"
 
@@ -61,13 +62,16 @@ def source(session: Session, code: str) -> PriceSource | None:
 def create_source(session: Session, actor: Principal, *, code: str, name: str) -> PriceSource:
     """A named platform price source (platform operators only)."""
     if not actor.platform_may(Scope.PLATFORM_PRICES):
-        raise Forbidden("platform price sources are created by the platform operator")
+        raise Forbidden(
+            "platform price sources are created by the platform operator", code="operator_only"
+        )
     if PRICE_SOURCE_CODE.fullmatch(code) is None:
         raise ValidationFailed(
-            [FieldError("code", "A-Z, 0-9, _ . - (up to 40), starting with a letter or digit")]
+            [FieldError("code", "A-Z, 0-9, _ . - (up to 40), starting with a letter or digit")],
+            code="price_source_code_invalid",
         )
     if session.get(PriceSource, code) is not None:
-        raise Conflict(f"a price source {code!r} exists already")
+        raise Conflict(f"a price source {code!r} exists already", code="price_source_code_taken")
     row = PriceSource(
         code=code, name=name.strip() or code, created_by=actor.label, created_at=utcnow()
     )
@@ -95,10 +99,14 @@ def set_price(
     a different one for the same item and day is a correction (a new version)."""
     if platform_source is not None:
         if not actor.platform_may(Scope.PLATFORM_PRICES):
-            raise Forbidden("platform price sources are written by the platform operator only")
+            raise Forbidden(
+                "platform price sources are written by the platform operator only",
+                code="operator_only",
+            )
         if session.get(PriceSource, platform_source) is None:
             raise ValidationFailed(
-                [FieldError("platform_source", f"no platform price source {platform_source!r}")]
+                [FieldError("platform_source", f"no platform price source {platform_source!r}")],
+                code="price_source_unknown",
             )
         owner, bank_id, code = platform_owner(platform_source), None, platform_source
     else:
@@ -147,7 +155,9 @@ def set_price(
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"{item} on {on} was priced concurrently; retry") from None
+        raise Conflict(
+            f"{item} on {on} was priced concurrently; retry", code="concurrent_change"
+        ) from None
     event = "price.set" if row.version == 1 else "price.corrected"
     ledger.one(session, actor, event, Change("commodity_price", row_of(row)))
     audit.record(
@@ -180,39 +190,30 @@ def prices(
     *,
     item: str | None = None,
     platform_source: str | None = None,
-    limit: int = 200,
-) -> list[CommodityPrice]:
-    """Every version, latest first: the bank's own (or one platform source's)."""
+    on_from: date | None = None,
+    on_to: date | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[CommodityPrice]:
+    """Every version, in the order recorded: the bank's own (or one platform source's); by
+    item and by the day priced."""
     if not (actor.is_system or actor.is_operator):
         actor.require(Scope.LOANS_READ)
-    query = select(CommodityPrice).where(price_condition(actor))
+    query = select(CommodityPrice).where(
+        price_condition(actor),
+        *filters.days(CommodityPrice.on, on_from, on_to, names=("on_from", "on_to")),
+    )
     if platform_source is not None:
         query = query.where(CommodityPrice.owner == platform_owner(platform_source))
     elif actor.bank_id is not None:
         query = query.where(CommodityPrice.bank_id == actor.bank_id)
     if item is not None:
         query = query.where(CommodityPrice.item == item)
-    query = query.order_by(
-        CommodityPrice.on.desc(), CommodityPrice.item, CommodityPrice.version.desc()
-    )
-    return list(session.scalars(query.limit(max(1, min(limit, 1000)))))
+    return paginate(session, query, CommodityPrice.id, cursor=cursor, limit=limit)
 
 
-def sources(session: Session) -> list[PriceSource]:
-    return list(session.scalars(select(PriceSource).order_by(PriceSource.code)))
-
-
-def price_out(row: CommodityPrice) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "owner": "platform" if row.source_code else "bank",
-        "bank_id": row.bank_id,
-        "platform_source": row.source_code,
-        "item": row.item,
-        "on": row.on,
-        "version": row.version,
-        "price": Money(row.price_minor, row.currency).as_dict(),
-        "unit": row.unit,
-        "source": row.source,
-        "note": row.note,
-    }
+def sources(
+    session: Session, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> Page[PriceSource]:
+    """The platform's price sources, by code."""
+    return paginate(session, select(PriceSource), PriceSource.code, cursor=cursor, limit=limit)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,8 +13,9 @@ from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chainfin.domain.ids import new_id
 from chainfin.domain.products import ProductConfig
-from chainfin.services import audit, ledger, scoping
+from chainfin.services import audit, ledger, scoping, states
 from chainfin.services.credentials._common import _change, _resolve_bank
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 
 def define(
@@ -31,17 +31,22 @@ def define(
     bank_id = scoping.bank_of(actor, "products are defined by a bank")
     code = code.strip()
     if not code or len(code) > 40:
-        raise ValidationFailed([FieldError("code", "must be 1 to 40 characters")])
+        raise ValidationFailed(
+            [FieldError("code", "must be 1 to 40 characters")], code="product_code_invalid"
+        )
     parsed = ProductConfig.from_dict(config)
     if parsed.price_source is not None and session.get(PriceSource, parsed.price_source) is None:
         raise ValidationFailed(
-            [FieldError("price_source", f"no platform price source {parsed.price_source!r}")]
+            [FieldError("price_source", f"no platform price source {parsed.price_source!r}")],
+            code="price_source_unknown",
         )
     exists = session.scalar(
         select(LoanProduct).where(LoanProduct.bank_id == bank_id, LoanProduct.code == code)
     )
     if exists is not None:
-        raise Conflict(f"the bank already has a product {code!r} ({exists.id})")
+        raise Conflict(
+            f"the bank already has a product {code!r} ({exists.id})", code="product_code_taken"
+        )
     row = LoanProduct(
         id=new_id("product"),
         bank_id=bank_id,
@@ -49,7 +54,7 @@ def define(
         name=name.strip() or code,
         kind=parsed.kind.value,
         config=parsed.to_dict(),
-        status="active",
+        status=states.initial(LoanProduct),
         created_by=actor.label,
         created_at=utcnow(),
     )
@@ -72,31 +77,34 @@ def resolve(session: Session, bank: str, product: str) -> LoanProduct:
     )
     if row is None or row.bank_id != bank_row.id or row.status != "active":
         raise ValidationFailed(
-            [FieldError("product", f"{bank_row.code} has no active product {product!r}")]
+            [FieldError("product", f"{bank_row.code} has no active product {product!r}")],
+            code="product_unknown",
         )
     return row
 
 
-def products(session: Session, actor: Principal, bank: str | None = None) -> list[LoanProduct]:
-    """A bank's products: its staff see their own, enterprises the bank they name."""
+def products(
+    session: Session,
+    actor: Principal,
+    bank: str | None = None,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[LoanProduct]:
+    """A bank's products, oldest first: its staff see their own, enterprises the bank they
+    name (code or id)."""
     actor.require(Scope.LOANS_READ)
     bank_id = actor.bank_id or (_resolve_bank(session, bank).id if bank else None)
-    query = select(LoanProduct).order_by(LoanProduct.code)
+    query = select(LoanProduct)
     if bank_id is not None:
         query = query.where(LoanProduct.bank_id == bank_id)
-    return list(session.scalars(query))
-
-
-def product_out(row: LoanProduct) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "bank_id": row.bank_id,
-        "code": row.code,
-        "name": row.name,
-        "kind": row.kind,
-        "status": row.status,
-        "config": row.config,
-    }
+    if kind is not None:
+        query = query.where(LoanProduct.kind == kind)
+    if status is not None:
+        query = query.where(LoanProduct.status == status)
+    return paginate(session, query, LoanProduct.id, cursor=cursor, limit=limit)
 
 
 # What an applicant is shown of another bank's product: its terms, not how the bank decides
@@ -114,24 +122,19 @@ INTERNAL = frozenset(
 )
 
 
-def product_view(actor: Principal, row: LoanProduct) -> dict[str, Any]:
-    """The product in full for its bank's staff (and the operator); its catalogue terms for
-    applicants and platforms."""
-    out = product_out(row)
-    if not scoping.owns(actor, row.bank_id):
-        out["config"] = {k: v for k, v in row.config.items() if k not in INTERNAL}
-    return out
-
-
-def grant_authority(session: Session, actor: Principal, *, user: str, level: int) -> None:
+def grant_authority(
+    session: Session, actor: Principal, *, user: str, level: int
+) -> ApprovalAuthority:
     """Delegate credit authority of ``level`` to one of the bank's staff (an admin's act)."""
     actor.require(Scope.USERS_ADMIN)
     bank_id = scoping.bank_of(actor, "credit authority is delegated by a bank's administrator")
     person = session.get(User, user) or session.scalar(select(User).where(User.username == user))
     if person is None or person.bank_id != bank_id:
-        raise NotFound(f"no staff member {user!r} at this bank")
+        raise NotFound(f"no staff member {user!r} at this bank", code="user_not_found")
     if not 1 <= level <= 9:
-        raise ValidationFailed([FieldError("level", "must be 1 to 9")])
+        raise ValidationFailed(
+            [FieldError("level", "must be 1 to 9")], code="authority_level_invalid"
+        )
     row = session.get(ApprovalAuthority, (bank_id, person.id))
     if row is None:
         row = ApprovalAuthority(bank_id=bank_id, user_id=person.id)
@@ -142,6 +145,7 @@ def grant_authority(session: Session, actor: Principal, *, user: str, level: int
     session.flush()
     ledger.one(session, actor, "authority.granted", _change("authority", row))
     audit.record(session, actor, "authority.grant", "user", person.id, {"level": level})
+    return row
 
 
 def authority_level(session: Session, bank_id: str, user_id: str) -> int | None:

@@ -120,7 +120,7 @@ def _day(entry: reconcile.BankEntry) -> date:
 def import_statement(session: Session, actor: Principal, data: bytes) -> StatementImport:
     actor.require(Scope.LOANS_WRITE)
     if actor.bank_id is None:
-        raise Forbidden("a bank imports its own account statements")
+        raise Forbidden("a bank imports its own account statements", code="bank_staff_only")
     digest = hashlib.sha256(data).hexdigest()
     done = session.scalar(
         select(StatementImport).where(
@@ -176,7 +176,7 @@ def import_statement(session: Session, actor: Principal, data: bytes) -> Stateme
                         source="statement",
                         source_ref=match.entry.key,
                     )
-                    detail = {"loan_id": loan.id, "repayment": servicing.repayment_out(repayment)}
+                    detail = {"loan_id": loan.id, "repayment": _applied(repayment)}
         except ChainfinError as exc:
             unmatched.append(_miss(match.entry, "not_applied", exc.message))
             continue
@@ -230,6 +230,24 @@ def import_statement(session: Session, actor: Principal, data: bytes) -> Stateme
     return row
 
 
+def _applied(row: LoanRepayment) -> dict[str, Any]:
+    """The repayment as the import's record keeps it (stored with the import: its shape
+    does not change; ``resources.lending.RepaymentOut.from_record`` reads it)."""
+    cur = row.currency
+    return {
+        "id": row.id,
+        "loan_id": row.loan_id,
+        "value_on": row.value_on.isoformat(),
+        **{
+            part: Money(getattr(row, f"{part}_minor"), cur).as_dict()
+            for part in ("amount", "penalty", "interest", "principal", "prepaid", "excess")
+        },
+        "payer_id": row.payer_id,
+        "source": row.source,
+        "source_ref": row.source_ref,
+    }
+
+
 def _miss(entry: reconcile.BankEntry, reason: str, detail: str) -> dict[str, Any]:
     return {
         "entry": entry.index,
@@ -264,16 +282,3 @@ def _summary(statement: iso20022.Statement) -> dict[str, Any]:
 def import_for(session: Session, actor: Principal, import_id: str) -> StatementImport:
     actor.require(Scope.LOANS_READ)
     return scoping.bank_record(session, actor, StatementImport, import_id, "statement import")
-
-
-def import_out(row: StatementImport) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "message_id": row.message_id,
-        "version": row.version,
-        "digest": row.digest,
-        "statements": row.statements,
-        "matched": row.matched,
-        "unmatched": row.unmatched,
-        "created_at": row.created_at.isoformat(),
-    }

@@ -19,8 +19,9 @@ from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import Conflict, FieldError, ValidationFailed
 from chainfin.domain.money import Money
-from chainfin.services import audit, ledger, scoping
+from chainfin.services import audit, ledger, scoping, states
 from chainfin.services.credentials._common import _change, _get
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -31,23 +32,36 @@ def task_for(session: Session, actor: Principal, task_id: str) -> DueDiligenceTa
 
 
 def tasks(
-    session: Session, actor: Principal, *, state: str | None = None
-) -> list[DueDiligenceTask]:
+    session: Session,
+    actor: Principal,
+    *,
+    state: str | None = None,
+    kind: str | None = None,
+    application: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[DueDiligenceTask]:
+    """The bank's due-diligence tasks, oldest first: by state, kind or application."""
     actor.require(Scope.LOANS_READ)
-    query = select(DueDiligenceTask).order_by(DueDiligenceTask.created_at)
-    query = query.where(scoping.by_bank(actor, DueDiligenceTask.bank_id))
+    query = select(DueDiligenceTask).where(scoping.by_bank(actor, DueDiligenceTask.bank_id))
     if state is not None:
         query = query.where(DueDiligenceTask.state == state)
-    return list(session.scalars(query))
+    if kind is not None:
+        query = query.where(DueDiligenceTask.kind == kind)
+    if application is not None:
+        query = query.where(DueDiligenceTask.application_id == application)
+    return paginate(session, query, DueDiligenceTask.id, cursor=cursor, limit=limit)
 
 
 def _open_task(session: Session, actor: Principal, task_id: str, kind: str) -> DueDiligenceTask:
     actor.require(Scope.LOANS_WRITE)
     task = task_for(session, actor, task_id)
     if task.kind != kind:
-        raise ValidationFailed([FieldError("task", f"{task.id} is a {task.kind} task")])
+        raise ValidationFailed(
+            [FieldError("task", f"{task.id} is a {task.kind} task")], code="task_kind_mismatch"
+        )
     if task.state != "open":
-        raise Conflict(f"task {task.id} is {task.state}")
+        raise Conflict(f"task {task.id} is {task.state}", code="task_not_open")
     return task
 
 
@@ -212,7 +226,7 @@ def _finding_out(finding: financials.Finding) -> dict[str, Any]:
 def _complete(
     session: Session, actor: Principal, task: DueDiligenceTask, result: dict[str, Any]
 ) -> DueDiligenceTask:
-    task.state = "completed"
+    states.move(task, "complete")
     task.result = result
     task.completed_by = actor.label
     task.completed_at = utcnow()
@@ -221,19 +235,3 @@ def _complete(
     ledger.one(session, actor, f"task.{task.kind}_completed", _change("task", task))
     audit.record(session, actor, f"task.{task.kind}", "task", task.id, {"application": app.id})
     return task
-
-
-def task_out(task: DueDiligenceTask) -> dict[str, Any]:
-    return {
-        "id": task.id,
-        "application_id": task.application_id,
-        "enterprise_id": task.enterprise_id,
-        "kind": task.kind,
-        "reasons": task.reasons,
-        "state": task.state,
-        "assignee_id": task.assignee_id,
-        "result": task.result,
-        "completed_by": task.completed_by,
-        "completed_at": task.completed_at.isoformat() if task.completed_at else None,
-        "created_at": task.created_at.isoformat(),
-    }
