@@ -54,12 +54,14 @@ def test_exposure_by_industry_and_refusal(lw: LendingWorld) -> None:
     )
     assert result.exit_code == 0, result.stdout + result.stderr
     body = json.loads(result.stdout)
-    assert body["total"] == {"amount": "400000.00", "currency": "CNY"}
+    assert (body["total"], body["currency"]) == ("400000.00", "CNY")
+    assert body["rows"][0]["exposure"] == "400000.00"
     assert [(r["key"], r["share_pct"]) for r in body["rows"]] == [("C36", "100")]
     assert (body["hhi_points"], body["concentration"]) == (10_000, "high")
     people = runner.invoke(app, ["risk", "exposure", "--bank", "BKA", "--by", "core"])
     assert people.exit_code == 0
     assert "HHI 10,000" in people.stdout
+    assert "400,000.00" in people.stdout  # amounts in full, the currency in the header
     assert "total 400,000.00 CNY" in people.stdout
     bad = runner.invoke(app, ["risk", "exposure", "--bank", "BKA", "--by", "colour", "--json"])
     assert bad.exit_code == 1

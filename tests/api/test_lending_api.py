@@ -287,7 +287,7 @@ def test_automatic_approval_runs_to_settlement(
     assert accept.text == gl.text
     jsonl = client.get(f"/v1/books/BKA/general-ledger?since={GL_SINCE}", headers=auditor)
     assert jsonl.status_code == 200, jsonl.text
-    assert jsonl.headers["content-type"].startswith("application/jsonl")
+    assert jsonl.headers["content-type"].startswith("application/x-ndjson")
     streamed = [GeneralLedgerLineOut.model_validate_json(x) for x in jsonl.text.splitlines()]
     assert streamed
     assert all(r.value_on.isoformat() >= GL_SINCE for r in streamed)

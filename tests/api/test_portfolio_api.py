@@ -11,9 +11,10 @@ def test_a_bank_reads_its_own_exposure(client: TestClient, world: World) -> None
     r = client.get("/v1/portfolio/exposure?by=region_province", headers=login(client, "a-rm"))
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["by"], body["total"], body["rows"]) == (
+    assert (body["by"], body["total"], body["currency"], body["rows"]) == (
         "region_province",
-        {"amount": "0.00", "currency": "CNY"},
+        "0.00",
+        "CNY",
         [],
     )
     bad = client.get("/v1/portfolio/exposure?by=colour", headers=login(client, "a-rm"))

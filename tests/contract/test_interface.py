@@ -84,10 +84,15 @@ def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
+def _is_json(media: str) -> bool:
+    """One JSON document (JSON Lines streams rows and documents them as ``itemSchema``)."""
+    return media.endswith("json") and media not in {"application/x-ndjson", "application/jsonl"}
+
+
 def _typed(op: dict[str, Any]) -> bool:
     schemas = _success_schemas(op)
     return bool(schemas) and all(
-        "$ref" in schema or not media.endswith("json") for media, schema in schemas
+        "$ref" in schema or not _is_json(media) for media, schema in schemas
     )
 
 
@@ -103,7 +108,7 @@ def test_no_list_answers_a_bare_array_and_pages_take_limit_and_cursor(
     bare, unpaged = set(), set()
     for name, op in _operations(spec):
         for media, schema in _success_schemas(op):
-            if not media.endswith("json"):
+            if not _is_json(media):
                 continue
             resolved = _resolve(spec, schema)
             if resolved.get("type") == "array":

@@ -60,7 +60,10 @@ def test_a_core_default_distresses_its_supplier_and_costs_the_bank(
         assert (distress[world.ids["core"]], shown.scenario.shock_pct) == ("100", "100")
         assert Decimal(distress[world.ids["t1"]]) == round(Decimal(repr(h_t1)) * 100, 4)
         assert shown.bank.lgd_pct == "45"
-        assert shown.bank.expected_loss.amount == Money(expected).to_decimal_string()
+        assert (shown.bank.expected_loss, shown.bank.currency) == (
+            Money(expected).to_decimal_string(),
+            "CNY",
+        )
 
         late = contagion.run(
             s, world.staff("rm"), core=world.ids["core"], kind="delay", days=30, as_of=TODAY

@@ -21,23 +21,32 @@ Output rules, for every command:
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import partial
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
+from typer.main import (
+    get_command_from_info,
+    get_command_name,
+    get_group_from_info,
+    solve_typer_info_defaults,
+)
+from typer.models import TyperInfo
 
 from chainfin.domain.errors import ChainfinError, ValidationFailed
 
@@ -218,11 +227,114 @@ def fail(exc: ChainfinError, as_json: bool = False) -> NoReturn:
 
 JSON_FLAG = "chainfin.json"
 
+# ``Any`` below is a Click command: Typer's own (typer._click), which it does not export.
+
+
+class Subcommands(MutableMapping[str, Any]):
+    """A group's subcommands by name, in the order they were added, each built by Typer
+    (which reads every parameter of the command's function) the first time it is looked up:
+    ``chainfin loan list`` builds ``loan`` and ``list``, not the other 140 commands. The
+    names are known without building anything; ``--help`` builds the commands it lists."""
+
+    def __init__(self, built: Mapping[str, Any] | None = None) -> None:
+        self._make: dict[str, Callable[[], Any]] = {}
+        self._built: dict[str, Any] = {}
+        for name, command in (built or {}).items():
+            self[name] = command
+
+    def defer(self, name: str, make: Callable[[], Any]) -> None:
+        """Add ``name``, built by ``make()`` when first looked up."""
+        self._built.pop(name, None)
+        self._make[name] = make
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            self._built[name] = self._make[name]()
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._make[name] = lambda: command
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._make[name]
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._make)
+
+    def __len__(self) -> int:
+        return len(self._make)
+
+
+def lazy_group(info: TyperInfo, **settings: Any) -> TyperGroup:
+    """The group Typer builds for ``parent.add_typer(...)``'s ``info`` with ``settings``
+    (``pretty_exceptions_short``, ``rich_markup_mode``, ``suggest_commands``), except that
+    its commands and groups are :class:`Subcommands`: each is built, down the tree, only
+    when it is looked up."""
+    app = info.typer_instance
+    if app is None:
+        raise TypeError("a command group is a Typer added with add_typer")
+    # Typer builds the group itself (its help, callback and options) from a copy that has
+    # no commands; they are added below.
+    bare = copy.copy(app)
+    bare.registered_commands, bare.registered_groups = [], []
+    shell = copy.copy(info)
+    shell.typer_instance = bare
+    group = get_group_from_info(shell, **settings)
+    commands = Subcommands()
+    for command in app.registered_commands:
+        if command.callback is None:
+            raise TypeError("a command is a function added with @group.command()")
+        commands.defer(
+            command.name or get_command_name(command.callback.__name__),
+            partial(
+                get_command_from_info,
+                command,
+                pretty_exceptions_short=settings["pretty_exceptions_short"],
+                rich_markup_mode=settings["rich_markup_mode"],
+            ),
+        )
+    defer_groups(commands, app.registered_groups, **settings)
+    group.commands = commands
+    return group
+
+
+def defer_groups(commands: Subcommands, groups: Sequence[TyperInfo], **settings: Any) -> None:
+    """Add ``groups`` (a Typer's ``registered_groups``) to ``commands``, each built by
+    :func:`lazy_group` when first looked up."""
+    for info in groups:
+        name = solve_typer_info_defaults(info).name
+        if not name:  # Typer would merge an unnamed group's commands into its parent's
+            raise TypeError("every chainfin command group is added with a name")
+        commands.defer(name, partial(lazy_group, info, **settings))
+
 
 class ChainfinGroup(TyperGroup):
     """The ``chainfin`` command: whatever a subcommand raises as a :class:`ChainfinError`,
     or a database error, ends it with one diagnosis (see :func:`fail`) and exit status 1
-    instead of a traceback."""
+    instead of a traceback.
+
+    Its command groups are the groups added to :attr:`groups` (a Typer that is never run
+    itself), listed after the root's own commands: each is built only when it is invoked or
+    listed, by :func:`lazy_group`, so that a command starts without Typer reading the
+    parameters of every other one. (Groups added to the root Typer with ``add_typer`` work
+    too, but Typer builds all of their commands on every start.)"""
+
+    groups: ClassVar[typer.Typer | None] = None
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        commands = Subcommands(self.commands)
+        if self.groups is not None:
+            defer_groups(
+                commands,
+                self.groups.registered_groups,
+                pretty_exceptions_short=self.groups.pretty_exceptions_short,
+                rich_markup_mode=self.rich_markup_mode,
+                suggest_commands=self.suggest_commands,
+            )
+        self.commands = commands
 
     # ``ctx`` is Typer's own click Context (typer._click), which it does not export.
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:

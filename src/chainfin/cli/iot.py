@@ -123,7 +123,7 @@ def register_cmd(
         if v is not None
     }
 
-    def work(s: Any, a: Any) -> dict[str, Any]:
+    def work(s: Any, a: Any) -> DeviceRegisteredOut:
         device, token = iot.register(
             s, a, serial=serial, kind=kind, unit=unit, thresholds=thresholds
         )

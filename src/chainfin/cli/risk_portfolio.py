@@ -51,13 +51,21 @@ def _show(body: dict[str, Any]) -> None:
             Col("key", "code", drop=3),
         ],
         [
-            [r["label"], r["exposure"], r["limit"], r["share_pct"], r["items"], r["key"]]
+            [
+                r["label"],
+                {"amount": r["exposure"], "currency": body["currency"]},
+                {"amount": r["limit"], "currency": body["currency"]} if r["limit"] else None,
+                r["share_pct"],
+                r["items"],
+                r["key"],
+            ]
             for r in body["rows"]
         ],
         empty="no exposure",
     )
     out.print(
-        f"total {money(body['total'])}; HHI {body['hhi_points']:,} ({body['concentration']}); "
+        f"total {money(body['total'], body['currency'])}; "
+        f"HHI {body['hhi_points']:,} ({body['concentration']}); "
         f"top-5 share {body['top5_share_pct']} %"
     )
 
@@ -230,11 +238,11 @@ def _show_scenario(body: dict[str, Any]) -> None:
     )
     bank = body["bank"]
     out.print(
-        f"bank exposure {money(bank['exposure'])}, expected loss "
-        f"{money(bank['expected_loss'])} (LGD {bank['lgd_pct']} %)"
+        f"bank exposure {money(bank['exposure'], bank['currency'])}, expected loss "
+        f"{money(bank['expected_loss'], bank['currency'])} (LGD {bank['lgd_pct']} %)"
     )
     for tier, loss in bank["by_tier"].items():
-        out.print(f"  {escape(tier)}: {money(loss)}")
+        out.print(f"  {escape(tier)}: {money(loss, bank['currency'])}")
     for chain in body["chains_hit"]:
         out.print(f"  chain hit: {escape(chain['name'])} ({chain['members_distressed']} members)")
 

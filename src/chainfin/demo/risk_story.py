@@ -294,8 +294,8 @@ def _early_warning(session: Session, cast: _Cast, today: date, story: RiskStory)
 # ---------------------------------------------------------------------------- contagion
 
 
-def _money(value: dict[str, Any]) -> str:
-    return _yuan(Money.parse(value["amount"]))
+def _money(value: str, currency: str) -> str:
+    return _yuan(Money.parse(value, currency))
 
 
 def _scenario(out: dict[str, Any], story: RiskStory) -> None:
@@ -310,10 +310,11 @@ def _scenario(out: dict[str, Any], story: RiskStory) -> None:
     for d in out["top"][:TOP]:
         distress = f"{d['distress_pct']} %"
         story.say(f"  h={distress:<9} {d['tier'] or 'outside the chains':<14} {d['name']}")
-    tiers = ", ".join(f"{k} {_money(v)}" for k, v in bank["by_tier"].items()) or "none"
+    cur = bank["currency"]
+    tiers = ", ".join(f"{k} {_money(v, cur)}" for k, v in bank["by_tier"].items()) or "none"
     story.say(
-        f"  the bank: exposure {_money(bank['exposure'])}, expected loss "
-        f"{_money(bank['expected_loss'])} at LGD {bank['lgd_pct']} % — by tier: {tiers}"
+        f"  the bank: exposure {_money(bank['exposure'], cur)}, expected loss "
+        f"{_money(bank['expected_loss'], cur)} at LGD {bank['lgd_pct']} % — by tier: {tiers}"
     )
     chains = ", ".join(f"{c['name']} ({c['members_distressed']})" for c in out["chains_hit"])
     story.say(f"  chains hit (members distressed): {chains or 'none'}")

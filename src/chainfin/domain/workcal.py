@@ -53,15 +53,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from importlib.metadata import version
 from pathlib import PurePath
 
 import chinese_calendar  # type: ignore[import-untyped]
-from holidays.version import __version__ as holidays_version
 
 from chainfin.domain.errors import ChainfinError, FieldError, ValidationFailed
 
 PACKAGE_SOURCE = f"chinesecalendar {chinese_calendar.__version__}"
-PROJECTION_SOURCE = f"projected: weekends + holidays {holidays_version} China statutory holidays"
+# The installed version, read without importing ``holidays`` (its package loads its calendar
+# systems, ~12 ms that a CLI read would pay for nothing; see projected()).
+PROJECTION_SOURCE = f"projected: weekends + holidays {version('holidays')} China statutory holidays"
 
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # A roll or a step never needs more than a few weeks; this only stops a broken schedule

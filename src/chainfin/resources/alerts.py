@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Self
 from pydantic import BaseModel, Field
 
 from chainfin.adapters.db.models import Alert
+from chainfin.domain.states import AlertState
 from chainfin.resources.common import Written
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ class AlertOut(BaseModel):
     bank_id: str | None
     enterprise_id: str | None
     message: str
-    state: str = Field(description="open, acknowledged or resolved")
+    state: AlertState = Field(description="open, acknowledged or resolved")
     rule: str | None
     owner_id: str | None
     escalation_level: int

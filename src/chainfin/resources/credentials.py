@@ -33,6 +33,7 @@ from chainfin.adapters.db.models import (
 from chainfin.domain.credentials import CredentialStatus, PieceStatus
 from chainfin.domain.money import Money
 from chainfin.domain.pricing import LprFixing
+from chainfin.domain.states import InvitationStatus, ProgrammeStatus
 from chainfin.resources.common import Written
 from chainfin.services.credentials import AmountDue, InvitationView, Transfer
 
@@ -73,7 +74,7 @@ class ProgrammeOut(BaseModel):
     penalty_multiplier: str = Field(
         description="penalty interest a year = this × the 1-year LPR", examples=["1.5"]
     )
-    status: str = Field(examples=["active"])
+    status: ProgrammeStatus = Field(examples=["active"])
     created_at: datetime
 
     @classmethod
@@ -596,7 +597,7 @@ class InvitationOut(BaseModel):
     bank_code: str | None = Field(examples=["BKB"])
     lead_bank_id: str = Field(description="the programme's lead bank, which invited it")
     lead_bank_code: str | None = Field(examples=["BKA"])
-    status: str = Field(examples=["invited"])
+    status: InvitationStatus = Field(examples=["invited"])
     currency: str = _currency()
     line: str | None = Field(
         description="the invited bank's line, once it accepted", examples=["5000000.00"]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from chainfin.adapters.db.models import IotDeadLetter, IotDevice, IotReading
 from chainfin.domain.iot import Outcome
+from chainfin.domain.states import DeviceState
 from chainfin.resources.common import Written
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class DeviceOut(BaseModel):
     kind: str = Field(description="weight, rfid, gps or temperature")
     bank_id: str
     unit: str | None
-    state: str = Field(description="active or retired")
+    state: DeviceState = Field(description="active or retired")
     binding: BindingOut | None = Field(description="null: bound to nothing yet")
     thresholds: ThresholdsOut
     last_seq: int | None

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 from sqlalchemy.orm import Session
@@ -52,12 +52,23 @@ from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.loans import dpd_bucket
 from chainfin.domain.money import Money
 from chainfin.domain.products import ProductKind
+from chainfin.domain.states import (
+    ApplicationStatus,
+    LineStatus,
+    LoanStatus,
+    ProductStatus,
+    TaskState,
+)
 from chainfin.resources.common import MoneyOut, Written, pct
 from chainfin.services import scoping
-from chainfin.services.books import GL_COLUMNS, LedgerLine, gl_rows
-from chainfin.services.lending import applications
-from chainfin.services.lending.loans import Position
 from chainfin.services.lending.products import INTERNAL
+
+if TYPE_CHECKING:
+    from chainfin.services.books import LedgerLine
+    from chainfin.services.lending.loans import Position
+
+# The books and the applications' services are imported where they are used: a CLI read of
+# lines or loans then loads neither (bench/cli_start.py).
 
 
 def _currency() -> Any:
@@ -103,7 +114,7 @@ class CreditLineOut(BaseModel):
     posted: str = Field(description="drawn by loans paid out and not yet repaid")
     available: str = Field(description="limit − pending − posted", examples=["19600000.00"])
     revolving: bool = Field(description="repaid principal can be lent again")
-    status: str = Field(examples=["active"], description="active, frozen, expired or closed")
+    status: LineStatus = Field(examples=["active"], description="active, frozen, expired or closed")
     status_reason: str | None = Field(None, description="why it was frozen, closed or expired")
     starts_on: date
     expires_on: date
@@ -430,7 +441,7 @@ class LoanProductOut(BaseModel):
     code: str = Field(examples=["RF"])
     name: str = Field(examples=["receivable financing"])
     kind: ProductKind
-    status: str = Field(examples=["active"])
+    status: ProductStatus = Field(examples=["active"])
     config: ProductConfigOut
     created_at: datetime
 
@@ -561,7 +572,7 @@ class ApprovalStepOut(BaseModel):
 class TaskSummaryOut(BaseModel):
     id: str
     kind: str = Field(examples=["site_visit"])
-    state: str = Field(examples=["open"])
+    state: TaskState = Field(examples=["open"])
     reasons: list[str]
 
 
@@ -580,7 +591,7 @@ class LoanApplicationOut(BaseModel):
     method: str = Field(examples=["bullet"])
     underlying: UnderlyingOut
     payee: PayeeOut
-    status: str = Field(examples=["approved"])
+    status: ApplicationStatus = Field(examples=["approved"])
     decision: DecisionOut
     conditions: list[ConditionOut]
     approvals: list[ApprovalStepOut]
@@ -594,6 +605,8 @@ class LoanApplicationOut(BaseModel):
     @classmethod
     def build(cls, session: Session, app: LoanApplication) -> LoanApplicationOut:
         """The application with its approvals, tasks and loan (read in ``session``)."""
+        from chainfin.services.lending import applications
+
         c = app.currency
         loan = applications.loan_of(session, app.id)
         return cls(
@@ -772,7 +785,7 @@ class DueDiligenceTaskOut(BaseModel):
     enterprise_id: str = Field(description="the applicant")
     kind: str = Field(description="site_visit or financial_analysis", examples=["site_visit"])
     reasons: list[str] = Field(description="the rules that asked for it")
-    state: str = Field(description="open, completed or cancelled", examples=["open"])
+    state: TaskState = Field(description="open, completed or cancelled", examples=["open"])
     assignee_id: str | None = Field(None, description="the applicant's relationship manager")
     result: SiteVisitResultOut | FinancialAnalysisResultOut | None = Field(
         None, description="once completed: the visit's checklist or the analysis"
@@ -1161,7 +1174,7 @@ class LoanOut(BaseModel):
     term_months: int
     start_on: date | None = Field(None, description="the disbursement date")
     maturity_on: date | None = None
-    status: str = Field(examples=["current"])
+    status: LoanStatus = Field(examples=["current"])
     dpd: int = Field(description="days past due at the last scan")
     dpd_bucket: str = Field(examples=["current", "1-30"])
     category: str = Field(description="five-category classification", examples=["normal"])
@@ -1390,6 +1403,8 @@ class GeneralLedgerLineOut(BaseModel):
 def general_ledger_csv(lines: Iterable[LedgerLine], batch: int = 500) -> Iterator[bytes]:
     """The export as CSV (the columns of ``books.GL_COLUMNS``, a header first), encoded
     ``batch`` lines at a time as they are read."""
+    from chainfin.services.books import GL_COLUMNS, gl_rows
+
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(GL_COLUMNS), lineterminator="\n")
     writer.writeheader()

@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field
 
 from chainfin.adapters.db.models import ModelMonitoring, RiskModel
 from chainfin.domain import concentration
-from chainfin.resources.common import MoneyOut, Written, pct
+from chainfin.domain.states import ModelStatus
+from chainfin.resources.common import Written, pct
 from chainfin.services.contagion_report import ContagionReport
 from chainfin.services.portfolio import Portfolio, Row
 from chainfin.services.sectors import SectorRates
@@ -58,7 +59,7 @@ class RiskModelOut(BaseModel):
     id: str
     name: str
     version: int
-    status: str = Field(description="challenger, champion or retired")
+    status: ModelStatus = Field(description="challenger, champion or retired")
     digest: str = Field(description="SHA-256 of the stored model bytes")
     bytes: int
     target: str | None
@@ -219,8 +220,8 @@ class ModelScoreOut(BaseModel):
 class ExposureRowOut(BaseModel):
     key: str
     label: str
-    exposure: MoneyOut
-    limit: MoneyOut | None
+    exposure: str = Field(examples=["30000000.00"], description="in the view's currency")
+    limit: str | None = Field(description="the limits that apply, in the view's currency")
     utilisation_pct: str | None = Field(description="exposure over limit")
     items: int = Field(description="loans and credentials counted")
     share_pct: str = Field(examples=["37.5"], description="of the total exposure")
@@ -231,8 +232,8 @@ class ExposureRowOut(BaseModel):
         return cls(
             key=r.key,
             label=r.label,
-            exposure=MoneyOut.build(r.exposure),
-            limit=MoneyOut.build(r.limit) if r.limit else None,
+            exposure=r.exposure.to_decimal_string(),
+            limit=r.limit.to_decimal_string() if r.limit else None,
             utilisation_pct=(percent(Fraction(r.exposure.amount_minor, limit)) if limit else None),
             items=r.items,
             share_pct=percent(r.share),
@@ -243,8 +244,8 @@ class ExposureOut(BaseModel):
     """A bank's exposure by one dimension, with its concentration."""
 
     by: str
-    currency: str
-    total: MoneyOut
+    currency: str = Field(examples=["CNY"], description="of every amount in this view")
+    total: str = Field(examples=["80000000.00"])
     hhi_points: int = Field(description="Herfindahl-Hirschman index, 0 to 10,000")
     concentration: str = Field(description="unconcentrated, moderate or high")
     top5_share_pct: str
@@ -255,7 +256,7 @@ class ExposureOut(BaseModel):
         return cls(
             by=p.by,
             currency=p.currency,
-            total=MoneyOut.build(p.total),
+            total=p.total.to_decimal_string(),
             hhi_points=round(p.hhi * 10_000),
             concentration=concentration.level(p.hhi),
             top5_share_pct=percent(p.top5_share),
@@ -329,10 +330,11 @@ class DistressedOut(BaseModel):
 
 
 class BankLossOut(BaseModel):
-    exposure: MoneyOut
-    expected_loss: MoneyOut
+    currency: str = Field(examples=["CNY"], description="of every amount of the bank's loss")
+    exposure: str = Field(examples=["30000000.00"])
+    expected_loss: str
     lgd_pct: str = Field(description="loss given default assumed")
-    by_tier: dict[str, MoneyOut]
+    by_tier: dict[str, str] = Field(description="expected loss by tier of the distressed")
 
 
 class ChainHitOut(BaseModel):
@@ -380,10 +382,11 @@ class ContagionOut(BaseModel):
                 for d in r.top
             ],
             bank=BankLossOut(
-                exposure=MoneyOut.build(r.bank.exposure),
-                expected_loss=MoneyOut.build(r.bank.expected_loss),
+                currency=r.bank.exposure.currency,
+                exposure=r.bank.exposure.to_decimal_string(),
+                expected_loss=r.bank.expected_loss.to_decimal_string(),
                 lgd_pct=pct(r.bank.lgd, fraction=True) or "0",
-                by_tier={k: MoneyOut.build(v) for k, v in r.bank.by_tier.items()},
+                by_tier={k: v.to_decimal_string() for k, v in r.bank.by_tier.items()},
             ),
             chains_hit=[
                 ChainHitOut(

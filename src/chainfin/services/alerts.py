@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from chainfin.adapters.db.models import Alert, BankCustomer
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
-from chainfin.domain.errors import Conflict, FieldError, Forbidden, ValidationFailed
+from chainfin.domain.errors import FieldError, Forbidden, ValidationFailed
 from chainfin.domain.ids import new_id
 from chainfin.services import audit, ledger, scoping, states
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
-from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, check_period, paginate
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 # Unacknowledged this long, an alert escalates one level (and again after as long again).
@@ -125,6 +125,7 @@ def alerts(
     ):
         if value is not None:
             query = query.where(column == value)
+    check_period(f.since, f.until)
     if f.since is not None:
         query = query.where(Alert.created_at >= f.since)
     if f.until is not None:
@@ -141,9 +142,7 @@ def _own(session: Session, actor: Principal, alert_id: str) -> Alert:
 def acknowledge(session: Session, actor: Principal, alert_id: str, *, note: str = "") -> Alert:
     """Someone is on it."""
     row = _own(session, actor, alert_id)
-    if row.state != "open":
-        raise Conflict(f"alert {row.id} is {row.state}", code="illegal_transition")
-    states.move(row, "acknowledge")
+    states.move(row, "acknowledge")  # the machine refuses, naming state and allowed events
     row.acknowledged_by = actor.label
     row.acknowledged_at = utcnow()
     if note.strip():
@@ -158,7 +157,7 @@ def resolve(session: Session, actor: Principal, alert_id: str, *, note: str) -> 
     """Closed, with what was found and done (the note is required)."""
     row = _own(session, actor, alert_id)
     if row.state == "resolved":
-        raise Conflict(f"alert {row.id} is resolved already", code="illegal_transition")
+        states.move(row, "resolve")  # the machine refuses it before the note is looked at
     if not note.strip():
         raise ValidationFailed(
             [FieldError("note", "say what was found and done")], code="note_required"

@@ -29,6 +29,7 @@ from chainfin.domain.ids import new_id
 from chainfin.domain.money import Money
 from chainfin.services import audit, ledger, scoping
 from chainfin.services.ledger import Change, EntryDraft
+from chainfin.services.pagination import check_period
 
 _KNOWN_ACCOUNTS: dict[str, set[tuple[str, str]]] = {}
 
@@ -279,6 +280,7 @@ def statement(
     """An account's movements in one currency, in value-date order with the running
     balance, and the balance brought forward from before ``since``."""
     book_id = _book_for(session, actor, book)
+    check_period(since, until)
     spec = spec_for(book_id, account)
     in_account = (
         JournalLine.book_id == book_id,
@@ -360,6 +362,7 @@ def general_ledger(
     """Every journal line of a book in value-date order (then posting order), debits and
     credits in their own columns: the general-ledger export a bank's core system imports."""
     book_id = _book_for(session, actor, book)
+    check_period(since, until)
     return list(general_ledger_lines(session, book_id, since=since, until=until))
 
 

@@ -57,7 +57,7 @@ from chainfin.services import alerts, audit, ledger, scoping, states
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
 from chainfin.services.lending import loans, products
-from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, check_period, paginate
 
 log = logging.getLogger("chainfin.iot")
 
@@ -343,6 +343,7 @@ def readings(
     """A device's readings, the latest received first; ``since``/``until``: measured from
     ``since`` (inclusive) to ``until`` (exclusive)."""
     device = device_for(session, actor, ref)
+    check_period(since, until)
     query = select(IotReading).where(IotReading.device_id == device.id)
     if since is not None:
         query = query.where(IotReading.at >= since)
@@ -374,6 +375,7 @@ def dead_letters(
         query = query.where(IotDeadLetter.reason_code == reason_code)
     if device is not None:
         query = query.where(IotDeadLetter.device_serial == device)
+    check_period(since, until)
     if since is not None:
         query = query.where(IotDeadLetter.received_at >= since)
     if until is not None:

@@ -52,7 +52,7 @@ from chainfin.services import audit, ledger, scoping, states
 from chainfin.services.alerts import raise_alert
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
-from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, check_period, paginate
 
 Rows = Sequence[Mapping[str, object]]
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
@@ -444,6 +444,7 @@ def history(
     """The model's stability checks in the order they were recorded; ``since``/``until``:
     their as-of dates, both inclusive."""
     row = get(session, actor, model_id)
+    check_period(since, until)
     query = select(ModelMonitoring).where(ModelMonitoring.model_id == row.id)
     if since is not None:
         query = query.where(ModelMonitoring.as_of >= since)

@@ -6,12 +6,14 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from chainfin.domain.errors import FieldError, ValidationFailed
+from chainfin.domain.text import check_text
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -42,11 +44,28 @@ def decode_cursor(cursor: str | None) -> str | None:
         raise ValidationFailed(
             [FieldError("cursor", "is not a cursor this API issued")], code="cursor_invalid"
         ) from None
-    if not raw or len(raw) > 200:
+    if not raw or len(raw) > 200 or check_text(raw) is not None:
+        # the API issues cursors of ids, codes and names, stored text: never a control
+        # character (PostgreSQL could not even compare a NUL)
         raise ValidationFailed(
             [FieldError("cursor", "is not a cursor this API issued")], code="cursor_invalid"
         )
     return raw
+
+
+def check_period(
+    start: date | datetime | None,
+    end: date | datetime | None,
+    *,
+    names: tuple[str, str] = ("since", "until"),
+) -> None:
+    """Refuse a list filter's range that ends before it starts (``names``: the two query
+    parameters), as a 422 ``period_invalid`` naming the end."""
+    if start is not None and end is not None and end < start:
+        raise ValidationFailed(
+            [FieldError(names[1], f"is before {names[0]} ({start.isoformat()})")],
+            code="period_invalid",
+        )
 
 
 def check_limit(limit: int) -> int:

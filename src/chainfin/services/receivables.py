@@ -30,7 +30,7 @@ from chainfin.domain.money import MINOR_UNITS, Money
 from chainfin.services import audit, consent, ledger, scoping
 from chainfin.services.ledger import Change
 from chainfin.services.ledger_records import row_of
-from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, check_period, paginate
 
 
 def receivable_key(seller_id: str, invoice_number: str) -> str:
@@ -220,6 +220,7 @@ def _search_query(
             ReceivableRegistration.amount_minor == f.amount.amount_minor,
             ReceivableRegistration.currency == f.amount.currency,
         )
+    check_period(f.since, f.until)
     if f.since is not None:
         query = query.where(ReceivableRegistration.registered_at >= f.since)
     if f.until is not None:

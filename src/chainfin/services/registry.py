@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, TypeVar, Unpack
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Select, insert, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
@@ -410,7 +410,7 @@ EXPORT_BATCH = 500
 
 def _batches(
     session: Session,
-    query: Select[Unpack[tuple[Any, ...]]],
+    query: Select[*tuple[Any, ...]],
     key: InstrumentedAttribute[str],
     batch: int,
 ) -> Iterator[Any]:

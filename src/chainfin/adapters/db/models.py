@@ -5,7 +5,9 @@ BigInteger minor units with a currency column, timestamps timezone-aware UTC, na
 columns carrying units (``_minor``, ``_at``, ``_on``).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: with it SQLAlchemy turns each of the ~700
+# ``Mapped[...]`` annotations back from a string with eval(), ~15 ms of every start of
+# ``chainfin`` (bench/cli_start.py). Annotations here name only types defined above them.
 
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar

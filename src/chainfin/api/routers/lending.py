@@ -90,7 +90,7 @@ from chainfin.services.lending import (
     statements,
     tasks,
 )
-from chainfin.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from chainfin.services.pagination import DEFAULT_LIMIT, MAX_LIMIT, check_period
 
 router = APIRouter(tags=["lending"])
 
@@ -548,10 +548,10 @@ def list_applications(
     applicant: Party = None,
     product: Annotated[str | None, Query(max_length=64, description="product id")] = None,
     submitted_from: Annotated[
-        BusinessDate | None, Query(description="submitted on or after this day (UTC)")
+        BusinessDate | None, Query(description="submitted on or after this day (Beijing time)")
     ] = None,
     submitted_to: Annotated[
-        BusinessDate | None, Query(description="submitted on or before this day (UTC)")
+        BusinessDate | None, Query(description="submitted on or before this day (Beijing time)")
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -1225,7 +1225,7 @@ def buy_back(
 
 # ---------------------------------------------------------------------------- general ledger
 
-_GL_MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl"}
+_GL_MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 
 
 @router.get(
@@ -1236,7 +1236,7 @@ _GL_MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl"}
         200: {
             "description": "the journal lines, streamed as they are read",
             "content": {
-                "application/jsonl": {"itemSchema": GeneralLedgerLineOut.model_json_schema()},
+                "application/x-ndjson": {"itemSchema": GeneralLedgerLineOut.model_json_schema()},
                 "text/csv": {
                     "schema": {"type": "string"},
                     "example": "journal_id,value_on,kind,ref,line_no,account,account_name,"
@@ -1259,6 +1259,7 @@ def general_ledger(
     columns, streamed as it is read: JSON Lines (one ``GeneralLedgerLineOut`` a line), or
     CSV with ``?format=csv`` or ``Accept: text/csv``."""
     book_id = books.readable_book(session, principal, book)
+    check_period(since, until)  # refused before the first byte, not mid-stream
     chosen = format or ("csv" if "text/csv" in request.headers.get("accept", "") else "jsonl")
     factory: sessionmaker[Session] = request.app.state.session_factory
     return StreamingResponse(

@@ -31,6 +31,7 @@ from chainfin.services.credentials._common import (
     _resolve_enterprise,
     _within,
 )
+from chainfin.services.lending.filters import party_id
 from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 # ---------------------------------------------------------------------------- confirmation
@@ -226,11 +227,11 @@ def confirmations(
             or_(PayableConfirmation.debtor_id == me, PayableConfirmation.creditor_id == me)
         )
     if filters.debtor is not None:
-        debtor = _resolve_enterprise(session, filters.debtor, "debtor")
-        query = query.where(PayableConfirmation.debtor_id == debtor.id)
+        debtor = party_id(session, filters.debtor, field="debtor")
+        query = query.where(PayableConfirmation.debtor_id == debtor)
     if filters.creditor is not None:
-        creditor = _resolve_enterprise(session, filters.creditor, "creditor")
-        query = query.where(PayableConfirmation.creditor_id == creditor.id)
+        creditor = party_id(session, filters.creditor, field="creditor")
+        query = query.where(PayableConfirmation.creditor_id == creditor)
     query = query.where(
         *_within(PayableConfirmation.due_on, filters.due_from, filters.due_to, "due")
     )

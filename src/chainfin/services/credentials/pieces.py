@@ -46,6 +46,7 @@ from chainfin.services.credentials._common import (
 from chainfin.services.credentials.payables import _allocate_confirmations, _release_confirmations
 from chainfin.services.credentials.programmes import _reserve, _utilise, funded_by
 from chainfin.services.ledger import Change, EntryDraft
+from chainfin.services.lending.filters import party_id
 from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 # ---------------------------------------------------------------------------- issue
@@ -579,8 +580,8 @@ def list_pieces(
     if filters.credential_id is not None:
         query = query.where(CredentialPiece.credential_id == filters.credential_id)
     if filters.holder is not None:
-        holder = _resolve_enterprise(session, filters.holder, "holder")
-        query = query.where(CredentialPiece.holder_id == holder.id)
+        holder = party_id(session, filters.holder, field="holder")
+        query = query.where(CredentialPiece.holder_id == holder)
     if filters.financed_by is not None:
         bank = _resolve_bank(session, filters.financed_by, "financed_by")
         financed = select(Financing.id).where(Financing.bank_id == bank.id)
@@ -629,13 +630,13 @@ def list_credentials(
     if filters.programme_id is not None:
         query = query.where(Credential.programme_id == filters.programme_id)
     if filters.core is not None:
-        core = _resolve_enterprise(session, filters.core, "core")
-        query = query.where(Credential.issuer_id == core.id)
+        core = party_id(session, filters.core, field="core")
+        query = query.where(Credential.issuer_id == core)
     if filters.holder is not None:
         # only among the pieces the principal sees: a holder elsewhere in the tree stays unseen
-        holder = _resolve_enterprise(session, filters.holder, "holder")
+        holder = party_id(session, filters.holder, field="holder")
         held = select(CredentialPiece.credential_id).where(
-            CredentialPiece.holder_id == holder.id, piece_condition(actor)
+            CredentialPiece.holder_id == holder, piece_condition(actor)
         )
         query = query.where(Credential.id.in_(held))
     if filters.funder is not None:

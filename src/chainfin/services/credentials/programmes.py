@@ -34,6 +34,7 @@ from chainfin.services.credentials._common import (
     _resolve_bank,
     _resolve_enterprise,
 )
+from chainfin.services.lending.filters import party_id
 from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
 # ---------------------------------------------------------------------------- programmes
@@ -246,8 +247,8 @@ def programmes(
     if filters.status is not None:
         query = query.where(CredentialProgramme.status == filters.status)
     if filters.core is not None:
-        core = _resolve_enterprise(session, filters.core, "core")
-        query = query.where(CredentialProgramme.core_enterprise_id == core.id)
+        core = party_id(session, filters.core, field="core")
+        query = query.where(CredentialProgramme.core_enterprise_id == core)
     if filters.funder is not None:
         query = query.where(funds(_resolve_bank(session, filters.funder, "funder").id))
     return paginate(session, query, CredentialProgramme.id, cursor=cursor, limit=limit)

@@ -804,7 +804,7 @@ def application_for(session: Session, actor: Principal, application_id: str) -> 
 @dataclass(frozen=True, slots=True)
 class ApplicationFilter:
     """Which applications to list: by state, applicant (USCC or id), product (id), and the
-    days they were submitted on (UTC)."""
+    business days they were submitted on (China Standard Time)."""
 
     status: str | None = None
     applicant: str | None = None

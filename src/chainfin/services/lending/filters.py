@@ -3,23 +3,34 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import Enterprise
+from chainfin.domain.clock import at_local
 from chainfin.domain.errors import FieldError, ValidationFailed
+from chainfin.domain.uscc import check_uscc
+from chainfin.services.pagination import check_period
 
 
-def party_id(session: Session, ref: str) -> str:
+def party_id(session: Session, ref: str, *, field: str | None = None) -> str:
     """The id of the enterprise ``ref`` names (its USCC or id). An unknown enterprise
-    matches nothing: a filter never tells whether an enterprise exists."""
+    matches nothing: a filter never tells whether an enterprise exists. With ``field``, a
+    ``ref`` that is neither an enterprise id nor a well-formed USCC is a 422 naming it."""
     ref = ref.strip()
     if ref.startswith("ent_"):
         return ref
-    found = session.scalar(select(Enterprise.id).where(Enterprise.uscc == ref.upper()))
+    uscc = check_uscc(ref) if len(ref) <= 40 else None  # no huge input in its cache
+    if field is not None and (uscc is None or not uscc.valid):
+        raise ValidationFailed(
+            [FieldError(field, f"{ref[:40]!r} is neither an enterprise id nor a valid USCC")],
+            code="enterprise_unknown",
+        )
+    code = uscc.code if uscc is not None else ref.upper()
+    found = session.scalar(select(Enterprise.id).where(Enterprise.uscc == code))
     return found or ref
 
 
@@ -28,7 +39,7 @@ def days(
 ) -> list[ColumnElement[bool]]:
     """``column`` (a date) from ``start`` through ``end``; ``names`` are the two filters'
     names, to report an empty range."""
-    _check_range(start, end, names)
+    check_period(start, end, names=names)
     out: list[ColumnElement[bool]] = []
     if start is not None:
         out.append(column >= start)
@@ -40,18 +51,12 @@ def days(
 def instants(
     column: Any, start: date | None, end: date | None, *, names: tuple[str, str]
 ) -> list[ColumnElement[bool]]:
-    """``column`` (a UTC timestamp) on the days ``start`` through ``end`` (UTC days)."""
-    _check_range(start, end, names)
+    """``column`` (a UTC timestamp) on the business days ``start`` through ``end`` (days in
+    China Standard Time, like every business date)."""
+    check_period(start, end, names=names)
     out: list[ColumnElement[bool]] = []
     if start is not None:
-        out.append(column >= datetime.combine(start, time.min, UTC))
+        out.append(column >= at_local(start))
     if end is not None:
-        out.append(column < datetime.combine(end + timedelta(days=1), time.min, UTC))
+        out.append(column < at_local(end) + timedelta(days=1))
     return out
-
-
-def _check_range(start: date | None, end: date | None, names: tuple[str, str]) -> None:
-    if start is not None and end is not None and end < start:
-        raise ValidationFailed(
-            [FieldError(names[1], f"is before {names[0]} ({start})")], code="period_invalid"
-        )

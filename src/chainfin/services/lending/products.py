@@ -93,13 +93,14 @@ def products(
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> Page[LoanProduct]:
-    """A bank's products, oldest first: its staff see their own, enterprises the bank they
-    name (code or id)."""
+    """A bank's products, oldest first: its staff see their own, enterprises every bank's;
+    ``bank`` (code or id) narrows that to one bank (for staff naming another bank: none)."""
     actor.require(Scope.LOANS_READ)
-    bank_id = actor.bank_id or (_resolve_bank(session, bank).id if bank else None)
     query = select(LoanProduct)
-    if bank_id is not None:
-        query = query.where(LoanProduct.bank_id == bank_id)
+    if actor.bank_id is not None:
+        query = query.where(LoanProduct.bank_id == actor.bank_id)
+    if bank:
+        query = query.where(LoanProduct.bank_id == _resolve_bank(session, bank).id)
     if kind is not None:
         query = query.where(LoanProduct.kind == kind)
     if status is not None:
