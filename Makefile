@@ -76,6 +76,7 @@ bench: venv
 	$(BIN)/python bench/chain_scorecard.py
 	$(BIN)/python bench/signin.py
 	$(BIN)/python bench/cli_start.py
+	$(BIN)/python bench/pages.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv

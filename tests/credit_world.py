@@ -5,7 +5,8 @@ Principals are built directly (the services trust the principal they are given).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -66,7 +67,11 @@ def build(
     second_line: Money | None = SECOND_LINE,
     invoice_total: str = "3000000.00",
     min_piece: Money = MIN_PIECE,
+    names: Mapping[str, str] | None = None,
 ) -> CreditWorld:
+    """``names``: display names for the firms and banks (by their key, e.g. ``{"t1": "…"}``);
+    the keys of ``ids`` stay the same."""
+    shown = dict(names or {})
     ents = [
         _ent("bank A", 1, Role.BANK),
         _ent("bank B", 2, Role.BANK),
@@ -77,9 +82,12 @@ def build(
         _ent("x", 7, Role.SUPPLIER),
     ]
     with transaction(factory) as s:
-        registry.import_enterprises(s, SYSTEM, ents)
-        a = registry.create_bank(s, SYSTEM, BankRecord("BKA", "bank A", ents[0].uscc))
-        b = registry.create_bank(s, SYSTEM, BankRecord("BKB", "bank B", ents[1].uscc))
+        registry.import_enterprises(
+            s, SYSTEM, [replace(e, name=shown.get(e.name, e.name)) for e in ents]
+        )
+        a_name, b_name = shown.get("bank A", "bank A"), shown.get("bank B", "bank B")
+        a = registry.create_bank(s, SYSTEM, BankRecord("BKA", a_name, ents[0].uscc))
+        b = registry.create_bank(s, SYSTEM, BankRecord("BKB", b_name, ents[1].uscc))
         s.flush()
         by_uscc = registry.ids_by_uscc(s, [e.uscc for e in ents])
         ids = {e.name: by_uscc[e.uscc] for e in ents}

@@ -7,6 +7,7 @@ dealer order placed with the core). Staff: rm (maker), ck1 (checker, level 1), c
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -75,9 +76,13 @@ def _doc(kind: str, number: str, seller: int, buyer: int, total: str, **extra: o
 
 
 def build_lending(
-    factory: sessionmaker[Session], *, line: Money = LINE, consent_all: bool = True
+    factory: sessionmaker[Session],
+    *,
+    line: Money = LINE,
+    consent_all: bool = True,
+    names: Mapping[str, str] | None = None,
 ) -> LendingWorld:
-    credit = build(factory)
+    credit = build(factory, names=names)
     bank_id = credit.banks["BKA"]
     with transaction(factory) as s:
         staff_ids = {}

@@ -84,10 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # the pages serve /docs from the vendored Swagger UI (web/pages.py)
         redoc_url=None,
     )
-    crypto.configure(FieldCipher.from_spec(settings.data_key_spec()))
+    data_key_spec = settings.data_key_spec()
+    crypto.configure(FieldCipher.from_spec(data_key_spec))
     engine = make_engine(settings.database_url)
     app.state.settings = settings
     app.state.engine = engine
@@ -106,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         SecurityHeaders,
         hsts_seconds=settings.hsts_seconds,
         tls_proxy=settings.tls_proxy,
-        docs_path=app.docs_url,
+        docs_path=pages.DOCS,
     )
 
     @app.get("/healthz", response_model=HealthOut, tags=["health"], summary="The process is up")
@@ -153,8 +154,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ledger,
         reference,
     )
-    for router in (*(r.router for r in routers), pages.router):
+    for router in (r.router for r in routers):
         app.include_router(router)
+    pages.install(app, data_key_spec)
     problems.document(app)
     schemas.document_schema_refs(app)
     return app

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from apiworld import PASSWORD, World, login
 from fastapi.testclient import TestClient
-
-from conftest import PASSWORD, World, login
 
 PROTECTED = [
     "/v1/me",

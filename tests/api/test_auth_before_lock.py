@@ -11,9 +11,8 @@ import sqlite3
 from collections.abc import Iterator
 
 import pytest
+from apiworld import World, login
 from fastapi.testclient import TestClient
-
-from conftest import World, login
 
 
 @pytest.fixture

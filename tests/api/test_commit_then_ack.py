@@ -23,6 +23,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 import uvicorn
+from apiworld import PASSWORD, World, uscc
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -43,7 +44,6 @@ from chainfin.config import Settings
 from chainfin.domain.access import SYSTEM
 from chainfin.services import rates
 from chainfin.web import pages
-from conftest import PASSWORD, World, uscc
 from testkeys import TEST_DATA_KEYS
 
 ORIGIN = "chainfin.test/ledger"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from apiworld import World, login
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +19,6 @@ from chainfin.domain.access import Principal, PrincipalKind, Scope
 from chainfin.domain.consent import DataCategory, Purpose
 from chainfin.domain.errors import NotFound
 from chainfin.services import consent, ledger, ledger_verify
-from conftest import World, login
 
 ORIGIN = "chainfin.test/ledger"
 

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import pytest
+from apiworld import World, login
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +20,6 @@ from chainfin.domain.access import SYSTEM
 from chainfin.domain.clock import FixedClock, at_local
 from chainfin.domain.uscc import make_uscc
 from chainfin.services import alerts, registry
-from conftest import World, login
 from tenancy_world import PASSWORD, TenancyWorld, build
 from worldclock import WORLD_DAY
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from apiworld import World, login
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +19,6 @@ from chainfin.domain.access import SYSTEM
 from chainfin.resources import books as books_resources
 from chainfin.resources import credentials as resources
 from chainfin.services import rates
-from conftest import World, login
 
 ISSUED_ON = "2026-11-26"
 

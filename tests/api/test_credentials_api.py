@@ -7,13 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from apiworld import World, login
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters.db.engine import transaction
 from chainfin.domain.access import SYSTEM
 from chainfin.services import rates
-from conftest import World, login
 
 
 @pytest.fixture

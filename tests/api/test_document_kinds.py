@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from apiworld import World, login
 from fastapi.testclient import TestClient
 
 from chainfin.domain.documents import REQUIRED, DocumentKind
-from conftest import World, login
 
 COMMON = {"kind", "number", "seller_uscc", "buyer_uscc", "issue_date", "total"}
 

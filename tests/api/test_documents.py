@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from apiworld import World, login
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,7 +16,6 @@ from chainfin.adapters.db.engine import transaction
 from chainfin.adapters.db.models import TradeDocumentRow
 from chainfin.domain import clock
 from chainfin.services import ledger, ledger_verify
-from conftest import World, login
 from reference import REFERENCE
 
 UBL = REFERENCE / "ubl21"

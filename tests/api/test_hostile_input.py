@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from apiworld import World, login, uscc
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,7 +30,6 @@ from chainfin.adapters.db.models import (
     TradeDocumentRow,
 )
 from chainfin.api.guard import InputGuard
-from conftest import World, login, uscc
 from reference import REFERENCE
 
 TWO_TO_64 = 2**64

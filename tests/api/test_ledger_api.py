@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 
+from apiworld import World, login
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +24,6 @@ from chainfin.ledger.note import (
     open_note,
 )
 from chainfin.services import ledger
-from conftest import World, login
 
 ORIGIN = "chainfin.test/ledger"
 
@@ -38,7 +38,7 @@ def log_verifiers(client: TestClient) -> list[NoteVerifier]:
 
 
 def create_firm(client: TestClient, headers: dict[str, str], n: int) -> dict:  # type: ignore[type-arg]
-    from conftest import uscc
+    from apiworld import uscc
 
     r = client.post(
         "/v1/enterprises",

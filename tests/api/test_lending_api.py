@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from apiworld import PASSWORD, World, login
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,7 +27,6 @@ from chainfin.resources.lending import GeneralLedgerLineOut
 from chainfin.services import auth, rates
 from chainfin.services.books import GL_COLUMNS
 from chainfin.services.lending import lines
-from conftest import PASSWORD, World, login
 from reference import REFERENCE
 from worldclock import WORLD_DAY
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from apiworld import PASSWORD, World, login
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,7 +29,6 @@ from chainfin.adapters.db.engine import transaction
 from chainfin.domain.access import SYSTEM
 from chainfin.resources import lending as resources
 from chainfin.services import auth
-from conftest import PASSWORD, World, login
 
 EXECUTION = TODAY + timedelta(days=5)
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from apiworld import World, login
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,7 +17,6 @@ from chainfin.domain import clock
 from chainfin.domain.access import SYSTEM
 from chainfin.ledger.note import KeyKind, NoteSigner
 from chainfin.services import alerts, registry
-from conftest import World, login
 
 
 def walk(

@@ -6,9 +6,8 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
+from apiworld import World, login
 from fastapi.testclient import TestClient
-
-from conftest import World, login
 
 DATA = Path(__file__).parents[1] / "risk" / "data" / "applications.csv"
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from apiworld import World, login
 from fastapi.testclient import TestClient
-
-from conftest import World, login
 
 
 def test_a_bank_reads_its_own_exposure(client: TestClient, world: World) -> None:

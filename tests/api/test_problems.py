@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from apiworld import World, login
 from fastapi.testclient import TestClient
 
 from chainfin.domain.error_codes import CODES
-from conftest import World, login
 
 
 def _problem(r: Any, status: int) -> dict[str, Any]:

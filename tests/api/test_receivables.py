@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from apiworld import World, login
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +19,6 @@ from chainfin.domain.access import SYSTEM
 from chainfin.domain.clock import utcnow
 from chainfin.domain.money import Money
 from chainfin.services import ledger, ledger_verify, receivables, registry
-from conftest import World, login
 
 
 def jsonl(r: Response) -> list[dict[str, Any]]:

@@ -7,12 +7,12 @@ import io
 import json
 from datetime import timedelta
 
+from apiworld import World, login, uscc
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from chainfin.adapters.db.models import Enterprise, SupplyRelation
 from chainfin.domain.clock import utcnow
-from conftest import World, login, uscc
 
 HEADER = "uscc,name,region_code,industry_code,roles,employees,revenue,total_assets\n"
 

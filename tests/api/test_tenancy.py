@@ -7,9 +7,8 @@ principal's role does not allow on something it can see answers 403.
 from __future__ import annotations
 
 import pytest
+from apiworld import World, login
 from fastapi.testclient import TestClient
-
-from conftest import World, login
 
 
 def ids_of(client: TestClient, path: str, headers: dict[str, str]) -> set[str]:

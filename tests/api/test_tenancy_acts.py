@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from apiworld import PASSWORD, World, login, uscc
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,7 +16,6 @@ from chainfin.adapters.db.engine import transaction
 from chainfin.domain.access import SYSTEM, OwnerKind
 from chainfin.domain.errors import Forbidden, ValidationFailed
 from chainfin.services import auth, ledger
-from conftest import PASSWORD, World, login, uscc
 from worldclock import WORLD_DAY
 
 ON = WORLD_DAY.isoformat()

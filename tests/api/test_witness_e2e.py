@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from apiworld import World, uscc
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.app import create_app
 from chainfin.config import Settings
-from conftest import World, uscc
 from testkeys import TEST_DATA_KEYS
 from worldclock import WORLD_CLOCK_ENV
 

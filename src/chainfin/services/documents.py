@@ -342,6 +342,27 @@ def get_document(
     return row
 
 
+def awaiting_confirmation(
+    session: Session, actor: Principal, *, limit: int = 50
+) -> list[TradeDocumentRow]:
+    """The goods receipts and invoices an enterprise received as the buyer and has not
+    confirmed yet (:func:`confirm`), oldest first: what its staff should look at next."""
+    actor.require(Scope.DOCUMENTS_READ)
+    if actor.enterprise_id is None:
+        return []
+    query = (
+        select(TradeDocumentRow)
+        .where(
+            TradeDocumentRow.buyer_id == actor.enterprise_id,
+            TradeDocumentRow.kind.in_(sorted(CONFIRMABLE)),
+            TradeDocumentRow.id.not_in(select(DocumentConfirmation.document_id)),
+        )
+        .order_by(TradeDocumentRow.issue_date, TradeDocumentRow.id)
+        .limit(check_limit(limit))
+    )
+    return list(session.scalars(query))
+
+
 def require_writer(actor: Principal) -> None:
     """Checked before any input is parsed."""
     actor.require(Scope.DOCUMENTS_WRITE)

@@ -157,7 +157,7 @@ def _add(session: Session, actor: Principal, row: ReceivableRegistration, what: 
         session.flush()
     except IntegrityError:
         # another bank registered it a moment ago: the partial unique index decided
-        raise Conflict(f"{what} was registered concurrently", code="concurrent_change") from None
+        raise Conflict(f"{what} was registered concurrently", code="duplicate_financing") from None
     ledger.one(session, actor, "receivable.registered", Change("receivable", row_of(row)))
 
 

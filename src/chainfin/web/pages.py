@@ -1,63 +1,88 @@
 """Server-rendered pages. Same services, same scoping as the API; the token lives in an
 HttpOnly, SameSite=Strict cookie. Signing in goes through the same throttles, lockout and
 transaction-free password check as the token endpoint (api/signin.py); signing out revokes
-the token. No inline script or style: the stylesheet is /static/chainfin.css, so the
-Content-Security-Policy allows only the site's own files (api/headers.py)."""
+the token. No inline script or style: the stylesheet and scripts are files under /static
+(htmx and Swagger UI vendored under /static/vendor), so the Content-Security-Policy allows
+only the site's own files (api/headers.py). Every state-changing route checks the session's
+CSRF token (web/csrf.py). docs/portal.md describes each page."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import mimetypes
 from typing import Annotated
-from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from chainfin.api.deps import COOKIE, PresentedDep, SessionDep
 from chainfin.api.signin import address, gate, issue, revoke
 from chainfin.domain.access import Principal
 from chainfin.domain.errors import Unauthenticated
-from chainfin.services import chains
-from chainfin.services.signin import SignInUnavailable, TooManyAttempts
+from chainfin.services.signin import WRONG_PASSWORD, SignInUnavailable, TooManyAttempts
+from chainfin.web import consent_centre, credential_inbox, csrf, home
+from chainfin.web.i18n import N_
+from chainfin.web.render import (
+    STATIC,
+    FormChecked,
+    FormRefused,
+    SignInRequired,
+    cross_site,
+    form_refused,
+    render,
+    sign_in_again,
+    whoami,
+)
 
 router = APIRouter(include_in_schema=False)
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-STYLESHEET = (HERE / "static" / "chainfin.css").read_bytes()
+DOCS = "/docs"
+IMMUTABLE = "public, max-age=31536000, immutable"
+SIGN_IN_ERRORS = {
+    WRONG_PASSWORD: N_("wrong username or password"),
+    "too_many_requests": N_("too many failed sign-in attempts; try again later"),
+    "sign_in_unavailable": N_("signing in is unavailable for a moment; try again shortly"),
+}
+mimetypes.add_type("text/javascript", ".js")
 
 
-def _cross_site(request: Request) -> bool:
-    """A form posted from another site (login CSRF, forced logout). Browsers say where a
-    request comes from in Sec-Fetch-Site; older ones send Origin with every POST, which
-    must then name this host. A client that sends neither (curl, a test) is not a browser
-    being abused."""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None:
-        return site not in ("same-origin", "none")
-    origin = request.headers.get("origin")
-    if origin is None:
-        return False
-    return origin == "null" or urlsplit(origin).netloc != request.headers.get("host", "")
+def install(app: FastAPI, data_key_spec: str) -> None:
+    """The pages' router, their CSRF key and the answers to their two refusals."""
+    app.state.csrf_key = csrf.derive_key(data_key_spec)
+    app.add_exception_handler(SignInRequired, sign_in_again)
+    app.add_exception_handler(FormRefused, form_refused)
+    app.include_router(router)
 
 
-@router.get("/static/chainfin.css")
-def stylesheet() -> Response:
-    return Response(
-        STYLESHEET, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"}
-    )
+@router.get("/static/{name:path}")
+def static(name: str) -> Response:
+    """The stylesheet, scripts and vendored assets. Pages link them with a digest in the
+    query (``render.asset_url``), so they are cached for a year."""
+    root = STATIC.resolve()
+    path = (root / name).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return Response("not found", status_code=404, media_type="text/plain")
+    return FileResponse(path, headers={"Cache-Control": IMMUTABLE})
+
+
+@router.get(DOCS, response_class=HTMLResponse)
+def docs(request: Request) -> Response:
+    """Swagger UI from the vendored files: no CDN, so it works on an intranet."""
+    return render(request, "docs.html")
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, presented: PresentedDep) -> Response:
+def home_page(request: Request, session: SessionDep, presented: PresentedDep) -> Response:
+    """Signed out: the sign-in form. Signed in: the home of the firm (or of the bank)."""
     if not isinstance(presented, Principal):
-        return templates.TemplateResponse(request, "login.html", {"error": None})
-    principal = presented
-    page = chains.list_chains(session, principal, limit=200)
-    rows = [(s, chains.tier_table(s)) for s in page.items]
-    return templates.TemplateResponse(
-        request, "chains.html", {"principal": principal, "chains": rows}
-    )
+        return render(request, "login.html", {"error": None})
+    me = whoami(session, presented)
+    if presented.enterprise_id is not None:
+        return render(request, "home.html", home.enterprise_home(session, presented), me=me)
+    return render(request, "chains.html", home.bank_home(session, presented), me=me)
+
+
+def _sign_in_refused(request: Request, message: str, status: int, **headers: str) -> Response:
+    context = {"error": message}
+    return render(request, "login.html", context, status_code=status, headers=headers or None)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -66,25 +91,18 @@ async def login(
     username: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
-    if _cross_site(request):
-        return templates.TemplateResponse(
-            request, "login.html", {"error": "sign in from this site's form"}, status_code=403
-        )
+    """Signing in has no session to bind a CSRF token to yet: a cross-site post is refused
+    by :func:`cross_site`, and the session cookie it sets is SameSite=Strict."""
+    if cross_site(request):
+        return _sign_in_refused(request, N_("Sign in from this site's own form."), 403)
     try:
         grant = await gate(request).password(username, password, address(request))
     except Unauthenticated as exc:
-        return templates.TemplateResponse(
-            request, "login.html", {"error": exc.message}, status_code=401
-        )
+        return _sign_in_refused(request, SIGN_IN_ERRORS.get(exc.message, exc.message), 401)
     except (TooManyAttempts, SignInUnavailable) as exc:
         retry = exc.retry_after if isinstance(exc, TooManyAttempts) else 5
-        return templates.TemplateResponse(
-            request,
-            "login.html",
-            {"error": exc.message},
-            status_code=exc.status,
-            headers={"Retry-After": str(retry)},
-        )
+        message = SIGN_IN_ERRORS.get(exc.code, exc.message)
+        return _sign_in_refused(request, message, exc.status, **{"Retry-After": str(retry)})
     issued = issue(request, grant, None)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
@@ -99,13 +117,15 @@ async def login(
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, _: FormChecked) -> Response:
     """Revoke the cookie's token (it stops working everywhere at once) and drop the cookie."""
-    if _cross_site(request):
-        return Response("sign out from this site's pages", status_code=403)
     token = request.cookies.get(COOKIE)
     if token:
         revoke(request, token)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE, httponly=True, samesite="strict")
     return response
+
+
+router.include_router(consent_centre.router)
+router.include_router(credential_inbox.router)

@@ -12,6 +12,8 @@ again by a CHECK constraint.
 from chainfin.services.credentials.financing import (
     accrue,
     finance,
+    financed_minor,
+    open_quotes,
     quote,
     quote_for,
 )
@@ -84,6 +86,7 @@ __all__ = [
     "credential_condition",
     "decline_invitation",
     "finance",
+    "financed_minor",
     "get",
     "held_currency",
     "invitation_for",
@@ -95,6 +98,7 @@ __all__ = [
     "list_credentials",
     "list_pieces",
     "mark_overdue",
+    "open_quotes",
     "piece_condition",
     "piece_for",
     "programme_for",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
@@ -283,3 +283,32 @@ def quote_for(session: Session, actor: Principal, quote_id: str) -> CredentialQu
     if row is None or not scoping.bank_or_party(actor, row.bank_id, row.holder_id):
         raise NotFound(f"no quote {quote_id!r}", code="quote_not_found")
     return row
+
+
+def open_quotes(session: Session, actor: Principal, *, limit: int = 50) -> list[CredentialQuote]:
+    """Quotes that can still be taken (valid now, not financed yet), newest first: those
+    made to the actor's enterprise, or those its bank made."""
+    actor.require(Scope.CREDENTIALS_READ)
+    query = (
+        select(CredentialQuote)
+        .where(
+            scoping.by_bank_or_party(actor, CredentialQuote.bank_id, CredentialQuote.holder_id),
+            CredentialQuote.valid_until > utcnow(),
+            CredentialQuote.id.not_in(select(Financing.quote_id)),
+        )
+        .order_by(CredentialQuote.created_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def financed_minor(session: Session, actor: Principal) -> dict[str, tuple[int, int]]:
+    """By currency, what the actor's enterprise had discounted (face, net proceeds), or what
+    its bank discounted."""
+    actor.require(Scope.CREDENTIALS_READ)
+    rows = session.execute(
+        select(Financing.currency, func.sum(Financing.face_minor), func.sum(Financing.net_minor))
+        .where(scoping.by_bank_or_party(actor, Financing.bank_id, Financing.seller_id))
+        .group_by(Financing.currency)
+    )
+    return {currency: (int(face), int(net)) for currency, face, net in rows}

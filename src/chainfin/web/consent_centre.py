@@ -1,0 +1,216 @@
+"""The consent centre (/consents): an enterprise grants a bank named data categories for
+named purposes until a date, revokes a grant at once, and reads who read its data.
+
+The grant form is checked exactly as the API checks ``POST /v1/consents``: the same input
+model (:class:`chainfin.api.routers.consent.ConsentIn`), then the same service, whose
+field errors come back next to the fields they are about."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from chainfin.adapters.db.engine import transaction
+from chainfin.api.deps import SessionDep
+from chainfin.api.routers.consent import ConsentIn
+from chainfin.domain.access import Principal, Scope
+from chainfin.domain.clock import at_local
+from chainfin.domain.consent import DataCategory, Purpose
+from chainfin.domain.errors import ChainfinError, ValidationFailed
+from chainfin.resources.consent import AccessOut, ConsentOut
+from chainfin.resources.registry import BankOut
+from chainfin.services import consent, identity, registry
+from chainfin.web.i18n import N_
+from chainfin.web.render import FormChecked, PagePrincipal, render, whoami
+
+router = APIRouter(include_in_schema=False)
+
+CATEGORY_LABELS = {
+    DataCategory.TRADE_DOCUMENTS: N_("Trade documents"),
+    DataCategory.INVOICES: N_("Invoices"),
+    DataCategory.LOGISTICS: N_("Logistics"),
+    DataCategory.IOT: N_("IoT readings"),
+    DataCategory.FINANCIAL_STATEMENTS: N_("Financial statements"),
+}
+PURPOSE_LABELS = {
+    Purpose.CREDIT_ASSESSMENT: N_("Credit assessment"),
+    Purpose.POST_LOAN_MONITORING: N_("Post-loan monitoring"),
+    Purpose.FINANCING: N_("Financing"),
+}
+STATE_LABELS = {
+    "active": N_("Active"),
+    "not yet valid": N_("Not yet valid"),
+    "expired": N_("Expired"),
+    "revoked": N_("Revoked"),
+}
+# What a person reads for each field's refusal (the API's code and field, then a fallback).
+FIELD_MESSAGES = {
+    "bank_code": N_("Choose a bank."),
+    "categories": N_("Choose at least one data category."),
+    "purposes": N_("Choose at least one purpose."),
+    "expires_on": N_("Enter a date after today, at most three years ahead."),
+}
+REFUSALS = {
+    "enterprise_user_only": N_("Only your firm's administrator grants and revokes consent."),
+    "consent_not_found": N_("This grant is not your firm's."),
+}
+FORM_FIELDS = {"bank_code": "bank_code", "bank": "bank_code", "categories": "categories"}
+FORM_FIELDS |= {"purposes": "purposes", "expires_at": "expires_on", "valid_from": "expires_on"}
+LOG_PAGE = 50
+
+
+@dataclass
+class GrantForm:
+    """What was typed, and what is wrong with it, field by field."""
+
+    bank_code: str = ""
+    categories: Sequence[str] = ()
+    purposes: Sequence[str] = ()
+    expires_on: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "category_labels": {k.value: v for k, v in CATEGORY_LABELS.items()},
+        "purpose_labels": {k.value: v for k, v in PURPOSE_LABELS.items()},
+        "state_labels": STATE_LABELS,
+    }
+
+
+def _page(
+    session: Session, principal: Principal, form: GrantForm, log_cursor: str | None
+) -> dict[str, Any]:
+    grants = [ConsentOut.build(g) for g in consent.list_grants(session, principal, limit=200).items]
+    log: list[AccessOut] = []
+    next_cursor = None
+    if principal.enterprise_id is not None:
+        page = consent.access_log(session, principal, limit=LOG_PAGE, cursor=log_cursor)
+        log, next_cursor = [AccessOut.build(a) for a in page.items], page.next_cursor
+    banks = [BankOut.build(b) for b in registry.list_banks(session, principal, limit=200).items]
+    ids = {g.bank_id for g in grants} | {a.bank_id for a in log}
+    return {
+        "nav": "consents",
+        "may_grant": principal.enterprise_id is not None and principal.has(Scope.CONSENT_MANAGE),
+        "form": form,
+        "grants": grants,
+        "show_log": principal.enterprise_id is not None,
+        "log": log,
+        "log_cursor": log_cursor,
+        "next_cursor": next_cursor,
+        "banks": banks,
+        "names": identity.party_names(session, principal, ids),
+        **_labels(),
+    }
+
+
+@router.get("/consents", response_class=HTMLResponse)
+def consents_page(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    context = _page(session, principal, GrantForm(), cursor)
+    return render(request, "consents.html", context, me=whoami(session, principal))
+
+
+def _end_of(day_text: str) -> Any:
+    """The end of the day typed (midnight after it, Beijing time), or the text itself for
+    the API's model to refuse as it would refuse any other non-date."""
+    try:
+        return at_local(date.fromisoformat(day_text) + timedelta(days=1))
+    except ValueError:
+        return day_text
+
+
+def _field_errors(errors: Sequence[tuple[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, reason in errors:
+        form_field = FORM_FIELDS.get(name.split(".")[0].split("[")[0], "expires_on")
+        out.setdefault(form_field, FIELD_MESSAGES.get(form_field, reason))
+    return out
+
+
+@router.post("/consents", response_class=HTMLResponse)
+def grant(
+    request: Request,
+    principal: PagePrincipal,
+    _: FormChecked,
+    bank_code: Annotated[str, Form(max_length=32)] = "",
+    categories: Annotated[list[str] | None, Form()] = None,
+    purposes: Annotated[list[str] | None, Form()] = None,
+    expires_on: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    form = GrantForm(bank_code, categories or [], purposes or [], expires_on)
+    status = 422
+    body = {
+        "bank_code": bank_code,
+        "categories": list(form.categories),
+        "purposes": list(form.purposes),
+        "expires_at": _end_of(expires_on),
+    }
+    factory = request.app.state.session_factory
+    try:
+        terms = ConsentIn.model_validate(body)
+        with transaction(factory) as session:
+            consent.grant(
+                session,
+                principal,
+                bank_code=terms.bank_code,
+                categories=terms.categories,
+                purposes=terms.purposes,
+                expires_at=terms.expires_at,
+            )
+    except ValidationError as exc:
+        form.errors = _field_errors([(str(e["loc"][0]), e["msg"]) for e in exc.errors()])
+    except ValidationFailed as exc:
+        form.errors = _field_errors([(e.field, e.reason) for e in exc.errors])
+    except ChainfinError as exc:  # not this person's to grant
+        form.errors = {"form": REFUSALS.get(exc.code, exc.message)}
+        status = exc.status
+    else:
+        return RedirectResponse("/consents", status_code=303)
+    with transaction(factory, write=False) as session:
+        context = _page(session, principal, form, None)
+        me = whoami(session, principal)
+    return render(request, "consents.html", context, me=me, status_code=status)
+
+
+@router.post("/consents/{consent_id}/revoke", response_class=HTMLResponse)
+def revoke(consent_id: str, request: Request, principal: PagePrincipal, _: FormChecked) -> Response:
+    """Effective at once. htmx swaps the grant's row; a plain form goes back to the page."""
+    factory = request.app.state.session_factory
+    error = None
+    try:
+        with transaction(factory) as session:
+            row = ConsentOut.build(consent.revoke(session, principal, consent_id))
+    except ChainfinError as exc:
+        error = REFUSALS.get(exc.code, exc.message)
+    if not request.headers.get("hx-request"):
+        return RedirectResponse("/consents", status_code=303)
+    with transaction(factory, write=False) as session:
+        if error is not None:
+            found = [
+                g
+                for g in consent.list_grants(session, principal, limit=200).items
+                if g.id == consent_id
+            ]
+            if not found:
+                return Response(status_code=404)
+            row = ConsentOut.build(found[0])
+        context = {
+            "grant": row,
+            "error": error,
+            "may_grant": principal.has(Scope.CONSENT_MANAGE),
+            "names": identity.party_names(session, principal, [row.bank_id]),
+            **_labels(),
+        }
+    return render(request, "_consent_row.html", context, me=None)

@@ -1,0 +1,117 @@
+"""What the home page shows. For a firm: who I am, what needs me now (pieces offered to
+me, documents awaiting my confirmation as the buyer, alerts about me) and my numbers
+(credentials held by maturity month, financed, quotes I can still take). For a bank's
+staff: the chains their bank defined, with the cores named. Every figure comes from the
+same services (and so the same scoping) as the API's answers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from chainfin.domain.access import Principal, Scope
+from chainfin.domain.credentials import PieceStatus
+from chainfin.domain.money import Money
+from chainfin.resources.alerts import AlertOut
+from chainfin.resources.credentials import CredentialOut, CredentialPieceOut, QuoteOut
+from chainfin.resources.documents import DocumentOut
+from chainfin.services import alerts, chains, credentials, documents, identity
+from chainfin.services.pagination import MAX_LIMIT
+
+LIVE_ALERTS = ("open", "acknowledged")
+
+
+@dataclass(frozen=True)
+class MaturityMonth:
+    month: date  # the first day of the month
+    currency: str
+    amount: str  # decimal string, major units
+    pieces: int
+
+
+def held_by_month(
+    pieces: list[CredentialPieceOut], maturity: dict[str, date]
+) -> list[MaturityMonth]:
+    """Pieces held, summed by the month their credential matures, earliest first."""
+    sums: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
+    for piece in pieces:
+        due = maturity.get(piece.credential_id)
+        if due is None:
+            continue
+        key = (due.replace(day=1), piece.currency)
+        sums[key][0] += Money.parse(piece.amount, piece.currency).amount_minor
+        sums[key][1] += 1
+    return [
+        MaturityMonth(month, currency, Money(minor, currency).to_decimal_string(), n)
+        for (month, currency), (minor, n) in sorted(sums.items())
+    ]
+
+
+def enterprise_home(session: Session, principal: Principal) -> dict[str, Any]:
+    me = principal.enterprise_id
+    offered: list[CredentialPieceOut] = []
+    held: list[CredentialPieceOut] = []
+    quotes: list[QuoteOut] = []
+    financed: dict[str, tuple[int, int]] = {}
+    maturity: dict[str, CredentialOut] = {}
+    if principal.has(Scope.CREDENTIALS_READ):
+        mine = credentials.PieceFilter(statuses=(PieceStatus.OFFERED, PieceStatus.HELD), holder=me)
+        page = credentials.list_pieces(session, principal, mine, limit=MAX_LIMIT)
+        pieces = [CredentialPieceOut.build(p) for p in page.items]
+        offered = [p for p in pieces if p.status == PieceStatus.OFFERED]
+        held = [p for p in pieces if p.status == PieceStatus.HELD]
+        ids = {p.credential_id for p in pieces}
+        if ids:
+            held_in = credentials.CredentialFilter(holder=me)
+            for c in credentials.list_credentials(
+                session, principal, held_in, limit=MAX_LIMIT
+            ).items:
+                if c.id in ids:
+                    maturity[c.id] = CredentialOut.build(c)
+        quotes = [QuoteOut.build(q) for q in credentials.open_quotes(session, principal)]
+        financed = credentials.financed_minor(session, principal)
+    to_confirm = []
+    if principal.has(Scope.DOCUMENTS_READ):
+        to_confirm = [
+            DocumentOut.build(d) for d in documents.awaiting_confirmation(session, principal)
+        ]
+    about_me = []
+    if principal.has(Scope.CREDENTIALS_READ):
+        for state in LIVE_ALERTS:
+            page_of_alerts = alerts.alerts(session, principal, alerts.AlertFilter(state=state))
+            about_me += [AlertOut.build(a) for a in page_of_alerts.items]
+    parties = {p.sender_id or "" for p in offered} | {q.bank_id for q in quotes}
+    parties |= {c.issuer_id for c in maturity.values()} | {d.seller_id for d in to_confirm}
+    return {
+        "nav": "home",
+        "offered": offered,
+        "to_confirm": to_confirm,
+        "alerts": about_me,
+        "by_month": held_by_month(held, {k: c.maturity_on for k, c in maturity.items()}),
+        "credentials": maturity,
+        "financed": [
+            (
+                currency,
+                Money(face, currency).to_decimal_string(),
+                Money(net, currency).to_decimal_string(),
+            )
+            for currency, (face, net) in sorted(financed.items())
+        ],
+        "quotes": quotes,
+        "names": identity.party_names(session, principal, parties),
+    }
+
+
+def bank_home(session: Session, principal: Principal) -> dict[str, Any]:
+    page = chains.list_chains(session, principal, limit=200)
+    rows = [(s, chains.tier_table(s)) for s in page.items]
+    cores = {core for s in page.items for core in s.core_ids}
+    return {
+        "nav": "home",
+        "chains": rows,
+        "names": identity.party_names(session, principal, cores),
+    }
