@@ -259,3 +259,30 @@ def test_the_migrated_check_constraint_lists_exactly_the_machines_states(
     sql = checks[name]
     assert re.match(rf"\W*{machine.column}\b", sql), sql
     assert re.findall(r"'([^']*)'", sql) == [s.value for s in machine.states]
+
+
+def test_every_factory_is_guarded_even_where_a_freed_one_lived() -> None:
+    """SQLAlchemy keys listeners by ``id(target)``: a factory allocated where a freed one
+    lived, before the cycle collector reclaims the old session class, looked guarded to
+    ``event.contains`` and was left unguarded (a flaky test caught it in CI)."""
+    import gc
+
+    from sqlalchemy import create_engine
+
+    from chainfin.adapters.db.engine import make_session_factory
+    from chainfin.adapters.db.state_guard import check_flush
+
+    engine = create_engine("sqlite://")
+    unguarded = 0
+    gc.disable()
+    try:
+        for _ in range(50):
+            factory = make_session_factory(engine)
+            with factory() as s:
+                if check_flush not in list(s.dispatch.before_flush):
+                    unguarded += 1
+            del factory
+    finally:
+        gc.enable()
+        engine.dispose()
+    assert unguarded == 0

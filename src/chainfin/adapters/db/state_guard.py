@@ -100,6 +100,15 @@ def check_flush(session: Session, _context: Any, _instances: Iterable[Any] | Non
 
 
 def install(factory: sessionmaker[Session]) -> None:
-    """Guard every session ``factory`` makes."""
-    if not event.contains(factory, "before_flush", check_flush):
-        event.listen(factory, "before_flush", check_flush)
+    """Guard every session ``factory`` makes (once per factory).
+
+    The mark is on the factory itself, not ``event.contains``: SQLAlchemy keys listeners by
+    ``id(target)``, and a new factory allocated where a freed one lived (whose session class
+    the cycle collector has not reclaimed yet) would look guarded and be left unguarded."""
+    if getattr(factory, _GUARDED, False):
+        return
+    event.listen(factory, "before_flush", check_flush)
+    setattr(factory, _GUARDED, True)
+
+
+_GUARDED = "_chainfin_state_guard"
