@@ -44,6 +44,7 @@ import httpx2
 
 from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.demo.seed import DEMO_PASSWORD
+from signin import wait_until_up  # bench/signin.py: the same readiness poll
 
 VAR = Path("var/bench")
 DB = VAR / "pages.db"
@@ -133,20 +134,6 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=(VAR / "pages-server.log").open("ab"),
     )
-
-
-def wait_until_up(base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}")
-        try:
-            if httpx2.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx2.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not come up within 120 s")
 
 
 # ---------------------------------------------------------------------------- server time

@@ -25,7 +25,9 @@ from chainfin.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 Limit = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description=f"items per page (default {DEFAULT_LIMIT})")
 ]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+Cursor = Annotated[
+    str | None, Query(max_length=400, description="next_cursor of the previous page")
+]
 Since = Annotated[
     Instant | None, Query(description="from this instant, inclusive (ISO 8601 with offset)")
 ]

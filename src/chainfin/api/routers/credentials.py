@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.inputs import BusinessDate, Input, money
 from chainfin.api.receipts import write_once
+from chainfin.api.schemas import Cursor, Limit
 from chainfin.domain import clock
 from chainfin.domain.credentials import CredentialStatus, PieceStatus
 from chainfin.resources.books import (
@@ -50,13 +51,10 @@ from chainfin.resources.credentials import (
     TransferWrittenOut,
 )
 from chainfin.services import books, credentials, rates
-from chainfin.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from chainfin.services.pagination import DEFAULT_LIMIT
 
 router = APIRouter(tags=["payable credentials"])
 
-# List parameters: a page of at most ``limit`` items after ``cursor``, in id order.
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 State = Annotated[str | None, Query(min_length=1, max_length=12, pattern=r"^[a-z_]+$")]
 
 

@@ -15,7 +15,8 @@ from chainfin.adapters.db.models import ProgrammeInvitation
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.inputs import Input, money
 from chainfin.api.receipts import write_once
-from chainfin.api.routers.credentials import Cursor, Limit, State, ref_filter
+from chainfin.api.routers.credentials import State, ref_filter
+from chainfin.api.schemas import Cursor, Limit
 from chainfin.domain.access import Principal
 from chainfin.domain.errors import NotFound
 from chainfin.resources.common import PageOut

@@ -30,6 +30,7 @@ from chainfin.adapters.db.engine import transaction
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.inputs import BusinessDate, Input, money
 from chainfin.api.receipts import write_once
+from chainfin.api.schemas import Cursor, Limit
 from chainfin.config import Settings
 from chainfin.domain.access import Principal
 from chainfin.domain.errors import FieldError, UnsupportedMediaType
@@ -90,7 +91,7 @@ from chainfin.services.lending import (
     statements,
     tasks,
 )
-from chainfin.services.pagination import DEFAULT_LIMIT, MAX_LIMIT, check_period
+from chainfin.services.pagination import DEFAULT_LIMIT, check_period
 
 router = APIRouter(tags=["lending"])
 
@@ -113,10 +114,6 @@ class _In(Input):
 
 
 # What every list takes: a page size, the cursor of the page before, and parties by name.
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items on this page")]
-Cursor = Annotated[
-    str | None, Query(max_length=400, description="``next_cursor`` of the page before")
-]
 Party = Annotated[str | None, Query(max_length=64, description="USCC or enterprise id")]
 
 

@@ -16,6 +16,7 @@ from pydantic import Field
 from chainfin.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from chainfin.api.inputs import BusinessDate, Input, money
 from chainfin.api.receipts import write_once
+from chainfin.api.schemas import Cursor, Limit
 from chainfin.resources.common import PageOut
 from chainfin.resources.lending import (
     CommodityPriceOut,
@@ -24,7 +25,7 @@ from chainfin.resources.lending import (
     PriceSourceWrittenOut,
 )
 from chainfin.services.lending import prices
-from chainfin.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from chainfin.services.pagination import DEFAULT_LIMIT
 
 router = APIRouter(tags=["lending"])
 
@@ -45,12 +46,6 @@ class PriceIn(Input):
 class SourceIn(Input):
     code: str = Field(max_length=40, description="e.g. SHFE")
     name: str = Field(max_length=200)
-
-
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items on this page")]
-Cursor = Annotated[
-    str | None, Query(max_length=400, description="``next_cursor`` of the page before")
-]
 
 
 @router.post(
