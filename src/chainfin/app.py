@@ -16,7 +16,7 @@ from chainfin.adapters.db import crypto
 from chainfin.adapters.db.crypto import FieldCipher
 from chainfin.adapters.db.engine import make_engine, make_session_factory, transaction
 from chainfin.adapters.db.migrate import current_revision, head_revision
-from chainfin.api import problems, schemas
+from chainfin.api import openapi_doc, problems, schemas
 from chainfin.api.guard import InputGuard
 from chainfin.api.headers import SecurityHeaders
 from chainfin.api.routers import (
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="chainfin",
         version=__version__,
         description=DESCRIPTION,
-        openapi_url="/openapi.json",
+        openapi_url=None,  # served by api/openapi_doc.py: encoded once, ETag and gzip
         docs_url=None,  # the pages serve /docs from the vendored Swagger UI (web/pages.py)
         redoc_url=None,
     )
@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (r.router for r in routers):
         app.include_router(router)
     pages.install(app, data_key_spec)
+    openapi_doc.install(app)
     problems.document(app)
     schemas.document_schema_refs(app)
     return app

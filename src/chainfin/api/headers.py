@@ -16,7 +16,8 @@ A pure ASGI middleware: it never buffers a body.
 - ``Cache-Control: no-store`` on ``/oauth/*``, the sign-in form's answer and every
   authenticated request's answer (a bearer token or the pages' cookie), whatever the
   handler set; ``Pragma: no-cache`` too, for HTTP/1.0 caches (RFC 6749 §5.1). Files under
-  ``/static/`` keep their long cache lifetime whoever asks: they are the same for everyone.
+  ``/static/`` keep their long cache lifetime whoever asks, and ``/openapi.json`` its
+  ``no-cache`` with an ETag (api/openapi_doc.py): they are the same for everyone.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ NO_STORE_PATHS = ("/oauth/token", "/oauth/revoke", "/login", "/logout")
 COOKIE = b"chainfin_token="
 
 STATIC_PREFIX = "/static/"
+PUBLIC_PATHS = (STATIC_PREFIX, "/openapi.json")  # the same for everyone, whoever asks
 
 
 class SecurityHeaders:
@@ -69,7 +71,7 @@ class SecurityHeaders:
             return
         path: str = scope["path"]
         no_store = path.startswith(NO_STORE_PATHS) or (
-            _authenticated(scope) and not path.startswith(STATIC_PREFIX)
+            _authenticated(scope) and not path.startswith(PUBLIC_PATHS)
         )
         tls = self.tls_proxy or scope.get("scheme") == "https"
         csp = DOCS_CSP if path == self.docs_path else CSP

@@ -769,7 +769,7 @@ def demo_run(
 
 def _demo_stories(region: RegionChoice, scale: Scale, seed: int, timeline: Timeline) -> None:
     from chainfin.config import get_settings
-    from chainfin.demo import credential_story, lending_story, risk_story
+    from chainfin.demo import credential_story, lending_story, portal_story, risk_story
     from chainfin.demo import seed as demo_seed
     from chainfin.services import checks, ledger
 
@@ -838,6 +838,10 @@ def _demo_stories(region: RegionChoice, scale: Scale, seed: int, timeline: Timel
         remember_names(session, closing)
     out.print(f"[bold]loans on the last day[/bold] ({timeline.today})")
     _print_story(lending.lines[told:], closing)
+    with progress("the portal's firms"), operator_session() as session:
+        portal = portal_story.run(session, timeline)
+    out.print(f"[bold]the portal's firms[/bold] ({timeline.today})")
+    _print_story(portal.lines, [])
     with operator_session() as session:
         ledger.sequence(session, get_settings().ledger_origin)
         latest = ledger.latest_checkpoint(session)
@@ -853,6 +857,17 @@ def _demo_stories(region: RegionChoice, scale: Scale, seed: int, timeline: Timel
     out.print(f"[bold]demo users[/bold] (password: {demo_seed.DEMO_PASSWORD})")
     for username, what in report.users:
         out.print(f"  {username:<18} {what}")
+    out.print(
+        "[bold]the story's firms in the enterprise portal[/bold] (same password; sign in at "
+        "the address `make demo` serves, ?lang=en for English)"
+    )
+    for username, what in portal.users:
+        out.print(f"  {username:<18} {what}", soft_wrap=False)
+    out.print(
+        f"  to invite a supplier not yet on the platform, tier2 can use USCC "
+        f"{portal.invite_example}",
+        soft_wrap=False,
+    )
     for client_id, secret, owner in report.clients:
         out.print(f"API client for {owner}: client_id={client_id} client_secret={secret}")
     out.print(

@@ -51,10 +51,21 @@ class Identity:
     uscc: str | None  # the enterprise's (or the bank's) USCC
     bank: BankName | None  # the bank a staff member works for
     banks: tuple[BankName, ...]  # the banks an enterprise works with, by name
+    firm_roles: tuple[str, ...] = ()  # the enterprise's roles in its chains: core, dealer, …
 
     @property
     def person(self) -> str:
         return self.display_name or self.username
+
+    @property
+    def is_core(self) -> bool:
+        """A core enterprise: it confirms its payables and issues credentials."""
+        return "core" in self.firm_roles
+
+    @property
+    def is_dealer(self) -> bool:
+        """A dealer downstream of a core: it finances prepayments for the core's goods."""
+        return "dealer" in self.firm_roles
 
 
 def whoami(session: Session, actor: Principal) -> Identity:
@@ -73,7 +84,10 @@ def whoami(session: Session, actor: Principal) -> Identity:
         ent = session.get(Enterprise, actor.enterprise_id)
         if ent is not None:
             banks = banks_of(session, ent.id)
-            return Identity(username, display, actor.kind, roles, ent.name, ent.uscc, None, banks)
+            firm_roles = tuple(sorted(ent.roles or ()))
+            return Identity(
+                username, display, actor.kind, roles, ent.name, ent.uscc, None, banks, firm_roles
+            )
     return Identity(username, display, actor.kind, roles, "", None, None, ())
 
 
