@@ -79,7 +79,7 @@ def build(
         _ent("t1", 4, Role.SUPPLIER),
         _ent("t2", 5, Role.SUPPLIER),
         _ent("t3", 6, Role.SUPPLIER),
-        _ent("x", 7, Role.SUPPLIER),
+        _ent("x", 7, Role.SUPPLIER, Role.DEALER),  # a dealer: it buys the core's goods
     ]
     with transaction(factory) as s:
         registry.import_enterprises(

@@ -54,6 +54,8 @@ KIND_PREFIX = [
     ("monitoring", "mon"),
     ("invitation", "ivt"),
     ("price", "prc"),
+    ("supplier_invitation", "sin"),
+    ("notification", "ntf"),
 ]
 
 kinds = st.sampled_from([kind for kind, _ in KIND_PREFIX])

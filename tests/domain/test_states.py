@@ -23,6 +23,7 @@ FINALS = {
     "credential": {"settled", "rejected", "cancelled"},
     "credential_programme": {"closed"},
     "programme_invitation": {"accepted", "declined"},
+    "supplier_invitation": {"registered", "expired", "cancelled"},
     "credit_line": {"expired", "closed"},
     "line_reservation": {"posted", "voided", "expired"},
     "loan_product": {"retired"},

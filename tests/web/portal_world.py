@@ -22,8 +22,11 @@ order on one world per test process.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -69,6 +72,7 @@ class PortalWorld:
     user_ids: dict[str, str]  # username -> user id
     credential_ids: dict[str, str]  # amount -> credential id
     bkb_consent_id: str
+    extra: dict[str, Any] = field(default_factory=dict)  # each world_<area>.py's own ids
 
     @property
     def ids(self) -> dict[str, str]:
@@ -164,4 +168,15 @@ def build_portal(factory: sessionmaker[Session]) -> PortalWorld:
             enterprise_id=credit.ids["t1"],
             message=ALERT_MESSAGE,
         )
+    for extend in extensions():
+        extend(factory, world)
     return world
+
+
+def extensions() -> list[Any]:
+    """Each journey's own objects: ``world_<area>.py`` beside this module defines
+    ``extend(factory, world)``, which adds them (and their ids under ``world.extra``)
+    after the common world is built, in the modules' name order."""
+    here = Path(__file__).parent
+    names = sorted(p.stem for p in here.glob("world_*.py"))
+    return [importlib.import_module(name).extend for name in names]

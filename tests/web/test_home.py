@@ -96,3 +96,26 @@ def test_the_api_docs_load_without_the_internet(page: Page, portal: Portal) -> N
     outside = [url for url in requested if not url.startswith(portal.url + "/")]
     assert not outside, f"/docs asked for things off the server: {outside}"
     screenshot(page, "docs", full_page=False)  # the first screen: the whole is 11,000 px
+
+
+def test_the_supplier_sees_a_banks_refused_request_and_its_latest_notifications(
+    page: Page,
+) -> None:
+    """What needs me now, from the ledger's events and the access log: BKB was refused the
+    supplier's financial statements (portal_world.py), and the core's issues notified it."""
+    signin(page, "supplier")
+    now = page.get_by_role("region", name="待办事项")
+    asked = now.get_by_role("listitem").filter(has_text=NAMES["bank B"])
+    expect(asked).to_contain_text("财务报表")
+    expect(asked).to_contain_text("授信评估")
+    expect(asked).to_contain_text("被拒绝")
+    grant = asked.get_by_role("link", name=f"向{NAMES['bank B']}授权")
+    expect(grant).to_have_attribute("href", re.compile(r"^/consents\?bank_code=BKB&"))
+    latest = now.get_by_role("listitem").filter(has_text="您收到一笔").first
+    expect(latest).to_contain_text("债权凭证，请签收或拒收")
+    expect(latest).to_contain_text(HAN)  # the sender by name: the core, or another issuer
+    expect(latest.get_by_role("button", name="查看")).to_be_visible()
+    expect(now.get_by_role("link", name=re.compile(r"^全部通知（\d+ 条未读）$"))).to_be_visible()
+    axe_scan(page)
+    grant.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("数据授权")

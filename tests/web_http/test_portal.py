@@ -450,3 +450,16 @@ def _piece_status(client: TestClient, portal: Portal) -> str:
         piece = s.get(CredentialPiece, portal.piece_id)
         assert piece is not None
         return piece.status
+
+
+def test_a_link_from_a_refused_read_fills_the_grant_form_in(
+    client: TestClient, portal: Portal
+) -> None:
+    sign_in(client, "t1-admin", lang="en")
+    query = "bank_code=BKB&categories=financial_statements&categories=bogus"
+    query += "&purposes=credit_assessment"
+    html = client.get(f"/consents?{query}").text
+    assert '<option value="BKB" selected>' in html
+    assert 'value="financial_statements" checked' in html
+    assert 'value="credit_assessment" checked' in html
+    assert 'value="bogus"' not in html  # only known categories are kept

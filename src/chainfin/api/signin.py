@@ -8,6 +8,11 @@ the pages' login form), so that no request thread and no transaction waits on ar
    a database connection, and when the machine is busy ordinary requests get the CPU
    first. A sign-in that waited re-checks the throttles before it spends argon2;
 3. the short write transaction and the token, in the shared thread pool.
+
+A person's sign-in (the pages' form, the API's password grant) also opens a session
+(services/sessions.py): its row — the token's id, expiry, the client's address and browser
+— is written in a short transaction of its own, in the shared thread pool, before the token
+is signed with that id and handed out. A client's token has no session.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,7 +34,8 @@ from starlette.concurrency import run_in_threadpool
 from chainfin.adapters.db.engine import transaction
 from chainfin.adapters.ratelimit import RateLimiter
 from chainfin.config import Settings
-from chainfin.services import auth
+from chainfin.domain.errors import ChainfinError
+from chainfin.services import auth, sessions
 from chainfin.services.signin import Attempt, Grant, Policy, SignIn, verify
 
 NICE = 10  # how much lower the argon2 threads' CPU priority is
@@ -48,10 +56,19 @@ def _lower_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
 
 
+@dataclass(frozen=True)
+class SessionGrant(Grant):
+    """A person's grant whose session is recorded: the token is issued with its id."""
+
+    jti: str
+    expires_at: datetime
+
+
 class SignInGate:
-    def __init__(self, service: SignIn, max_verifying: int) -> None:
+    def __init__(self, service: SignIn, max_verifying: int, ttl_seconds: int = 3600) -> None:
         self.service = service
         self.max_verifying = max_verifying
+        self.ttl_seconds = ttl_seconds
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -82,8 +99,33 @@ class SignInGate:
         ok = await loop.run_in_executor(self._executor(), self._check_and_verify, attempt, secret)
         return await run_in_threadpool(self.service.finish, attempt, ok)
 
-    async def password(self, username: str, password: str, address: str) -> Grant:
-        return await self._run(lambda: self.service.begin_password(username, address), password)
+    async def password(
+        self, username: str, password: str, address: str, *, user_agent: str | None = None
+    ) -> Grant:
+        """Check a person's password. With ``user_agent`` (a sign-in: see :func:`gate`) the
+        grant opens a session; without, it only proves the password (re-authentication)."""
+        grant = await self._run(lambda: self.service.begin_password(username, address), password)
+        if user_agent is None:
+            return grant
+        return await run_in_threadpool(self._open, grant, address, user_agent)
+
+    def _open(self, grant: Grant, address: str, user_agent: str) -> SessionGrant:
+        opening = sessions.Opening.new(
+            grant.principal.subject_id,
+            ttl_seconds=self.ttl_seconds,
+            address=address,
+            user_agent=user_agent,
+        )
+        with transaction(self.service.factory, write=True) as s:
+            sessions.open_session(s, opening)
+        return SessionGrant(
+            grant.principal, grant.signer, grant.not_before, opening.jti, opening.expires_at
+        )
+
+    async def hash_password(self, password: str) -> str:
+        """The password rules and argon2 (:func:`auth.hash_password`), on the argon2 threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor(), auth.hash_password, password)
 
     async def client(self, client_id: str, secret: str, address: str) -> Grant:
         return await self._run(lambda: self.service.begin_client(client_id, address), secret)
@@ -98,12 +140,29 @@ def build_gate(settings: Settings, factory: sessionmaker[Session]) -> SignInGate
     )
     limiter = RateLimiter(settings.rate_limit_storage, namespace=settings.rate_limit_namespace)
     auth.dummy_hash()  # made now, not by the first sign-in for an unknown name
-    return SignInGate(SignIn(factory, limiter, policy), concurrency(settings))
+    return SignInGate(
+        SignIn(factory, limiter, policy), concurrency(settings), settings.token_ttl_seconds
+    )
 
 
-def gate(request: Request) -> SignInGate:
+@dataclass(frozen=True)
+class RequestGate:
+    """The sign-in gate as one request uses it: a person's sign-in opens a session that
+    remembers the request's browser."""
+
+    shared: SignInGate
+    user_agent: str
+
+    async def password(self, username: str, password: str, address: str) -> Grant:
+        return await self.shared.password(username, password, address, user_agent=self.user_agent)
+
+    async def client(self, client_id: str, secret: str, address: str) -> Grant:
+        return await self.shared.client(client_id, secret, address)
+
+
+def gate(request: Request) -> RequestGate:
     found: SignInGate = request.app.state.signin
-    return found
+    return RequestGate(found, request.headers.get("user-agent", ""))
 
 
 def address(request: Request) -> str:
@@ -112,15 +171,26 @@ def address(request: Request) -> str:
 
 
 def issue(request: Request, grant: Grant, requested_scopes: list[str] | None) -> auth.IssuedToken:
+    """Sign the grant's token; a session's token carries the session's id and expiry. A
+    token refused here (scopes not granted) was never handed out: its session is dropped."""
     settings: Settings = request.app.state.settings
-    return auth.issue_token(
-        grant.principal,
-        signer=grant.signer,
-        ttl_seconds=settings.token_ttl_seconds,
-        issuer=settings.token_issuer,
-        requested_scopes=requested_scopes,
-        not_before=grant.not_before,
-    )
+    opened = grant if isinstance(grant, SessionGrant) else None
+    try:
+        return auth.issue_token(
+            grant.principal,
+            signer=grant.signer,
+            ttl_seconds=settings.token_ttl_seconds,
+            issuer=settings.token_issuer,
+            requested_scopes=requested_scopes,
+            not_before=grant.not_before,
+            jti=opened.jti if opened else None,
+            expires_at=opened.expires_at if opened else None,
+        )
+    except ChainfinError:
+        if opened is not None:  # a rare refusal: a short write on the way out
+            with transaction(request.app.state.session_factory, write=True) as session:
+                sessions.forget(session, opened.jti)
+        raise
 
 
 def revoke(request: Request, token: str) -> None:

@@ -322,6 +322,7 @@ _NOT_FOUND = (
     _not_found("ledger_entry", "ledger entry"),
     _not_found("loan"),
     _not_found("model", "risk model"),
+    _not_found("notification"),
     _not_found("piece", "credential piece"),
     _not_found("platform"),
     _not_found("programme", "credential programme"),
@@ -330,7 +331,30 @@ _NOT_FOUND = (
     _not_found("registration", "receivable registration"),
     _not_found("statement_import", "bank statement import"),
     _not_found("task", "due-diligence task"),
+    _not_found("trade_case", "trade case"),
     _not_found("user"),
+    _not_found("session", "sign-in session"),
+    _e(
+        "last_enterprise_admin",
+        409,
+        "The last administrator",
+        "The change would leave the enterprise without an active administrator.",
+        "Make another colleague an administrator first.",
+    ),
+    _e(
+        "roles_invalid",
+        422,
+        "Invalid roles",
+        "No role was given for a colleague, or one that is not an enterprise's role.",
+        "Choose at least one of enterprise_admin and finance_staff.",
+    ),
+    _e(
+        "self_removal_refused",
+        409,
+        "You cannot remove yourself",
+        "An administrator asked to remove their own account.",
+        "Ask another administrator of your enterprise to remove you.",
+    ),
     _not_found("waybill"),
     _e(
         "entry_not_yet_checkpointed",
@@ -773,6 +797,14 @@ _CREDENTIALS = (
         "Read the credential's status.",
     ),
     _e(
+        "piece_already_answered",
+        409,
+        "Piece already answered",
+        "A piece passed on is withdrawn by its sender only while it is offered: the receiver "
+        "has accepted or rejected it.",
+        "Read the piece's status; an accepted piece is the receiver's.",
+    ),
+    _e(
         "credential_already_accepted",
         409,
         "Credential already accepted",
@@ -948,6 +980,58 @@ _CREDENTIALS = (
         "Invalid split amount",
         "A part carved out of a piece is above zero and below the piece's amount.",
         _FIX,
+    ),
+    # supplier onboarding: a holder invites a supplier not yet on the platform
+    _not_found("supplier_invitation", "supplier invitation"),
+    _e(
+        "supplier_invitation_expired",
+        410,
+        "Invitation expired",
+        "The registration link is past its expiry; it no longer works.",
+        "Ask the firm that invited you for a new link.",
+    ),
+    _e(
+        "supplier_invitation_closed",
+        410,
+        "Invitation used or withdrawn",
+        "The registration link was used already, or the inviting firm withdrew it.",
+        "Sign in if your firm registered; otherwise ask for a new link.",
+    ),
+    _e(
+        "supplier_invitation_already_open",
+        409,
+        "Invitation open already",
+        "You invited this firm already and its link still works.",
+        "Send the firm the link you have, or cancel that invitation first.",
+    ),
+    _e(
+        "enterprise_has_users",
+        409,
+        "Firm already on the platform",
+        "The firm named has its own users on the platform; it is not invited again.",
+        "Pass credentials to it directly once it is your supplier of record.",
+    ),
+    _e(
+        "uscc_invalid",
+        422,
+        "Invalid USCC",
+        "The unified social credit code is not 18 characters of its alphabet with the right "
+        "check character (GB 32100-2015).",
+        "Type the code as printed on the business licence.",
+    ),
+    _e(
+        "uscc_mismatch",
+        422,
+        "Not the invited firm's USCC",
+        "The unified social credit code typed is not the one of the firm invited.",
+        "Type your firm's own code; the link works only for the firm invited.",
+    ),
+    _e(
+        "password_mismatch",
+        422,
+        "Passwords differ",
+        "The password and its repetition are not the same.",
+        "Type the same password twice.",
     ),
 )
 

@@ -67,6 +67,8 @@ PREFIXES: dict[str, str] = {
     "monitoring": "mon",
     "invitation": "ivt",
     "price": "prc",
+    "supplier_invitation": "sin",
+    "notification": "ntf",
 }
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

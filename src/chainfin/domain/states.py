@@ -405,6 +405,35 @@ PROGRAMME_INVITATION = machine(
 )
 
 
+class SupplierInvitationStatus(StrEnum):
+    INVITED = "invited"
+    REGISTERED = "registered"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+_V = SupplierInvitationStatus
+SUPPLIER_INVITATION = machine(
+    "supplier_invitation",
+    SupplierInvitationStatus,
+    initial=(_V.INVITED,),
+    moves={
+        _V.INVITED: {"register": _V.REGISTERED, "expire": _V.EXPIRED, "cancel": _V.CANCELLED},
+    },
+    meaning={
+        _V.INVITED: "A holder invited a supplier not yet on the platform; its registration "
+        "link works until the invitation's expiry.",
+        _V.REGISTERED: "The invited firm registered through the link: its administrator "
+        "exists and answers the piece offered to it.",
+        _V.EXPIRED: "Not used before its expiry; the link no longer works.",
+        _V.CANCELLED: "Withdrawn by the inviting firm; the link no longer works.",
+    },
+    about="""A firm's invitation of one of its suppliers that is not yet on the platform,
+    by a registration link (how a credential reaches tier 3 and beyond). The link is
+    used once.""",
+)
+
+
 # ------------------------------------------------------------------ lending
 
 
@@ -661,6 +690,7 @@ MACHINES: Mapping[str, StateMachine[Any]] = MappingProxyType(
             CREDENTIAL,
             CREDENTIAL_PROGRAMME,
             PROGRAMME_INVITATION,
+            SUPPLIER_INVITATION,
             CREDIT_LINE,
             LINE_RESERVATION,
             LOAN_PRODUCT,

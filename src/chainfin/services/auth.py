@@ -19,10 +19,18 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from chainfin.adapters.db.models import ApiClient, Bank, Enterprise, Platform, RevokedToken, User
+from chainfin.adapters.db.models import (
+    ApiClient,
+    Bank,
+    Enterprise,
+    Platform,
+    RevokedToken,
+    User,
+    UserSession,
+)
 from chainfin.domain import clock
 from chainfin.domain.access import (
     PLATFORM_SCOPES,
@@ -61,6 +69,7 @@ class IssuedToken:
     expires_in: int
     scope: str
     token_type: str = "Bearer"  # noqa: S105 - the RFC 6750 token type, not a secret
+    jti: str = ""  # the token's id: what a session row, the denylist and revocation name
 
 
 @dataclass(frozen=True)
@@ -270,11 +279,15 @@ def issue_token(
     issuer: str,
     requested_scopes: list[str] | None = None,
     not_before: datetime | None = None,
+    jti: str | None = None,
+    expires_at: datetime | None = None,
 ) -> IssuedToken:
     """Sign a token; a client may ask for a subset of its scopes, never more.
 
     ``not_before`` is the user's ``tokens_valid_after``: ``iat`` is never earlier, so a
-    token issued in the second of a password change is not refused with the older ones."""
+    token issued in the second of a password change is not refused with the older ones.
+    ``jti`` and ``expires_at`` are those of a session recorded before the token is handed
+    out (services/sessions.py); by default a fresh id and ``ttl_seconds`` from now."""
     scopes = principal.scopes
     if requested_scopes:
         try:
@@ -297,14 +310,18 @@ def issue_token(
         "sub": principal.subject_id,
         "knd": principal.kind.value,
         "iat": issued_at,
-        "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
-        "jti": secrets.token_hex(16),
+        "exp": int((expires_at or now + timedelta(seconds=ttl_seconds)).timestamp()),
+        "jti": jti or new_jti(),
         "scope": " ".join(sorted(s.value for s in scopes)),
     }
     token = jwt.encode(
         claims, signer.key, algorithm=token_keys.ALGORITHM, headers={"kid": signer.kid}
     )
-    return IssuedToken(token, ttl_seconds, claims["scope"])
+    return IssuedToken(token, ttl_seconds, claims["scope"], jti=claims["jti"])
+
+
+def new_jti() -> str:
+    return secrets.token_hex(16)
 
 
 def _epoch(instant: datetime) -> int:
@@ -427,8 +444,25 @@ def revoke(session: Session, token: Revocable) -> bool:
             revoked_at=utcnow(),
         )
     )
+    # the person's list of sessions shows it ended (a token of a client has no row)
+    session.execute(
+        update(UserSession)
+        .where(UserSession.jti == token.jti, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     session.flush()
     return True
+
+
+def end_sessions(session: Session, user_id: str, *, keep: str | None = None) -> None:
+    """Stamp every session of the user ended but ``keep``: after a password change (whose
+    cut-off already refuses their tokens) or when the user is deactivated (refused too)."""
+    query = update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
+    )
+    if keep is not None:
+        query = query.where(UserSession.jti != keep)
+    session.execute(query.values(revoked_at=utcnow()))
 
 
 def _user_by_name(session: Session, actor: Principal, username: str) -> User:
@@ -448,15 +482,30 @@ def change_password(session: Session, actor: Principal, username: str, password_
     """Set a new password (hashed beforehand with :func:`hash_password`, outside the
     transaction) and refuse every token issued to the user before now. Ends a lockout."""
     user = _user_by_name(session, actor, username)
+    _set_password(session, actor, user, password_hash)
+    return user
+
+
+def change_own_password(session: Session, actor: Principal, password_hash: str) -> User:
+    """A person sets their own new password (the current one checked beforehand, as a
+    sign-in checks it: api/signin.py). Every token issued to them so far stops working."""
+    user = session.get(User, actor.subject_id, with_for_update=True)
+    if user is None or not user.active or actor.kind is PrincipalKind.CLIENT:
+        raise NotFound("no such user", code="user_not_found")
+    _set_password(session, actor, user, password_hash)
+    return user
+
+
+def _set_password(session: Session, actor: Principal, user: User, password_hash: str) -> None:
     user.password_hash = password_hash
     # The next whole second: every token issued so far has an earlier iat (tokens carry
     # whole seconds), and a token issued from now on gets at least this iat.
     user.tokens_valid_after = datetime.fromtimestamp(int(utcnow().timestamp()) + 1, UTC)
     user.failed_sign_ins, user.locked_until = 0, None
+    end_sessions(session, user.id)
     audit.record(session, actor, "user.password_changed", "user", user.id)
     # On the log: a salted digest of the new hash and the new token cut-off (ledger verify).
     record_user_change(session, actor, user, "user.password_changed")
-    return user
 
 
 def unlock_user(session: Session, actor: Principal, username: str) -> User:
@@ -472,4 +521,108 @@ def unlock_user(session: Session, actor: Principal, username: str) -> User:
         user.id,
         {"was_locked_until": was.isoformat() if was else None},
     )
+    return user
+
+
+# ------------------------------------------------------------------ an enterprise's colleagues
+
+ENTERPRISE_ADMIN = EnterpriseRole.ENTERPRISE_ADMIN.value
+
+
+def _firm_of(actor: Principal) -> str:
+    """The enterprise whose people ``actor`` administers (its enterprise administrator)."""
+    actor.require(Scope.USERS_ADMIN)
+    if actor.enterprise_id is None:
+        raise Forbidden(
+            "an enterprise's administrator manages its colleagues", code="enterprise_user_only"
+        )
+    return actor.enterprise_id
+
+
+def colleagues(session: Session, actor: Principal) -> list[User]:
+    """The people of the administrator's enterprise, active first, by name."""
+    firm = _firm_of(actor)
+    rows = session.scalars(
+        select(User).where(User.enterprise_id == firm).order_by(User.display_name, User.username)
+    )
+    return sorted(rows, key=lambda u: not u.active)
+
+
+def _colleague(session: Session, actor: Principal, user_id: str) -> tuple[User, list[User]]:
+    """The colleague, and every active person of the enterprise, locked: the count of
+    administrators a change may not bring to zero cannot move under it."""
+    firm = _firm_of(actor)
+    people = list(
+        session.scalars(
+            select(User).where(User.enterprise_id == firm).order_by(User.id).with_for_update()
+        )
+    )
+    found = next((u for u in people if u.id == user_id), None)
+    if found is None:
+        raise NotFound(f"no user {user_id!r}", code="user_not_found")
+    return found, [u for u in people if u.active]
+
+
+def _admins_left(active: list[User], without: User, roles: list[str] | None = None) -> int:
+    """Active administrators once ``without`` has ``roles`` (None: once it is removed)."""
+    others = sum(1 for u in active if u.id != without.id and ENTERPRISE_ADMIN in u.roles)
+    return others + (1 if roles is not None and ENTERPRISE_ADMIN in roles else 0)
+
+
+def _enterprise_roles(roles: list[str]) -> list[str]:
+    allowed = {r.value for r in EnterpriseRole}
+    if not roles or any(r not in allowed for r in roles):
+        raise ValidationFailed(
+            [FieldError("roles", f"choose from {', '.join(sorted(allowed))}")],
+            code="roles_invalid",
+        )
+    return sorted(set(roles))
+
+
+def set_colleague_roles(session: Session, actor: Principal, user_id: str, roles: list[str]) -> User:
+    """Give a colleague new roles. Fewer scopes take effect at once (a token never carries
+    more than its subject holds today); more take effect at their next sign-in."""
+    wanted = _enterprise_roles(roles)
+    user, active = _colleague(session, actor, user_id)
+    if not user.active:
+        raise NotFound(f"no user {user_id!r}", code="user_not_found")
+    if ENTERPRISE_ADMIN in user.roles and _admins_left(active, user, wanted) == 0:
+        raise Conflict(
+            "this would leave your enterprise without an administrator",
+            hint="Make another colleague an administrator first.",
+            code="last_enterprise_admin",
+        )
+    before = list(user.roles)
+    if before == wanted:
+        return user
+    user.roles = wanted
+    audit.record(
+        session, actor, "user.roles_changed", "user", user.id, {"from": before, "to": wanted}
+    )
+    record_user_change(session, actor, user)
+    return user
+
+
+def remove_colleague(session: Session, actor: Principal, user_id: str) -> User:
+    """Deactivate a colleague: they can no longer sign in, and every token they hold is
+    refused at once (the principal is re-loaded on every request)."""
+    user, active = _colleague(session, actor, user_id)
+    if user.id == actor.subject_id:
+        raise Conflict(
+            "you cannot remove yourself",
+            hint="Ask another administrator of your enterprise to remove you.",
+            code="self_removal_refused",
+        )
+    if not user.active:
+        return user
+    if ENTERPRISE_ADMIN in user.roles and _admins_left(active, user) == 0:
+        raise Conflict(
+            "this would leave your enterprise without an administrator",
+            hint="Make another colleague an administrator first.",
+            code="last_enterprise_admin",
+        )
+    user.active = False
+    end_sessions(session, user.id)
+    audit.record(session, actor, "user.deactivated", "user", user.id)
+    record_user_change(session, actor, user)
     return user

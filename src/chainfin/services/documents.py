@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import insert, or_, select
@@ -266,6 +267,13 @@ _CATEGORY = {
 }
 
 
+class Side(StrEnum):
+    """Which side of its documents an enterprise lists."""
+
+    SELLER = "seller"
+    BUYER = "buyer"
+
+
 def category_of(kind: str) -> DataCategory:
     return _CATEGORY.get(DocumentKind(kind), DataCategory.TRADE_DOCUMENTS)
 
@@ -277,12 +285,14 @@ def list_documents(
     enterprise_id: str,
     purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
     kind: DocumentKind | None = None,
+    side: Side | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page[TradeDocumentRow]:
-    """An enterprise's documents (as seller or buyer). The enterprise reads its own; a bank
-    reads them only under the enterprise's consent for this category and purpose, and every
-    bank read — refused or not — is in the enterprise's access log."""
+    """An enterprise's documents (as seller or buyer; ``side`` keeps one of the two). The
+    enterprise reads its own; a bank reads them only under the enterprise's consent for this
+    category and purpose, and every bank read — refused or not — is in the enterprise's
+    access log."""
     actor.require(Scope.DOCUMENTS_READ)
     limit = check_limit(limit)
     if actor.platform_id is not None and not actor.is_system:
@@ -297,9 +307,17 @@ def list_documents(
         resource=f"documents of {enterprise_id}" + (f" ({kind.value})" if kind else ""),
     )
     after = decode_cursor(cursor)
-    query = select(TradeDocumentRow).where(
-        or_(TradeDocumentRow.seller_id == enterprise_id, TradeDocumentRow.buyer_id == enterprise_id)
-    )
+    if side is Side.SELLER:
+        query = select(TradeDocumentRow).where(TradeDocumentRow.seller_id == enterprise_id)
+    elif side is Side.BUYER:
+        query = select(TradeDocumentRow).where(TradeDocumentRow.buyer_id == enterprise_id)
+    else:
+        query = select(TradeDocumentRow).where(
+            or_(
+                TradeDocumentRow.seller_id == enterprise_id,
+                TradeDocumentRow.buyer_id == enterprise_id,
+            )
+        )
     if kind is not None:
         query = query.where(TradeDocumentRow.kind == kind.value)
     elif actor.bank_id is not None:
@@ -361,6 +379,28 @@ def awaiting_confirmation(
         .limit(check_limit(limit))
     )
     return list(session.scalars(query))
+
+
+def confirmations_of(
+    session: Session, actor: Principal, document_ids: Sequence[str]
+) -> dict[str, DocumentConfirmation]:
+    """The buyer's confirmations of those of ``document_ids`` the actor's enterprise is a
+    party to (a page shows which documents are confirmed and which still wait)."""
+    actor.require(Scope.DOCUMENTS_READ)
+    if actor.enterprise_id is None or not document_ids:
+        return {}
+    query = (
+        select(DocumentConfirmation)
+        .join(TradeDocumentRow, TradeDocumentRow.id == DocumentConfirmation.document_id)
+        .where(
+            DocumentConfirmation.document_id.in_(sorted(set(document_ids))),
+            or_(
+                TradeDocumentRow.seller_id == actor.enterprise_id,
+                TradeDocumentRow.buyer_id == actor.enterprise_id,
+            ),
+        )
+    )
+    return {c.document_id: c for c in session.scalars(query)}
 
 
 def require_writer(actor: Principal) -> None:

@@ -52,6 +52,7 @@ class Identity:
     bank: BankName | None  # the bank a staff member works for
     banks: tuple[BankName, ...]  # the banks an enterprise works with, by name
     firm_roles: tuple[str, ...] = ()  # the enterprise's roles in its chains: core, dealer, …
+    unread: int = 0  # notifications the person has not read (the pages' menu shows it)
 
     @property
     def person(self) -> str:

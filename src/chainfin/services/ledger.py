@@ -56,7 +56,7 @@ from chainfin.ledger.note import (
     open_note,
     sign_note,
 )
-from chainfin.services import ledger_chains, scoping
+from chainfin.services import ledger_chains, notifications, scoping
 from chainfin.services.ledger_records import KINDS, entry_parties
 from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
 
@@ -141,6 +141,7 @@ def record(session: Session, actor: Principal, drafts: Iterable[EntryDraft]) -> 
     now = utcnow()
     at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     rows: list[dict[str, Any]] = []
+    heard: list[dict[str, Any]] = []  # notifications: rows of their own, not in the payload
     out: list[PendingEntry] = []
     drafts = list(drafts)
     ids = new_ids("ledger", len(drafts))
@@ -165,9 +166,13 @@ def record(session: Session, actor: Principal, drafts: Iterable[EntryDraft]) -> 
             }
         )
         out.append(entry)
+        heard += notifications.rows_for(
+            entry.entry_id, draft.event_type, draft.changes, parties, actor, now
+        )
     # Core executemany: no ORM bookkeeping for rows nobody will load in this transaction.
     for i in range(0, len(rows), 2000):
         session.execute(insert(_ENTRIES), rows[i : i + 2000])
+    notifications.write(session, heard)  # after the entries they refer to
     session.info.setdefault(PENDING_KEY, []).extend(out)
     return out
 

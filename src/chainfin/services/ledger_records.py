@@ -66,6 +66,7 @@ from chainfin.adapters.db.models import (
     RiskModel,
     StatementEntrySeen,
     StatementImport,
+    SupplierInvitation,
     SupplyRelation,
     TradeDocumentRow,
     User,
@@ -217,6 +218,14 @@ _LENDING: tuple[RecordKind, ...] = (
         derive=lambda r: {**r, "digest": hashlib.sha256(bytes(r["model_bytes"])).hexdigest()},
     ),
     _lending("model_monitoring", ModelMonitoring, _ids("bank_id")),
+    # A supplier invitation: the inviter, the firm invited and the piece offered in clear;
+    # the contact person and mobile (personal data) and the token's digest as digests.
+    _lending(
+        "supplier_invitation",
+        SupplierInvitation,
+        _ids("inviter_id", "invitee_id"),
+        private=("contact_name", "contact_mobile", "token_digest"),
+    ),
 )
 
 
@@ -598,6 +607,7 @@ _MODELS: dict[str, Any] = {
     "device": IotDevice,
     "risk_model": RiskModel,
     "model_monitoring": ModelMonitoring,
+    "supplier_invitation": SupplierInvitation,
 }
 
 

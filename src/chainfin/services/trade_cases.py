@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import Enterprise, TradeDocumentRow
 from chainfin.domain.access import Principal, Scope
+from chainfin.domain.anomalies import document_key
 from chainfin.domain.consent import DataCategory, Purpose
 from chainfin.domain.documents import TradeDocument, parse_document
-from chainfin.domain.errors import ChainfinError
+from chainfin.domain.errors import ChainfinError, NotFound
 from chainfin.domain.matching import CaseResult, CaseStatus, MatchConfig, match_all
 from chainfin.services import consent
 
@@ -85,3 +86,32 @@ def cases_for(
         if (status is None or r.status is status)
         and (other is None or other in (r.seller_uscc, r.buyer_uscc))
     ]
+
+
+def case_documents(
+    session: Session, actor: Principal, enterprise_id: str, case_key: str
+) -> tuple[CaseResult, list[TradeDocumentRow]]:
+    """One of the enterprise's trade cases (by its key) and its stored documents, in the
+    case's order; ``NotFound`` when the enterprise has no such case."""
+    found = [r for r in cases_for(session, actor, enterprise_id) if r.case_key == case_key]
+    if not found:
+        raise NotFound.of("trade case", case_key)
+    result = found[0]
+    rows = session.scalars(
+        select(TradeDocumentRow).where(
+            or_(
+                TradeDocumentRow.seller_id == enterprise_id,
+                TradeDocumentRow.buyer_id == enterprise_id,
+            ),
+            TradeDocumentRow.number.in_(sorted({k.split("/", 2)[-1] for k in result.documents})),
+        )
+    )
+    by_key = {_key_of(row): row for row in rows}
+    return result, [by_key[k] for k in result.documents if k in by_key]
+
+
+def _key_of(row: TradeDocumentRow) -> str:
+    doc = parse_document(row.content, strict=False)
+    if isinstance(doc, list):
+        raise StoredDocumentInvalid(f"document {row.id} no longer parses: {doc[0]}")
+    return document_key(doc)

@@ -117,8 +117,21 @@ def consents_page(
     session: SessionDep,
     principal: PagePrincipal,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    bank_code: Annotated[str, Query(max_length=20)] = "",
+    categories: Annotated[list[str] | None, Query(max_length=40)] = None,
+    purposes: Annotated[list[str] | None, Query(max_length=40)] = None,
 ) -> Response:
-    context = _page(session, principal, GrantForm(), cursor)
+    """``?bank_code=&categories=&purposes=`` fill the grant form in (the home page links
+    here so from a bank's refused read): only known categories and purposes are kept, and
+    nothing is granted until the person submits the form."""
+    known_categories = {k.value for k in CATEGORY_LABELS}
+    known_purposes = {k.value for k in PURPOSE_LABELS}
+    form = GrantForm(
+        bank_code,
+        [c for c in categories or [] if c in known_categories][:20],
+        [p for p in purposes or [] if p in known_purposes][:20],
+    )
+    context = _page(session, principal, form, cursor)
     return render(request, "consents.html", context, me=whoami(session, principal))
 
 

@@ -1,5 +1,6 @@
 """What the home page shows. For a firm: who I am, what needs me now (pieces offered to
-me, documents awaiting my confirmation as the buyer, alerts about me) and my numbers
+me, documents awaiting my confirmation as the buyer, consents banks asked for and were
+refused, alerts about me, my latest unread notifications) and my numbers
 (credentials held by maturity month, financed, quotes I can still take). For a bank's
 staff: the chains their bank defined, with the cores named. Every figure comes from the
 same services (and so the same scoping) as the API's answers."""
@@ -19,8 +20,12 @@ from chainfin.domain.money import Money
 from chainfin.resources.alerts import AlertOut
 from chainfin.resources.credentials import CredentialOut, CredentialPieceOut, QuoteOut
 from chainfin.resources.documents import DocumentOut
-from chainfin.services import alerts, chains, credentials, documents, identity
+from chainfin.services import alerts, chains, credentials, documents, identity, notifications
 from chainfin.services.pagination import MAX_LIMIT
+from chainfin.web.consent_centre import CATEGORY_LABELS, PURPOSE_LABELS
+from chainfin.web.notifications import rows as notification_rows
+
+LATEST = 5  # unread notifications on the home page; the inbox has the rest
 
 LIVE_ALERTS = ("open", "acknowledged")
 
@@ -86,11 +91,21 @@ def enterprise_home(session: Session, principal: Principal) -> dict[str, Any]:
             about_me += [AlertOut.build(a) for a in page_of_alerts.items]
     parties = {p.sender_id or "" for p in offered} | {q.bank_id for q in quotes}
     parties |= {c.issuer_id for c in maturity.values()} | {d.seller_id for d in to_confirm}
+    asked = notifications.consent_requests(session, principal)
+    latest = notification_rows(
+        session, principal, notifications.latest_unread(session, principal, LATEST)
+    )
+    parties |= {r.bank_id for r in asked}
     return {
         "nav": "home",
         "offered": offered,
         "to_confirm": to_confirm,
         "alerts": about_me,
+        "consent_requests": asked,
+        "category_labels": {k.value: v for k, v in CATEGORY_LABELS.items()},
+        "purpose_labels": {k.value: v for k, v in PURPOSE_LABELS.items()},
+        "latest": latest["notifications"],
+        "unread": notifications.unread_count(session, principal),
         "by_month": held_by_month(held, {k: c.maturity_on for k, c in maturity.items()}),
         "credentials": maturity,
         "financed": [
@@ -102,7 +117,7 @@ def enterprise_home(session: Session, principal: Principal) -> dict[str, Any]:
             for currency, (face, net) in sorted(financed.items())
         ],
         "quotes": quotes,
-        "names": identity.party_names(session, principal, parties),
+        "names": identity.party_names(session, principal, parties) | latest["names"],
     }
 
 
@@ -114,4 +129,5 @@ def bank_home(session: Session, principal: Principal) -> dict[str, Any]:
         "nav": "home",
         "chains": rows,
         "names": identity.party_names(session, principal, cores),
+        "unread": notifications.unread_count(session, principal),
     }

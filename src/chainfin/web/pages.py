@@ -19,7 +19,19 @@ from chainfin.api.signin import address, gate, issue, revoke
 from chainfin.domain.access import Principal
 from chainfin.domain.errors import Unauthenticated
 from chainfin.services.signin import WRONG_PASSWORD, SignInUnavailable, TooManyAttempts
-from chainfin.web import consent_centre, credential_inbox, csrf, home
+from chainfin.web import (
+    account,
+    consent_centre,
+    credential_inbox,
+    csrf,
+    dealer,
+    financing,
+    home,
+    notifications,
+    onboarding,
+    trade_documents,
+    treasury,
+)
 from chainfin.web.i18n import N_
 from chainfin.web.render import (
     STATIC,
@@ -127,5 +139,15 @@ def logout(request: Request, _: FormChecked) -> Response:
     return response
 
 
-router.include_router(consent_centre.router)
-router.include_router(credential_inbox.router)
+for area in (
+    consent_centre,
+    credential_inbox,
+    onboarding,
+    financing,
+    trade_documents,
+    treasury,
+    dealer,
+    account,
+    notifications,
+):
+    router.include_router(area.router)

@@ -5,6 +5,7 @@ form carries; and the two refusals every page route shares (not signed in, forge
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from chainfin.api.deps import COOKIE, PresentedDep
 from chainfin.domain.access import Principal
-from chainfin.services import identity
+from chainfin.services import identity, notifications
 from chainfin.web import csrf
 from chainfin.web.i18n import COOKIE as LANG_COOKIE
 from chainfin.web.i18n import LANGUAGES, N_, Language, choose
@@ -176,7 +177,9 @@ def render(
 
 
 def whoami(session: Session, principal: Principal) -> identity.Identity:
-    return identity.whoami(session, principal)
+    """The signed-in person as the header shows them, with their unread notifications."""
+    me = identity.whoami(session, principal)
+    return replace(me, unread=notifications.unread_count(session, principal))
 
 
 # ---------------------------------------------------------------------------- refusals

@@ -1641,3 +1641,104 @@ __all__ = [
     "User",
     "Witness",
 ]
+
+
+# --- notifications (migration 0017)
+
+
+class Notification(Base):
+    """One event a firm or a bank should hear about, written with the ledger entry that
+    records it (services/notifications.py says which events and who hears them). The id is
+    time-ordered, so ``(recipient_id, id)`` serves the inbox newest first and its count."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("ledger_entries.id"))
+    recipient_kind: Mapped[str] = mapped_column(String(12))
+    recipient_id: Mapped[str] = mapped_column(String(32))
+    event_type: Mapped[str] = mapped_column(String(64))
+    # what the recipient is told (a key of the pages' message table, web/notifications.py)
+    topic: Mapped[str] = mapped_column(String(40))
+    subject_kind: Mapped[str | None] = mapped_column(String(24))
+    subject_id: Mapped[str | None] = mapped_column(String(32))
+    # the recipient's own figures from the record (amount_minor, currency, counterparty)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_notifications_recipient", "recipient_id", "id"),
+        CheckConstraint("recipient_kind IN ('enterprise','bank')", name="recipient_kind_known"),
+    )
+
+
+class NotificationRead(Base):
+    """A person has read a notification: read state is each person's own."""
+
+    __tablename__ = "notification_reads"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    notification_id: Mapped[str] = mapped_column(ForeignKey("notifications.id"), primary_key=True)
+    read_at: Mapped[datetime]
+
+
+__all__ += ["Notification", "NotificationRead"]
+
+
+# --- supplier onboarding (migration 0015)
+
+
+class SupplierInvitation(Base):
+    """A holder invites one of its suppliers that is not yet on the platform (``invited``);
+    the firm registers its administrator through a one-time link (``registered``), or the
+    link lapses (``expired``) or is withdrawn (``cancelled``). Only the SHA-256 digest of
+    the link's token is kept; the contact person and mobile are personal data, encrypted."""
+
+    __tablename__ = "supplier_invitations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    inviter_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    invitee_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"))
+    contact_name: Mapped[str] = mapped_column(EncryptedText("supplier_invitation.contact_name"))
+    contact_mobile: Mapped[str] = mapped_column(EncryptedText("supplier_invitation.contact_mobile"))
+    piece_id: Mapped[str | None] = mapped_column(ForeignKey("credential_pieces.id"))
+    status: Mapped[str] = mapped_column(String(12))
+    invited_by: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    registered_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    registered_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(64))
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(states.SUPPLIER_INVITATION.check_sql(), name="status_known"),
+        CheckConstraint("inviter_id <> invitee_id", name="not_self"),
+    )
+
+
+__all__ += ["SupplierInvitation"]
+
+
+# --- account sessions (migration 0016)
+
+
+class UserSession(Base):
+    """A token issued to a person (the pages' sign-in or the API's password grant), so they
+    can see where they are signed in and end a session: revoking it puts its ``jti`` on the
+    denylist (``revoked_tokens``) and stamps ``revoked_at``. Rows are pruned once expired."""
+
+    __tablename__ = "user_sessions"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    address: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None]
+
+
+__all__ += ["UserSession"]

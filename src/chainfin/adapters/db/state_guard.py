@@ -33,6 +33,7 @@ from chainfin.adapters.db.models import (
     LoanProduct,
     ProgrammeInvitation,
     RiskModel,
+    SupplierInvitation,
 )
 from chainfin.domain import states
 from chainfin.domain.states import StateMachine
@@ -52,6 +53,7 @@ STATEFUL: Mapping[type[Base], StateMachine[Any]] = MappingProxyType(
         Alert: states.ALERT,
         IotDevice: states.IOT_DEVICE,
         RiskModel: states.RISK_MODEL,
+        SupplierInvitation: states.SUPPLIER_INVITATION,
     }
 )
 """Each stateful model with its machine (the machine's ``column`` names the state column)."""

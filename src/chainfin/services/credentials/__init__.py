@@ -49,6 +49,7 @@ from chainfin.services.credentials.pieces import (
     split,
     transfer,
     tree,
+    withdraw,
 )
 from chainfin.services.credentials.programmes import (
     ProgrammeFilter,
@@ -111,4 +112,5 @@ __all__ = [
     "split",
     "transfer",
     "tree",
+    "withdraw",
 ]

@@ -32,7 +32,7 @@ from chainfin.services.credentials._common import (
     _within,
 )
 from chainfin.services.lending.filters import party_id
-from chainfin.services.pagination import DEFAULT_LIMIT, Page, paginate
+from chainfin.services.pagination import DEFAULT_LIMIT, Page, check_limit, paginate
 
 # ---------------------------------------------------------------------------- confirmation
 
@@ -294,4 +294,75 @@ def _release_confirmations(session: Session, credential: Credential) -> list[Pay
         row = _get(session, PayableConfirmation, cid)
         session.refresh(row)
         out.append(row)
+    return out
+
+
+# ---------------------------------------------------------------------------- bases still free
+
+
+def free_documents(
+    session: Session, actor: Principal, *, limit: int = 200
+) -> list[TradeDocumentRow]:
+    """The invoices and goods receipts billed to the enterprise that it has confirmed as the
+    buyer and that back no debtor confirmation yet: what it may confirm (确权) on, oldest
+    first."""
+    actor.require(Scope.CREDENTIALS_READ)
+    me = _enterprise_of(actor)
+    query = (
+        select(TradeDocumentRow)
+        .where(
+            TradeDocumentRow.buyer_id == me,
+            TradeDocumentRow.kind.in_(["invoice", "goods_receipt"]),
+            TradeDocumentRow.id.in_(select(DocumentConfirmation.document_id)),
+            TradeDocumentRow.id.not_in(select(PayableBasisDocument.document_id)),
+        )
+        .order_by(TradeDocumentRow.issue_date, TradeDocumentRow.id)
+        .limit(check_limit(limit))
+    )
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class FreeTradeCase:
+    """A matched trade case whose invoices back no debtor confirmation yet."""
+
+    case_key: str
+    creditor_id: str
+    invoices: tuple[TradeDocumentRow, ...]
+
+    @property
+    def total_minor(self) -> int:
+        return sum(d.total_minor for d in self.invoices)
+
+
+def free_trade_cases(session: Session, actor: Principal) -> list[FreeTradeCase]:
+    """The enterprise's matched trade cases as the buyer whose invoices are all on file and
+    back no debtor confirmation yet: what it may confirm (确权) on a trade case."""
+    from chainfin.domain.matching import CaseStatus
+    from chainfin.services import trade_cases
+
+    actor.require(Scope.CREDENTIALS_READ)
+    me = _enterprise_of(actor)
+    taken = select(PayableBasisDocument.document_id)
+    out = []
+    for case in trade_cases.cases_for(session, actor, me, status=CaseStatus.MATCHED):
+        numbers = [k.split("/", 2)[2] for k in case.documents if k.startswith("invoice/")]
+        if not numbers:
+            continue
+        invoices = tuple(
+            session.scalars(
+                select(TradeDocumentRow)
+                .join(Enterprise, Enterprise.id == TradeDocumentRow.seller_id)
+                .where(
+                    TradeDocumentRow.kind == "invoice",
+                    TradeDocumentRow.buyer_id == me,
+                    Enterprise.uscc == case.seller_uscc,
+                    TradeDocumentRow.number.in_(numbers),
+                    TradeDocumentRow.id.not_in(taken),
+                )
+                .order_by(TradeDocumentRow.id)
+            )
+        )
+        if invoices and len(invoices) == len(numbers):
+            out.append(FreeTradeCase(case.case_key, invoices[0].seller_id, invoices))
     return out

@@ -14,6 +14,7 @@ from chainfin.adapters.db.models import (
     Credential,
     CredentialPiece,
     CredentialProgramme,
+    Enterprise,
     Financing,
     PayableConfirmation,
     SupplyRelation,
@@ -239,6 +240,43 @@ def reject(
     ledger.one(session, actor, "piece.rejected", *changes)
     audit.record(session, actor, "piece.reject", "piece", piece.id, {"reason": reason[:200]})
     return piece
+
+
+def withdraw(session: Session, actor: Principal, piece_id: str) -> CredentialPiece:
+    """The sender takes back a piece it passed on that the receiver has not accepted yet (a
+    wrong firm, or one invited that never registered): the offered piece is cancelled and
+    its amount returns to the sender as a new held piece, as a rejection returns it. An
+    issue is withdrawn by :func:`cancel` (the issuer's act), not here."""
+    actor.require(Scope.CREDENTIALS_WRITE)
+    piece = session.get(CredentialPiece, piece_id, with_for_update=True)
+    mine = piece is not None and (actor.is_system or piece.sender_id == actor.enterprise_id)
+    if piece is None or piece.parent_id is None or not mine:
+        raise NotFound(f"no piece {piece_id!r} passed on by you", code="piece_not_found")
+    if piece.status != PieceStatus.OFFERED.value:
+        raise rules.IllegalTransition(
+            f"piece {piece.id} was already {piece.status}; a piece passed on is withdrawn "
+            "only before the receiver answers",
+            code="piece_already_answered",
+        )
+    sender = piece.sender_id
+    if sender is None:
+        raise AssertionError("a transferred piece has a sender")
+    _move(session, piece, "cancel", holder_id=piece.holder_id)
+    parent = _get(session, CredentialPiece, piece.parent_id)
+    (returned,) = _children(
+        session,
+        piece,
+        [piece.amount_minor],
+        holders=[sender],
+        tiers=[parent.tier],
+        statuses=[PieceStatus.HELD],
+        actor=actor,
+    )
+    ledger.one(
+        session, actor, "piece.withdrawn", _change("piece", piece), _change("piece", returned)
+    )
+    audit.record(session, actor, "piece.withdraw", "piece", piece.id, {})
+    return returned
 
 
 def _unwind_issue(session: Session, credential: Credential, event: str) -> list[Change]:
@@ -647,3 +685,12 @@ def list_credentials(
         *_within(Credential.issued_on, filters.issued_from, filters.issued_to, "issued"),
     )
     return paginate(session, query, Credential.id, cursor=cursor, limit=limit)
+
+
+def holder_names(session: Session, actor: Principal, credential_id: str) -> dict[str, str]:
+    """The names of the holders of the pieces of a credential the actor sees
+    (:func:`tree`): the issuer names every holder down the tiers, a holder those of its
+    own branches. Enterprises only; a page names banks through the registry."""
+    holders = {p.holder_id for p in tree(session, actor, credential_id)}
+    rows = session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(holders)))
+    return {row.id: row.name for row in rows}
