@@ -5,8 +5,9 @@ page mentions, for the ids the resources carry.
 Names follow the same scoping as the records they name: an enterprise's name is shown to
 whoever may read that enterprise (:func:`chainfin.services.scoping.enterprise_condition`)
 or a credential it issued (:func:`chainfin.services.credentials.credential_condition`: the
-core's name is on the credential every tier holds); banks are public to every signed-in
-principal (:func:`chainfin.services.registry.list_banks`)."""
+core's name is on the credential every tier holds), and a holder's to the issuer of what it
+holds (the core pays every holder at maturity, tier 3 included); banks are public to every
+signed-in principal (:func:`chainfin.services.registry.list_banks`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from chainfin.adapters.db.models import (
     BankCustomer,
     ConsentGrant,
     Credential,
+    CredentialPiece,
     CredentialProgramme,
     CreditLine,
     Enterprise,
@@ -129,13 +131,19 @@ def party_names(session: Session, actor: Principal, ids: Iterable[str]) -> dict[
         out[bank.id] = bank.name
         out[bank.enterprise_id] = bank.name
     issuers = select(Credential.issuer_id).where(credential_condition(actor))
+    known = [enterprise_condition(actor), Enterprise.id.in_(issuers)]
+    if actor.enterprise_id is not None:
+        # an issuer knows who holds what it will pay, however far down the tiers
+        holders = (
+            select(CredentialPiece.holder_id)
+            .join(Credential, Credential.id == CredentialPiece.credential_id)
+            .where(Credential.issuer_id == actor.enterprise_id)
+        )
+        known.append(Enterprise.id.in_(holders))
     rest = wanted - out.keys()
     if rest:
         rows = session.execute(
-            select(Enterprise.id, Enterprise.name).where(
-                Enterprise.id.in_(rest),
-                or_(enterprise_condition(actor), Enterprise.id.in_(issuers)),
-            )
+            select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(rest), or_(*known))
         )
         out.update({row.id: row.name for row in rows})
     return out
