@@ -10,7 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters.db.engine import transaction
-from chainfin.adapters.db.models import Bank, Credential, Enterprise, ProgrammeFunder, User
+from chainfin.adapters.db.models import (
+    Bank,
+    Credential,
+    CredentialProgramme,
+    Enterprise,
+    ProgrammeFunder,
+    User,
+)
 from chainfin.demo import credential_story, lending_story, portal_story
 from chainfin.demo import seed as demo_seed
 from chainfin.demo.synthetic import RegionKey, Scale, generate
@@ -18,8 +25,10 @@ from chainfin.demo.timeline import Timeline
 from chainfin.domain.access import EnterpriseRole, Principal
 from chainfin.domain.clock import FixedClock
 from chainfin.domain.credentials import PieceStatus
+from chainfin.domain.money import Money
 from chainfin.domain.uscc import check_uscc
 from chainfin.services import auth, credentials, documents
+from chainfin.web import treasury
 
 
 def test_every_firm_of_the_story_signs_in_and_finds_its_work(
@@ -51,9 +60,25 @@ def test_every_firm_of_the_story_signs_in_and_finds_its_work(
         core = s.get_one(Enterprise, story.core_id)
         assert me["core-treasury"].enterprise_id == core.id
 
-        # the core has two invoices to confirm
+        # the core has two invoices to confirm, the newest first on its desk, and the story
+        # says which
         waiting = documents.awaiting_confirmation(s, me["core-treasury"])
         assert len(waiting) == 2
+        newest = documents.awaiting_confirmation_page(s, me["core-treasury"], limit=2).items
+        assert sorted(d.number for d in newest) == sorted(portal.awaiting)
+        text = "\n".join(portal.lines)
+        assert all(number in text for number in portal.awaiting)
+        # a credential accepted by tier 1 is due: the treasury's payment run lists it today
+        run = treasury.maturity_calendar(s, me["core-treasury"])["run"]
+        due = [d for d in run if d.credential.id == portal.due_credential_id]
+        assert len(due) == 1
+        assert due[0].credential.payment_on <= timeline.today
+        assert due[0].credential.status in ("active", "overdue")
+        assert Money.parse(due[0].due.principal) == portal_story.DUE
+        assert [h.holder_id for h in due[0].holders] == [me["tier1"].enterprise_id]
+        assert "payment run" in text
+        programme = s.get_one(CredentialProgramme, due[0].credential.programme_id)
+        assert programme.name == f"{core.name}供应商债权凭证计划"
         # tier 1 holds a piece and is offered another; tier 2 holds what tier 1 passed on
         t1 = credentials.list_pieces(
             s, me["tier1"], credentials.PieceFilter(holder=me["tier1"].enterprise_id)

@@ -15,7 +15,7 @@ from chainfin.adapters.db.models import LedgerEntry, Notification
 from chainfin.domain.access import SYSTEM, EnterpriseRole, Principal
 from chainfin.domain.errors import NotFound
 from chainfin.domain.money import Money
-from chainfin.services import auth, credentials, ledger, notifications
+from chainfin.services import auth, credentials, documents, ledger, notifications
 from chainfin.services.ledger import Change
 from credit_world import ISSUED_ON, CreditWorld, build, uscc
 
@@ -64,6 +64,11 @@ def notified(factory: sessionmaker[Session], recipient: str) -> list[Notificatio
         return list(s.scalars(query.order_by(Notification.id)))
 
 
+def notified_pieces(factory: sessionmaker[Session], credential_id: str) -> list[str]:
+    with transaction(factory, write=False) as s:
+        return [p.id for p in credentials.tree(s, SYSTEM, credential_id)]
+
+
 def test_an_issue_notifies_the_first_holder_once_with_its_amount(
     session_factory: sessionmaker[Session], cw: CreditWorld
 ) -> None:
@@ -74,11 +79,14 @@ def test_an_issue_notifies_the_first_holder_once_with_its_amount(
     assert (note.topic, note.event_type) == ("credential_offered", "credential.issued")
     assert note.recipient_kind == "enterprise"
     assert (note.subject_kind, note.subject_id) == ("credential", credential_id)
+    (root,) = notified_pieces(session_factory, credential_id)
     assert note.params == {
         "amount_minor": FACE.amount_minor,
         "currency": "CNY",
         "counterparty": cw.ids["core"],
+        "piece_id": root,  # the offer its answer resolves
     }
+    assert note.resolved_at is None
     assert len(notified(session_factory, cw.ids["core"])) == before["core"]  # its own act
     with transaction(session_factory, write=False) as s:
         entry = s.get(LedgerEntry, note.entry_id)
@@ -199,3 +207,84 @@ def test_the_inbox_pages_newest_first(
     ids = [i.notification.id for i in first.items + rest.items]
     assert ids == sorted(ids, reverse=True)
     assert len(set(ids)) == len(ids) >= 3
+
+
+def waiting(factory: sessionmaker[Session], recipient: str, topic: str) -> dict[str, bool]:
+    """The recipient's notifications of ``topic``: piece id -> resolved."""
+    return {
+        n.params.get("piece_id", ""): n.resolved_at is not None
+        for n in notified(factory, recipient)
+        if n.topic == topic
+    }
+
+
+def test_answering_an_offer_resolves_the_notification_that_asked_for_it(
+    session_factory: sessionmaker[Session], cw: CreditWorld
+) -> None:
+    alice = person(session_factory, cw, "t2", "alice")
+    t1 = cw.ent("t1")
+    with transaction(session_factory) as s:
+        credential_id = issue(s, cw)
+        (root,) = credentials.tree(s, t1, credential_id)
+        credentials.accept(s, t1, root.id)
+        first = credentials.transfer(s, t1, root.id, to=uscc(5), amount=Money.parse("1000.00"))
+        assert first.kept is not None
+        second = credentials.transfer(
+            s, t1, first.kept.id, to=uscc(5), amount=Money.parse("2000.00")
+        )
+        assert second.kept is not None
+        third = credentials.transfer(s, t1, second.kept.id, to=uscc(5))
+    assert waiting(session_factory, cw.ids["t1"], "credential_offered") == {root.id: True}
+    with transaction(session_factory, write=False) as s:
+        unread = notifications.unread_count(s, alice)
+    offered = (first.offered.id, second.offered.id, third.offered.id)
+    with transaction(session_factory) as s:
+        credentials.accept(s, alice, first.offered.id)
+        credentials.reject(s, alice, second.offered.id)
+    mine = waiting(session_factory, cw.ids["t2"], "piece_offered")
+    assert [mine[p] for p in offered] == [True, True, False]  # only the answered ones
+    with transaction(session_factory) as s:
+        assert notifications.unread_count(s, alice) == unread - 2
+        items = {
+            i.notification.params.get("piece_id"): i for i in notifications.inbox(s, alice).items
+        }
+        assert items[first.offered.id].resolved
+        assert not items[first.offered.id].unread
+        assert items[third.offered.id].unread
+        unread_only = notifications.inbox(s, alice, unread_only=True).items
+        assert first.offered.id not in {i.notification.params.get("piece_id") for i in unread_only}
+        credentials.withdraw(s, t1, third.offered.id)  # the sender takes it back
+    assert waiting(session_factory, cw.ids["t2"], "piece_offered")[third.offered.id]
+
+
+def test_confirming_a_document_resolves_the_request_to_confirm_it(
+    session_factory: sessionmaker[Session], cw: CreditWorld
+) -> None:
+    invoice = {
+        "kind": "invoice",
+        "number": "INV-RES-1",
+        "seller_uscc": uscc(4),
+        "buyer_uscc": uscc(3),
+        "issue_date": ISSUED_ON.isoformat(),
+        "currency": "CNY",
+        "total": "5000.00",
+        "tax": "0.00",
+        "invoice_number": f"{ISSUED_ON.year % 100:02d}320000000000009302",
+        "due_date": "2027-02-18",
+    }
+    with transaction(session_factory) as s:
+        report = documents.ingest(s, cw.ent("t1"), documents.parse_rows([invoice]))
+        document_id = str(report.rows[0].document_id)
+
+    def request() -> Notification:
+        (note,) = [
+            n
+            for n in notified(session_factory, cw.ids["core"])
+            if n.topic == "invoice_to_confirm" and n.subject_id == document_id
+        ]
+        return note
+
+    assert request().resolved_at is None
+    with transaction(session_factory) as s:
+        documents.confirm(s, cw.ent("core"), document_id)
+    assert request().resolved_at is not None

@@ -19,13 +19,13 @@ from chainfin.adapters.db.models import (
     User,
 )
 from chainfin.domain import clock
-from chainfin.domain.access import EnterpriseRole, Principal
+from chainfin.domain.access import SYSTEM, EnterpriseRole, Principal
 from chainfin.domain.credentials import PieceStatus
 from chainfin.domain.errors import Conflict, NotFound, ValidationFailed
 from chainfin.domain.money import Money
 from chainfin.domain.states import IllegalTransition
 from chainfin.domain.uscc import make_uscc
-from chainfin.services import credentials, ledger, ledger_verify, onboarding
+from chainfin.services import auth, credentials, ledger, ledger_verify, onboarding, receivables
 from chainfin.services.onboarding import AmountProblem, Gone, InviteSupplier, RegisterSupplier
 from credit_world import ISSUED_ON, CreditWorld, build, uscc
 
@@ -435,3 +435,60 @@ def test_only_the_sender_withdraws_and_only_before_an_answer(
         )[0]
     with transaction(f) as s, pytest.raises(NotFound):
         credentials.withdraw(s, cw.ent("t1"), root.id)  # an issue is the issuer's to cancel
+
+
+def test_a_firm_the_registry_knew_waits_for_verification_before_its_admin_signs_in(
+    session_factory: sessionmaker[Session], cw: CreditWorld
+) -> None:
+    """t2 could type any registered firm's USCC and hold the link: the firm's first
+    administrator registered through it cannot act until someone else verifies them."""
+    with transaction(session_factory) as s:
+        done = onboarding.invite(s, cw.ent("t2"), invitation(uscc=uscc(6), name="whatever"))
+        assert not done.created
+        assert done.invitation.invitee_created is False
+    with transaction(session_factory) as s:
+        user = onboarding.register(s, registration(done.token, uscc=uscc(6)))
+        assert user.active is False
+        username = user.username
+    with transaction(session_factory) as s, pytest.raises(NotFound):
+        auth.activate_user(s, cw.ent("t2"), username)  # the inviter cannot let itself in
+    with transaction(session_factory) as s:
+        assert auth.activate_user(s, SYSTEM, username).active is True
+
+
+def test_a_firm_the_invitation_registered_has_its_admin_at_once(
+    session_factory: sessionmaker[Session], cw: CreditWorld
+) -> None:
+    with transaction(session_factory) as s:
+        done = onboarding.invite(s, cw.ent("t2"), invitation())
+        assert done.created
+    with transaction(session_factory) as s:
+        assert onboarding.register(s, registration(done.token)).active is True
+
+
+def test_a_piece_pledged_for_a_loan_is_neither_quoted_nor_discounted(
+    session_factory: sessionmaker[Session], cw: CreditWorld
+) -> None:
+    """Through the service the API calls as well as through the pages: a piece registered
+    to a bank backs one financing, and no bank prices it again until it is released."""
+    f = session_factory
+    piece_id = held_by(f, cw, "t1", "80000.00")
+    with transaction(f) as s:
+        quote = credentials.quote(s, cw.ent("t1"), piece_id, bank="BKB")
+        receivables.register_credential_piece(
+            s,
+            SYSTEM,
+            piece_id=piece_id,
+            creditor_id=cw.ids["t1"],
+            debtor_id=cw.ids["core"],
+            bank_id=cw.banks["BKA"],
+            amount=Money(80_000_00),
+            due_on=date(2027, 5, 26),
+            financing_ref="loan_test",
+        )
+    with transaction(f) as s, pytest.raises(Conflict) as asked:
+        credentials.quote(s, cw.ent("t1"), piece_id, bank="BKB")
+    assert asked.value.code == "duplicate_financing"
+    with transaction(f) as s, pytest.raises(Conflict) as taken:
+        credentials.finance(s, cw.ent("t1"), quote.id)  # a quote made before the pledge
+    assert taken.value.code == "duplicate_financing"

@@ -7,7 +7,7 @@ import pytest
 from browsing import Portal, axe_scan, chinese_date, screenshot, signin, yuan
 from playwright.sync_api import Page, expect
 from portal_world import NAMES
-from world_dealer import ITEM, PRINCIPAL
+from world_dealer import ITEM, OVERDUE_PRINCIPAL, PRINCIPAL
 
 from worldclock import WORLD_DAY
 
@@ -38,7 +38,8 @@ def test_the_dealer_reads_what_was_released_and_what_remains(page: Page, portal:
 
     applications = page.get_by_role("region", name="融资申请").get_by_role("row")
     expect(applications.filter(has_text="已拒绝")).to_contain_text("超过融资比例上限")
-    expect(applications.filter(has_text="已放款")).to_contain_text(yuan(PRINCIPAL))
+    paid_out = applications.filter(has_text="已放款").filter(has_text=yuan("600000.00"))
+    expect(paid_out).to_contain_text(yuan(PRINCIPAL))
     screenshot(page, "dealer")
     axe_scan(page)
 
@@ -53,6 +54,36 @@ def test_the_dealer_reads_what_was_released_and_what_remains(page: Page, portal:
     repayments = page.get_by_role("region", name="还款记录").get_by_role("row")
     expect(repayments.filter(has_text="提前还款")).to_have_count(2)
     screenshot(page, "dealer-loan")
+    axe_scan(page)
+
+
+def test_an_overdue_loan_comes_first_with_what_to_pay_and_what_to_quote(
+    page: Page, portal: Portal
+) -> None:
+    overdue = portal.world.extra["dealer"]["overdue"]
+    signin(page, "dealer")
+    page.goto("/dealer")
+    notice = page.get_by_role("region", name="您有 1 笔贷款已逾期，请尽快还款")
+    expect(notice).to_contain_text(overdue["reference"])
+    expect(notice).to_contain_text("次级")
+    expect(notice).to_contain_text(f"还款时请注明参考号 {overdue['reference']}")
+    loans = page.get_by_role("region", name="融资与质押货物").get_by_role("row")
+    expect(loans.nth(1)).to_contain_text(overdue["reference"])  # first, after the header
+    screenshot(page, "dealer-overdue")
+
+    notice.get_by_role("link", name=overdue["reference"]).click()
+    card = page.get_by_role("region", name="该笔贷款已逾期，请尽快还款")
+    expect(card).to_contain_text("逾期天数")
+    expect(card).to_contain_text(yuan(OVERDUE_PRINCIPAL))  # every instalment is late
+    for label in ("当前逾期金额", "逾期利息", "罚息", "五级分类"):
+        expect(card).to_contain_text(label)
+    expect(card).to_contain_text("回购担保")
+    screenshot(page, "dealer-loan-overdue")
+    axe_scan(page)
+    page.goto(f"/dealer/loans/{overdue['loan_id']}?lang=en")
+    card = page.get_by_role("region", name="This loan is overdue: repay it now")
+    expect(card).to_contain_text("Substandard")
+    expect(card).to_contain_text(f"Quote reference {overdue['reference']} when you pay")
     axe_scan(page)
 
 

@@ -13,7 +13,10 @@ from browsing import axe_scan, chinese_date, screenshot, signin, yuan
 from playwright.sync_api import Locator, Page, expect
 from portal_world import NAMES
 from world_treasury import (
+    CASE_ORDER,
     DUE_FACE,
+    LONG_PROGRAMME,
+    PAGED,
     PROGRAMME,
     SPLIT_FACE,
     SPLIT_TO_T2,
@@ -93,6 +96,39 @@ def test_the_core_confirms_one_invoice_then_two_at_once(page: Page) -> None:
         expect(rows(page, amount)).to_have_count(0)
 
 
+def test_the_core_finds_the_newest_invoices_by_search_and_by_page(page: Page) -> None:
+    open_desk(page, "待确认发票")
+    listed = page.get_by_role("main").get_by_role("row").filter(has_text="INV-TRP-")
+    expect(listed.first).to_be_visible()
+    expect(page.get_by_role("main")).not_to_contain_text(PAGED[0])  # the oldest: a page on
+    search = page.get_by_role("search", name="搜索待确认单据")
+    search.get_by_label("单据编号或供应商").fill("inv-trp-05")
+    search.get_by_role("button", name="搜索").click()
+    found = page.get_by_role("main").get_by_role("row").filter(has_text="INV-TRP-")
+    expect(found).to_have_count(6)  # 050 to 055, the newest first
+    expect(found.first).to_contain_text(PAGED[-1])
+    expect(found.last).to_contain_text("INV-TRP-050")
+    expect(page.get_by_role("status").filter(has_text="匹配")).to_contain_text("共 6 份单据")
+    screenshot(page, "treasury-confirmations-search")
+    axe_scan(page)
+    search.get_by_role("link", name="显示全部").click()
+    pages = page.get_by_role("navigation", name="待确认单据分页")
+    pages.get_by_role("link", name="下一页").click()
+    expect(page.get_by_role("main").get_by_role("row").filter(has_text=PAGED[0])).to_have_count(1)
+    expect(pages.get_by_role("link", name="第一页")).to_be_visible()
+
+
+def test_the_core_reads_a_trade_case_by_its_supplier_and_order(page: Page) -> None:
+    open_desk(page, "确权")
+    case = page.get_by_label("已匹配的贸易").locator("option").filter(has_text=CASE_ORDER)
+    expect(case).to_have_count(1)
+    expect(case).to_have_text(
+        f"{NAMES['t1']} · 采购订单 {CASE_ORDER} · {yuan('1130.00')} · 开票日期 2026年11月6日"
+    )
+    screenshot(page, "treasury-payables")  # long numbers and options fit a phone
+    axe_scan(page)
+
+
 def test_the_core_confirms_a_payable_and_issues_a_credential_within_the_programme(
     page: Page,
 ) -> None:
@@ -112,6 +148,9 @@ def test_the_core_confirms_a_payable_and_issues_a_credential_within_the_programm
     page.wait_for_load_state()  # htmx (deferred) watches the form from here on
     form = page.get_by_role("region", name="凭证信息")
     preview = page.locator("#issue-preview")
+    expect(form.get_by_label("凭证计划").locator("option", has_text=LONG_PROGRAMME)).to_have_count(
+        1
+    )
     form.get_by_label("凭证计划").select_option(label=PROGRAMME)
     expect(form.get_by_role("checkbox", name=yuan(PAYABLE))).to_be_checked()
     expect(preview.locator("[data-figure=available]")).to_have_text(yuan("1000000.00"))
@@ -174,11 +213,15 @@ def test_the_core_settles_a_credential_due_today_in_the_payment_run(page: Page) 
     run = page.get_by_role("region", name=f"兑付清单：截至{chinese_date(WORLD_DAY)}到期")
     due = run.get_by_role("row").filter(has_text=yuan(DUE_FACE))
     expect(due).to_contain_text(chinese_date(WORLD_DAY))
-    expect(due).to_contain_text(NAMES["t1"])
+    expect(due.get_by_role("cell").nth(1)).to_have_text(re.compile(f"{NAMES['t1']} · "))
     coming = page.get_by_role("region", name="即将到期")
     expect(coming.get_by_role("heading", name="2027年3月")).to_be_visible()
     later = coming.get_by_role("row").filter(has_text=yuan(SPLIT_FACE))
     expect(later).to_contain_text("2027年3月18日")
+    holders = later.get_by_role("listitem")  # whom the payment goes to, not the first holder
+    expect(holders).to_have_count(2)
+    expect(holders.nth(0)).to_contain_text(f"{NAMES['t1']} · {yuan('310000.00')}")
+    expect(holders.nth(1)).to_contain_text(f"{NAMES['t2']} · {yuan(SPLIT_TO_T2)}")
     screenshot(page, "treasury-calendar")
     axe_scan(page)
     due.get_by_role("button", name="兑付").click()

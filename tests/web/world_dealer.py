@@ -11,13 +11,18 @@ loan, on orders of its own (so no other journey's underlying is touched):
   (¥375,000.00 at order prices, ¥400,000.00 at today's) stay pledged for ¥200,000.00.
 - x's second application, ¥450,000.00 against ``DO-DLR-2`` (¥500,000.00), is above the
   product's advance rate (80%) and declined.
+- An overdue loan: ``DO-DLR-3`` (20 sets, ¥300,000.00), financed ¥200,000.00 over three
+  months on a day 150 days before the world's (the clock moved back to apply and pay it
+  out, under a consent x granted bank A then); nothing was repaid, so bank A's daily scan
+  on the world's day finds it about 120 days past due, substandard, with the core's
+  buy-back guarantee callable (60 days).
 
 Ids in ``world.extra["dealer"]``."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from portal_world import PortalWorld
@@ -26,9 +31,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters.db.engine import transaction
 from chainfin.adapters.db.models import Loan, LoanApplication, TradeDocumentRow
+from chainfin.domain import clock
 from chainfin.domain.access import Principal
+from chainfin.domain.clock import at_local
 from chainfin.domain.money import Money
-from chainfin.services import documents
+from chainfin.services import consent, documents
 from chainfin.services.lending import applications, loans
 from chainfin.services.lending.underlying import set_price
 from credit_world import uscc
@@ -37,6 +44,9 @@ from lending_world import CORE_PAYEE, TODAY, LendingWorld
 ITEM = "动力电池包"
 ORDER = "DO-DLR-1"
 DECLINED_ORDER = "DO-DLR-2"
+OVERDUE_ORDER = "DO-DLR-3"
+OVERDUE_PRINCIPAL = "200000.00"
+OVERDUE_SINCE = TODAY - timedelta(days=150)  # paid out then: every instalment is late
 PRINCIPAL = "400000.00"
 DECLINED_AMOUNT = "450000.00"
 PREPAID = "100000.00"  # each of two early repayments
@@ -49,7 +59,7 @@ BANK_ACCOUNT = {
 }
 
 
-def _order(number: str, sets: int, unit_price: str) -> dict[str, object]:
+def _order(number: str, sets: int, unit_price: str, on: date = TODAY) -> dict[str, object]:
     total = f"{sets * int(unit_price.split('.')[0])}.00"
     line = {"item": ITEM, "quantity": str(sets), "unit": "套", "unit_price": unit_price}
     return {
@@ -58,7 +68,7 @@ def _order(number: str, sets: int, unit_price: str) -> dict[str, object]:
         "order_number": number,
         "seller_uscc": uscc(3),  # the core
         "buyer_uscc": uscc(7),  # the dealer x
-        "issue_date": (TODAY - timedelta(days=3)).isoformat(),
+        "issue_date": (on - timedelta(days=3)).isoformat(),
         "currency": "CNY",
         "total": total,
         "lines": json.dumps([{**line, "amount": total}]),
@@ -66,7 +76,52 @@ def _order(number: str, sets: int, unit_price: str) -> dict[str, object]:
 
 
 def extend(factory: sessionmaker[Session], world: PortalWorld) -> None:
-    world.extra["dealer"] = build_dealer_loans(factory, world.lending, world.user("dealer"))
+    ids = build_dealer_loans(factory, world.lending, world.user("dealer"))
+    ids["overdue"] = build_overdue_loan(factory, world.lending, world.user("dealer"))
+    world.extra["dealer"] = ids
+
+
+def build_overdue_loan(
+    factory: sessionmaker[Session], lending: LendingWorld, dealer: Principal
+) -> dict[str, str]:
+    """The overdue loan: applied for and paid out on :data:`OVERDUE_SINCE` (an applicant
+    cannot backdate, so the clock goes back), then bank A's scan on the world's day."""
+    rm = lending.staff("rm")
+    with clock.using(clock.FixedClock(at_local(OVERDUE_SINCE, 10))):
+        with transaction(factory) as s:
+            consent.grant(  # x's consent in force then (the world's own starts today)
+                s,
+                lending.ent("x"),
+                bank_code="BKA",
+                categories=["trade_documents", "invoices", "logistics"],
+                purposes=["credit_assessment"],
+                expires_at=clock.utcnow() + timedelta(days=30),
+            )
+            parsed = documents.parse_rows([_order(OVERDUE_ORDER, 20, "15000.00", OVERDUE_SINCE)])
+            documents.ingest(s, lending.ent("core"), parsed)
+            doc_id = s.scalars(
+                select(TradeDocumentRow.id).where(TradeDocumentRow.number == OVERDUE_ORDER)
+            ).one()
+            set_price(
+                s,
+                lending.admin(),
+                item=ITEM,
+                on=OVERDUE_SINCE - timedelta(days=1),
+                price=Money.parse("15000.00"),
+                unit="套",
+                source="core price list",
+            )
+        with transaction(factory) as s:
+            app = _apply(s, dealer, doc_id, OVERDUE_PRINCIPAL, on=OVERDUE_SINCE)
+            assert app.status == "approved", app.decision
+            loan = s.scalars(select(Loan).where(Loan.application_id == app.id)).one()
+            loans.disburse(s, rm, execution_on=OVERDUE_SINCE, loan_ids=[loan.id], **BANK_ACCOUNT)
+    with transaction(factory) as s:
+        loans.scan(s, rm, TODAY)
+        scanned = s.get_one(Loan, loan.id)
+        assert scanned.status == "overdue", scanned.status
+        assert scanned.category == "substandard", (scanned.category, scanned.dpd)
+    return {"loan_id": loan.id, "reference": loan.reference, "application_id": app.id}
 
 
 def build_dealer_loans(
@@ -115,7 +170,9 @@ def build_dealer_loans(
     }
 
 
-def _apply(s: Session, dealer: Principal, doc_id: str, amount: str) -> LoanApplication:
+def _apply(
+    s: Session, dealer: Principal, doc_id: str, amount: str, on: date = TODAY
+) -> LoanApplication:
     return applications.submit(
         s,
         dealer,
@@ -127,5 +184,5 @@ def _apply(s: Session, dealer: Principal, doc_id: str, amount: str) -> LoanAppli
         underlying_kind="dealer_order",
         underlying_ref=doc_id,
         payee=CORE_PAYEE,
-        on=TODAY,
+        on=on,
     )

@@ -9,10 +9,17 @@
   a credential of ¥456,000.00 that t1 accepted and passed ¥156,000.00 of to t2 (accepted):
   the issued book shows both holders; and a credential of ¥263,800.00 issued on 25 September
   maturing on the world's day, accepted by t1: the payment run settles it.
+- 55 invoices from t1 awaiting the core's confirmation, INV-TRP-001 to INV-TRP-055, received
+  before the others above: more than a page, found by paging and by searching.
+- Long texts a phone must fit: a programme with a long name, confirmed invoices with long
+  numbers free for 确权, payables confirmed on others (the issue form lists them), and a
+  matched trade case from t1 to the core (order TR-PO-700 … invoice TR-INV-700), offered
+  by its supplier, its order's number, amount and date.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from portal_world import PortalWorld
@@ -33,6 +40,12 @@ SPLIT_FACE = "456000.00"
 SPLIT_TO_T2 = "146000.00"  # t1 keeps 310,000.00: no other journey's amount
 DUE_FACE = "263800.00"
 DUE_ISSUED_ON = date(2026, 9, 25)
+PAGED = [f"INV-TRP-{i:03d}" for i in range(1, 56)]
+LONG_PROGRAMME = (
+    "恒锂电芯供应链核心企业集团有限公司二〇二六年度第一期电池电芯及结构件供应商债权凭证专项计划"
+)
+LONG_NUMBERS = [f"INV-TRLONG-2026-11-QINGDAO-BATTERY-CELL-{i:04d}-ADDENDUM" for i in range(1, 9)]
+CASE_ORDER, CASE_TOTAL = "TR-PO-700", "1130.00"
 
 
 def _invoice(world: PortalWorld, number: str, serial: int, total: str, due: str) -> dict[str, str]:
@@ -50,9 +63,76 @@ def _invoice(world: PortalWorld, number: str, serial: int, total: str, due: str)
     }
 
 
+def _paged(world: PortalWorld) -> list[dict[str, str]]:
+    return [
+        {**_invoice(world, n, 7000 + i, f"{2000 + i}.17", "2027-01-18"), "issue_date": "2026-11-10"}
+        for i, n in enumerate(PAGED, start=1)
+    ]
+
+
+def _long(world: PortalWorld) -> list[dict[str, str]]:
+    return [
+        _invoice(world, n, 7100 + i, f"{7654 + i}.31", "2027-03-18")
+        for i, n in enumerate(LONG_NUMBERS, start=1)
+    ]
+
+
+def _case(world: PortalWorld) -> list[dict[str, object]]:
+    """A matched trade: order, delivery, receipt, invoice and payment from t1 to the core."""
+    base = {"seller_uscc": world.usccs("t1"), "buyer_uscc": world.usccs("core")}
+    base |= {"currency": "CNY", "total": CASE_TOTAL, "tax": "130.00"}
+    line = {"item": "电芯", "quantity": "10", "unit": "件", "unit_price": "100.00"}
+    lines = json.dumps([{**line, "amount": "1000.00"}])
+    order, delivery = {"order_number": CASE_ORDER}, {"delivery_number": "TR-DN-700"}
+    official = {"invoice_number": "26320000000000000700"}
+
+    def doc(kind: str, number: str, day: str, **extra: object) -> dict[str, object]:
+        return {**base, "kind": kind, "number": number, "issue_date": day, **extra}
+
+    return [
+        doc("purchase_order", CASE_ORDER, "2026-11-01", lines=lines),
+        doc("delivery_note", "TR-DN-700", "2026-11-03", lines=lines, **order),
+        doc("goods_receipt", "TR-GR-700", "2026-11-05", lines=lines, **order, **delivery),
+        doc("invoice", "TR-INV-700", "2026-11-06", lines=lines, due_date="2027-02-06", **order,
+            **delivery, **official),
+        doc("payment", "TR-PAY-700", "2026-11-20", **official),
+    ]  # fmt: skip
+
+
+def _long_texts(factory: sessionmaker[Session], world: PortalWorld) -> None:
+    t1, core = world.user("supplier"), world.user("core")
+    with transaction(factory) as s:
+        report = documents.ingest(s, t1, documents.parse_rows(_long(world)))
+        long_ids = [str(r.document_id) for r in report.rows]
+        documents.ingest(s, t1, documents.parse_rows(_case(world)))
+        for doc_id in long_ids:
+            documents.confirm(s, core, doc_id)
+        for doc_id in long_ids[4:]:  # owed (确权): the issue form lists them
+            row = documents.get_document(s, core, doc_id)
+            credentials.confirm(
+                s,
+                core,
+                supplier=world.usccs("t1"),
+                amount=Money(row.total_minor),
+                due_on=date(2027, 3, 18),
+                document_ids=[doc_id],
+            )
+        credentials.create_programme(
+            s,
+            world.lending.staff("rm"),
+            core=world.usccs("core"),
+            name=LONG_PROGRAMME,
+            line=Money(2_000_000_00),
+            rating="AA",
+        )
+
+
 def extend(factory: sessionmaker[Session], world: PortalWorld) -> None:
     t1, t2, core = world.user("supplier"), world.user("supplier2"), world.user("core")
     ids: dict[str, str] = {}
+    with transaction(factory) as s:  # received first: the oldest of those awaiting
+        documents.ingest(s, t1, documents.parse_rows(_paged(world)))
+    _long_texts(factory, world)
     rows = [
         _invoice(world, "INV-TR-1", 9101, TO_CONFIRM_ONE, "2027-01-18"),
         _invoice(world, "INV-TR-2", 9102, TO_CONFIRM_TWO[0], "2027-01-18"),

@@ -21,7 +21,7 @@ from credit_world import uscc
 from lending_world import build_lending
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
-from world_dealer import build_dealer_loans  # beside the browser world
+from world_dealer import build_dealer_loans, build_overdue_loan  # beside the browser world
 
 
 @dataclass
@@ -51,7 +51,9 @@ def world(session_factory: sessionmaker[Session]) -> DealerWorld:
         enterprise_id=lending.ids["x"],
         roles=[EnterpriseRole.ENTERPRISE_ADMIN],
     )
-    return DealerWorld(build_dealer_loans(session_factory, lending, dealer), users)
+    ids = build_dealer_loans(session_factory, lending, dealer)
+    ids["overdue"] = build_overdue_loan(session_factory, lending, dealer)
+    return DealerWorld(ids, users)
 
 
 def test_the_dealer_sees_its_loan_what_was_released_and_what_remains(
@@ -81,6 +83,32 @@ def test_each_release_names_the_repayment_it_was_released_against(
     assert "¥16,000.00" in html  # the latest price of a set
     assert "25 套" in html  # still pledged
     assert "由bank A办理放货" in html  # who releases what is awaiting
+
+
+def test_an_overdue_loan_says_how_late_how_much_and_what_to_quote(
+    client: TestClient, world: DealerWorld
+) -> None:
+    overdue = world.ids["overdue"]
+    sign_in(client, "x-admin")
+    html = client.get("/dealer").text
+    notice = html[html.index('id="overdue-title"') : html.index('id="loans-title"')]
+    assert "您有 1 笔贷款已逾期，请尽快还款" in notice  # at the top of the page
+    assert overdue["reference"] in notice
+    assert world.ids["reference"] not in notice  # the current loan is not overdue
+    body = html[html.index('id="loans-title"') :]
+    assert body.index(overdue["reference"]) < body.index(world.ids["reference"])  # listed first
+    page = client.get(f"/dealer/loans/{overdue['loan_id']}").text
+    card = page[page.index('id="overdue-title"') : page.index('id="terms-title"')]
+    assert "逾期天数" in card
+    assert " 天</strong>" in card
+    for label in ("当前逾期金额", "逾期本金", "逾期利息", "罚息"):
+        assert label in card
+    assert "¥200,000.00" in card  # the whole principal is due: every instalment is late
+    assert "次级" in card  # five-category classification, in Chinese
+    assert f"还款时请注明参考号 {overdue['reference']}" in card
+    assert "回购担保" in card  # the core's buy-back may be called
+    current = client.get(f"/dealer/loans/{world.ids['loan_id']}").text
+    assert 'id="overdue-title"' not in current
 
 
 def test_a_declined_application_shows_its_reasons(client: TestClient, world: DealerWorld) -> None:

@@ -4,12 +4,15 @@ core's issue of a credential to t1 (http_world.py) notified t1; t2 was not notif
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from http_world import Portal, csrf_token, sign_in
+from http_world import PASSWORD, Portal, csrf_token, sign_in
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters.db.engine import transaction
 from chainfin.adapters.db.models import Notification, NotificationRead
+from chainfin.domain.access import SYSTEM
+from chainfin.services import auth, documents
+from credit_world import ISSUED_ON, uscc
 
 
 def t1_notification(factory: sessionmaker[Session], portal: Portal) -> str:
@@ -152,3 +155,80 @@ def test_an_unknown_filter_shows_all(client: TestClient, portal: Portal) -> None
     r = client.get("/notifications?show=everything")
     assert r.status_code == 200
     assert "(unread)" in r.text
+
+
+def test_accepting_the_piece_resolves_the_notification_that_asked_for_it(
+    client: TestClient, portal: Portal, session_factory: sessionmaker[Session]
+) -> None:
+    nid = t1_notification(session_factory, portal)
+    sign_in(client, "t1-admin", lang="en")
+    assert "1 unread</span>" in client.get("/").text
+    r = client.post(
+        f"/credentials/pieces/{portal.piece_id}/accept",
+        data={"csrf_token": csrf_token(client.get("/credentials").text)},
+    )
+    assert r.status_code == 200
+    assert "unread</span>" not in client.get("/").text  # answered: nothing waits for me
+    html = client.get("/notifications").text
+    assert f'id="notification-{nid}" class="resolved"' in html
+    assert "A credential of CN¥1,234,567.89 was issued to you." in html
+    assert "accept or reject it" not in html  # no prompt to do what was done
+    assert "Handled" in html
+    assert "(unread)" not in html
+    assert "Mark as read" not in html
+    assert "You have read every notification." in client.get("/notifications?show=unread").text
+    sign_in(
+        client, "t1-staff", lang="zh-CN"
+    )  # resolved for everyone at the firm, whatever they read
+    assert "已处理" in client.get("/notifications").text
+    assert reads(session_factory) == 0
+
+
+def test_an_invoice_to_confirm_opens_its_document_and_confirming_resolves_it(
+    client: TestClient, portal: Portal, session_factory: sessionmaker[Session]
+) -> None:
+    world = portal.world
+    invoice = {
+        "kind": "invoice",
+        "number": "INV-HTTP-1",
+        "seller_uscc": uscc(4),
+        "buyer_uscc": uscc(3),
+        "issue_date": ISSUED_ON.isoformat(),
+        "currency": "CNY",
+        "total": "5000.00",
+        "tax": "0.00",
+        "invoice_number": f"{ISSUED_ON.year % 100:02d}320000000000009301",
+        "due_date": "2027-02-18",
+    }
+    with transaction(session_factory) as s:
+        auth.create_user(
+            s,
+            SYSTEM,
+            username="core-admin",
+            password=PASSWORD,
+            roles=["enterprise_admin"],
+            enterprise_uscc=uscc(3),
+        )
+        report = documents.ingest(s, world.ent("t1"), documents.parse_rows([invoice]))
+        document_id = str(report.rows[0].document_id)
+    with transaction(session_factory, write=False) as s:
+        (nid,) = s.scalars(
+            select(Notification.id).where(
+                Notification.recipient_id == world.ids["core"],
+                Notification.topic == "invoice_to_confirm",
+                Notification.subject_id == document_id,
+            )
+        ).all()
+    sign_in(client, "core-admin", lang="en")
+    assert (
+        "An invoice of CN¥5,000.00 awaits your confirmation." in client.get("/notifications").text
+    )
+    r = client.post(
+        f"/notifications/{nid}/open", data={"csrf_token": token(client)}, follow_redirects=False
+    )
+    assert r.headers["location"] == f"/documents/{document_id}"  # the document, not the list
+    with transaction(session_factory) as s:
+        documents.confirm(s, world.ent("core"), document_id)
+    html = client.get("/notifications").text
+    assert f'id="notification-{nid}" class="resolved"' in html
+    assert "An invoice of CN¥5,000.00 was sent to you for confirmation." in html

@@ -311,3 +311,27 @@ def test_the_recipient_cannot_take_back_what_it_was_offered(
     assert r.status_code == 404
     assert "not one you passed on" in r.text
     assert _status(session_factory, moved.offered.id) == "offered"
+
+
+def test_a_firm_the_registry_knew_registers_an_admin_who_waits_for_verification(
+    client: TestClient, portal: Portal
+) -> None:
+    t3 = make_uscc("9", "1", "320505", "00000006")  # in the registry, no users yet
+    sign_in(client, "t2-admin", lang="en")
+    link = _link(_invite(client, uscc=t3, name="t3").text)
+    client.cookies.clear()
+    client.cookies.set("lang", "en")
+    form = {
+        "uscc": t3,
+        "display_name": "周明",
+        "username": "t3-by-link",
+        "password": PASSWORD,
+        "password_again": PASSWORD,
+    }
+    done = client.post(link, data=form, follow_redirects=False)
+    assert (done.status_code, done.headers["location"]) == (303, "/join/registered?pending=1")
+    page = client.get(done.headers["location"]).text
+    assert "waits for verification" in page
+    assert 'name="password"' not in page  # nothing to sign in with yet
+    signed = client.post("/login", data={"username": "t3-by-link", "password": PASSWORD})
+    assert signed.status_code == 401  # inactive: refused as any wrong sign-in is

@@ -9,10 +9,11 @@ from http_world import PASSWORD, Portal, csrf_token, sign_in
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+import credit_world
 from chainfin.adapters.db.engine import transaction
 from chainfin.adapters.db.models import ConsentGrant, CredentialPiece
 from chainfin.domain.access import SYSTEM
-from chainfin.services import auth
+from chainfin.services import auth, credentials, documents
 
 # ---------------------------------------------------------------------------- language
 
@@ -85,6 +86,56 @@ def test_home_shows_the_piece_offered_to_me(client: TestClient, portal: Portal) 
     assert "CN¥1,234,567.89" in html
     assert "core" in html  # the issuer, named
     assert f'href="/credentials#piece-{portal.piece_id}"' in html
+
+
+def test_home_lists_the_newest_documents_to_confirm_with_page_links(
+    client: TestClient, portal: Portal, session_factory: sessionmaker[Session]
+) -> None:
+    rows = [
+        {
+            "kind": "invoice",
+            "number": f"T2-INV-{n}",
+            "seller_uscc": credit_world.uscc(5),
+            "buyer_uscc": credit_world.uscc(4),
+            "issue_date": f"2026-11-{n + 10:02d}",
+            "currency": "CNY",
+            "total": "1000.00",
+            "tax": "0.00",
+            "invoice_number": f"2632000000000009{n:04d}",
+            "due_date": "2027-03-01",
+        }
+        for n in range(1, 8)
+    ]
+    with transaction(session_factory) as s:
+        report = documents.ingest(s, portal.world.ent("t2"), documents.parse_rows(rows))
+        newest = str(report.rows[-1].document_id)
+    sign_in(client, "t1-admin")
+    html = client.get("/").text
+    assert "/v1/" not in html  # every link is a page, never the JSON API
+    assert f'href="/documents/{newest}"' in html
+    assert "T2-INV-7" in html
+    assert "T2-INV-3" in html
+    assert "T2-INV-2" not in html
+    assert "T2-INV-1" not in html
+    assert "共 7 份待确认单据，此处显示最新的 5 份。" in html
+    assert 'href="/documents?side=buyer">查看全部 7 份' in html
+
+
+def test_the_inbox_keeps_the_pieces_my_firm_held_as_history(
+    client: TestClient, portal: Portal, session_factory: sessionmaker[Session]
+) -> None:
+    with transaction(session_factory) as s:
+        t1 = portal.world.ent("t1")
+        credentials.accept(s, t1, portal.piece_id)
+        quote = credentials.quote(s, t1, portal.piece_id, bank="BKA")
+        credentials.finance(s, t1, quote.id)
+    sign_in(client, "t1-admin")
+    html = client.get("/credentials").text
+    past = html.split('id="past-title"')[1]
+    assert "历史凭证" in past
+    assert "1,234,567.89" in past
+    assert "已融资" in past
+    assert f'href="/credentials/{portal.credential_id}"' in past  # the lineage
 
 
 def test_home_says_in_words_when_nothing_needs_me(client: TestClient, portal: Portal) -> None:

@@ -479,3 +479,128 @@ def test_settling_without_the_token_is_refused(
     sign_in(client, "core-admin")
     r = client.post(f"/treasury/settle/{desk.portal.credential_id}")
     assert r.status_code == 403
+
+
+# ---------------------------------------------------------------------------- many to confirm
+
+
+def _many(world: credit_world.CreditWorld, n: int) -> list[dict[str, str]]:
+    """``n`` invoices from t1 to the core, INV-P-001 the first received."""
+    return [
+        {
+            "kind": "invoice",
+            "number": f"INV-P-{i:03d}",
+            "seller_uscc": credit_world.uscc(4),
+            "buyer_uscc": credit_world.uscc(3),
+            "issue_date": "2026-11-10",
+            "currency": "CNY",
+            "total": f"{1000 + i}.00",
+            "tax": "0.00",
+            "invoice_number": f"2632000000000007{i:04d}",
+            "due_date": "2027-02-10",
+        }
+        for i in range(1, n + 1)
+    ]
+
+
+def _row_ids(html: str) -> list[str]:
+    return re.findall(r'<tr id="document-([^"]+)"', html)
+
+
+def test_many_invoices_to_confirm_are_paged_newest_first_and_searched(
+    client: TestClient, desk: Desk, session_factory: sessionmaker[Session]
+) -> None:
+    with transaction(session_factory) as s:
+        documents.ingest(
+            s, desk.portal.world.ent("t1"), documents.parse_rows(_many(desk.portal.world, 60))
+        )
+        total = documents.count_awaiting(s, desk.portal.world.ent("core"))
+    assert total > 60  # and the fixture's own
+    sign_in(client, "core-admin")
+    # the overview counts them all, not a page
+    overview = client.get("/treasury").text
+    tile = overview[overview.index('id="tile-confirm"') :]
+    assert f'<p class="figure">{total}</p>' in tile
+    first = client.get("/treasury/confirmations")
+    assert first.status_code == 200
+    assert f"({total})" in first.text
+    shown = _row_ids(first.text)
+    assert len(shown) == 50
+    assert first.text.index("INV-P-060") < first.text.index("INV-P-059")  # the newest first
+    assert "INV-P-001" not in first.text
+    more = re.search(r'href="(/treasury/confirmations\?cursor=[^"]+)">下一页', first.text)
+    assert more is not None
+    second = client.get(more.group(1).replace("&amp;", "&"))
+    assert second.status_code == 200
+    assert "INV-P-001" in second.text
+    assert not set(_row_ids(second.text)) & set(shown)
+    assert "第一页" in second.text
+    # a number, in part, finds it among them all
+    found = client.get("/treasury/confirmations", params={"q": "inv-p-007"})
+    assert len(_row_ids(found.text)) == 1
+    assert "INV-P-007" in found.text
+    assert "1 份单据与“inv-p-007”匹配" in found.text
+    # the supplier's name finds its documents, a page at a time, the search kept when paging
+    by_seller = client.get("/treasury/confirmations", params={"q": "t1"}).text
+    assert len(_row_ids(by_seller)) == 50
+    assert re.search(r'href="/treasury/confirmations\?q=t1&amp;cursor=', by_seller)
+    nothing = client.get("/treasury/confirmations", params={"q": "100%_"})  # wildcards as typed
+    assert _row_ids(nothing.text) == []
+    assert "没有与搜索条件匹配的待确认单据" in nothing.text
+
+
+def test_a_page_link_not_issued_by_the_page_is_refused(client: TestClient, desk: Desk) -> None:
+    sign_in(client, "core-admin")
+    r = client.get("/treasury/confirmations", params={"cursor": "not a cursor!"})
+    assert r.status_code == 422
+    assert "该翻页链接已失效" in r.text
+    assert _row_ids(r.text) == []
+
+
+def test_a_trade_case_is_offered_by_its_supplier_document_and_amount(
+    client: TestClient, desk: Desk, session_factory: sessionmaker[Session]
+) -> None:
+    with transaction(session_factory) as s:
+        documents.ingest(
+            s, desk.portal.world.ent("t1"), documents.parse_rows(_chain(desk.portal.world))
+        )
+    sign_in(client, "core-admin")
+    page = client.get("/treasury/payables").text
+    choices = page[page.index('<select id="trade_case"') : page.index("</select>")]
+    value, text = re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', choices)[0]
+    assert value.startswith("purchase_order/")  # the key is the option's value only
+    assert value.endswith("/PO-T")
+    assert "/" not in text  # a person reads words, not the key
+    assert text.startswith("t1 · 采购订单 PO-T · ¥1,130.00")
+    assert "2026年11月6日" in text
+    english = client.get("/treasury/payables?lang=en").text
+    assert "t1 · Purchase order PO-T · CN¥1,130.00 · invoiced November 6, 2026" in english
+
+
+def test_the_payment_run_names_whom_the_credential_is_paid_to(
+    client: TestClient, desk: Desk, session_factory: sessionmaker[Session]
+) -> None:
+    world = desk.portal.world
+    with transaction(session_factory) as s:
+        due = credentials.issue(
+            s,
+            world.ent("core"),
+            programme_id=world.programme_id,
+            confirmation_ids=[world.confirmation_id],
+            amount=Money(77_000_00),
+            maturity_on=credit_world.ISSUED_ON,
+            issued_on=date(2026, 10, 26),
+        )
+        (root,) = credentials.tree(s, SYSTEM, due.id)
+        credentials.accept(s, world.ent("t1"), root.id)
+        moved = credentials.transfer(
+            s, world.ent("t1"), root.id, to=credit_world.uscc(5), amount=Money(27_000_00)
+        )
+        credentials.accept(s, world.ent("t2"), moved.offered.id)
+    sign_in(client, "core-admin")
+    page = client.get("/treasury/calendar").text
+    row = page[page.index(f'id="due-{due.id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "当前持有人" in page
+    assert '<li>t1 · <span class="num">¥50,000.00</span>' in row
+    assert '<li>t2 · <span class="num">¥27,000.00</span>' in row

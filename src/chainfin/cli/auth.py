@@ -84,6 +84,26 @@ def keys_cmd(as_json: JsonOpt = False) -> None:
     )
 
 
+def users_activate(
+    username: Annotated[str, typer.Argument(help="the user name")], as_json: JsonOpt = False
+) -> None:
+    """Let a user who waits for verification sign in (a firm's first administrator
+    registered through another firm's invitation, once its bank has confirmed who they are)."""
+    from chainfin.domain.access import SYSTEM
+    from chainfin.services import auth
+
+    try:
+        with operator_session() as session:
+            user = auth.activate_user(session, SYSTEM, username)
+            body = {"id": user.id, "username": user.username, "active": user.active}
+    except ChainfinError as exc:
+        fail(exc, as_json)
+    if as_json:
+        print_json(body)
+    else:
+        out.print(f"activated {body['username']} ({body['id']}): they can sign in now")
+
+
 def users_unlock(
     username: Annotated[str, typer.Argument(help="the user name")], as_json: JsonOpt = False
 ) -> None:

@@ -86,6 +86,7 @@ for sub, name in (
 GROUPS.add_typer(ledger_cli.app, name="ledger")
 GROUPS.add_typer(auth_cli.app, name="auth")
 users_app.command("unlock")(auth_cli.users_unlock)
+users_app.command("activate")(auth_cli.users_activate)
 users_app.command("passwd")(auth_cli.users_passwd)
 GROUPS.add_typer(credentials_cli.app, name="credential")
 GROUPS.add_typer(credentials_cli.books_app, name="books")

@@ -114,7 +114,7 @@ def run(session: Session, timeline: Timeline) -> StoryReport:
         session,
         staff,
         core=core.uscc,
-        name=f"{core.name} supplier credentials",
+        name=f"{core.name}供应商债权凭证计划",
         line=Money(50_000_000_00),
         rating="AA+",
         min_piece=Money(1_000_00),

@@ -12,7 +12,10 @@ through the same services the pages use:
 - the tier-1 supplier sends the core two invoices, which wait for the core's confirmation,
   and one the core confirms, owes (确权) and pays with two credentials: one accepted by tier 1,
   who passes part of it to tier 2 (accepted), and one still offered to tier 1;
-- tier 2 holds a piece it can pass to tier 3 or to a firm it invites.
+- tier 2 holds a piece it can pass to tier 3 or to a firm it invites;
+- a credential issued weeks ago on an invoice and a confirmation of its own, accepted by
+  tier 1, matures on the last day (on the working day before it, when that is a rest day):
+  the core's payment run has it to pay on the day ``make demo`` serves.
 
 :func:`run` returns the users and what each can do, for ``chainfin demo run`` to print."""
 
@@ -24,7 +27,14 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chainfin.adapters.db.models import Bank, CredentialProgramme, Enterprise, ProgrammeFunder, User
+from chainfin.adapters.db.models import (
+    Bank,
+    Credential,
+    CredentialProgramme,
+    Enterprise,
+    ProgrammeFunder,
+    User,
+)
 from chainfin.demo.credential_story import _path
 from chainfin.demo.lending_story import _cast
 from chainfin.demo.seed import DEMO_PASSWORD
@@ -32,12 +42,15 @@ from chainfin.demo.timeline import Timeline
 from chainfin.domain.access import SYSTEM, EnterpriseRole, Principal, StaffRole
 from chainfin.domain.money import Money
 from chainfin.domain.uscc import make_uscc
-from chainfin.services import auth, credentials, documents
+from chainfin.domain.workcal import NoSchedule
+from chainfin.services import auth, credentials, documents, workcal
 
 SECOND_FUNDER_LINE = Money(30_000_000_00)
 ISSUED = Money(1_800_000_00)
 PASSED_TO_TIER2 = Money(500_000_00)
 OFFERED = Money(600_000_00)
+DUE = Money(320_000_00)  # matures on the story's last day: the payment run's work
+DUE_TENOR_DAYS = 60
 
 
 @dataclass
@@ -45,6 +58,8 @@ class PortalReport:
     users: list[tuple[str, str]] = field(default_factory=list)  # username, who and what to try
     lines: list[str] = field(default_factory=list)
     invite_example: str = ""  # a valid USCC no firm on the platform has
+    awaiting: list[str] = field(default_factory=list)  # invoice numbers the core is to confirm
+    due_credential_id: str = ""  # in the core's payment run on the last day
 
     def say(self, text: str) -> None:
         self.lines.append(text)
@@ -102,7 +117,7 @@ def _invoice(
         [
             {
                 "kind": "invoice",
-                "number": f"DEMO-PORTAL-INV-{day:%Y%m%d}-{n}",
+                "number": _number(day, n),
                 "seller_uscc": seller_ent.uscc,
                 "buyer_uscc": buyer.uscc,
                 "issue_date": day.isoformat(),
@@ -118,6 +133,24 @@ def _invoice(
     return str(documents.ingest(session, seller, parsed).rows[0].document_id)
 
 
+def _number(day: date, n: int) -> str:
+    return f"DEMO-PORTAL-INV-{day:%Y%m%d}-{n}"
+
+
+def _due_maturity(session: Session, programme: CredentialProgramme, today: date) -> date:
+    """The latest maturity whose payment date (rolled on the working-day calendar) is not
+    after ``today``: today itself when it is a working day."""
+    cal = workcal.calendar(session)
+    for back in range(15):
+        day = today - timedelta(days=back)
+        try:
+            if cal.roll(day, programme.roll_convention).date <= today:
+                return day
+        except NoSchedule:
+            return today
+    return today
+
+
 def _free_uscc(session: Session, region_code: str) -> str:
     """A valid code no enterprise on the platform has: what a supplier types to invite a
     firm that is not yet here."""
@@ -126,6 +159,38 @@ def _free_uscc(session: Session, region_code: str) -> str:
         if session.scalar(select(Enterprise.id).where(Enterprise.uscc == code)) is None:
             return code
     raise LookupError("no free USCC in 999 tries")
+
+
+def _due_credential(
+    session: Session,
+    programme: CredentialProgramme,
+    core: Enterprise,
+    t1: Enterprise,
+    core_user: Principal,
+    t1_user: Principal,
+    today: date,
+) -> Credential:
+    """A credential issued weeks ago on an invoice and a confirmation of its own, accepted
+    by tier 1, whose payment date is today: the payment run's work on the last day."""
+    maturity = _due_maturity(session, programme, today)
+    issued = maturity - timedelta(days=DUE_TENOR_DAYS)
+    invoice = _invoice(session, t1_user, t1, core, 4, issued)
+    documents.confirm(session, core_user, invoice)
+    payable = credentials.confirm(
+        session, core_user, supplier=t1.uscc, amount=DUE, due_on=maturity, document_ids=[invoice]
+    )
+    due = credentials.issue(
+        session,
+        core_user,
+        programme_id=programme.id,
+        confirmation_ids=[payable.id],
+        amount=DUE,
+        maturity_on=maturity,
+        issued_on=issued,
+    )
+    root = credentials.tree(session, core_user, due.id)[0]
+    credentials.accept(session, t1_user, root.id)
+    return due
 
 
 def run(session: Session, timeline: Timeline) -> PortalReport:
@@ -172,6 +237,7 @@ def run(session: Session, timeline: Timeline) -> PortalReport:
 
     for n in (1, 2):  # they wait for the core's confirmation
         _invoice(session, t1_user, t1, core, n, today)
+        report.awaiting.append(_number(today, n))
     paid_with = _invoice(session, t1_user, t1, core, 3, today)
     documents.confirm(session, core_user, paid_with)
     payable = credentials.confirm(
@@ -212,6 +278,16 @@ def run(session: Session, timeline: Timeline) -> PortalReport:
         f"confirmed a third, owes {ISSUED + OFFERED} on it and issued {ISSUED} (accepted; "
         f"{PASSED_TO_TIER2} passed to {t2.name}) and {OFFERED} (offered to {t1.name}), "
         f"maturing {maturity}"
+    )
+    due = _due_credential(session, programme, core, t1, core_user, t1_user, today)
+    report.due_credential_id = due.id
+    report.say(
+        f"portal: {core.name} has to confirm invoices {', '.join(report.awaiting)} of "
+        f"{t1.name} (the newest at the top of 待确认发票)"
+    )
+    report.say(
+        f"portal: a credential of {DUE} issued on {due.issued_on} to {t1.name} (accepted) is "
+        f"paid on {due.payment_on}: it is in {core.name}'s payment run (到期日历) today"
     )
     report.invite_example = _free_uscc(session, t2.region_code)
     return report

@@ -192,7 +192,8 @@ def _credential_fields(c: Credential) -> dict[str, Any]:
         "issued_on": c.issued_on,
         "maturity_on": c.maturity_on,
         "payment_on": c.payment_on,
-        "payment_provisional": c.payment_provisional,
+        # a paid credential's payment date is a fact, whatever the calendar said then
+        "payment_provisional": c.payment_provisional and c.status != "settled",
         "calendar_source": c.calendar_source,
         "status": CredentialStatus(c.status),
         "created_at": c.created_at,

@@ -131,9 +131,11 @@ def create_user(
     display_name: str | None = None,
     bank_code: str | None = None,
     enterprise_uscc: str | None = None,
+    active: bool = True,
 ) -> User:
     """Create bank staff (``bank_code``), an enterprise user (``enterprise_uscc``) or, with
-    neither and a platform role, one of the platform operator's people (the operator only)."""
+    neither and a platform role, one of the platform operator's people (the operator only).
+    ``active=False``: the user cannot sign in until activated (:func:`activate_user`)."""
     actor.require(Scope.USERS_ADMIN)
     errors: list[FieldError] = []
     operator = bank_code is None and enterprise_uscc is None
@@ -178,7 +180,7 @@ def create_user(
         bank_id=bank_id,
         enterprise_id=enterprise_id,
         roles=sorted(set(roles)),
-        active=True,
+        active=active,
         created_at=utcnow(),
     )
     session.add(user)
@@ -599,6 +601,21 @@ def set_colleague_roles(session: Session, actor: Principal, user_id: str, roles:
     audit.record(
         session, actor, "user.roles_changed", "user", user.id, {"from": before, "to": wanted}
     )
+    record_user_change(session, actor, user)
+    return user
+
+
+def activate_user(session: Session, actor: Principal, username: str) -> User:
+    """Let a user who waits for verification sign in: the administrator of the user's
+    tenant, or the platform operator (``chainfin users activate``). A firm that was already
+    in the registry when another firm invited it registers its first administrator inactive
+    (services/onboarding.py): someone other than the inviter must confirm who they are.
+    Activating an active user changes nothing."""
+    user = _user_by_name(session, actor, username)
+    if user.active:
+        return user
+    user.active = True
+    audit.record(session, actor, "user.activated", "user", user.id)
     record_user_change(session, actor, user)
     return user
 

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
+    Alert,
     GoodsRelease,
     Loan,
     LoanApplication,
@@ -39,7 +40,7 @@ from chainfin.domain.errors import ChainfinError, Forbidden, NotFound
 from chainfin.domain.money import Money
 from chainfin.domain.products import ProductKind
 from chainfin.services import documents
-from chainfin.services.lending import applications, loans
+from chainfin.services.lending import applications, loans, products
 from chainfin.services.lending.prices import owner_of_product, price_of
 from chainfin.services.pagination import MAX_LIMIT
 
@@ -102,6 +103,15 @@ class DealerLoan:
     releases: list[Release]
     remaining: Remaining
     order_number: str | None  # the dealer order financed
+    # the core's buy-back guarantee may be called: the product has one, the loan is as many
+    # days past due as it asks for, and the bank's scan has raised its alert
+    buyback_callable: bool = False
+
+    @property
+    def overdue(self) -> bool:
+        """Something due is unpaid: days past due on the day, or the bank's scan says so."""
+        dpd = self.position.dpd if self.position is not None else 0
+        return dpd > 0 or self.loan.status == "overdue"
 
 
 def _require_dealer_reader(actor: Principal) -> None:
@@ -159,14 +169,34 @@ def view(session: Session, actor: Principal, row: Loan, on: date) -> DealerLoan:
     )
     number, lines = _order(session, actor, row)
     started = row.start_on is not None and on >= row.start_on
+    position = loans.position(row, on) if started else None
     return DealerLoan(
         loan=row,
-        position=loans.position(row, on) if started else None,
+        position=position,
         repayments=paid,
         releases=_against(row, released, paid, lines),
         remaining=_remaining(session, row, lines, on),
         order_number=number,
+        buyback_callable=_buyback_callable(session, row, position),
     )
+
+
+def _buyback_callable(session: Session, row: Loan, position: loans.Position | None) -> bool:
+    """The product's buy-back guarantee is due (its days past due reached) and the bank's
+    scan raised the alert that says so, still open."""
+    config = products.config_of(session.get_one(LoanProduct, row.product_id))
+    threshold = config.buyback_after_dpd
+    if threshold is None or position is None or position.dpd < threshold:
+        return False
+    raised = session.scalar(
+        select(Alert.id).where(
+            Alert.kind == "buyback_due",
+            Alert.subject_kind == "loan",
+            Alert.subject_id == row.id,
+            Alert.state != "resolved",
+        )
+    )
+    return raised is not None
 
 
 def _goods_minor(row: Loan) -> int:

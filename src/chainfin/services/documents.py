@@ -15,10 +15,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from chainfin.adapters.db.models import DocumentConfirmation, PlatformMember, TradeDocumentRow
+from chainfin.adapters.db.models import (
+    DocumentConfirmation,
+    Enterprise,
+    PlatformMember,
+    TradeDocumentRow,
+)
 from chainfin.adapters.formats import jsonbound
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import today, utcnow
@@ -30,7 +35,14 @@ from chainfin.ledger.canonical import CanonicalError
 from chainfin.services import audit, consent, early_warning, ledger
 from chainfin.services.ledger import Change, EntryDraft
 from chainfin.services.ledger_records import content_hash, row_of
-from chainfin.services.pagination import Page, check_limit, decode_cursor, encode_cursor
+from chainfin.services.pagination import (
+    DEFAULT_LIMIT,
+    Page,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    paginate,
+)
 from chainfin.services.registry import ids_by_uscc
 
 
@@ -379,6 +391,63 @@ def awaiting_confirmation(
         .limit(check_limit(limit))
     )
     return list(session.scalars(query))
+
+
+def _awaiting_query(enterprise_id: str, search: str) -> Select[Any]:
+    query = select(TradeDocumentRow).where(
+        TradeDocumentRow.buyer_id == enterprise_id,
+        TradeDocumentRow.kind.in_(sorted(CONFIRMABLE)),
+        TradeDocumentRow.id.not_in(select(DocumentConfirmation.document_id)),
+    )
+    text = search.strip()
+    if text:
+        # a number or a seller's name, in part; the wildcards typed are taken as typed
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        sellers = select(Enterprise.id).where(
+            or_(
+                Enterprise.name.ilike(pattern, escape="\\"),
+                Enterprise.uscc == text.upper(),
+            )
+        )
+        query = query.where(
+            or_(
+                TradeDocumentRow.number.ilike(pattern, escape="\\"),
+                TradeDocumentRow.invoice_number == text,
+                TradeDocumentRow.seller_id.in_(sellers),
+            )
+        )
+    return query
+
+
+def awaiting_confirmation_page(
+    session: Session,
+    actor: Principal,
+    *,
+    search: str = "",
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[TradeDocumentRow]:
+    """The documents of :func:`awaiting_confirmation` a page at a time, the newest received
+    first, optionally only those whose number (or invoice number) or seller's name (or
+    USCC) matches ``search``: a buyer with thousands waiting finds this week's."""
+    actor.require(Scope.DOCUMENTS_READ)
+    if actor.enterprise_id is None:
+        check_limit(limit)
+        return Page([], None)
+    query = _awaiting_query(actor.enterprise_id, search)
+    return paginate(
+        session, query, TradeDocumentRow.id, cursor=cursor, limit=limit, descending=True
+    )
+
+
+def count_awaiting(session: Session, actor: Principal, *, search: str = "") -> int:
+    """How many documents await the actor's enterprise's confirmation (all of them, not a
+    page)."""
+    actor.require(Scope.DOCUMENTS_READ)
+    if actor.enterprise_id is None:
+        return 0
+    query = _awaiting_query(actor.enterprise_id, search).subquery()
+    return int(session.scalar(select(func.count()).select_from(query)) or 0)
 
 
 def confirmations_of(

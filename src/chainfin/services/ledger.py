@@ -173,6 +173,8 @@ def record(session: Session, actor: Principal, drafts: Iterable[EntryDraft]) -> 
     for i in range(0, len(rows), 2000):
         session.execute(insert(_ENTRIES), rows[i : i + 2000])
     notifications.write(session, heard)  # after the entries they refer to
+    for draft in drafts:  # the acts that answer earlier notifications resolve them
+        notifications.resolve(session, draft.event_type, draft.changes, now)
     session.info.setdefault(PENDING_KEY, []).extend(out)
     return out
 

@@ -18,6 +18,11 @@ counterparty's id, named at display under the reader's scoping).
 Read state is each person's own (``notification_reads``): a colleague reading a
 notification leaves it unread for everyone else at the firm.
 
+A notification that asks for an act (accept this piece, confirm this invoice) is *resolved*
+when an entry records the act (:data:`ANSWERS`): :func:`resolve`, in the same ledger hook,
+stamps ``resolved_at`` on the earlier notifications of the same subject and topic, so they
+no longer count as unread nor ask anyone to act.
+
 >>> sorted(h.topic for h in RULES["piece.transferred"])
 ['piece_offered']
 """
@@ -29,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, func, insert, select
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
@@ -55,7 +60,7 @@ if TYPE_CHECKING:  # ledger imports this module to write the rows
     from chainfin.services.ledger import Change
 
 RECIPIENT_KINDS = ("enterprise", "bank")
-SUBJECT_KINDS = ("credential", "piece", "document", "consent", "alert")
+SUBJECT_KINDS = ("credential", "piece", "document", "consent", "alert", "application")
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class Hears:
 _OFFERED = (("status", "offered"),)
 _ON_CREDENTIAL = ("credential", "credential_id")
 _ON_PIECE = ("piece", "piece_id")
+_ON_APPLICATION = ("application", "id")
 
 RULES: dict[str, tuple[Hears, ...]] = {
     # credentials: the one a piece is offered to, the one who offered it, holders at maturity
@@ -236,13 +242,37 @@ RULES: dict[str, tuple[Hears, ...]] = {
     ),
     # lending: the applicant hears the decision, the borrower the payout
     "application.approved": (
-        Hears("application", "applicant_id", "application_approved", (), "amount_minor", "bank_id"),
+        Hears(
+            "application",
+            "applicant_id",
+            "application_approved",
+            (),
+            "amount_minor",
+            "bank_id",
+            _ON_APPLICATION,
+        ),
     ),
     "application.declined": (
-        Hears("application", "applicant_id", "application_declined", (), "amount_minor", "bank_id"),
+        Hears(
+            "application",
+            "applicant_id",
+            "application_declined",
+            (),
+            "amount_minor",
+            "bank_id",
+            _ON_APPLICATION,
+        ),
     ),
     "loans.disbursed": (
-        Hears("loan", "borrower_id", "loan_paid_out", (), "principal_minor", "bank_id"),
+        Hears(
+            "loan",
+            "borrower_id",
+            "loan_paid_out",
+            (),
+            "principal_minor",
+            "bank_id",
+            ("application", "application_id"),
+        ),
     ),
     "line.opened": (Hears("line", "obligor_id", "line_opened", (), "limit_minor", "bank_id"),),
     # a bank invited to fund a programme; the core asked to approve it
@@ -252,6 +282,65 @@ RULES: dict[str, tuple[Hears, ...]] = {
     ),
 }
 TOPICS = frozenset(h.topic for rules in RULES.values() for h in rules)
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Each record of ``kind`` whose ``where`` fields have the values given is the act the
+    ``topics`` asked ``party`` for: the earlier notifications of those topics to that party
+    about the same ``subject`` (kind, field holding its id) are resolved. With ``by_record``
+    only those written for this very record (a piece: its ``piece_id`` param) are."""
+
+    kind: str
+    party: str
+    topics: tuple[str, ...]
+    where: tuple[tuple[str, Any], ...]
+    subject: tuple[str, str]
+    by_record: bool = True
+
+    def matches(self, change: Change) -> bool:
+        return change.kind == self.kind and all(change.row.get(f) == v for f, v in self.where)
+
+
+_OFFERS = ("credential_offered", "piece_offered")
+ANSWERS: dict[str, tuple[Answers, ...]] = {
+    "piece.credential_accepted": (
+        Answers("piece", "holder_id", _OFFERS, (("status", "held"),), _ON_CREDENTIAL),
+    ),
+    "piece.transfer_accepted": (
+        Answers("piece", "holder_id", _OFFERS, (("status", "held"),), _ON_CREDENTIAL),
+    ),
+    "piece.rejected": (
+        Answers("piece", "holder_id", _OFFERS, (("status", "rejected"),), _ON_CREDENTIAL),
+    ),
+    "piece.withdrawn": (
+        Answers("piece", "holder_id", _OFFERS, (("status", "cancelled"),), _ON_CREDENTIAL),
+    ),
+    "credential.cancelled": (
+        Answers("piece", "holder_id", _OFFERS, (("status", "cancelled"),), _ON_CREDENTIAL),
+    ),
+    "document.invoice.confirmed": (
+        Answers(
+            "confirmation",
+            "buyer_id",
+            ("invoice_to_confirm",),
+            (),
+            ("document", "document_id"),
+            by_record=False,
+        ),
+    ),
+    "document.goods_receipt.confirmed": (
+        Answers(
+            "confirmation",
+            "buyer_id",
+            ("receipt_to_confirm",),
+            (),
+            ("document", "document_id"),
+            by_record=False,
+        ),
+    ),
+}
+ACTION_TOPICS = frozenset(t for answers in ANSWERS.values() for a in answers for t in a.topics)
 
 
 def rows_for(
@@ -303,6 +392,8 @@ def _row(
         params["currency"] = str(record.get("currency") or "CNY")
     if hears.counterparty is not None and record.get(hears.counterparty):
         params["counterparty"] = str(record[hears.counterparty])
+    if hears.kind == "piece" and hears.topic in ACTION_TOPICS and record.get("id"):
+        params["piece_id"] = str(record["id"])  # which offer an answer resolves
     subject_kind, subject_id = None, None
     if hears.subject is not None and record.get(hears.subject[1]):
         subject_kind, subject_id = hears.subject[0], str(record[hears.subject[1]])
@@ -329,19 +420,59 @@ def write(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session.execute(insert(_TABLE), list(rows[i : i + 2000]))
 
 
+def resolve(session: Session, event_type: str, changes: Sequence[Change], at: datetime) -> int:
+    """Stamps ``resolved_at`` on the notifications the entry's act answers (:data:`ANSWERS`);
+    returns how many. Nothing is read for an event that answers nothing."""
+    answers = ANSWERS.get(event_type)
+    if not answers:
+        return 0
+    done: set[str] = set()
+    for answer in answers:
+        for change in changes:
+            party = change.row.get(answer.party)
+            subject_id = change.row.get(answer.subject[1])
+            if not answer.matches(change) or not party or not subject_id:
+                continue
+            waiting = session.execute(
+                select(Notification.id, Notification.params).where(
+                    Notification.recipient_id == str(party),
+                    Notification.subject_kind == answer.subject[0],
+                    Notification.subject_id == str(subject_id),
+                    Notification.topic.in_(answer.topics),
+                    Notification.resolved_at.is_(None),
+                )
+            ).all()
+            record_id = str(change.row.get("id"))
+            done |= {
+                i
+                for i, params in waiting
+                if not answer.by_record or (params or {}).get("piece_id") == record_id
+            }
+    if done:
+        session.execute(
+            update(Notification).where(Notification.id.in_(sorted(done))).values(resolved_at=at)
+        )
+    return len(done)
+
+
 # ---------------------------------------------------------------------------- the inbox
 
 
 @dataclass(frozen=True)
 class Item:
-    """A notification as one person sees it: read (when) or not."""
+    """A notification as one person sees it: read (when) or not; resolved (the act it
+    asked for was done: no longer counted as unread) or not."""
 
     notification: Notification
     read_at: datetime | None
 
     @property
+    def resolved(self) -> bool:
+        return self.notification.resolved_at is not None
+
+    @property
     def unread(self) -> bool:
-        return self.read_at is None
+        return self.read_at is None and not self.resolved
 
 
 def recipient_of(actor: Principal) -> str | None:
@@ -353,10 +484,12 @@ def recipient_of(actor: Principal) -> str | None:
 
 
 def _unread(actor: Principal) -> Any:
-    return ~exists().where(
+    """Neither read by the person nor resolved."""
+    read = exists().where(
         NotificationRead.notification_id == Notification.id,
         NotificationRead.user_id == actor.subject_id,
     )
+    return and_(~read, Notification.resolved_at.is_(None))
 
 
 def inbox(
@@ -367,7 +500,8 @@ def inbox(
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> Page[Item]:
-    """The person's notifications, newest first; ``unread_only``: those they have not read."""
+    """The person's notifications, newest first; ``unread_only``: those they have not read
+    and that are not resolved."""
     limit = check_limit(limit)
     after = decode_cursor(cursor)
     recipient = recipient_of(actor)
@@ -385,7 +519,7 @@ def inbox(
         .where(Notification.recipient_id == recipient)
     )
     if unread_only:
-        query = query.where(NotificationRead.read_at.is_(None))
+        query = query.where(NotificationRead.read_at.is_(None), Notification.resolved_at.is_(None))
     if after:
         query = query.where(Notification.id < after)
     found = list(session.execute(query.order_by(Notification.id.desc()).limit(limit + 1)))
@@ -395,8 +529,8 @@ def inbox(
 
 
 def unread_count(session: Session, actor: Principal) -> int:
-    """How many of the person's notifications they have not read: one COUNT on the
-    recipient's index."""
+    """How many of the person's notifications they have not read and are not resolved: one
+    COUNT on the recipient's index."""
     recipient = recipient_of(actor)
     if recipient is None:
         return 0

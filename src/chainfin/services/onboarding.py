@@ -62,7 +62,7 @@ MAX_CATEGORY = 100
 MAX_TOKEN = 100
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$", re.ASCII)  # Money.parse reads no other digits
 _SEPARATORS = str.maketrans("", "", ", ，¥￥\u00a0")
 
 # The reasons of the field errors below, stable so that pages can translate them.
@@ -470,6 +470,7 @@ def invite(session: Session, actor: Principal, command: InviteSupplier) -> Invit
         token_digest=token_digest(token),
         inviter_id=me.id,
         invitee_id=enterprise.id,
+        invitee_created=created,
         contact_name=command.contact_name.strip(),
         contact_mobile=normal_mobile(command.contact_mobile),
         piece_id=None,
@@ -722,14 +723,22 @@ def register(session: Session, command: RegisterSupplier) -> User:
     the invited firm's (compared normalised); the password follows the platform's rules
     (``auth.MIN_PASSWORD``) and is typed twice. Creates an ``enterprise_admin`` of that firm
     on the invitation's authority and closes the invitation (``registered``): the link works
-    once. The firm then answers the piece offered to it from its inbox."""
+    once. The firm then answers the piece offered to it from its inbox. A firm that has
+    people by then (through another inviter's link) is refused ``enterprise_has_users``."""
     row = _by_token(session, command.token, lock=True)
-    invitee = session.get(Enterprise, row.invitee_id)
+    # locked: two links to the same firm registered at once make one administrator
+    invitee = session.get(Enterprise, row.invitee_id, with_for_update=True)
     if invitee is None:
         raise AssertionError(f"invitation {row.id} names a missing firm")
     errors = _register_errors(command, invitee.uscc)
     if errors:
         raise ValidationFailed(errors, code=_register_code(errors))
+    # Another firm's link to the same supplier may still be open: once the supplier has
+    # people, they add colleagues themselves (its holder would take the firm over).
+    if session.scalar(select(User.id).where(User.enterprise_id == invitee.id).limit(1)):
+        raise Conflict(
+            f"{invitee.uscc} already has users on the platform", code="enterprise_has_users"
+        )
     now = clock.utcnow()
     moved = states.swap(
         session,
@@ -744,6 +753,11 @@ def register(session: Session, command: RegisterSupplier) -> User:
     authority = Principal.enterprise_user(
         row.id, enterprise_id=invitee.id, roles=[EnterpriseRole.ENTERPRISE_ADMIN]
     )
+    # A firm the registry knew before this invitation is a real firm someone else may run:
+    # the inviter, who holds the link and may know the firm's USCC, must not become its
+    # administrator. Its first administrator waits for verification by the firm's bank or
+    # the platform operator (auth.activate_user). A firm the invitation itself registered
+    # has nothing to take over: its administrator can sign in at once.
     user = auth.create_user(
         session,
         authority,
@@ -752,6 +766,7 @@ def register(session: Session, command: RegisterSupplier) -> User:
         roles=[EnterpriseRole.ENTERPRISE_ADMIN.value],
         display_name=command.display_name.strip(),
         enterprise_uscc=invitee.uscc,
+        active=row.invitee_created,
     )
     row.registered_user_id = user.id
     session.flush()

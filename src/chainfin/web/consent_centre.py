@@ -7,7 +7,8 @@ field errors come back next to the fields they are about."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Annotated, Any
@@ -29,6 +30,7 @@ from chainfin.resources.registry import BankOut
 from chainfin.services import consent, identity, registry
 from chainfin.web.i18n import N_
 from chainfin.web.render import FormChecked, PagePrincipal, render, whoami
+from chainfin.web.trade_documents_reasons import KIND_LABELS
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,6 +66,85 @@ REFUSALS = {
 FORM_FIELDS = {"bank_code": "bank_code", "bank": "bank_code", "categories": "categories"}
 FORM_FIELDS |= {"purposes": "purposes", "expires_at": "expires_on", "valid_from": "expires_on"}
 LOG_PAGE = 50
+# What the services write as the ``resource`` of a read (grep ``resource=`` in services/),
+# as a sentence of the page's language: "<phrase> of <enterprise id>[ (<document kind>)]".
+READ_OF = {
+    "loan application": N_("Loan application of %(firm)s"),
+    "early-warning signals": N_("Early-warning signals of %(firm)s"),
+    "documents": N_("Trade documents of %(firm)s"),
+    "trade cases": N_("Trade cases of %(firm)s"),
+    "authenticity findings": N_("Authenticity findings of %(firm)s"),
+}
+READ_OF_KIND = N_("Trade documents of %(firm)s (%(kind)s)")
+READ_DOCUMENT = {
+    "document": N_("Trade document %(document)s"),
+    "registration of document": N_("Registration of trade document %(document)s"),
+}
+_READ_OF = re.compile(r"^(?P<phrase>[a-z -]+?) of (?P<firm>ent_\w+)(?: \((?P<kind>\w+)\))?$")
+_READ_DOCUMENT = re.compile(r"^(?P<phrase>[a-z ]+?) (?P<document>doc_\w+)$")
+ANOTHER_FIRM = N_("another firm")
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One row of the access log: identical reads at the same second collapsed into one
+    (``times``), and what was read as a sentence (``what``, an English msgid with
+    ``params``, each translated in the template; None: the service's text, ``text``, shown
+    as it is)."""
+
+    access: AccessOut
+    what: str | None
+    params: dict[str, str]
+    text: str
+    times: int = 1
+
+
+def what_was_read(
+    resource: str, names: dict[str, str], kinds: dict[str, str]
+) -> tuple[str | None, dict[str, str]]:
+    """The ``resource`` text as a msgid and its parameters, each firm's id as its name
+    (``names``; one the reader may not know: "another firm") and a document kind as its
+    label's msgid (``kinds``); (None, {}) for text of another shape, shown as it is.
+
+    >>> what_was_read("loan application of ent_1", {"ent_1": "ACME"}, {})
+    ('Loan application of %(firm)s', {'firm': 'ACME'})
+    """
+    found = _READ_OF.match(resource)
+    if found and found["phrase"] in READ_OF:
+        params = {"firm": names.get(found["firm"], ANOTHER_FIRM)}
+        if not found["kind"]:
+            return READ_OF[found["phrase"]], params
+        if found["phrase"] == "documents":
+            return READ_OF_KIND, params | {"kind": kinds.get(found["kind"], found["kind"])}
+    found = _READ_DOCUMENT.match(resource)
+    if found and found["phrase"] in READ_DOCUMENT:
+        return READ_DOCUMENT[found["phrase"]], {"document": found["document"]}
+    return None, {}
+
+
+def _same(a: AccessOut, b: AccessOut) -> bool:
+    return a.occurred_at.replace(microsecond=0) == b.occurred_at.replace(microsecond=0) and (
+        a.bank_id,
+        a.category,
+        a.purpose,
+        a.resource,
+        a.allowed,
+    ) == (b.bank_id, b.category, b.purpose, b.resource, b.allowed)
+
+
+def log_rows(reads: Iterable[AccessOut], names: dict[str, str]) -> list[LogRow]:
+    """The access log as rows: each identical consecutive read (same second, bank,
+    category, purpose, resource and outcome) once, with how many times it happened."""
+    kinds = {k.value: v for k, v in KIND_LABELS.items()}
+    rows: list[LogRow] = []
+    for access in reads:
+        if rows and _same(rows[-1].access, access):
+            last = rows[-1]
+            rows[-1] = LogRow(last.access, last.what, last.params, last.text, last.times + 1)
+            continue
+        what, params = what_was_read(access.resource, names, kinds)
+        rows.append(LogRow(access, what, params, access.resource))
+    return rows
 
 
 @dataclass
@@ -96,17 +177,21 @@ def _page(
         log, next_cursor = [AccessOut.build(a) for a in page.items], page.next_cursor
     banks = [BankOut.build(b) for b in registry.list_banks(session, principal, limit=200).items]
     ids = {g.bank_id for g in grants} | {a.bank_id for a in log}
+    ids |= {m for a in log for m in re.findall(r"ent_\w+", a.resource)}
+    names = identity.party_names(session, principal, ids)
+    if principal.enterprise_id is not None:
+        names.setdefault(principal.enterprise_id, whoami(session, principal).firm_name)
     return {
         "nav": "consents",
         "may_grant": principal.enterprise_id is not None and principal.has(Scope.CONSENT_MANAGE),
         "form": form,
         "grants": grants,
         "show_log": principal.enterprise_id is not None,
-        "log": log,
+        "log": log_rows(log, names),
         "log_cursor": log_cursor,
         "next_cursor": next_cursor,
         "banks": banks,
-        "names": identity.party_names(session, principal, ids),
+        "names": names,
         **_labels(),
     }
 
@@ -140,7 +225,7 @@ def _end_of(day_text: str) -> Any:
     the API's model to refuse as it would refuse any other non-date."""
     try:
         return at_local(date.fromisoformat(day_text) + timedelta(days=1))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a date, or 9999-12-31 (no day after it)
         return day_text
 
 

@@ -24,7 +24,8 @@ from chainfin.domain.credentials import PieceStatus
 from chainfin.domain.errors import ChainfinError, ValidationFailed
 from chainfin.domain.money import Money
 from chainfin.resources.credentials import CredentialOut, CredentialPieceOut
-from chainfin.services import credentials, identity, onboarding
+from chainfin.services import credentials, identity, onboarding, portal_reads
+from chainfin.services.credentials import quote_compare
 from chainfin.services.pagination import MAX_LIMIT
 from chainfin.web.i18n import N_
 from chainfin.web.render import FormChecked, PagePrincipal, render, whoami
@@ -61,6 +62,9 @@ REFUSALS = {
         "The recipient has already answered this piece: it can no longer be taken back."
     ),
 }
+# A past piece transferred with a financing went to the bank that discounted it.
+PAST_FINANCED = N_("Financed")
+HISTORY = 50  # the latest past pieces the inbox lists
 WITHDRAW_REFUSALS = {"piece_not_found": N_("This piece is not one you passed on.")}
 # What a person reads for a field of the pass-on form the service refused (by reason).
 PASS_FIELDS = {"to": N_("Choose one of your suppliers.")}
@@ -72,9 +76,12 @@ def _rows(session: Session, principal: Principal, pieces: list[CredentialPiece])
     ids = {p.credential_id for p in out}
     found = {c: CredentialOut.build(credentials.get(session, principal, c)) for c in ids}
     parties = {c.issuer_id for c in found.values()} | {p.sender_id or "" for p in out}
+    held = [p.id for p in out if p.status == PieceStatus.HELD]
     return {
         "pieces": out,
         "credentials": found,
+        # held, but pledged for a loan already: no quotes, no financing
+        "pledged": set(quote_compare.pledged(session, held)),
         "names": identity.party_names(session, principal, parties | {p.holder_id for p in out}),
         "piece_states": {k.value: v for k, v in PIECE_STATES.items()},
     }
@@ -93,14 +100,18 @@ def _inbox(
     try:
         page = credentials.list_pieces(session, principal, mine, limit=MAX_LIMIT)
         sent = onboarding.passed_on(session, principal)
+        past, past_total = portal_reads.past_pieces(session, principal, limit=HISTORY)
     except ChainfinError as exc:  # a role that reads no credentials
         reason = REFUSALS.get(exc.code, exc.message)
         return render(request, "error.html", {"reason": reason}, me=me, status_code=exc.status)
     context = {
         "nav": "credentials",
         "error": error,
-        **_rows(session, principal, page.items + sent),
+        **_rows(session, principal, page.items + sent + past),
         "pieces": [CredentialPieceOut.build(p) for p in page.items],
+        "past": [CredentialPieceOut.build(p) for p in past],
+        "past_total": past_total,
+        "past_financed": PAST_FINANCED,
         "sent": [CredentialPieceOut.build(p) for p in sent],
         "passed": next((CredentialPieceOut.build(p) for p in sent if p.id == passed), None),
         "withdrawn": withdrawn,

@@ -51,6 +51,14 @@ LOAN_STATES = {
     "settled": N_("Repaid in full"),
     "written_off": N_("Written off"),
 }
+# The five-category classification (五级分类), domain/loans.LoanCategory.
+CATEGORIES = {
+    "normal": N_("Normal"),
+    "special_mention": N_("Special mention"),
+    "substandard": N_("Substandard"),
+    "doubtful": N_("Doubtful"),
+    "loss": N_("Loss"),
+}
 REPAYMENT_SOURCES = {
     "manual": N_("Repayment"),
     "statement": N_("Repayment"),
@@ -130,6 +138,8 @@ def _loan(view: DealerLoan) -> dict[str, Any]:
     remaining = view.remaining
     return {
         "loan": loan,
+        "overdue": view.overdue,
+        "buyback_callable": view.buyback_callable,
         "order_number": view.order_number,
         "position": PositionOut.build(view.position) if view.position else None,
         "repayments": list(paid.values()),
@@ -164,6 +174,7 @@ def _labels() -> dict[str, Any]:
     return {
         "application_states": APPLICATION_STATES,
         "loan_states": LOAN_STATES,
+        "categories": CATEGORIES,
         "sources": REPAYMENT_SOURCES,
         "decision_reasons": DECISION_REASONS,
     }
@@ -188,6 +199,7 @@ def dealer_page(request: Request, session: SessionDep, principal: PagePrincipal)
         ]
     except ChainfinError as exc:
         return _refused(request, session, principal, exc)
+    views.sort(key=lambda v: not v.overdue)  # overdue loans first (a stable sort)
     loans = [_loan(v) for v in views]
     banks = {a.bank_id for a in apps} | {v.loan.bank_id for v in views}
     context = {
@@ -198,6 +210,7 @@ def dealer_page(request: Request, session: SessionDep, principal: PagePrincipal)
             for a in apps
         ],
         "loans": loans,
+        "overdue": [row for row in loans if row["overdue"]],
         "names": identity.party_names(session, principal, banks),
         **_labels(),
     }

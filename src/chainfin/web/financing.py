@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import quote as url_quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,7 +26,7 @@ from chainfin.api.deps import SessionDep
 from chainfin.domain import clock
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.cost import Offer, annualised_cost_pct, best_offers
-from chainfin.domain.credentials import PieceStatus
+from chainfin.domain.credentials import PieceStatus, add_months
 from chainfin.domain.documents import DocumentKind
 from chainfin.domain.errors import ChainfinError, ValidationFailed
 from chainfin.domain.money import Money, MoneyError
@@ -38,7 +39,7 @@ from chainfin.resources.credentials import (
 )
 from chainfin.resources.lending import LoanApplicationOut, LoanOut, LoanProductOut
 from chainfin.resources.receivables import RegistrationOut
-from chainfin.services import credentials, documents, identity
+from chainfin.services import credentials, documents, identity, portal_reads
 from chainfin.services.credentials import quote_compare
 from chainfin.services.credentials.quote_compare import FunderAnswer
 from chainfin.services.lending import applications, loans, products
@@ -68,7 +69,14 @@ REFUSALS = {
     "application_not_found": N_("This application is not your firm's."),
     "product_unknown": N_("The bank no longer offers this product."),
     "date_in_past": N_("An application is decided today."),
+    "duplicate_financing": N_(
+        "This piece is already pledged to a bank for a loan, so it cannot be financed again "
+        "until that loan is repaid."
+    ),
 }
+# A quote accepted and refused comes back to the comparison with its code in the address
+# (``?refused=``); an unknown code reads this.
+REFUSED_ELSEWHERE = N_("The quote could not be accepted. Ask every bank again for fresh quotes.")
 # Why a bank gave no quote, shown in its column (by code, then by the field refused).
 QUOTE_REFUSALS = {
     "bank_not_funder": N_("This bank does not fund the credential's programme."),
@@ -160,6 +168,13 @@ OUTCOMES = {
     "refer": N_("Referred to the bank's credit staff"),
     "decline": N_("Declined"),
 }
+# The rules' decision when the application was submitted, in the overview's own column
+# (the state column says where the application stands since).
+FIRST_DECISIONS = {
+    "approve": N_("Approved by the rules"),
+    "refer": N_("Referred to the bank's credit staff"),
+    "decline": N_("Declined by the rules"),
+}
 APPLICATION_STATES = {
     "referred": N_("Being reviewed by the bank"),
     "approved": N_("Approved, awaiting disbursement"),
@@ -217,6 +232,13 @@ FIELD_MESSAGES = {
     "payee_account": N_("Enter the receiving account number: 8 to 32 digits."),
     "payee_agent": N_("Enter the 12-digit CNAPS code of the receiving bank."),
 }
+UNDERLYING_UNUSABLE = N_(
+    "Choose one of the underlyings listed: this one cannot back a loan now (it is already "
+    "used or registered for financing, due, or not your firm's)."
+)
+TENOR_TOO_LONG = N_(
+    "The loan would fall due after the underlying is paid: choose a tenor from the list."
+)
 FORM_FIELDS = {
     "amount": "amount",
     "tenor_months": "tenor_months",
@@ -242,6 +264,7 @@ def _labels() -> dict[str, Any]:
         "bases": BASES,
         "fees": FEES,
         "outcomes": OUTCOMES,
+        "first_decisions": FIRST_DECISIONS,
         "application_states": APPLICATION_STATES,
         "loan_states": LOAN_STATES,
         "product_kinds": PRODUCT_KINDS,
@@ -289,6 +312,9 @@ def _loan_rows(session: Session, principal: Principal) -> list[LoanRow]:
 
 
 def _held(session: Session, principal: Principal) -> dict[str, Any]:
+    """The pieces the firm holds that it may have financed (``pieces``) and those pledged
+    for a loan already (``pledged``: an active registration in the receivables registry),
+    the soonest paid first."""
     mine = credentials.PieceFilter(statuses=(PieceStatus.HELD,), holder=principal.enterprise_id)
     pieces = [
         CredentialPieceOut.build(p)
@@ -297,17 +323,23 @@ def _held(session: Session, principal: Principal) -> dict[str, Any]:
     ids = {p.credential_id for p in pieces}
     found = {c: CredentialOut.build(credentials.get(session, principal, c)) for c in ids}
     pieces.sort(key=lambda p: (found[p.credential_id].payment_on, p.id))  # the soonest first
-    return {"pieces": pieces, "credentials": found}
+    registered = quote_compare.pledged(session, [p.id for p in pieces])
+    return {
+        "pieces": [p for p in pieces if p.id not in registered],
+        "pledged": [p for p in pieces if p.id in registered],
+        "credentials": found,
+    }
 
 
 @router.get("/financing", response_class=HTMLResponse)
 def overview(request: Request, session: SessionDep, principal: PagePrincipal) -> Response:
-    context: dict[str, Any] = {"nav": "financing", "pieces": [], "credentials": {}}
+    context: dict[str, Any] = {"nav": "financing", "pieces": [], "pledged": [], "credentials": {}}
     context |= {"quotes": [], "financings": [], "applications": [], "loans": []}
     try:
         if principal.has(Scope.CREDENTIALS_READ) and principal.enterprise_id is not None:
             context |= _held(session, principal)
-            held = {p.id for p in context["pieces"]}  # a quote for a piece since financed is moot
+            # a quote for a piece since financed, or pledged for a loan, is moot
+            held = {p.id for p in context["pieces"]}
             quotes = [QuoteOut.build(q) for q in credentials.open_quotes(session, principal)]
             context["quotes"] = [q for q in quotes if q.piece_id in held]
             context["financings"] = [
@@ -355,8 +387,9 @@ class Column:
     quote: QuoteOut | None
     cost_pct: Decimal | None = None
     refusal: str | None = None
-    best: bool = False
+    best: bool = False  # strictly better than every other quote
     stale_fixing: bool = False
+    same: bool = False  # the top offer, equal to the cent with another bank's
 
 
 def _refusal(answer: FunderAnswer) -> str | None:
@@ -386,9 +419,19 @@ def _columns(answers: list[Answer]) -> list[Column]:
         for c in columns
         if c.quote is not None and c.cost_pct is not None
     ]
-    best = best_offers(offers) if len(offers) > 1 else frozenset()
+    top = best_offers(offers) if len(offers) > 1 else frozenset()
+    best = top if len(top) == 1 else frozenset()  # best only when strictly better
+    same = top if len(top) > 1 else frozenset()
     return [
-        Column(c.bank_id, c.quote, c.cost_pct, c.refusal, c.bank_id in best, c.stale_fixing)
+        Column(
+            c.bank_id,
+            c.quote,
+            c.cost_pct,
+            c.refusal,
+            c.bank_id in best,
+            c.stale_fixing,
+            c.bank_id in same,
+        )
         for c in columns
     ]
 
@@ -416,7 +459,7 @@ def _quotes_page(
     status_code: int = 200,
 ) -> Response:
     """The comparison for a piece the firm holds: ``answers`` just given, or else each funder
-    bank's latest open quote."""
+    bank's latest open quote. A piece pledged for a loan is refused up front."""
     try:
         if answers is None:
             answers = [
@@ -425,8 +468,13 @@ def _quotes_page(
             ]
         piece = CredentialPieceOut.build(credentials.piece_for(session, principal, piece_id))
         credential = CredentialOut.build(credentials.get(session, principal, piece.credential_id))
+        pledged = piece.status == PieceStatus.HELD and bool(
+            quote_compare.pledged(session, [piece.id])
+        )
     except ChainfinError as exc:
         return _refused(request, session, principal, exc)
+    if pledged:
+        error = REFUSALS["duplicate_financing"]
     columns = _columns(answers)
     ids = {c.bank_id for c in columns} | {credential.issuer_id}
     first = next((c.quote for c in columns if c.quote is not None), None)
@@ -439,6 +487,7 @@ def _quotes_page(
         "fee_rows": _fee_rows(columns),
         "error": error,
         "expired": expired,
+        "pledged": pledged,
         "names": identity.party_names(session, principal, ids),
         **_labels(),
     }
@@ -448,10 +497,17 @@ def _quotes_page(
 
 @router.get("/financing/pieces/{piece_id}/quotes", response_class=HTMLResponse)
 def compare(
-    piece_id: str, request: Request, session: SessionDep, principal: PagePrincipal
+    piece_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    refused: Annotated[str, Query(max_length=40)] = "",
 ) -> Response:
-    """Each funder bank's latest open quote for the piece, side by side (asking is a POST)."""
-    return _quotes_page(request, session, principal, piece_id)
+    """Each funder bank's latest open quote for the piece, side by side (asking is a POST);
+    ``?refused=`` names why accepting a quote was just refused (a code, shown in words)."""
+    error = (REFUSALS.get(refused) or REFUSED_ELSEWHERE) if refused else None
+    expired = refused == "quote_expired"
+    return _quotes_page(request, session, principal, piece_id, error=error, expired=expired)
 
 
 @router.post("/financing/pieces/{piece_id}/quotes", response_class=HTMLResponse)
@@ -495,15 +551,11 @@ def accept(quote_id: str, request: Request, principal: PagePrincipal, _: FormChe
                 return _refused(request, session, principal, missing)
             if offered.holder_id != principal.enterprise_id:
                 return _refused(request, session, principal, exc)
-            return _quotes_page(
-                request,
-                session,
-                principal,
-                offered.piece_id,
-                error=REFUSALS.get(exc.code, exc.message),
-                expired=exc.code == "quote_expired",
-                status_code=exc.status,
-            )
+        # back to the comparison, the reason in the address (never left on the POST's URL)
+        code = url_quote(exc.code if exc.code in REFUSALS else "other", safe="")
+        return RedirectResponse(
+            f"/financing/pieces/{offered.piece_id}/quotes?refused={code}", status_code=303
+        )
     return RedirectResponse(f"/financing/quotes/{quote_id}/financing", status_code=303)
 
 
@@ -576,9 +628,28 @@ DOCUMENT_KINDS = {
 }
 
 
-def _candidates(session: Session, principal: Principal, kinds: list[str]) -> list[Candidate]:
-    """The firm's pieces and documents of the kinds a product accepts (the service decides
-    whether each really qualifies)."""
+def _due_date(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def tenors(product: LoanProductOut, due_on: date | None, today: date) -> list[int]:
+    """The tenors of ``product`` (months) whose loan, paid out today, falls due on or before
+    the underlying is paid (``due_on``; every tenor for an underlying without one)."""
+    config = product.config
+    months = range(config.min_tenor_months, config.max_tenor_months + 1)
+    return [m for m in months if due_on is None or add_months(today, m) <= due_on]
+
+
+def _candidates(session: Session, principal: Principal, product: LoanProductOut) -> list[Candidate]:
+    """What the firm may borrow against under ``product``: the pieces it holds that are not
+    pledged already and its documents of the kinds the product accepts that are not due yet,
+    not registered to a bank and not turned into a credential — each with at least one of
+    the product's tenors ending by the time it is paid (the rules still decide)."""
+    kinds = [str(k) for k in product.config.underlying]
+    today = clock.today()
     me = principal.enterprise_id or ""
     out: list[Candidate] = []
     if UnderlyingKind.CREDENTIAL_PIECE in kinds and principal.has(Scope.CREDENTIALS_READ):
@@ -590,31 +661,30 @@ def _candidates(session: Session, principal: Principal, kinds: list[str]) -> lis
                     "credential_piece", p.id, "", p.amount, p.currency, c.issuer_id, c.payment_on
                 )
             )
+    found: list[tuple[str, Any, date | None]] = []
     for kind, (doc_kind, side) in DOCUMENT_KINDS.items():
         if kind not in kinds or not principal.has(Scope.DOCUMENTS_READ):
             continue
         page = documents.list_documents(
-            session, principal, enterprise_id=me, kind=doc_kind, limit=200
+            session, principal, enterprise_id=me, kind=doc_kind, limit=MAX_LIMIT
         )
         for d in page.items:
             mine = {"seller": d.seller_id == me, "buyer": d.buyer_id == me}.get(side, True)
-            if not mine:
-                continue
-            other = d.buyer_id if d.seller_id == me else d.seller_id
-            due = d.content.get("due_date")
-            amount = Money(d.total_minor, d.currency).to_decimal_string()
-            out.append(
-                Candidate(
-                    kind.value,
-                    d.id,
-                    d.number,
-                    amount,
-                    d.currency,
-                    other,
-                    date.fromisoformat(str(due)) if due else None,
-                )
-            )
-    return out
+            due = _due_date(d.content.get("due_date"))
+            if mine and (due is None or due > today):
+                found.append((kind.value, d, due))
+    used = portal_reads.used_documents(session, principal, [(k, d) for k, d, _ in found])
+    for kind_value, d, due in found:
+        if d.id in used:
+            continue
+        other = d.buyer_id if d.seller_id == me else d.seller_id
+        amount = Money(d.total_minor, d.currency).to_decimal_string()
+        out.append(Candidate(kind_value, d.id, d.number, amount, d.currency, other, due))
+    return [
+        c
+        for c in out
+        if (c.due_on is None or c.due_on > today) and tenors(product, c.due_on, today)
+    ]
 
 
 def _offered(session: Session, principal: Principal) -> list[LoanProductOut]:
@@ -633,8 +703,7 @@ def _apply_page(
     try:
         offered = _offered(session, principal)
         chosen = next((p for p in offered if p.id == form.product), None)
-        accepted_kinds = [str(k) for k in chosen.config.underlying] if chosen else []
-        candidates = _candidates(session, principal, accepted_kinds) if chosen else []
+        candidates = _candidates(session, principal, chosen) if chosen else []
     except ChainfinError as exc:
         return _refused(request, session, principal, exc)
     me = whoami(session, principal)
@@ -646,12 +715,49 @@ def _apply_page(
         "offered": offered,
         "chosen": chosen,
         "candidates": candidates,
+        **_tenor_context(chosen, candidates, form),
+        "field_messages": FIELD_MESSAGES,
         "form": form,
         "may_apply": principal.has(Scope.LOANS_APPLY) and principal.enterprise_id is not None,
         "names": identity.party_names(session, principal, ids),
         **_labels(),
     }
     return render(request, "apply.html", context, me=me, status_code=status_code)
+
+
+def _tenor_context(
+    chosen: LoanProductOut | None, candidates: list[Candidate], form: ApplyForm
+) -> dict[str, Any]:
+    """The tenors the form offers for the underlying chosen (every tenor of the product
+    before one is chosen) and the date they must end by."""
+    if chosen is None:
+        return {"tenors": [], "tenor_limit": None}
+    picked = next((c for c in candidates if c.value == form.underlying), None)
+    limit = picked.due_on if picked else None
+    return {"tenors": tenors(chosen, limit, clock.today()), "tenor_limit": limit}
+
+
+@router.get("/financing/apply/tenors", response_class=HTMLResponse)
+def tenor_field(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    product: Annotated[str, Query(max_length=64)] = "",
+    underlying: Annotated[str, Query(max_length=120)] = "",
+    tenor_months: Annotated[str, Query(max_length=4)] = "",
+) -> Response:
+    """The tenor field for the underlying chosen (htmx swaps it in when the underlying
+    changes): only the tenors that end by the time the underlying is paid."""
+    form = ApplyForm(product=product, underlying=underlying, tenor_months=tenor_months)
+    try:
+        chosen = next((p for p in _offered(session, principal) if p.id == product), None)
+        candidates = _candidates(session, principal, chosen) if chosen else []
+    except ChainfinError as exc:
+        return Response(status_code=404 if exc.status == 404 else 409)
+    if chosen is None:
+        return Response(status_code=404)
+    context = {"chosen": chosen, "form": form, **_tenor_context(chosen, candidates, form)}
+    return render(request, "financing_tenors.html", context)
 
 
 @router.get("/financing/apply", response_class=HTMLResponse)
@@ -675,7 +781,7 @@ def _parse(form: ApplyForm) -> tuple[Money | None, int | None, tuple[str, str] |
     except MoneyError:
         form.errors["amount"] = FIELD_MESSAGES["amount"]
         amount = None
-    if form.tenor_months.isdigit():
+    if form.tenor_months.isdecimal():  # isdigit() takes "²", which int() refuses
         tenor = int(form.tenor_months)
     else:
         form.errors["tenor_months"] = FIELD_MESSAGES["tenor_months"]
@@ -688,6 +794,20 @@ def _parse(form: ApplyForm) -> tuple[Money | None, int | None, tuple[str, str] |
         if not getattr(form, name).strip():
             form.errors[name] = FIELD_MESSAGES[name]
     return amount, tenor, underlying
+
+
+def _check_underlying(
+    session: Session, principal: Principal, chosen: LoanProductOut, form: ApplyForm, tenor: int
+) -> None:
+    """Refuse at the field, before the rules: an underlying the form does not offer (used,
+    registered, due or not the firm's), a tenor ending after the underlying is paid."""
+    picked = next(
+        (c for c in _candidates(session, principal, chosen) if c.value == form.underlying), None
+    )
+    if picked is None:
+        form.errors["underlying"] = UNDERLYING_UNUSABLE
+    elif tenor not in tenors(chosen, picked.due_on, clock.today()):
+        form.errors["tenor_months"] = TENOR_TOO_LONG
 
 
 def _field_errors(exc: ValidationFailed) -> dict[str, str]:
@@ -730,6 +850,8 @@ def apply(
                 if chosen is None:
                     form.errors["product"] = FIELD_MESSAGES["product"]
                 else:
+                    _check_underlying(session, principal, chosen, form, tenor)
+                if chosen is not None and not form.errors:
                     app = applications.submit(
                         session,
                         principal,
@@ -765,6 +887,43 @@ class ReasonRow:
     text: str  # an N_ message, or the service's own words for a code we do not know
 
 
+@dataclass(frozen=True)
+class UnderlyingShown:
+    """What an application was financed against, as a person recognises it: its kind, its
+    number (a document's; empty for a piece) and its amount."""
+
+    kind: str
+    number: str
+    amount: str
+    currency: str
+
+
+def _underlying_of(
+    session: Session, principal: Principal, out: LoanApplicationOut
+) -> UnderlyingShown:
+    """The underlying named, read through the firm's own scoping: the value the rules put on
+    it, or — for one they did not value (a declined application) — the document's total or
+    the piece's amount."""
+    kind, ref = out.underlying.kind, out.underlying.ref
+    number, amount, currency = "", out.underlying.value, out.currency
+    valued = Money.parse(amount, currency).amount_minor > 0
+    try:
+        if kind == UnderlyingKind.CREDENTIAL_PIECE:
+            piece = credentials.piece_for(session, principal, ref)
+            if not valued:
+                amount = Money(piece.amount_minor, piece.currency).to_decimal_string()
+                currency = piece.currency
+        else:
+            doc = documents.get_document(session, principal, ref)
+            number = doc.number
+            if not valued:
+                amount = Money(doc.total_minor, doc.currency).to_decimal_string()
+                currency = doc.currency
+    except ChainfinError:  # not the firm's to read: what the application recorded
+        pass
+    return UnderlyingShown(kind, number, amount, currency)
+
+
 @router.get("/financing/applications/{application_id}", response_class=HTMLResponse)
 def application(
     application_id: str, request: Request, session: SessionDep, principal: PagePrincipal
@@ -780,12 +939,7 @@ def application(
         product = next(
             (LoanProductOut.build(p, principal) for p in offered if p.id == out.product_id), None
         )
-        number = ""
-        if out.underlying.kind != UnderlyingKind.CREDENTIAL_PIECE:
-            try:
-                number = documents.get_document(session, principal, out.underlying.ref).number
-            except ChainfinError:
-                number = ""
+        underlying = _underlying_of(session, principal, out)
     except ChainfinError as exc:
         return _refused(request, session, principal, exc)
     reasons = [
@@ -801,7 +955,7 @@ def application(
         "reasons": reasons,
         "score_reasons": [SCORE_REASONS.get(c, c) for c in (score.reasons if score else [])],
         "tasks": [(t, *TASKS.get(t.kind, (t.kind, ""))) for t in out.tasks],
-        "document_number": number,
+        "underlying": underlying,
         "decision_reasons": DECISION_REASONS,
         "names": identity.party_names(session, principal, {out.bank_id}),
         **_labels(),

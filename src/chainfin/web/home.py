@@ -20,12 +20,22 @@ from chainfin.domain.money import Money
 from chainfin.resources.alerts import AlertOut
 from chainfin.resources.credentials import CredentialOut, CredentialPieceOut, QuoteOut
 from chainfin.resources.documents import DocumentOut
-from chainfin.services import alerts, chains, credentials, documents, identity, notifications
+from chainfin.services import (
+    alerts,
+    chains,
+    credentials,
+    documents,
+    identity,
+    notifications,
+)
+from chainfin.services.credentials import quote_compare
 from chainfin.services.pagination import MAX_LIMIT
 from chainfin.web.consent_centre import CATEGORY_LABELS, PURPOSE_LABELS
 from chainfin.web.notifications import rows as notification_rows
+from chainfin.web.render import whoami
 
 LATEST = 5  # unread notifications on the home page; the inbox has the rest
+TO_CONFIRM = 5  # the newest documents awaiting confirmation; "see all" lists the rest
 
 LIVE_ALERTS = ("open", "acknowledged")
 
@@ -69,6 +79,7 @@ def enterprise_home(session: Session, principal: Principal) -> dict[str, Any]:
         pieces = [CredentialPieceOut.build(p) for p in page.items]
         offered = [p for p in pieces if p.status == PieceStatus.OFFERED]
         held = [p for p in pieces if p.status == PieceStatus.HELD]
+        held_ids = [p.id for p in held]
         ids = {p.credential_id for p in pieces}
         if ids:
             held_in = credentials.CredentialFilter(holder=me)
@@ -77,13 +88,21 @@ def enterprise_home(session: Session, principal: Principal) -> dict[str, Any]:
             ).items:
                 if c.id in ids:
                     maturity[c.id] = CredentialOut.build(c)
-        quotes = [QuoteOut.build(q) for q in credentials.open_quotes(session, principal)]
+        # a quote is one I can still take only while I hold the piece and it is not pledged
+        free = set(held_ids) - set(quote_compare.pledged(session, held_ids))
+        quotes = [
+            q
+            for q in map(QuoteOut.build, credentials.open_quotes(session, principal))
+            if q.piece_id in free
+        ]
         financed = credentials.financed_minor(session, principal)
     to_confirm = []
+    waiting = 0
+    is_core = whoami(session, principal).is_core
     if principal.has(Scope.DOCUMENTS_READ):
-        to_confirm = [
-            DocumentOut.build(d) for d in documents.awaiting_confirmation(session, principal)
-        ]
+        newest = documents.awaiting_confirmation_page(session, principal, limit=TO_CONFIRM)
+        waiting = documents.count_awaiting(session, principal)
+        to_confirm = [DocumentOut.build(d) for d in newest.items]
     about_me = []
     if principal.has(Scope.CREDENTIALS_READ):
         for state in LIVE_ALERTS:
@@ -100,6 +119,8 @@ def enterprise_home(session: Session, principal: Principal) -> dict[str, Any]:
         "nav": "home",
         "offered": offered,
         "to_confirm": to_confirm,
+        "to_confirm_total": waiting,
+        "to_confirm_all": "/treasury/confirmations" if is_core else "/documents?side=buyer",
         "alerts": about_me,
         "consent_requests": asked,
         "category_labels": {k.value: v for k, v in CATEGORY_LABELS.items()},

@@ -60,6 +60,14 @@ TOPICS = {
         "A bank was invited to fund your credential programme: approve or decline it."
     ),
 }
+# What an action topic says once the act was done (services/notifications.ANSWERS): the
+# fact, without asking for the act again.
+RESOLVED_TOPICS = {
+    "credential_offered": N_("A credential of %(amount)s was issued to you."),
+    "piece_offered": N_("A credential piece of %(amount)s was passed to you."),
+    "invoice_to_confirm": N_("An invoice of %(amount)s was sent to you for confirmation."),
+    "receipt_to_confirm": N_("A goods receipt of %(amount)s was sent to you for confirmation."),
+}
 UNKNOWN_TOPIC = N_("Something that concerns your firm has changed.")
 REFUSALS = {
     "notification_not_found": N_("This notification is not yours."),
@@ -78,16 +86,49 @@ class Shown:
     counterparty: str | None  # an id, named through ``names``
     link: str | None
     unread: bool
+    resolved: bool  # the act it asked for was done
     created_at: datetime
 
 
-def link_for(subject_kind: str | None, subject_id: str | None) -> str | None:
-    """The page of what a notification is about, if it has one."""
-    if subject_kind == "credential" and subject_id:
-        return f"/credentials/{subject_id}"
-    return {"piece": "/credentials", "document": "/documents", "consent": "/consents"}.get(
-        subject_kind or "", "/" if subject_kind == "alert" else None
-    )
+# The page of each kind of subject, by its id; a subject without a page of its own leads
+# to the page that lists it.
+SUBJECT_PAGES = {
+    "credential": "/credentials/{id}",
+    "document": "/documents/{id}",
+    "application": "/financing/applications/{id}",
+}
+LIST_PAGES = {"piece": "/credentials", "consent": "/consents", "alert": "/"}
+# Topics whose page is not their subject's: a quote is read on the piece's quotes page, a
+# financing on the financing page, an invitation to approve on the treasury's.
+TOPIC_PAGES = {
+    "piece_quoted": "/financing/pieces/{id}/quotes",
+    "piece_financed": "/financing",
+    "funder_to_approve": "/treasury",
+}
+# Where a topic leads when its notification names no subject (written before it did).
+TOPIC_LISTS = {
+    "loan_paid_out": "/financing",
+    "line_opened": "/financing",
+    "application_approved": "/financing",
+    "application_declined": "/financing",
+}
+
+
+def link_for(topic: str, subject_kind: str | None, subject_id: str | None) -> str | None:
+    """The page of what a notification is about, if it has one: its object's own page
+    where there is one, else the page that lists it.
+
+    >>> link_for("invoice_to_confirm", "document", "doc_1")
+    '/documents/doc_1'
+    >>> link_for("loan_paid_out", "application", "app_1")
+    '/financing/applications/app_1'
+    """
+    page = TOPIC_PAGES.get(topic) or SUBJECT_PAGES.get(subject_kind or "")
+    if page and subject_id:
+        return page.format(id=subject_id)
+    if page and "{id}" not in page:
+        return page
+    return LIST_PAGES.get(subject_kind or "") or TOPIC_LISTS.get(topic)
 
 
 def shown(item: Item) -> Shown:
@@ -97,14 +138,18 @@ def shown(item: Item) -> Shown:
     currency = str(params.get("currency", "CNY"))
     if params.get("amount_minor") is not None:
         amount = Money(int(params["amount_minor"]), currency).to_decimal_string()
+    message = TOPICS.get(n.topic, UNKNOWN_TOPIC)
+    if item.resolved:
+        message = RESOLVED_TOPICS.get(n.topic, message)
     return Shown(
         id=n.id,
-        message=TOPICS.get(n.topic, UNKNOWN_TOPIC),
+        message=message,
         amount=amount,
         currency=currency,
         counterparty=params.get("counterparty"),
-        link=link_for(n.subject_kind, n.subject_id),
+        link=link_for(n.topic, n.subject_kind, n.subject_id),
         unread=item.unread,
+        resolved=item.resolved,
         created_at=n.created_at,
     )
 
@@ -221,4 +266,6 @@ def open_one(
     except ChainfinError as exc:
         return _not_found(request, principal, exc)
     n = item.notification
-    return RedirectResponse(link_for(n.subject_kind, n.subject_id) or "/notifications", 303)
+    return RedirectResponse(
+        link_for(n.topic, n.subject_kind, n.subject_id) or "/notifications", 303
+    )

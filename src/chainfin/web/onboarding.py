@@ -312,9 +312,11 @@ def _gone(request: Request, exc: ChainfinError) -> Response:
 
 
 @router.get("/join/registered", response_class=HTMLResponse)
-def joined(request: Request) -> Response:
-    """Where a registration lands: the success, and the sign-in form."""
-    return render(request, "join_done.html", {"error": None})
+def joined(request: Request, pending: Annotated[bool, Query()] = False) -> Response:
+    """Where a registration lands: the success, and the sign-in form; or, for a firm the
+    registry knew before it was invited, that its bank verifies the new administrator first
+    (services/onboarding.register)."""
+    return render(request, "join_done.html", {"error": None, "pending": pending})
 
 
 @dataclass
@@ -358,7 +360,8 @@ def join(
     status = 422
     try:
         with transaction(factory) as session:
-            onboarding.register(session, command)
+            user = onboarding.register(session, command)
+            active = user.active
     except ValidationFailed as exc:
         form.errors = {e.field: field_said(e) for e in reversed(exc.errors)}
     except ChainfinError as exc:
@@ -367,7 +370,8 @@ def join(
         where, said = REFUSALS[exc.code]
         form.errors, status = {where: (said, {})}, exc.status
     else:
-        return RedirectResponse("/join/registered", status_code=303)
+        done = "/join/registered" if active else "/join/registered?pending=1"
+        return RedirectResponse(done, status_code=303)
     with transaction(factory, write=False) as session:
         try:
             view = onboarding.join_view(session, token)

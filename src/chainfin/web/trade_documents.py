@@ -483,6 +483,27 @@ class CaseRow:
     documents: list[str]
 
 
+def _search(
+    session: Session, principal: Principal, results: list[CaseResult], q: str
+) -> list[CaseResult]:
+    """The cases one of whose documents' keys (kind, seller's USCC, number) or whose
+    counterparty's name or USCC contains ``q``, ignoring case."""
+    needle = q.strip().casefold()
+    if not needle:
+        return results
+    mine = whoami(session, principal).uscc
+    others = {r.buyer_uscc if r.seller_uscc == mine else r.seller_uscc for r in results}
+    ids = registry.ids_by_uscc(session, others)
+    names = identity.party_names(session, principal, ids.values())
+
+    def found(r: CaseResult) -> bool:
+        other = r.buyer_uscc if r.seller_uscc == mine else r.seller_uscc
+        said = " ".join((*r.documents, r.case_key, other, names.get(ids.get(other, ""), "")))
+        return needle in said.casefold()
+
+    return [r for r in results if found(r)]
+
+
 def _case_rows(
     session: Session, principal: Principal, results: list[CaseResult], language: Language
 ) -> list[CaseRow]:
@@ -513,13 +534,22 @@ def cases_page(
     session: SessionDep,
     principal: PagePrincipal,
     status: Annotated[str, Query(max_length=30)] = "",
+    q: Annotated[str, Query(max_length=100)] = "",
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
+    """``q`` finds a trade by a document number (or part of one) or the counterparty's name
+    or USCC: a firm with hundreds of trades looks one up as it looks up an invoice."""
     firm = principal.enterprise_id
     if firm is None:
         return _firms_only(request, session, principal)
     language, _remember = language_of(request)
-    context: dict[str, Any] = {"nav": "documents", "status": status, "cursor": cursor, **_labels()}
+    context: dict[str, Any] = {
+        "nav": "documents",
+        "status": status,
+        "q": q,
+        "cursor": cursor,
+        **_labels(),
+    }
     if status and status not in CaseStatus.__members__.values():
         context |= {
             "cases": [],
@@ -536,6 +566,7 @@ def cases_page(
             firm,
             status=CaseStatus(status) if status else None,
         )
+        results = _search(session, principal, results, q)
         page = page_of(results, lambda r: r.case_key, cursor=cursor, limit=PAGE)
     except ChainfinError as exc:
         return _refused(request, session, principal, exc)

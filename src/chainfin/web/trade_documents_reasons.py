@@ -148,7 +148,7 @@ ROW_REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
         r"duplicate column\(s\) in header: (?P<value>.*)",
         N_("Columns named twice in the header: %(value)s."),
     ),
-    _pattern(r"invalid JSON at line .*", N_("Not valid JSON.")),
+    _pattern(r"invalid JSON.*", N_("Not valid JSON.")),
     _pattern(r"malformed CSV.*", N_("Not a well-formed CSV file.")),
     _pattern(r"each item must be a JSON object", N_("Each line must be one JSON object.")),
     _pattern(r"not well-formed XML.*", N_("Not well-formed XML.")),

@@ -42,7 +42,7 @@ from chainfin.services import credentials, documents, identity, workcal
 from chainfin.services.credentials import payables
 from chainfin.services.credentials.pieces import holder_names
 from chainfin.services.credentials.programmes import visible_programme
-from chainfin.services.pagination import MAX_LIMIT
+from chainfin.services.pagination import MAX_LIMIT, Page
 from chainfin.web.i18n import N_
 from chainfin.web.render import FormChecked, PagePrincipal, render, whoami
 
@@ -73,6 +73,16 @@ HOLDING_STATES = {
     PieceStatus.SETTLED: N_("Settled"),
 }
 KINDS = {"invoice": N_("Invoice"), "goods_receipt": N_("Goods receipt")}
+# What a trade case is named by: the kind of the document it is keyed on.
+CASE_KINDS = {
+    "contract": N_("Contract"),
+    "purchase_order": N_("Purchase order"),
+    "delivery_note": N_("Delivery note"),
+    "goods_receipt": N_("Goods receipt"),
+    "invoice": N_("Invoice"),
+    "waybill": N_("Waybill"),
+    "warehouse_receipt": N_("Warehouse receipt"),
+}
 NOT_CORE = N_("The treasury desk is for core enterprises: your firm issues no credentials.")
 # What a person reads for a service's refusal, by its code.
 REFUSALS = {
@@ -274,7 +284,7 @@ def overview(request: Request, session: SessionDep, principal: PagePrincipal) ->
     programmes = _programmes(session, principal)
     context = {
         "section": "overview",
-        "awaiting": len(documents.awaiting_confirmation(session, principal, limit=MAX_LIMIT)),
+        "awaiting": documents.count_awaiting(session, principal),
         "free_confirmations": len(free),
         "free_amount": _sum(c.available for c in free),
         "programmes": programmes,
@@ -295,18 +305,49 @@ def _sum(amounts: Any) -> str:
 # ---------------------------------------------------------------------------- confirmations
 
 
-def _awaiting(session: Session, principal: Principal) -> dict[str, Any]:
-    rows = [
-        DocumentOut.build(d)
-        for d in documents.awaiting_confirmation(session, principal, limit=MAX_LIMIT)
-    ]
+AWAITING_PAGE = 50
+CURSOR_INVALID = N_("This page link is out of date; start from the first page.")
+
+
+def _awaiting(
+    session: Session, principal: Principal, search: str = "", cursor: str | None = None
+) -> dict[str, Any]:
+    """A page of the documents awaiting the firm's confirmation, the newest first, those
+    matching ``search`` (a number or a supplier's name) when one is typed; how many wait in
+    all and how many match."""
+    search = search.strip()
+    error = None
+    try:
+        page = documents.awaiting_confirmation_page(
+            session, principal, search=search, cursor=cursor, limit=AWAITING_PAGE
+        )
+    except ChainfinError:  # a cursor this page did not issue
+        page, error = Page[Any]([], None), CURSOR_INVALID
+    rows = [DocumentOut.build(d) for d in page.items]
+    total = documents.count_awaiting(session, principal)
     return {
         "section": "confirmations",
         "awaiting": rows,
+        "total": total,
+        "matching": documents.count_awaiting(session, principal, search=search)
+        if search
+        else total,
+        "search": search,
+        "cursor": cursor if error is None else None,
+        "next_cursor": page.next_cursor,
+        "cursor_error": error,
+        "pager_query": pager_query,
         "due_dates": {d.id: due_date(d) for d in rows},
         "names": _names(session, principal, {d.seller_id for d in rows}),
         **_labels(),
     }
+
+
+def pager_query(search: str, cursor: str | None = None) -> str:
+    """The confirmations page's address for a search and page (the query part)."""
+    values = [("q", search)] if search else []
+    values += [("cursor", cursor)] if cursor else []
+    return urlencode(values)
 
 
 def due_date(document: DocumentOut) -> date | None:
@@ -324,6 +365,8 @@ def confirmations_page(
     session: SessionDep,
     principal: PagePrincipal,
     result: Annotated[list[str] | None, Query(max_length=100)] = None,
+    q: Annotated[str, Query(max_length=64)] = "",
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
     if not _is_core(session, principal):
         return _desk(request, session, principal, "treasury_confirmations.html", {})
@@ -331,7 +374,10 @@ def confirmations_page(
         _outcome(_document_label(session, principal, doc_id), code)
         for doc_id, code in results_of(result)
     ]
-    context = {**_awaiting(session, principal), "outcomes": outcomes}
+    context = {**_awaiting(session, principal, q, cursor), "outcomes": outcomes}
+    if context["cursor_error"]:
+        me = whoami(session, principal)
+        return _page(request, me, "treasury_confirmations.html", context, 422)
     return _desk(request, session, principal, "treasury_confirmations.html", context)
 
 
@@ -420,18 +466,43 @@ def _payables(session: Session, principal: Principal, form: PayableForm) -> dict
         "form": form,
         "free_documents": free_docs,
         "due_dates": {d.id: due_date(d) for d in free_docs},
-        "cases": [
-            {
-                "key": c.case_key,
-                "creditor_id": c.creditor_id,
-                "total": Money(c.total_minor).to_decimal_string(),
-            }
-            for c in cases
-        ],
+        "cases": [trade_case_option(c) for c in cases],
+        "case_kinds": CASE_KINDS,
         "confirmed": confirmed,
         "names": _names(session, principal, ids),
         **_labels(),
     }
+
+
+@dataclass(frozen=True)
+class CaseOption:
+    """A matched trade case as the 确权 form offers it: its key is the option's value only;
+    a person reads the supplier, the kind and number of the document it is keyed on, its
+    invoices' total and the latest invoice's date."""
+
+    key: str
+    creditor_id: str
+    kind: str
+    number: str
+    total: str
+    currency: str
+    invoiced_on: date | None
+
+
+def trade_case_option(case: payables.FreeTradeCase) -> CaseOption:
+    kind, _, rest = case.case_key.partition("/")
+    number = rest.partition("/")[2] or rest or case.case_key
+    days = [i.issue_date for i in case.invoices]
+    currency = case.invoices[0].currency if case.invoices else "CNY"
+    return CaseOption(
+        case.case_key,
+        case.creditor_id,
+        kind,
+        number,
+        Money(case.total_minor, currency).to_decimal_string(),
+        currency,
+        max(days) if days else None,
+    )
 
 
 @router.get("/treasury/payables", response_class=HTMLResponse)
@@ -819,33 +890,47 @@ class Due:
     credential: CredentialOut
     due: AmountDueOut
     days_late: int
+    holders: list[Holding] = field(default_factory=list)  # whom the payment goes to
 
 
-def _calendar(session: Session, principal: Principal) -> dict[str, Any]:
+def _current_holders(
+    session: Session, principal: Principal, credential: CredentialOut, names: dict[str, str]
+) -> list[Holding]:
+    """Who holds the credential's pieces now (a financed piece: the bank that discounted
+    it), the first holder first; ``names`` gains their names."""
+    tree = credentials.tree(session, principal, credential.id)
+    held = holdings([CredentialPieceOut.build(p) for p in tree])
+    if any(h.holder_id not in names for h in held):
+        names.update(holder_names(session, principal, credential.id))
+    return held
+
+
+def maturity_calendar(session: Session, principal: Principal) -> dict[str, Any]:
+    """The maturity calendar as the page shows it: ``run``, the credentials due today or
+    overdue (each a :class:`Due` with its current holders), and ``months``, those paid
+    later, by month."""
     today = clock.today()
     run: list[Due] = []
     months: dict[date, list[Due]] = defaultdict(list)
-    ids: set[str] = set()
-    waiting: list[CredentialOut] = []
-    for row in sorted(_issued(session, principal), key=lambda c: (c.payment_on, c.id)):
-        credential = CredentialOut.build(row)
-        if credential.status == CredentialStatus.OFFERED:
-            waiting.append(credential)
+    issued = [CredentialOut.build(c) for c in _issued(session, principal)]
+    names = _names(session, principal, {c.first_holder_id for c in issued})
+    for credential in sorted(issued, key=lambda c: (c.payment_on, c.id)):
         if credential.status not in (
             CredentialStatus.ACTIVE,
             CredentialStatus.OVERDUE,
             CredentialStatus.OFFERED,
         ):
             continue
-        ids.add(credential.first_holder_id)
         if credential.payment_on <= today and credential.status != CredentialStatus.OFFERED:
             due = credentials.amount_due(session, principal, credential.id, today)
             late = (today - credential.payment_on).days
-            run.append(Due(credential, AmountDueOut.build(due), late))
+            held = _current_holders(session, principal, credential, names)
+            run.append(Due(credential, AmountDueOut.build(due), late, held))
         elif credential.payment_on > today:
             due = credentials.amount_due(session, principal, credential.id, credential.payment_on)
+            held = _current_holders(session, principal, credential, names)
             months[credential.payment_on.replace(day=1)].append(
-                Due(credential, AmountDueOut.build(due), 0)
+                Due(credential, AmountDueOut.build(due), 0, held)
             )
     return {
         "section": "calendar",
@@ -855,7 +940,7 @@ def _calendar(session: Session, principal: Principal) -> dict[str, Any]:
             {"month": m, "rows": rows, "total": _sum(d.due.total for d in rows)}
             for m, rows in sorted(months.items())
         ],
-        "names": _names(session, principal, ids),
+        "names": names,
         **_labels(),
     }
 
@@ -873,7 +958,7 @@ def calendar_page(
         _outcome(_credential_label(session, principal, credential_id), code)
         for credential_id, code in results_of(result)
     ]
-    context = {**_calendar(session, principal), "outcomes": outcomes}
+    context = {**maturity_calendar(session, principal), "outcomes": outcomes}
     return _desk(request, session, principal, "treasury_calendar.html", context)
 
 
@@ -915,7 +1000,7 @@ def _settle(request: Request, principal: Principal, ids: Sequence[str], one: boo
                 return render(request, "error.html", {"reason": reason}, me=me, status_code=404)
     if not ids:
         with transaction(factory, write=False) as session:
-            context = {**_calendar(session, principal), "error": NOTHING_TO_SETTLE}
+            context = {**maturity_calendar(session, principal), "error": NOTHING_TO_SETTLE}
             me = whoami(session, principal)
         return _page(request, me, "treasury_calendar.html", context, 422)
     done: list[tuple[str, str]] = []

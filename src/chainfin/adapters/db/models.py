@@ -1665,6 +1665,9 @@ class Notification(Base):
     # the recipient's own figures from the record (amount_minor, currency, counterparty)
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+    # when the act it asked for was done (an offered piece answered, an invoice confirmed):
+    # no longer waiting for anyone, so no longer counted as unread
+    resolved_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_notifications_recipient", "recipient_id", "id"),
@@ -1700,6 +1703,9 @@ class SupplierInvitation(Base):
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     inviter_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
     invitee_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"))
+    # the invitation registered the firm (else the registry knew it: its first admin waits
+    # for verification before signing in, services/onboarding.register)
+    invitee_created: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_name: Mapped[str] = mapped_column(EncryptedText("supplier_invitation.contact_name"))
     contact_mobile: Mapped[str] = mapped_column(EncryptedText("supplier_invitation.contact_mobile"))
     piece_id: Mapped[str | None] = mapped_column(ForeignKey("credential_pieces.id"))

@@ -86,6 +86,8 @@ def _loads(text: str, row: int | None) -> Any:
         raise _fail(
             f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", row
         ) from None
+    except ValueError:  # an integer of more digits than int() converts (4300)
+        raise _fail("invalid JSON: a number has too many digits", row) from None
 
 
 def _object(value: Any, row: int) -> dict[str, object]:
@@ -108,6 +110,8 @@ def _read_csv(text: str) -> Rows:
         header = next(reader)
     except StopIteration:
         raise _fail("empty file: a header line is required") from None
+    except csv.Error as exc:  # a header field over csv.field_size_limit()
+        raise _fail(f"malformed CSV: {exc}", 1) from None
     header = [h.strip() for h in header]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:

@@ -63,6 +63,7 @@ def quote(
         )
     credential, programme = _programme_of(session, piece)
     _check_live_credential(credential)
+    _check_not_pledged(session, piece.id)
     funder_bank = _resolve_bank(session, bank)
     funder = session.get(ProgrammeFunder, (programme.id, funder_bank.id))
     if funder is None:
@@ -113,6 +114,19 @@ def _money(d: dict[str, Any]) -> Money:
     return Money.parse(str(d["amount"]), str(d["currency"]))
 
 
+def _check_not_pledged(session: Session, piece_id: str) -> None:
+    """A piece registered to a bank already (pledged for a loan, or discounted) backs one
+    financing: no bank quotes on it or discounts it until the registration is released.
+    Refused here, before any bank prices it, with the registry's own code."""
+    found = receivables.active_key(session, receivables.credential_key(piece_id))
+    if found is not None:
+        raise Conflict(
+            f"credential piece {piece_id} backs a financing already ({found.id})",
+            hint="A piece can back one financing at a time; the first must be released.",
+            code="duplicate_financing",
+        )
+
+
 def finance(session: Session, actor: Principal, quote_id: str) -> Financing:
     """The holder accepts a quote: the bank funds the net proceeds, the piece passes to the
     bank, the receivables registry records it and both books post. Accepting the same quote
@@ -131,6 +145,7 @@ def finance(session: Session, actor: Principal, quote_id: str) -> Financing:
         )
     piece = _piece_for_holder(session, actor, row.piece_id)
     credential, _programme = _programme_of(session, piece)
+    _check_not_pledged(session, piece.id)
     _check_live_credential(credential)
     terms = row.terms
     face = _money(terms["face"])

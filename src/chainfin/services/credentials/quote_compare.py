@@ -10,6 +10,7 @@ fixing on record…) leaves its refusal beside the others' offers instead of fai
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -26,11 +27,12 @@ from chainfin.domain import credentials as rules
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
 from chainfin.domain.credentials import PieceStatus
-from chainfin.domain.errors import ChainfinError, NotFound, ValidationFailed
+from chainfin.domain.errors import ChainfinError, Conflict, NotFound, ValidationFailed
 from chainfin.services import scoping
 from chainfin.services.credentials._common import _piece_for_holder, _programme_of
 from chainfin.services.credentials.financing import quote, quote_for
 from chainfin.services.pagination import MAX_LIMIT
+from chainfin.services.receivables import credential_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +58,39 @@ def funders_of(session: Session, piece: CredentialPiece) -> list[str]:
     return [programme.lead_bank_id, *others]
 
 
+def pledged(session: Session, piece_ids: Iterable[str]) -> dict[str, ReceivableRegistration]:
+    """Of ``piece_ids`` (pieces the caller already read through its scoping), those with an
+    active registration in the receivables registry — pledged or transferred for a loan —
+    each with its registration. Such a piece backs one financing already: no bank may
+    discount it until the registration is released."""
+    keys = {credential_key(p): p for p in piece_ids}
+    if not keys:
+        return {}
+    rows = session.scalars(
+        select(ReceivableRegistration).where(
+            ReceivableRegistration.receivable_key.in_(sorted(keys)),
+            ReceivableRegistration.released_at.is_(None),
+        )
+    )
+    return {keys[r.receivable_key]: r for r in rows}
+
+
 def held_piece(session: Session, actor: Principal, piece_id: str) -> CredentialPiece:
-    """A piece the actor's enterprise holds and may have discounted (state held); 404 for a
-    piece it does not hold, ``piece_not_held`` for one it holds in another state."""
+    """A piece the actor's enterprise holds and may have discounted (state held, not pledged
+    for a loan); 404 for a piece it does not hold, ``piece_not_held`` for one it holds in
+    another state, ``duplicate_financing`` for one registered to a bank already."""
     actor.require(Scope.CREDENTIALS_WRITE)
     piece = _piece_for_holder(session, actor, piece_id)
     if piece.status != PieceStatus.HELD.value:
         raise rules.IllegalTransition(
             f"piece {piece.id} is {piece.status}; only held pieces are financed",
             code="piece_not_held",
+        )
+    if piece.id in pledged(session, [piece.id]):
+        raise Conflict(
+            f"piece {piece.id} is already registered to a bank for financing",
+            hint="A piece backs one financing at a time; the first must be released.",
+            code="duplicate_financing",
         )
     return piece
 
@@ -90,10 +116,11 @@ def ask_every_funder(session: Session, actor: Principal, piece_id: str) -> list[
 
 def open_quotes_for(session: Session, actor: Principal, piece_id: str) -> list[FunderAnswer]:
     """Each funder bank of a piece the actor holds with its latest quote still open (valid
-    now, not financed), or with none; none at all once the piece is no longer held."""
+    now, not financed), or with none; none at all once the piece is no longer held or is
+    pledged for a loan."""
     actor.require(Scope.CREDENTIALS_READ)
     piece = _piece_for_holder(session, actor, piece_id)
-    if piece.status != PieceStatus.HELD.value:
+    if piece.status != PieceStatus.HELD.value or pledged(session, [piece.id]):
         return [FunderAnswer(b) for b in funders_of(session, piece)]
     rows = session.scalars(
         select(CredentialQuote)

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("token_digest", sa.String(length=64), nullable=False),
         sa.Column("inviter_id", sa.String(length=32), nullable=False),
         sa.Column("invitee_id", sa.String(length=32), nullable=False),
+        sa.Column("invitee_created", sa.Boolean(), nullable=False),
         sa.Column("contact_name", sa.Text(), nullable=False),
         sa.Column("contact_mobile", sa.Text(), nullable=False),
         sa.Column("piece_id", sa.String(length=32), nullable=True),

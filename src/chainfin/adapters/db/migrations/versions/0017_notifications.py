@@ -2,7 +2,8 @@
 
 ``notifications``: one row per event a firm or a bank should hear about, written in the
 transaction of the ledger entry that records it; ``notification_reads``: who has read which
-(read state is each person's own).
+(read state is each person's own). A notification that asked for an act is
+``resolved_at`` when the act is recorded.
 
 Revision ID: 0017
 Revises: 0016
@@ -35,6 +36,7 @@ def upgrade() -> None:
         sa.Column("subject_id", sa.String(length=32), nullable=True),
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "recipient_kind IN ('enterprise','bank')",
             name=op.f("ck_notifications_recipient_kind_known"),
