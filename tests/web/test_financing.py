@@ -106,6 +106,8 @@ def apply_with(page: Page, invoice: str, amount: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("申请贷款")
     product = page.get_by_role("listitem").filter(has_text=f"应收账款融资 · {BKA}")
     product.get_by_role("link", name="申请应收账款融资").click()
+    # htmx (a deferred script) must have wired the form before a choice can refresh it
+    page.wait_for_load_state("load")
     form = page.locator("#application-form")
     underlying = form.get_by_label("融资标的")
     choice = underlying.locator("option", has_text=invoice).get_attribute("value")

@@ -93,6 +93,7 @@ def test_a_supplier_passes_part_of_a_piece_to_its_own_supplier(
     open_inbox(page, "supplier")
     row(page, TO_PASS).get_by_role("link", name="转让", exact=True).click()
     expect(heading(page)).to_have_text("转让凭证")
+    page.wait_for_load_state("load")  # htmx (deferred) checks the amount as it is typed
     picker = page.get_by_label("供应商", exact=True)
     choices = picker.locator("option").all_inner_texts()
     assert f"{NAMES['t2']} ({world.usccs('t2')})" in choices
@@ -140,6 +141,7 @@ def test_a_tier_2_supplier_invites_a_tier_3_firm_which_registers_and_accepts(
     open_inbox(page, "supplier2")
     page.get_by_role("link", name="邀请尚未入驻平台的供应商").click()
     expect(heading(page)).to_have_text("邀请供应商")
+    page.wait_for_load_state("load")  # htmx (deferred) checks the amount as it is typed
     page.get_by_label("统一社会信用代码").fill(NEW_USCC)
     page.get_by_label("企业名称").fill(NEW_FIRM)
     page.get_by_label("联系人", exact=True).fill("钱立")
