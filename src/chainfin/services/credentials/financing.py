@@ -63,7 +63,7 @@ def quote(
         )
     credential, programme = _programme_of(session, piece)
     _check_live_credential(credential)
-    _check_not_pledged(session, piece.id)
+    check_not_pledged(session, piece.id)
     funder_bank = _resolve_bank(session, bank)
     funder = session.get(ProgrammeFunder, (programme.id, funder_bank.id))
     if funder is None:
@@ -114,7 +114,7 @@ def _money(d: dict[str, Any]) -> Money:
     return Money.parse(str(d["amount"]), str(d["currency"]))
 
 
-def _check_not_pledged(session: Session, piece_id: str) -> None:
+def check_not_pledged(session: Session, piece_id: str) -> None:
     """A piece registered to a bank already (pledged for a loan, or discounted) backs one
     financing: no bank quotes on it or discounts it until the registration is released.
     Refused here, before any bank prices it, with the registry's own code."""
@@ -145,7 +145,7 @@ def finance(session: Session, actor: Principal, quote_id: str) -> Financing:
         )
     piece = _piece_for_holder(session, actor, row.piece_id)
     credential, _programme = _programme_of(session, piece)
-    _check_not_pledged(session, piece.id)
+    check_not_pledged(session, piece.id)
     _check_live_credential(credential)
     terms = row.terms
     face = _money(terms["face"])

@@ -27,10 +27,10 @@ from chainfin.domain import credentials as rules
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.clock import utcnow
 from chainfin.domain.credentials import PieceStatus
-from chainfin.domain.errors import ChainfinError, Conflict, NotFound, ValidationFailed
+from chainfin.domain.errors import ChainfinError, NotFound, ValidationFailed
 from chainfin.services import scoping
 from chainfin.services.credentials._common import _piece_for_holder, _programme_of
-from chainfin.services.credentials.financing import quote, quote_for
+from chainfin.services.credentials.financing import check_not_pledged, quote, quote_for
 from chainfin.services.pagination import MAX_LIMIT
 from chainfin.services.receivables import credential_key
 
@@ -86,12 +86,7 @@ def held_piece(session: Session, actor: Principal, piece_id: str) -> CredentialP
             f"piece {piece.id} is {piece.status}; only held pieces are financed",
             code="piece_not_held",
         )
-    if piece.id in pledged(session, [piece.id]):
-        raise Conflict(
-            f"piece {piece.id} is already registered to a bank for financing",
-            hint="A piece backs one financing at a time; the first must be released.",
-            code="duplicate_financing",
-        )
+    check_not_pledged(session, piece.id)  # the same refusal as quote() and finance()
     return piece
 
 
