@@ -3,7 +3,10 @@ the credit world) under Chinese names, plus what a portal user sees on arrival. 
 through the services, like every other test world.
 
 - 星湖银行 (BKA) leads the core's credential programme; 东海银行 (BKB) joined it. Staff of
-  BKA: ``bka-rm``, ``bka-ck1``, ``bka-ck3`` (from the lending world); of BKB: ``bkb-rm``.
+  BKA: ``bka-rm``, ``bka-ck1``, ``bka-ck3`` (relationship managers and approvers, from the
+  lending world; ck1 has approval authority level 1, ck3 level 3), ``bka-risk``,
+  ``bka-admin``, ``bka-auditor`` (:data:`STAFF`); of BKB: ``bkb-rm`` and ``bkb-boss`` (every
+  staff role: what it meets on bank A's objects is tenancy, not a missing role).
 - ``supplier``: the administrator of 恒锂电芯材料有限公司 (t1, a tier-1 supplier). It holds
   one credential of ¥800,000.00 and is offered three more: ¥500,000.00 (never touched by a
   test: the home page lists it), ¥300,000.00 (the accept journey takes it) and
@@ -57,6 +60,18 @@ USERS = {  # username -> (firm key, display name)
     "core": ("core", "王海"),
     "dealer": ("x", "赵敏"),
 }
+
+STAFF = [  # the bank workbench's people: username, display name, roles, bank
+    ("bka-risk", "周敏", ["risk_officer"], "BKA"),
+    ("bka-admin", "吴刚", ["admin"], "BKA"),
+    ("bka-auditor", "郑洁", ["auditor"], "BKA"),
+    (
+        "bkb-boss",
+        "钱峰",
+        ["relationship_manager", "risk_officer", "approver", "admin", "auditor"],
+        "BKB",
+    ),
+]
 
 MATURITY = date(2027, 5, 26)
 HELD = "800000.00"
@@ -116,6 +131,17 @@ def build_portal(factory: sessionmaker[Session]) -> PortalWorld:
             bank_code="BKB",
         )
         world.user_ids["bkb-rm"] = bkb.id
+        for username, display, roles, bank in STAFF:
+            user = auth.create_user(
+                s,
+                SYSTEM,
+                username=username,
+                display_name=display,
+                password=PASSWORD,
+                roles=roles,
+                bank_code=bank,
+            )
+            world.user_ids[username] = user.id
     with transaction(factory) as s:
         for amount in (HELD, OFFERED_SHOWN, OFFERED_TO_ACCEPT, OFFERED_TO_REJECT):
             issued = credentials.issue(

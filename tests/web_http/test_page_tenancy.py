@@ -14,14 +14,24 @@ attacker's own CSRF token and a plausible form, so that only tenancy can refuse 
 fails, as does any 5xx; a refusal must not show the victim's amounts or name. After the
 whole run no ledger entry and no audit event was written: a refused action writes nothing.
 
+The bank workbench's pages add to this matrix from ``wb_probes_<area>.py`` modules beside
+this one (loaded in name order): each may define ``PROBES`` (as below), ``MARKS`` (texts
+only bank A's objects show: an attacker's page must not contain them), ``ALLOWED`` and
+``extend(factory, world, ids)``, which adds bank A's objects of that area to the victim
+(``world`` is the lending world; ``ids`` the victim's ids, to add to). ``bkb-boss`` holds
+every staff role at bank B, so a refusal it meets is tenancy, not a missing role; it also
+opens every page without an object in its path, which must not show bank A's marks.
+
 :data:`PROBES` must name every page route with a path parameter: a new route without one
 fails ``test_every_page_route_with_an_object_is_probed``."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,14 +60,17 @@ from credit_world import ISSUED_ON, uscc
 from lending_world import PAYEE, TODAY, build_lending
 
 VICTIM_FACE = Money(987_654_32)  # shows as 987,654.32: must never reach an attacker
-VICTIM_MARKS = ("987,654.32", "987654.32")
-ATTACKERS = ("x-admin", "t2-admin", "bkb-rm")
+VICTIM_MARKS: tuple[str, ...] = ("987,654.32", "987654.32")
+ATTACKERS = ("x-admin", "t2-admin", "bkb-rm", "bkb-boss")
+BANK_B_ROLES = ["relationship_manager", "risk_officer", "approver", "admin", "auditor"]
 REFUSED = {303, 400, 401, 403, 404, 409, 410, 422}
+_FUNDER = (
+    "bank B funds the core's programme, so it sees the programme's credentials, as "
+    "GET /v1/credentials/{id} answers it (services/credentials credential_condition)"
+)
 ALLOWED = {
-    ("bkb-rm", "GET", "/credentials/{credential_id}"): (
-        "bank B funds the core's programme, so it sees the programme's credentials, as "
-        "GET /v1/credentials/{id} answers it (services/credentials credential_condition)"
-    ),
+    ("bkb-rm", "GET", "/credentials/{credential_id}"): _FUNDER,
+    ("bkb-boss", "GET", "/credentials/{credential_id}"): _FUNDER,
 }
 
 
@@ -78,6 +91,7 @@ def _build(factory: sessionmaker[Session]) -> Victim:
             ("t2-admin", ["enterprise_admin"], None, 5),
             ("x-admin", ["enterprise_admin"], None, 7),
             ("bkb-rm", ["relationship_manager"], "BKB", None),
+            ("bkb-boss", BANK_B_ROLES, "BKB", None),
         ]:
             user = auth.create_user(
                 s,
@@ -167,6 +181,9 @@ def _build(factory: sessionmaker[Session]) -> Victim:
         ).first()
         assert note is not None, "t1 was offered a credential: it has a notification"
         ids["notification"] = note
+    for area in AREAS:
+        if hasattr(area, "extend"):
+            area.extend(factory, world, ids)
     return Victim(ids)
 
 
@@ -220,6 +237,13 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/notifications/{notification_id}/read"): path(notification_id="notification"),
     ("POST", "/notifications/{notification_id}/open"): path(notification_id="notification"),
 }
+AREAS = [
+    importlib.import_module(p.stem) for p in sorted(Path(__file__).parent.glob("wb_probes_*.py"))
+]
+for _area in AREAS:
+    PROBES.update(getattr(_area, "PROBES", {}))
+    ALLOWED.update(getattr(_area, "ALLOWED", {}))
+    VICTIM_MARKS += tuple(getattr(_area, "MARKS", ()))
 NOT_OBJECTS = {
     ("GET", "/static/{name:path}"),  # the site's files
     ("GET", "/documents/samples/{fmt}"),  # a sample file for the signed-in firm itself
@@ -315,3 +339,24 @@ def test_no_one_reaches_another_firms_objects_through_the_pages(
         assert _counts(session_factory) == after_sign_in, f"{attacker}'s probes wrote something"
     assert not failures, "\n".join(failures)
     assert before <= _counts(session_factory)
+
+
+def test_bank_b_pages_without_an_object_show_none_of_bank_a(
+    client: TestClient, victim: Victim, session_factory: sessionmaker[Session]
+) -> None:
+    """Every page without an object in its path (lists, dashboards, the ledger explorer),
+    opened by bank B's staff holding every role: none shows what only bank A's objects
+    show, and none fails."""
+    _sign_in(client, "bkb-boss")
+    before = _counts(session_factory)
+    failures = []
+    routes = sorted(p for m, p in page_routes(client.app) if m == "GET" and "{" not in p)  # type: ignore[arg-type]
+    for route in routes:
+        r = client.get(route, follow_redirects=False)
+        if r.status_code >= 500:
+            failures.append(f"GET {route}: {r.status_code}")
+        elif any(mark in r.text for mark in VICTIM_MARKS):
+            shown = [mark for mark in VICTIM_MARKS if mark in r.text]
+            failures.append(f"GET {route}: {r.status_code} shows bank A's {shown}")
+    assert not failures, "\n".join(failures)
+    assert _counts(session_factory) == before, "reading pages wrote something"

@@ -21,6 +21,12 @@ from chainfin.domain.errors import Unauthenticated
 from chainfin.services.signin import WRONG_PASSWORD, SignInUnavailable, TooManyAttempts
 from chainfin.web import (
     account,
+    bank_admin,
+    bank_audit,
+    bank_credit,
+    bank_customers,
+    bank_operations,
+    bank_risk,
     consent_centre,
     credential_inbox,
     csrf,
@@ -149,5 +155,11 @@ for area in (
     dealer,
     account,
     notifications,
+    bank_customers,
+    bank_credit,
+    bank_risk,
+    bank_operations,
+    bank_audit,
+    bank_admin,
 ):
     router.include_router(area.router)
