@@ -1,4 +1,4 @@
-"""(reserved for the bank workbench's customers pages; no change yet)
+"""(reserved for the bank workbench's due-diligence and alerts pages; no change yet)
 
 Revision ID: 0018
 Revises: 0017
