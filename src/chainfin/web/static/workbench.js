@@ -6,6 +6,7 @@
  * Content-Security-Policy stays "self" only. Every chart has a table of the same figures
  * next to it for people who do not see it.
  *
+ * When a chart has finished drawing its area gets data-finished-ms (ms since navigation).
  * Clicking a point whose data carries a same-site "url" opens it (a firm on the chain map
  * opens its page). Charts swapped in by htmx are drawn when they settle. Tooltips render as
  * rich text, not HTML, so no inline style reaches the page.
@@ -36,13 +37,20 @@
       var lang = document.documentElement.lang === "en" ? "EN" : "ZH";
       var renderer = el.getAttribute("data-renderer") || "svg";
       var chart = echarts.init(el, null, { renderer: renderer, locale: lang });
-      chart.setOption(option);
       chart.on("click", function (params) {
         var url = params.data && params.data.url;
         if (sameSite(url)) {
           window.location.assign(url);
         }
       });
+      chart.on("finished", function () {
+        // when the drawing is done, in ms since the page's navigation began (bench/pages.py
+        // reads it: the chain map's time to render in the browser)
+        if (!el.hasAttribute("data-finished-ms")) {
+          el.setAttribute("data-finished-ms", String(Math.round(performance.now())));
+        }
+      });
+      chart.setOption(option);
       el.setAttribute("data-drawn", "1");
       if (window.ResizeObserver) {
         new ResizeObserver(function () {
