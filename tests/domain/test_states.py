@@ -33,6 +33,7 @@ FINALS = {
     "alert": {"resolved"},
     "iot_device": {"retired"},
     "risk_model": set(),  # a retired version may be promoted again
+    "line_change": {"approved", "rejected"},
 }
 
 ALL = pytest.mark.parametrize("m", list(MACHINES.values()), ids=list(MACHINES))

@@ -36,6 +36,8 @@ INGESTION_ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("POST", re.compile(r"/v1/registry/[^/]+/import")),
     ("POST", re.compile(r"/v1/bank-statements")),
     ("POST", re.compile(r"/v1/due-diligence-tasks/[^/]+/financial-analysis")),
+    # the workbench's site-visit form: the checklist with its photos (services/lending/attachments)
+    ("POST", re.compile(r"/tasks/[^/]+/site-visit")),
 )
 
 

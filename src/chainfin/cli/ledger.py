@@ -87,6 +87,8 @@ def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = 
             f"{verdict}: {report.entries} entries, {report.checkpoints} checkpoints, "
             f"tree size {report.tree_size}, root {report.root_hash.hex()}"
         )
+        if report.withheld:
+            out.print(f"  {report.withheld} entries withheld (given by their leaf hash alone)")
         for size, names in sorted(report.witnesses.items()):
             if names:
                 out.print(f"  checkpoint {size} cosigned by {', '.join(names)}")
@@ -173,8 +175,11 @@ def _exported_entries(path: Path) -> Any:
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
+            payload = row.get("payload")  # absent: withheld from a bank-scoped export
             yield ExportedEntry(
-                int(row["index"]), row["payload"].encode(), bytes.fromhex(row["leaf_hash"])
+                int(row["index"]),
+                payload.encode() if payload is not None else None,
+                bytes.fromhex(row["leaf_hash"]),
             )
 
 

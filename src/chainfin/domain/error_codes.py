@@ -309,6 +309,8 @@ _NOT_FOUND = (
     _not_found("consent"),
     _not_found("credential"),
     _not_found("credit_line", "credit line"),
+    _not_found("line_change", "credit line change"),
+    _not_found("attachment", "task attachment (a site visit's photo)"),
     _not_found("device", "IoT device"),
     _not_found("disbursement_file", "disbursement file"),
     _not_found("document", "trade document"),
@@ -354,6 +356,37 @@ _NOT_FOUND = (
         "You cannot remove yourself",
         "An administrator asked to remove their own account.",
         "Ask another administrator of your enterprise to remove you.",
+    ),
+    # a bank's administration (services/staff_admin.py)
+    _e(
+        "self_demotion_refused",
+        409,
+        "You cannot remove your own administrator role",
+        "A bank's administrator asked to take their own administrator role away.",
+        "Ask another administrator of your bank to change your roles.",
+    ),
+    _e(
+        "self_deactivation_refused",
+        409,
+        "You cannot deactivate yourself",
+        "A bank's administrator asked to deactivate their own account.",
+        "Ask another administrator of your bank.",
+    ),
+    _not_found("client", "API client"),
+    _e(
+        "client_revoked",
+        409,
+        "API client revoked",
+        "The API client was revoked: its secret cannot be rotated.",
+        "Create a new client instead.",
+    ),
+    _e(
+        "scope_not_for_bank_clients",
+        422,
+        "Scope not for a bank's client",
+        "A bank's API client was asked for a scope a bank's client may not hold (users:admin, "
+        "an enterprise's or the platform operator's scopes).",
+        "Choose among the scopes a bank's staff roles grant, users:admin excepted.",
     ),
     _not_found("waybill"),
     _e(
@@ -536,6 +569,20 @@ _LIMITS = (
         "Sub-limit below usage",
         "The new sub-limit is below what the line already holds for it.",
         "Set the sub-limit at or above today's usage.",
+    ),
+    _e(
+        "line_limit_below_usage",
+        409,
+        "Limit below usage",
+        "The new limit of a line is below what it already holds (reserved and drawn).",
+        "Set the limit at or above today's usage, then lower it as loans repay.",
+    ),
+    _e(
+        "line_change_kind_unknown",
+        422,
+        "Unknown kind of limit change",
+        "A proposed change of limits is not one of open, limit, sublimit, freeze, unfreeze, cap.",
+        "Propose one of the kinds listed in the message.",
     ),
     _e(
         "cap_below_exposure",
@@ -1102,6 +1149,13 @@ _INPUTS = (
         "Unknown grouping",
         "The grouping asked (by=) is not one of those the message lists.",
         "Use one of the listed values.",
+    ),
+    _e(
+        "weeks_out_of_range",
+        422,
+        "Weeks out of range",
+        "The number of weeks ahead is outside the range the message names.",
+        _FIX,
     ),
     _e(
         "months_out_of_range",

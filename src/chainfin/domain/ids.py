@@ -69,6 +69,7 @@ PREFIXES: dict[str, str] = {
     "price": "prc",
     "supplier_invitation": "sin",
     "notification": "ntf",
+    "line_change": "lch",
 }
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

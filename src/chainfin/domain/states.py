@@ -682,6 +682,29 @@ RISK_MODEL = machine(
 )
 
 
+class LineChangeState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+_LC = LineChangeState
+LINE_CHANGE = machine(
+    "line_change",
+    LineChangeState,
+    initial=(_LC.PENDING,),
+    moves={_LC.PENDING: {"approve": _LC.APPROVED, "reject": _LC.REJECTED}},
+    meaning={
+        _LC.PENDING: "A change to a credit line (open, limit, sub-limit, cap, freeze) one "
+        "person proposed; it waits for another person's decision.",
+        _LC.APPROVED: "A second person approved it and the change was applied to the line "
+        "in the same transaction.",
+        _LC.REJECTED: "A second person turned it down, with a reason; the line is unchanged.",
+    },
+    about="""Maker-checker on credit lines: the proposer never decides their own change.""",
+)
+
+
 MACHINES: Mapping[str, StateMachine[Any]] = MappingProxyType(
     {
         m.name: m
@@ -700,6 +723,7 @@ MACHINES: Mapping[str, StateMachine[Any]] = MappingProxyType(
             ALERT,
             IOT_DEVICE,
             RISK_MODEL,
+            LINE_CHANGE,
         )
     }
 )

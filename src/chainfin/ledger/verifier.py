@@ -57,8 +57,12 @@ class CompactRange:
 
 @dataclass(frozen=True)
 class ExportedEntry:
+    """One line of an export. ``payload`` None: the entry is *withheld* (an export scoped
+    to one bank's auditor carries only the index and leaf hash of entries the bank is not a
+    party to); its leaf hash then stands in for it in the tree."""
+
     index: int
-    payload: bytes
+    payload: bytes | None
     leaf_hash: bytes | None = None
 
 
@@ -70,6 +74,7 @@ class Report:
     root_hash: bytes = b""
     witnesses: dict[int, list[str]] = field(default_factory=dict)  # size -> names
     findings: list[Finding] = field(default_factory=list)
+    withheld: int = 0  # entries given by their leaf hash alone
 
     @property
     def ok(self) -> bool:
@@ -84,6 +89,7 @@ class Report:
             "root_hash": self.root_hash.hex(),
             "cosigned": {str(k): v for k, v in sorted(self.witnesses.items())},
             "findings": [f.as_dict() for f in self.findings],
+            **({"withheld": self.withheld} if self.withheld else {}),
         }
 
 
@@ -124,12 +130,22 @@ def verify_log(
                 Finding("sequence", where, f"expected index {expected}: entries {problem}")
             )
             expected = entry.index
-        leaf = merkle.leaf_hash(entry.payload)
-        if entry.leaf_hash is not None and entry.leaf_hash != leaf:
-            report.findings.append(
-                Finding("leaf", where, "stored leaf hash does not match the payload")
-            )
-        check_payload(entry.index, entry.payload, report.findings)
+        if entry.payload is None:
+            if entry.leaf_hash is None or len(entry.leaf_hash) != merkle.HASH_SIZE:
+                report.findings.append(
+                    Finding("leaf", where, "withheld entry has no 32-byte leaf hash")
+                )
+                leaf = b"\x00" * merkle.HASH_SIZE
+            else:
+                leaf = entry.leaf_hash
+            report.withheld += 1
+        else:
+            leaf = merkle.leaf_hash(entry.payload)
+            if entry.leaf_hash is not None and entry.leaf_hash != leaf:
+                report.findings.append(
+                    Finding("leaf", where, "stored leaf hash does not match the payload")
+                )
+            check_payload(entry.index, entry.payload, report.findings)
         tree.append(leaf)
         expected += 1
         report.entries += 1

@@ -133,6 +133,13 @@ def alerts(
     return paginate(session, query, Alert.id, cursor=cursor, limit=limit, descending=True)
 
 
+def alert_for(session: Session, actor: Principal, alert_id: str) -> Alert:
+    """One alert of the actor's bank, to read it (the row a page redraws); 404 for any
+    other, an enterprise's included."""
+    actor.require(Scope.CREDENTIALS_READ)
+    return scoping.bank_record(session, actor, Alert, alert_id, "alert")
+
+
 def _own(session: Session, actor: Principal, alert_id: str) -> Alert:
     actor.require(Scope.LOANS_WRITE)
     why = "a bank's staff handle its alerts"

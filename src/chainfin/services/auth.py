@@ -107,6 +107,11 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def hash_secret(secret: str) -> str:
+    """A client secret hashed as :func:`create_client` hashes it (a rotated secret)."""
+    return _hasher.hash(secret)
+
+
 def _resolve_bank(session: Session, code: str) -> Bank:
     bank = session.scalar(select(Bank).where(Bank.code == code))
     if bank is None:

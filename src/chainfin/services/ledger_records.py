@@ -68,6 +68,7 @@ from chainfin.adapters.db.models import (
     StatementImport,
     SupplierInvitation,
     SupplyRelation,
+    TaskAttachment,
     TradeDocumentRow,
     User,
 )
@@ -225,6 +226,17 @@ _LENDING: tuple[RecordKind, ...] = (
         SupplierInvitation,
         _ids("inviter_id", "invitee_id"),
         private=("contact_name", "contact_mobile", "token_digest"),
+    ),
+    # A site visit's photo: its SHA-256 in clear (recomputed from the bytes on verify, so an
+    # edited photo shows up), the file's name as a digest; the bytes stay off the log.
+    _lending(
+        "task_attachment",
+        TaskAttachment,
+        _ids("bank_id"),
+        private=("name",),
+        key=("task_id", "seq"),
+        omit=("content",),
+        derive=lambda r: {**r, "sha256": hashlib.sha256(bytes(r["content"])).hexdigest()},
     ),
 )
 
@@ -608,6 +620,7 @@ _MODELS: dict[str, Any] = {
     "risk_model": RiskModel,
     "model_monitoring": ModelMonitoring,
     "supplier_invitation": SupplierInvitation,
+    "task_attachment": TaskAttachment,
 }
 
 

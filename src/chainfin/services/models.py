@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import ModelMonitoring, RiskModel
-from chainfin.domain.access import Principal, Scope
+from chainfin.domain.access import Principal, Scope, StaffRole
 from chainfin.domain.clock import utcnow
 from chainfin.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chainfin.domain.ids import new_id
@@ -258,6 +258,21 @@ def promote(session: Session, actor: Principal, model_id: str) -> RiskModel:
     unique index refuses a second one, so concurrent promotions cannot leave two."""
     row = get(session, actor, model_id)
     actor.require(Scope.LOANS_WRITE)
+    return _promote(session, actor, row)
+
+
+def promote_as_risk_officer(session: Session, actor: Principal, model_id: str) -> RiskModel:
+    """:func:`promote`, by a risk officer of the model's bank (the workbench's model
+    registry): choosing the champion is a risk decision, and the risk officer's role carries
+    ``loans:approve`` rather than the ``loans:write`` :func:`promote` asks of the API's
+    callers. Anyone else is refused as :func:`promote` refuses them."""
+    row = get(session, actor, model_id)
+    if not (actor.has(Scope.LOANS_APPROVE) and StaffRole.RISK_OFFICER in actor.roles):
+        actor.require(Scope.LOANS_WRITE)
+    return _promote(session, actor, row)
+
+
+def _promote(session: Session, actor: Principal, row: RiskModel) -> RiskModel:
     if row.status == "champion":
         raise Conflict(
             f"{row.name} v{row.version} is the champion already", code="model_already_champion"

@@ -22,7 +22,6 @@ from chainfin.resources.credentials import CredentialOut, CredentialPieceOut, Qu
 from chainfin.resources.documents import DocumentOut
 from chainfin.services import (
     alerts,
-    chains,
     credentials,
     documents,
     identity,
@@ -139,16 +138,4 @@ def enterprise_home(session: Session, principal: Principal) -> dict[str, Any]:
         ],
         "quotes": quotes,
         "names": identity.party_names(session, principal, parties) | latest["names"],
-    }
-
-
-def bank_home(session: Session, principal: Principal) -> dict[str, Any]:
-    page = chains.list_chains(session, principal, limit=200)
-    rows = [(s, chains.tier_table(s)) for s in page.items]
-    cores = {core for s in page.items for core in s.core_ids}
-    return {
-        "nav": "home",
-        "chains": rows,
-        "names": identity.party_names(session, principal, cores),
-        "unread": notifications.unread_count(session, principal),
     }

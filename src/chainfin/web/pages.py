@@ -96,7 +96,7 @@ def home_page(request: Request, session: SessionDep, presented: PresentedDep) ->
     me = whoami(session, presented)
     if presented.enterprise_id is not None:
         return render(request, "home.html", home.enterprise_home(session, presented), me=me)
-    return render(request, "chains.html", home.bank_home(session, presented), me=me)
+    return bank_customers.staff_home(request, session, presented)
 
 
 def _sign_in_refused(request: Request, message: str, status: int, **headers: str) -> Response:

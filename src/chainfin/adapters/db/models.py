@@ -1748,3 +1748,75 @@ class UserSession(Base):
 
 
 __all__ += ["UserSession"]
+
+
+# --- operations (migration 0019)
+
+
+class LineChange(Base):
+    """A change to a bank's credit limits proposed by one person (the maker) and applied
+    only when another approves it (the checker): open a line, change a line's limit, add a
+    sub-limit, freeze or unfreeze a line, set an exposure cap. ``payload`` holds what was
+    asked, as text; the approval applies it through services/lending/lines.py in its own
+    transaction (``result_id`` names what it made). ``pending`` until decided."""
+
+    __tablename__ = "line_changes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    line_id: Mapped[str | None] = mapped_column(ForeignKey("credit_lines.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(12))
+    proposed_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    proposed_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(String(300))
+    result_id: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('open', 'limit', 'sublimit', 'freeze', 'unfreeze', 'cap')",
+            name="kind_known",
+        ),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+        CheckConstraint(
+            "decided_by IS NULL OR decided_by <> proposed_by", name="checker_not_maker"
+        ),
+    )
+
+
+__all__ += ["LineChange"]
+
+
+# --- work (migration 0018)
+
+
+class TaskAttachment(Base):
+    """A photo taken on a site visit, kept with the task it documents. It is written with
+    the visit's completion, in the same transaction; its SHA-256 goes on the log in clear
+    (a digest of an image says nothing of it), so anyone holding the photo can show it is
+    the one recorded. The bytes stay with the bank."""
+
+    __tablename__ = "task_attachments"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("due_diligence_tasks.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1, 2, … in upload order
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("size_bytes > 0", name="not_empty"),
+        CheckConstraint("media_type IN ('image/jpeg','image/png','image/heic')", name="type_known"),
+    )
+
+
+__all__ += ["TaskAttachment"]

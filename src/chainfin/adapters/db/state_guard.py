@@ -27,6 +27,7 @@ from chainfin.adapters.db.models import (
     CreditLine,
     DueDiligenceTask,
     IotDevice,
+    LineChange,
     LineReservation,
     Loan,
     LoanApplication,
@@ -54,6 +55,7 @@ STATEFUL: Mapping[type[Base], StateMachine[Any]] = MappingProxyType(
         IotDevice: states.IOT_DEVICE,
         RiskModel: states.RISK_MODEL,
         SupplierInvitation: states.SUPPLIER_INVITATION,
+        LineChange: states.LINE_CHANGE,
     }
 )
 """Each stateful model with its machine (the machine's ``column`` names the state column)."""

@@ -153,6 +153,14 @@ def _find_line(
 def _score(
     session: Session, applicant_id: str, line: CreditLine | None, on: date, overdue: int
 ) -> rules.ScoreResult:
+    return rules.interim_score(score_inputs(session, applicant_id, line, on, overdue))
+
+
+def score_inputs(
+    session: Session, applicant_id: str, line: CreditLine | None, on: date, overdue: int
+) -> rules.ScoreInputs:
+    """What the interim scorecard reads about the applicant on ``on`` (no consent read: the
+    platform's own trade counts, relations and the programme's rating)."""
     since = on - timedelta(days=365)
     docs = select(func.count()).where(
         or_(TradeDocumentRow.seller_id == applicant_id, TradeDocumentRow.buyer_id == applicant_id),
@@ -180,7 +188,7 @@ def _score(
             .order_by(CredentialProgramme.created_at.desc())
             .limit(1)
         )
-    inputs = rules.ScoreInputs(
+    return rules.ScoreInputs(
         tenure_months=tenure,
         trades_12m=int(trades),
         disputes_12m=int(disputes),
@@ -188,7 +196,6 @@ def _score(
         overdue_loans=overdue,
         core_rating=rating,
     )
-    return rules.interim_score(inputs)
 
 
 def _facts(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from chainfin.adapters.db.models import (
@@ -419,6 +419,57 @@ def set_status(
     session.flush()
     ledger.one(session, actor, f"line.{status}", _change("line", line))
     audit.record(session, actor, f"line.{status}", "line", line.id, {"reason": reason})
+    return line
+
+
+def set_limit(
+    session: Session, actor: Principal, line_id: str, *, limit: Money, reason: str
+) -> CreditLine:
+    """Raise or lower a line's limit. It never goes below what the line already holds
+    (reserved and drawn) nor below one of its sub-limits; a line closed or expired keeps
+    its limit."""
+    line = _own_line(session, actor, line_id)
+    errors: list[FieldError] = []
+    if limit.currency != line.currency or limit.amount_minor <= 0:
+        errors.append(FieldError("limit", f"must be a positive {line.currency} amount"))
+    else:
+        largest = session.scalar(
+            select(func.max(CreditSublimit.limit_minor)).where(CreditSublimit.line_id == line.id)
+        )
+        if largest is not None and limit.amount_minor < largest:
+            errors.append(
+                FieldError("limit", f"is below the line's sub-limit of {_m(largest, line)}")
+            )
+    if not reason.strip():
+        errors.append(FieldError("reason", "say why"))
+    if errors:
+        raise ValidationFailed(errors)
+    if line.status not in ("active", "frozen"):
+        raise Conflict(
+            f"line {line.id} is {line.status}: its limit no longer changes",
+            code="illegal_transition",
+        )
+    result = session.execute(
+        update(CreditLine)
+        .where(
+            CreditLine.id == line.id,
+            CreditLine.pending_minor + CreditLine.posted_minor <= limit.amount_minor,
+        )
+        .values(limit_minor=limit.amount_minor, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(line)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        used = line.pending_minor + line.posted_minor
+        raise Conflict(
+            f"line {line.id} already holds {_m(used, line)}, above the new limit {limit}",
+            hint="Set the limit at or above today's usage.",
+            code="line_limit_below_usage",
+        )
+    ledger.one(session, actor, "line.limit_changed", _change("line", line))
+    audit.record(
+        session, actor, "line.limit", "line", line.id, {"limit": str(limit), "reason": reason}
+    )
     return line
 
 
