@@ -84,6 +84,7 @@ PAGES = (  # name, path, who: signed out (None), the first supplier or the first
     ("wb-risk", "/risk", "risk"),
     ("wb-sectors", "/risk/sectors", "risk"),
     ("wb-contagion", "/risk/contagion", "risk"),
+    ("wb-contagion-run", "/risk/contagion?core={firm}&kind=default", "risk"),
     ("wb-models", "/risk/models", "risk"),
     ("wb-ops", "/operations", "admin"),
     ("wb-lines", "/operations/lines", "admin"),

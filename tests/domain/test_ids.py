@@ -42,6 +42,7 @@ KIND_PREFIX = [
     ("application", "app"),
     ("approval", "apv"),
     ("task", "tsk"),
+    ("line_change", "lch"),
     ("loan", "lon"),
     ("repayment", "rpy"),
     ("disbursement", "dsb"),

@@ -3,6 +3,8 @@ core C buys from t1, t1 from t2, t2 from t3; bank A's customers are the core and
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -103,6 +105,18 @@ def test_the_map_places_thousands_of_firms_on_rings_in_one_pass() -> None:
     assert all(x < 0 for key, (x, _) in where.items() if key != "core" and int(key[1:]) < 3000)
     assert all(x > 0 for key, (x, _) in where.items() if key != "core" and int(key[1:]) >= 3000)
     assert len(set(where.values())) == len(nodes)  # no two firms on one spot
+    tier_of = {n.enterprise_id: (n.side, n.tier) for n in nodes}
+    radius: dict[tuple[str, int], list[float]] = {}
+    for key, (x, y) in where.items():
+        radius.setdefault(tier_of[key], []).append(math.hypot(x, y))
+    for tier in (2, 3, 4):  # tiers never mix: each ring lies beyond the one inside it
+        assert min(radius["upstream", tier]) > max(radius["upstream", tier - 1])
     option = chain_map.option(nodes, [], str)
     labelled = [n for n in option["series"][0]["data"] if "label" in n]
-    assert len(labelled) == 1 + 750 + 500  # the core and tier 1 only
+    assert len(labelled) == 1  # a tier 1 of 1,250 firms would be a blot: only the core
+    small = nodes[:1] + [  # the core and a tier 1 of LABELLED firms
+        chain_map.MapNode(f"s{i}", f"s{i}", "upstream", 1, False, 0, 0)
+        for i in range(chain_map.LABELLED)
+    ]
+    labelled = [n for n in chain_map.option(small, [], str)["series"][0]["data"] if "label" in n]
+    assert len(labelled) == len(small)  # the core and every tier-1 firm named

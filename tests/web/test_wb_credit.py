@@ -92,7 +92,18 @@ def test_the_checker_of_level_3_sees_it_and_due_diligence_holds_it(page: Page) -
     expect(main.locator(".app-referred")).to_have_text("审查中")
 
 
+def used_on_the_risk_dashboard(page: Page) -> Decimal:
+    """The bank's limits used, as the risk officer's dashboard shows them."""
+    page.context.clear_cookies()
+    signin(page, "bka-risk")
+    page.goto("/risk")
+    used = figure(page, "kpi-used")
+    page.context.clear_cookies()
+    return used
+
+
 def test_maker_then_checker_approve_and_the_line_is_reserved(page: Page, portal: Portal) -> None:
+    used_before = used_on_the_risk_dashboard(page)
     open_desk(page, "bka-ck1")
     row(page, APPROVE).get_by_role("link", name=re.compile("的申请")).click()
     main = page.get_by_role("main")
@@ -120,6 +131,8 @@ def test_maker_then_checker_approve_and_the_line_is_reserved(page: Page, portal:
     )
     screenshot(page, "wb-credit-approved")
     axe_scan(page)
+    # the approval reserved the line: the risk officer's dashboard counts it as used
+    assert used_on_the_risk_dashboard(page) == used_before + Decimal(APPROVE)
 
 
 def test_a_decline_with_its_reason(page: Page) -> None:

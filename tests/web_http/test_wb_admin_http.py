@@ -258,14 +258,18 @@ def test_an_admin_cannot_remove_their_own_admin_role_nor_deactivate_themselves(
     assert counts(session_factory) == before
     assert user_row(session_factory, me).roles == ["admin"]
     assert user_row(session_factory, me).active
-    # adding a role to oneself while keeping admin is fine
+    # nor give themselves a role (they could then make and check their own decisions, or
+    # audit themselves), nor credit authority
     r = client.post(
-        f"/admin/users/{me}/roles",
-        data={"csrf_token": token, "roles": ["admin", "auditor"]},
-        follow_redirects=False,
+        f"/admin/users/{me}/roles", data={"csrf_token": token, "roles": ["admin", "approver"]}
     )
-    assert r.status_code == 303
-    assert user_row(session_factory, me).roles == ["admin", "auditor"]
+    assert r.status_code == 409
+    assert "You cannot give yourself a role or credit authority" in r.text
+    r = client.post("/admin/authorities", data={"csrf_token": token, "user_id": me, "level": "9"})
+    assert r.status_code == 409
+    assert "You cannot give yourself a role or credit authority" in r.text
+    assert user_row(session_factory, me).roles == ["admin"]
+    assert counts(session_factory) == before
 
 
 def test_deactivating_ends_their_sessions_and_reactivating_lets_them_back(

@@ -38,6 +38,8 @@ INGESTION_ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("POST", re.compile(r"/v1/due-diligence-tasks/[^/]+/financial-analysis")),
     # the workbench's site-visit form: the checklist with its photos (services/lending/attachments)
     ("POST", re.compile(r"/tasks/[^/]+/site-visit")),
+    # the workbench's statement upload (camt.053, up to STATEMENT_MAX_BYTES)
+    ("POST", re.compile(r"/operations/statements")),
 )
 
 

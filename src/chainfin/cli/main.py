@@ -856,8 +856,15 @@ def _demo_stories(region: RegionChoice, scale: Scale, seed: int, timeline: Timel
             f"verify it: CHAINFIN_DATABASE_URL={database_url()} .venv/bin/chainfin ledger verify"
         )
     out.print(f"[bold]demo users[/bold] (password: {demo_seed.DEMO_PASSWORD})")
-    for username, what in report.users:
+    story_bank = f"{lending.bank_code.lower()}-"
+    for username, what in sorted(report.users, key=lambda u: not u[0].startswith(story_bank)):
         out.print(f"  {username:<18} {what}")
+    out.print(
+        f"[bold]the bank workbench[/bold]: the story lends from {lending.bank_name}; its staff "
+        "have work waiting (same password, docs/workbench.md)"
+    )
+    for suffix, what in WORKBENCH_TRIES:
+        out.print(f"  {story_bank + suffix:<18} {what}", soft_wrap=False)
     out.print(
         "[bold]the story's firms in the enterprise portal[/bold] (same password; sign in at "
         "the address `make demo` serves, ?lang=en for English)"
@@ -875,6 +882,15 @@ def _demo_stories(region: RegionChoice, scale: Scale, seed: int, timeline: Timel
         "try: curl -s -d grant_type=client_credentials -d client_id=... -d client_secret=... "
         "http://127.0.0.1:8000/oauth/token"
     )
+
+
+WORKBENCH_TRIES = (
+    ("rm", "customers and the chain map (客户), a firm's page, alerts to acknowledge (预警)"),
+    ("approver", "the credit desk (融资申请): what a firm applies for lands in its queue"),
+    ("risk", "portfolio risk (组合风险): exposure, limits, ageing, sectors, a contagion run"),
+    ("admin", "operations (运营): lines, a limit change for a colleague to approve; staff"),
+    ("auditor", "ledger and audit (账本与审计): an entry's proof verified in the browser"),
+)
 
 
 def _trial_balance(title: str, tb: Any) -> dict[str, Any]:

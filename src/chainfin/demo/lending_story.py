@@ -44,7 +44,7 @@ from chainfin.adapters.db.models import (
 )
 from chainfin.adapters.formats import iso20022
 from chainfin.demo.credential_story import _path
-from chainfin.demo.seed import DEMO_PASSWORD
+from chainfin.demo.seed import DEMO_PASSWORD, STAFF_TITLES
 from chainfin.demo.timeline import Timeline
 from chainfin.domain.access import SYSTEM, EnterpriseRole, Principal, StaffRole
 from chainfin.domain.books import TrialBalance
@@ -94,6 +94,8 @@ class LendingReport:
     loan_book: list[dict[str, Any]] = field(default_factory=list)
     scan: dict[str, int] = field(default_factory=dict)
     paying_ids: list[str] = field(default_factory=list)  # loans repaid by direct debit
+    bank_code: str = ""  # the bank the story lends from (its staff have work in the workbench)
+    bank_name: str = ""
     debit_from: date = date.max  # the first due date direct debits have not paid yet
 
     def say(self, text: str) -> None:
@@ -171,7 +173,7 @@ def _staff(session: Session, bank: Bank, suffix: str, role: StaffRole) -> Princi
             password=DEMO_PASSWORD,
             roles=[role.value],
             bank_code=bank.code,
-            display_name=f"{bank.name} {role.value}",
+            display_name=f"{bank.name}{STAFF_TITLES[role]}",
         )
     return Principal.staff(user.id, bank_id=bank.id, roles=[role])
 
@@ -1139,6 +1141,12 @@ def run(session: Session, timeline: Timeline, *, out_dir: Path) -> LendingReport
     if apps["inventory"].status == "referred":
         _referral(session, cast, apps["inventory"], today, report)
     disbursed = _disburse(session, cast, today, out_dir, report)
+    report.bank_code, report.bank_name = cast.bank.code, cast.bank.name
+    if registry.link_customers(session, SYSTEM, cast.bank.id, [cast.newcomer.id]):
+        report.say(
+            f"onboard: {cast.newcomer.name}, paid out its first loan, is now a customer of "
+            f"{cast.bank.name}"
+        )
     by_app = {loan.application_id: loan for loan in disbursed}
     repaid = by_app.get(apps["order"].id, disbursed[0])
     xml = _statement(session, cast, disbursed, repaid, today, out_dir, report)

@@ -25,6 +25,13 @@ from chainfin.domain.registry import Role
 from chainfin.services import auth, chains, documents, receivables, registry
 
 DEMO_PASSWORD = "chainfin-demo-2026"  # noqa: S105 - published demo credential, demo data only
+STAFF_TITLES = {  # the demo staff's display names: the bank's name and the person's post
+    StaffRole.ADMIN: "系统管理员",
+    StaffRole.RELATIONSHIP_MANAGER: "客户经理",
+    StaffRole.RISK_OFFICER: "风险经理",
+    StaffRole.APPROVER: "审批人",
+    StaffRole.AUDITOR: "审计员",
+}
 _STAFF = (
     ("admin", StaffRole.ADMIN),
     ("rm", StaffRole.RELATIONSHIP_MANAGER),
@@ -114,7 +121,7 @@ def _demo_users(session: Session, region: SyntheticRegion, report: SeedReport) -
                 password=DEMO_PASSWORD,
                 roles=[role.value],
                 bank_code=bank.code,
-                display_name=f"{bank.name} {role.value}",
+                display_name=f"{bank.name}{STAFF_TITLES[role]}",
             )
             report.users.append((username, f"{bank.name} · {role.value}"))
     by_role: dict[Role, list[Enterprise]] = defaultdict(list)

@@ -366,6 +366,13 @@ _NOT_FOUND = (
         "Ask another administrator of your bank to change your roles.",
     ),
     _e(
+        "self_escalation_refused",
+        409,
+        "You cannot give yourself a role or credit authority",
+        "A bank's administrator asked to add a role or an approval authority to their own account.",
+        "Ask another administrator of your bank to grant it.",
+    ),
+    _e(
         "self_deactivation_refused",
         409,
         "You cannot deactivate yourself",

@@ -433,6 +433,8 @@ def trail(
         at, _, event_id = cursor.partition("~")
         try:
             when = datetime.fromisoformat(at)
+            if when.tzinfo is None:
+                raise ValueError("a cursor's instant carries its offset")
         except ValueError:
             raise ValidationFailed(
                 [FieldError("cursor", "not a cursor of this list")], code="cursor_invalid"

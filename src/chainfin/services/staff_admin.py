@@ -13,6 +13,9 @@ The rules an administrator meets, in the order they are checked:
 - a person who is not a bank's administrator: ``scope_missing`` / ``bank_staff_only``;
 - another bank's (or no one's) user or client: ``user_not_found`` / ``client_not_found``;
 - removing one's own administrator role: ``self_demotion_refused``;
+- giving oneself a role or credit authority (one person would hold both the power to grant
+  and what is granted, and could make and check their own credit decision):
+  ``self_escalation_refused``;
 - deactivating oneself: ``self_deactivation_refused``;
 - a client scope a bank's client may not hold: ``scope_not_for_bank_clients``.
 """
@@ -137,6 +140,12 @@ def set_staff_roles(session: Session, actor: Principal, user_id: str, roles: lis
             hint="Ask another administrator of your bank to change your roles.",
             code="self_demotion_refused",
         )
+    if user.id == actor.subject_id and set(wanted) - set(user.roles):
+        raise Conflict(
+            "you cannot give yourself a role",
+            hint="Ask another administrator of your bank to change your roles.",
+            code="self_escalation_refused",
+        )
     before = list(user.roles)
     if before == wanted:
         return user
@@ -216,6 +225,12 @@ def grant_authority(session: Session, actor: Principal, user_id: str, level: int
     user = staff_member(session, actor, user_id)
     if not user.active:
         raise NotFound(f"no active staff member {user_id!r}", code="user_not_found")
+    if user.id == actor.subject_id:
+        raise Conflict(
+            "you cannot grant yourself credit authority",
+            hint="Ask another administrator of your bank to grant it.",
+            code="self_escalation_refused",
+        )
     return products.grant_authority(session, actor, user=user.id, level=level).level
 
 

@@ -91,6 +91,10 @@ REFUSALS = {
     "self_demotion_refused": N_(
         "You cannot remove your own administrator role: ask another administrator of your bank."
     ),
+    "self_escalation_refused": N_(
+        "You cannot give yourself a role or credit authority: ask another administrator of "
+        "your bank."
+    ),
     "self_deactivation_refused": N_(
         "You cannot deactivate yourself: ask another administrator of your bank."
     ),
@@ -495,7 +499,7 @@ def grant(
     errors = {}
     if not user_id:
         errors["user_id"] = "missing"
-    if not level.isdigit() or not 1 <= int(level) <= 9:
+    if not level.isdecimal() or not level.isascii() or not 1 <= int(level) <= 9:
         errors["level"] = "level"
     if errors:
         return _after(request, principal, "authorities", 422, grant_errors=errors)
@@ -504,6 +508,7 @@ def grant(
             staff_admin.grant_authority(session, principal, user_id, int(level))
     except ChainfinError as exc:
         field_name = "level" if exc.code == "authority_level_invalid" else "user_id"
-        errors = {field_name: "level" if field_name == "level" else "unknown"}
+        reason = "self" if exc.code == "self_escalation_refused" else "unknown"
+        errors = {field_name: "level" if field_name == "level" else reason}
         return _after(request, principal, "authorities", exc.status, grant_errors=errors)
     return RedirectResponse(f"/admin/authorities?done=granted#authority-{user_id}", status_code=303)

@@ -235,14 +235,21 @@ def _int(text: str | None, field: str, errors: dict[str, str], low: int = 0) -> 
     return value
 
 
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)  # the trail's searchable days
+
+
 def _day(text: str | None, field: str, errors: dict[str, str]) -> date | None:
     if text is None or not text.strip():
         return None
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         errors[field] = N_("Enter a date as YYYY-MM-DD.")
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        errors[field] = N_("Enter a date between 1900 and 9998.")
+        return None
+    return day
 
 
 def _keys(session: Session) -> dict[str, Any]:

@@ -520,9 +520,9 @@ def _tier_label(key: str, gettext: Callable[[str], str]) -> str:
     side, _, level = key.partition(" ")
     if key == "core":
         return gettext("Core enterprise")
-    if side == "upstream" and level.isdigit():
+    if side == "upstream" and level.isascii() and level.isdecimal():
         return gettext("Tier %(n)s suppliers") % {"n": level}
-    if side == "downstream" and level.isdigit():
+    if side == "downstream" and level.isascii() and level.isdecimal():
         return gettext("Tier %(n)s dealers") % {"n": level}
     return gettext("Outside your chains")
 
@@ -530,7 +530,7 @@ def _tier_label(key: str, gettext: Callable[[str], str]) -> str:
 def _tier_order(key: str) -> tuple[int, int]:
     side, _, level = key.partition(" ")
     rank = {"core": 0, "upstream": 1, "downstream": 2}.get(side, 3)
-    return rank, int(level) if level.isdigit() else 0
+    return rank, int(level) if level.isascii() and level.isdecimal() else 0
 
 
 def _tiers(report: ContagionReport, gettext: Callable[[str], str]) -> list[TierView]:
@@ -567,7 +567,7 @@ def _check(form: ScenarioForm, cores: list[CoreChoice]) -> tuple[CoreChoice | No
     days = 0
     if form.kind == "delay":
         text = form.days.strip()
-        if not text.isdigit() or not 1 <= int(text) <= 3650:
+        if not (text.isascii() and text.isdecimal()) or not 1 <= int(text) <= 3650:
             form.errors["days"] = DAYS_RANGE
         else:
             days = int(text)
@@ -733,6 +733,18 @@ def _models(request: Request, session: Session, principal: Principal) -> dict[st
     }
 
 
+def _promoted_label(session: Session, principal: Principal, model_id: str | None) -> str | None:
+    """The version named by ``?promoted=`` (an id the promotion redirected with), if it is
+    one of the bank's and the champion now: the notice never repeats text from the address."""
+    if not model_id:
+        return None
+    try:
+        row = models.get(session, principal, model_id)
+    except ChainfinError:
+        return None
+    return f"{row.name} v{row.version}" if row.status == "champion" else None
+
+
 def _models_page(
     request: Request,
     principal: Principal,
@@ -750,7 +762,7 @@ def _models_page(
             lambda: {
                 **_models(request, session, principal),
                 "error": error,
-                "promoted": promoted,
+                "promoted": _promoted_label(session, principal, promoted),
             },
             status_code=status_code,
         )
@@ -776,7 +788,6 @@ def promote(model_id: str, request: Request, principal: PagePrincipal, _: FormCh
     try:
         with transaction(request.app.state.session_factory) as session:
             row = models.promote_as_risk_officer(session, principal, model_id)
-            label = f"{row.name} v{row.version}"
     except ChainfinError as exc:
         status = exc.status if exc.status in (403, 404) else 409
         if status == 404:
@@ -786,4 +797,4 @@ def promote(model_id: str, request: Request, principal: PagePrincipal, _: FormCh
         else:
             reason = REFUSALS.get(exc.code, REFUSED)
         return _models_page(request, principal, status_code=status, error=reason)
-    return RedirectResponse(f"/risk/models?promoted={label}", status_code=303)
+    return RedirectResponse(f"/risk/models?promoted={row.id}", status_code=303)

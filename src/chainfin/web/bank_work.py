@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
@@ -422,7 +422,7 @@ def _checklist(values: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]
         data["visited_at"] = visited
     staff = values.get("staff_count_seen", "").strip()
     if staff:
-        if staff.isdigit() and int(staff) <= 1_000_000:
+        if staff.isascii() and staff.isdecimal() and int(staff) <= 1_000_000:
             data["staff_count_seen"] = int(staff)
         else:
             errors.append(FieldError("staff_count_seen", "a whole number"))
@@ -576,7 +576,11 @@ async def financial_analysis(
 
 @router.get("/tasks/{task_id}/photos/{seq}")
 def photo(
-    task_id: str, seq: int, request: Request, session: SessionDep, principal: PagePrincipal
+    task_id: str,
+    seq: Annotated[int, Path(ge=1, le=attachments.MAX_PHOTOS)],
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
 ) -> Response:
     """One photo of the visit, as it was taken (the digest on the page is of these bytes)."""
     if not _may(principal, TASK_ROLES):

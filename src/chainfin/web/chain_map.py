@@ -9,9 +9,10 @@ Interface other pages use (the risk officer's contagion page overlays distress):
 
 Positions are computed here in one pass (O(n)): the core(s) at the centre, each upstream
 tier on a half ring to the left at a radius that grows with the tier, dealers and other
-downstream tiers on half rings to the right; a tier too crowded for its ring spills onto
-rings just outside it. Only the cores and tier 1 carry a label (the rest show theirs on
-hover), and the drawing uses the canvas renderer, so the largest chain of the medium demo
+downstream tiers on half rings to the right; a crowded tier's ring is pushed out until its
+firms are apart, and the next tier's further still (tiers never mix). Only the cores and a
+tier 1 of at most :data:`LABELLED` firms carry a label (the rest show theirs on hover),
+and the drawing uses the canvas renderer, so the largest chain of the medium demo
 region draws in well under two seconds. Node size follows the bank's exposure; colour says
 customer or not (and the distress overlay when given); a diamond with a red border marks a
 firm with open alerts, so no meaning rests on colour alone; the list view says it all again.
@@ -64,11 +65,13 @@ CUSTOMER_COLOUR = PALETTE[0]
 OTHER_COLOUR = "#9aa5b1"
 ALERT_BORDER = "#b83b3b"
 SIDE_ANGLE = {"upstream": math.pi, "downstream": 0.0}  # the middle of each side's half ring
+LABELLED = 16  # tier 1 carries its names up to this many firms; beyond, they overlap
 
 
 def positions(nodes: list[MapNode]) -> dict[str, tuple[float, float]]:
     """Where each firm is drawn: cores on a small ring at the centre, every other tier of
-    each side on its own half ring (and spill rings) around it. One pass over the nodes."""
+    each side on its own half ring around it, wider when the tier is crowded. One pass
+    over the nodes."""
     by_ring: dict[tuple[str, int], list[MapNode]] = defaultdict(list)
     for node in nodes:
         by_ring[(node.side, node.tier)].append(node)
@@ -83,19 +86,17 @@ def positions(nodes: list[MapNode]) -> dict[str, tuple[float, float]]:
         else:
             angle = 2 * math.pi * i / len(cores)
             out[node.enterprise_id] = (40 * math.cos(angle), 40 * math.sin(angle))
-    for (side, tier), ring in by_ring.items():
+    reached: dict[str, float] = defaultdict(float)  # each side's outermost ring so far
+    for (side, tier), ring in sorted(by_ring.items(), key=lambda item: (item[0][0], item[0][1])):
         middle = SIDE_ANGLE.get(side, 0.0)
-        radius = RING * tier
-        placed = 0
-        while placed < len(ring):
-            room = max(1, int(radius * SPREAD / SPACING))
-            row = ring[placed : placed + room]
-            for j, node in enumerate(row):
-                offset = SPREAD * ((j + 0.5) / len(row) - 0.5)
-                angle = middle + offset
-                out[node.enterprise_id] = (radius * math.cos(angle), radius * math.sin(angle))
-            placed += len(row)
-            radius += SPACING
+        # one ring per tier, pushed out until its firms are SPACING apart, and always a
+        # RING beyond the side's previous tier: tiers never mix, however crowded
+        radius = max(RING * tier, reached[side] + RING, len(ring) * SPACING / SPREAD)
+        reached[side] = radius
+        for j, node in enumerate(ring):
+            offset = SPREAD * ((j + 0.5) / len(ring) - 0.5)
+            angle = middle + offset
+            out[node.enterprise_id] = (radius * math.cos(angle), radius * math.sin(angle))
     return out
 
 
@@ -121,6 +122,7 @@ def option(
     """The ECharts graph option: layout "none" with the positions above, zoom and pan."""
     where = positions(nodes)
     largest = max((n.exposure_minor for n in nodes if n.side != "core"), default=0)
+    tier_one = sum(1 for n in nodes if n.side != "core" and n.tier <= 1)
     categories = [
         {"name": gettext("Customer"), "itemStyle": {"color": CUSTOMER_COLOUR}},
         {"name": gettext("Not a customer"), "itemStyle": {"color": OTHER_COLOUR}},
@@ -154,7 +156,7 @@ def option(
             style.update(borderColor=ALERT_BORDER, borderWidth=3)
         if node.side == "core":
             item["label"] = {"show": True, "position": "bottom", "fontWeight": "bold"}
-        elif node.tier <= 1:
+        elif node.tier <= 1 and tier_one <= LABELLED:
             item["label"] = {"show": True}
         data.append(item)
     return {

@@ -5,6 +5,7 @@ approved while one is open."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -111,7 +112,12 @@ def _checklist_problems(data: Mapping[str, Any], now: datetime) -> list[FieldErr
     else:
         for axis, bound in (("lat", 90), ("lon", 180)):
             value = gps.get(axis)
-            if not isinstance(value, int | float) or isinstance(value, bool) or abs(value) > bound:
+            if (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or not math.isfinite(value)
+                or abs(value) > bound
+            ):
                 errors.append(FieldError(f"gps.{axis}", f"must be a number within ±{bound}"))
     visited = data.get("visited_at")
     try:
