@@ -864,7 +864,7 @@ def _demo_stories(region: RegionChoice, scale: Scale, seed: int, timeline: Timel
         "have work waiting (same password, docs/workbench.md)"
     )
     for suffix, what in WORKBENCH_TRIES:
-        out.print(f"  {story_bank + suffix:<18} {what}", soft_wrap=False)
+        out.print(f"  {story_bank + suffix:<18} {what}", soft_wrap=True)
     out.print(
         "[bold]the story's firms in the enterprise portal[/bold] (same password; sign in at "
         "the address `make demo` serves, ?lang=en for English)"
