@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -111,6 +112,14 @@ def _own_enterprise(session: Session, bank_id: str) -> str | None:
     return session.scalar(select(Bank.enterprise_id).where(Bank.id == bank_id))
 
 
+class _FirmRow(NamedTuple):
+    id: str
+    name: str
+    uscc: str
+    region_code: str
+    industry_code: str
+
+
 def book(
     session: Session,
     actor: Principal,
@@ -132,8 +141,16 @@ def book(
     own = _own_enterprise(session, bank)
     alerts = open_alerts_by_firm(session, actor)
     exposure = exposure_by_firm(session, actor)
+    # columns, not entities: an Enterprise row decrypts its contact fields when loaded
+    firm_columns = (
+        Enterprise.id,
+        Enterprise.name,
+        Enterprise.uscc,
+        Enterprise.region_code,
+        Enterprise.industry_code,
+    )
     query = (
-        select(ChainMember, Chain.name, Enterprise)
+        select(ChainMember.chain_id, ChainMember.side, ChainMember.tier, Chain.name, *firm_columns)
         .join(Chain, Chain.id == ChainMember.chain_id)
         .join(Enterprise, Enterprise.id == ChainMember.enterprise_id)
         .where(scoping.chain_condition(actor))
@@ -149,7 +166,8 @@ def book(
         )
     firms: list[Firm] = []
     in_chains: set[str] = set()
-    for member, chain_name, ent in session.execute(query):
+    for member_chain, side, tier, chain_name, *row in session.execute(query):
+        ent = _FirmRow(*row)
         in_chains.add(ent.id)
         firms.append(
             Firm(
@@ -158,10 +176,10 @@ def book(
                 ent.uscc,
                 ent.region_code,
                 ent.industry_code,
-                member.chain_id,
+                member_chain,
                 chain_name,
-                member.side,
-                member.tier,
+                side,
+                tier,
                 ent.id in customers,
                 alerts.get(ent.id, 0),
                 exposure.get(ent.id, 0),
@@ -171,14 +189,15 @@ def book(
         rest = sorted(customers - in_chains - {own})
         if enterprise_id:
             rest = [e for e in rest if e == enterprise_id]
-        outside = select(Enterprise).where(
+        outside = select(*firm_columns).where(
             Enterprise.id.in_(rest), scoping.enterprise_condition(actor)
         )
         if needle:
             outside = outside.where(
                 or_(Enterprise.name.contains(needle), Enterprise.uscc.contains(needle.upper()))
             )
-        for ent in session.scalars(outside) if rest else ():
+        for found in session.execute(outside) if rest else ():
+            ent = _FirmRow(*found)
             firms.append(
                 Firm(
                     ent.id,
@@ -221,19 +240,18 @@ def chain_graph(session: Session, actor: Principal, chain_id: str) -> ChainGraph
             or (known.side != "core" and firm.tier < known.tier)
         ):
             members[firm.enterprise_id] = firm
-    ids = select(ChainMember.enterprise_id).where(ChainMember.chain_id == chain_id)
-    links = [
+    # the members' relations read by seller (an index seek each), then the bank's view of
+    # them applied by scoping.visible_relations (see there why not in the query)
+    among = {
         (str(s), str(b))
         for s, b in session.execute(
-            select(SupplyRelation.seller_id, SupplyRelation.buyer_id)
-            .where(
-                SupplyRelation.seller_id.in_(ids),
-                SupplyRelation.buyer_id.in_(ids),
-                scoping.relation_condition(actor),
+            select(SupplyRelation.seller_id, SupplyRelation.buyer_id).where(
+                SupplyRelation.seller_id.in_(sorted(members))
             )
-            .distinct()
         )
-    ]
+        if b in members
+    }
+    links = sorted(scoping.visible_relations(session, actor, among))
     return ChainGraph(
         summary.chain.id, summary.chain.name, summary.core_ids, list(members.values()), links
     )

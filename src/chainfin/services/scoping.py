@@ -90,6 +90,32 @@ def relation_condition(p: Principal) -> ColumnElement[bool]:
     return false()
 
 
+def visible_relations(
+    session: Session, p: Principal, pairs: Iterable[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The (seller, buyer) pairs ``p`` may see, by the rule of :func:`relation_condition`,
+    applied here to pairs already read: SQLite plans ``relation_condition`` beside a long
+    ``seller_id IN (…)`` list as a multi-index OR over every customer (0.25 s for an
+    800-firm chain against 4 ms for the list alone)."""
+    if p.is_system:
+        return list(pairs)
+    if p.bank_id is not None:
+        allowed = set(session.scalars(customer_ids(p.bank_id)))
+    elif p.enterprise_id is not None:
+        allowed = {p.enterprise_id}
+    elif p.platform_id is not None:
+        allowed = set(
+            session.scalars(
+                select(PlatformMember.enterprise_id).where(
+                    PlatformMember.platform_id == p.platform_id
+                )
+            )
+        )
+    else:
+        return []
+    return [(s, b) for s, b in pairs if s in allowed or b in allowed]
+
+
 def chain_condition(p: Principal) -> ColumnElement[bool]:
     if p.is_system:
         return true()
