@@ -31,6 +31,7 @@ STAFF_TITLES = {  # the demo staff's display names: the bank's name and the pers
     StaffRole.RISK_OFFICER: "风险经理",
     StaffRole.APPROVER: "审批人",
     StaffRole.AUDITOR: "审计员",
+    StaffRole.STRATEGIST: "总行战略部",
 }
 _STAFF = (
     ("admin", StaffRole.ADMIN),
@@ -38,6 +39,7 @@ _STAFF = (
     ("risk", StaffRole.RISK_OFFICER),
     ("approver", StaffRole.APPROVER),
     ("auditor", StaffRole.AUDITOR),
+    ("strategy", StaffRole.STRATEGIST),
 )
 
 

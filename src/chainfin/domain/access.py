@@ -36,6 +36,7 @@ class StaffRole(StrEnum):
     APPROVER = "approver"
     ADMIN = "admin"
     AUDITOR = "auditor"
+    STRATEGIST = "strategist"  # head office strategy (总行战略): regional chain analysis
 
 
 class EnterpriseRole(StrEnum):
@@ -72,6 +73,8 @@ class Scope(StrEnum):
     LOANS_APPLY = "loans:apply"
     LOANS_WRITE = "loans:write"
     LOANS_APPROVE = "loans:approve"
+    STRATEGY_READ = "strategy:read"  # regional chain maps, measures, ranking, leads, report
+    STRATEGY_WRITE = "strategy:write"  # import the bank's market data for the analysis
     # Platform operators only (they count only on an ``operator`` principal, never on a
     # bank's, an enterprise's or a platform client's, whatever scopes it was given).
     PLATFORM_PRICES = "platform:prices"
@@ -99,6 +102,7 @@ ROLE_SCOPES: dict[str, frozenset[Scope]] = {
             Scope.BOOKS_READ,
             Scope.LOANS_READ,
             Scope.LOANS_APPROVE,
+            Scope.STRATEGY_READ,
         }
     ),
     StaffRole.APPROVER: frozenset(
@@ -128,6 +132,15 @@ ROLE_SCOPES: dict[str, frozenset[Scope]] = {
             Scope.CREDENTIALS_READ,
             Scope.BOOKS_READ,
             Scope.LOANS_READ,
+        }
+    ),
+    StaffRole.STRATEGIST: frozenset(
+        {
+            Scope.REGISTRY_READ,
+            Scope.CREDENTIALS_READ,
+            Scope.LOANS_READ,
+            Scope.STRATEGY_READ,
+            Scope.STRATEGY_WRITE,
         }
     ),
     EnterpriseRole.ENTERPRISE_ADMIN: frozenset(

@@ -58,6 +58,9 @@ ROLE_DUTIES = {
         "and lines."
     ),
     "auditor": N_("Reads the ledger, the audit trail and the books; changes nothing."),
+    "strategist": N_(
+        "Head office: ranks the regional chains, reads their maps and lead lists, imports market data."
+    ),
 }
 SCOPE_WORDS = {
     Scope.REGISTRY_READ: N_("Read firms, relations and chains"),

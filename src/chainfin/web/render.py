@@ -36,6 +36,7 @@ ROLE_LABELS = {
     "approver": N_("Approver"),
     "admin": N_("Bank administrator"),
     "auditor": N_("Auditor"),
+    "strategist": N_("Head-office strategist"),
     "platform_operator": N_("Platform operator"),
     "platform_auditor": N_("Platform auditor"),
 }
