@@ -161,3 +161,21 @@ class Lead:
     score: float  # 0..100
     reasons: tuple[str, ...]
     enterprise_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyReport:
+    """Everything the committee report (PDF) shows, already computed."""
+
+    bank: str
+    region: str  # StrategyRegion key
+    region_label: str  # e.g. "长三角"
+    as_of: date
+    generated_on: date
+    lang: str  # "zh_CN" | "en"
+    ranking: Ranking
+    measures: tuple[ChainMeasures, ...]
+    maps: tuple[ChainMap, ...]  # the top chains' maps, in rank order
+    leads: dict[str, tuple[Lead, ...]]  # chain key -> its top leads
+    sources: dict[str, str]  # input -> where it came from
+    missing: tuple[str, ...]  # inputs not given
