@@ -77,6 +77,7 @@ bench: venv
 	$(BIN)/python bench/signin.py
 	$(BIN)/python bench/cli_start.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/strategy.py
 
 # Re-resolve pinned dependencies after editing pyproject.toml.
 lock: venv

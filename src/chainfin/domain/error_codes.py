@@ -332,6 +332,19 @@ _NOT_FOUND = (
     _not_found("region", "administrative region"),
     _not_found("registration", "receivable registration"),
     _not_found("statement_import", "bank statement import"),
+    _not_found(
+        "strategy_chain",
+        "chain in the region's market data",
+        " (the region's ranking lists its chains' keys)",
+    ),
+    _e(
+        "strategy_no_market_data",
+        404,
+        "No market data for the regional analysis",
+        "The bank has imported no market data (enterprises, chains, relations) for the "
+        "regional chain analysis yet.",
+        "Import the bank's market data first (chainfin strategy import, or the demo's seed).",
+    ),
     _not_found("task", "due-diligence task"),
     _not_found("trade_case", "trade case"),
     _not_found("user"),

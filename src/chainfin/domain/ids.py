@@ -70,6 +70,7 @@ PREFIXES: dict[str, str] = {
     "supplier_invitation": "sin",
     "notification": "ntf",
     "line_change": "lch",
+    "strategy_dataset": "sds",
 }
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
