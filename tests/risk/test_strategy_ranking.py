@@ -211,11 +211,22 @@ def test_final_weights_blend_subjective_and_entropy() -> None:
         assert r.weights.final[k] == pytest.approx(0.25 * sub[k] + 0.75 * ent[k])
 
 
-def test_a_blend_in_the_weights_file_takes_precedence() -> None:
+def test_a_blend_in_the_weights_file_applies_when_none_is_given() -> None:
     w = parse_weights('{"direct": {"others": 1}, "blend": 1}')
-    r = rank(three_chains(), region="yrd", as_of=AS_OF, weights=w, blend=0.3)
+    r = rank(three_chains(), region="yrd", as_of=AS_OF, weights=w)
     assert r.weights.blend == 1.0
     assert r.weights.final == pytest.approx(dict.fromkeys(KEYS, 1 / 12))
+
+
+def test_a_blend_given_with_the_request_wins_over_the_files() -> None:
+    w = parse_weights('{"direct": {"others": 1}, "blend": 1}')
+    r = rank(three_chains(), region="yrd", as_of=AS_OF, weights=w, blend=0.3)
+    assert r.weights.blend == 0.3
+
+
+def test_without_any_blend_head_offices_weights_count_for_half() -> None:
+    w = parse_weights('{"direct": {"others": 1}}')
+    assert rank(three_chains(), region="yrd", as_of=AS_OF, weights=w).weights.blend == 0.5
 
 
 # --- ranking ---------------------------------------------------------------------------------

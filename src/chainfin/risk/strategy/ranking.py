@@ -49,6 +49,9 @@ Matrix = NDArray[np.float64]
 # print a template.
 
 
+DEFAULT_BLEND = 0.5  # share of head office's weights in the final ones, when it gives any
+
+
 class WeightsError(ValueError):
     """Head office's weights cannot be used; the message names the key or the cell."""
 
@@ -522,7 +525,7 @@ def rank(
     region: str,
     as_of: date,
     weights: WeightInput | None = None,
-    blend: float = 0.5,
+    blend: float | None = None,
     gates: Gates = Gates(),
     draws: int = 500,
     noise: float = 0.2,
@@ -530,11 +533,13 @@ def rank(
     coverage: Coverage | None = None,
     kinds: Mapping[str, ChainKind] | None = None,
 ) -> Ranking:
-    """Rank the chains (see the module docstring and docs/strategy.md). A ``blend`` in
-    ``weights`` takes precedence over the argument. ``kinds`` is the segment table the
-    division gate reads (default: the platform's)."""
-    if weights is not None and weights.blend is not None:
-        blend = weights.blend
+    """Rank the chains (see the module docstring and docs/strategy.md). ``blend`` given
+    here wins over a blend in ``weights``, which wins over :data:`DEFAULT_BLEND`.
+    ``kinds`` is the segment table the division gate reads (default: the platform's)."""
+    if blend is None:  # an explicit blend wins; else the weights file's; else DEFAULT_BLEND
+        blend = (
+            weights.blend if weights is not None and weights.blend is not None else DEFAULT_BLEND
+        )
     if not (0.0 <= blend <= 1.0):
         raise WeightsError(f"blend must be between 0 and 1, got {blend}")
     if not (0.0 <= noise < 1.0):
