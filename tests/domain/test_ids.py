@@ -57,6 +57,7 @@ KIND_PREFIX = [
     ("price", "prc"),
     ("supplier_invitation", "sin"),
     ("notification", "ntf"),
+    ("strategy_dataset", "sds"),
 ]
 
 kinds = st.sampled_from([kind for kind, _ in KIND_PREFIX])

@@ -663,6 +663,9 @@ class SyntheticRegion:
     chains: tuple[ChainRecord, ...]
     banks: tuple[BankRecord, ...]  # each bank is also in ``enterprises``, with Role.BANK
     customers: tuple[tuple[str, str], ...]  # (bank code, enterprise USCC)
+    # the plan each chain was drawn from (nev, ic, pv, ...; a kind of the segments table),
+    # one per ``chains``, in the same order
+    chain_kinds: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, object]:
         """Counts: totals, enterprises by role and by region key, and for each chain its
@@ -1050,13 +1053,13 @@ def generate(regions: Sequence[RegionKey], scale: Scale, seed: int) -> Synthetic
         raise ValueError("give at least one region")
     registry = _Registry()
     drafts: list[_ChainDraft] = []
+    kinds: list[str] = []
     service_firms: list[str] = []
     for key in keys:
         generator = _RegionGenerator(key, seed, registry)
-        region_drafts = [
-            generator.chain(plan, prefecture, scale)
-            for plan, prefecture in _SLOTS[key][: _CHAINS_PER_REGION[scale]]
-        ]
+        slots = _SLOTS[key][: _CHAINS_PER_REGION[scale]]
+        region_drafts = [generator.chain(plan, prefecture, scale) for plan, prefecture in slots]
+        kinds += [plan for plan, _ in slots]
         generator.share_suppliers(region_drafts)
         service_firms += generator.services(region_drafts)
         drafts += region_drafts
@@ -1067,4 +1070,5 @@ def generate(regions: Sequence[RegionKey], scale: Scale, seed: int) -> Synthetic
         chains=tuple(d.record for d in drafts),
         banks=banks,
         customers=_customers(seed, drafts, service_firms, banks),
+        chain_kinds=tuple(kinds),
     )

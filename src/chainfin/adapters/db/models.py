@@ -1820,3 +1820,30 @@ class TaskAttachment(Base):
 
 
 __all__ += ["TaskAttachment"]
+
+
+# --- strategy (migration 0020)
+
+
+class StrategyDataset(Base):
+    """A bank's market data for the regional chain analysis, as imported: the CSV files
+    (enterprises, chains, relations, trade flows, ...) gzipped as one deterministic JSON
+    object ``{file name: text}``; ``sha256`` is the digest of that JSON. Immutable: a new
+    import is a new row, and the analysis reads the bank's latest. The bank's own position
+    is not stored here: it is read live."""
+
+    __tablename__ = "strategy_datasets"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    as_of: Mapped[date] = mapped_column(Date)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    missing: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+__all__ += ["StrategyDataset"]
