@@ -36,6 +36,7 @@ from chainfin.api.routers import (
     receivables,
     reference,
     registry,
+    strategy,
 )
 from chainfin.api.signin import build_gate
 from chainfin.config import Settings, get_settings, install_clock_from_environment
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         iot,
         ledger,
         reference,
+        strategy,
     )
     for router in (r.router for r in routers):
         app.include_router(router)

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chainfin.adapters.db.models import LedgerEntry
 from chainfin.ledger.note import KeyKind, NoteSigner
+from strategy_csv import market_files
 from tenancy_world import (
     CAMT,
     DATA,
@@ -1088,6 +1089,46 @@ probe("GET", "/v1/reference/industries/{code}", plain("/v1/reference/industries/
 probe("GET", "/v1/reference/uscc/{code}", plain("/v1/reference/uscc/91320505MA1MXXXXXX"))
 probe("GET", "/problems", plain("/problems"))
 probe("GET", "/problems/{code}", plain("/problems/line_frozen"))
+# regional chain strategy: each bank reads only its own market data (no record in the path)
+STRATEGY = "/v1/strategy/regions/yrd"
+
+
+def _strategy_import(ctx: Ctx) -> list[Req]:
+    """The market data of strategy_csv, uploaded as multipart (one part per file)."""
+    boundary = "tenancy-matrix-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+        f"Content-Type: text/csv\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+        for name, data in market_files().items()
+    ]
+    label = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="label"\r\n\r\n{ctx.who.name}\r\n'
+    )
+    body = b"".join(parts) + label.encode() + f"--{boundary}--\r\n".encode()
+    ctype = f"multipart/form-data; boundary={boundary}"
+    return [Req("/v1/strategy/datasets", content=body, content_type=ctype)]
+
+
+probe("GET", "/v1/strategy/regions", plain("/v1/strategy/regions"))
+probe("GET", "/v1/strategy/datasets", plain("/v1/strategy/datasets"))
+probe("POST", "/v1/strategy/datasets", _strategy_import)
+probe("GET", "/v1/strategy/regions/{region}/chains", plain(f"{STRATEGY}/chains"))
+probe("GET", "/v1/strategy/regions/{region}/chains/{chain_key}", plain(f"{STRATEGY}/chains/sz-nev"))
+probe(
+    "GET",
+    "/v1/strategy/regions/{region}/chains/{chain_key}/leads",
+    plain(f"{STRATEGY}/chains/sz-nev/leads"),
+)
+probe("GET", "/v1/strategy/regions/{region}/measures", plain(f"{STRATEGY}/measures"))
+probe("GET", "/v1/strategy/regions/{region}/ranking", plain(f"{STRATEGY}/ranking", draws=10))
+probe(
+    "POST",
+    "/v1/strategy/regions/{region}/ranking",
+    once(lambda c: Req(f"{STRATEGY}/ranking", json={"draws": 10})),
+)
+probe("GET", "/v1/strategy/regions/{region}/report.pdf", plain(f"{STRATEGY}/report.pdf"))
 
 
 # ------------------------------------------------------------------------------ allowed
@@ -1216,6 +1257,21 @@ ALLOWED: dict[tuple[str, str], Allowed] = {
     ("GET", "/v1/risk/contagion"): Allowed(
         "the caller's own expected loss if a core fails; no other tenant's records", BANKS
     ),
+    ("GET", "/v1/strategy/regions"): Allowed("the named regions are reference data"),
+    **{
+        (m, f"/v1/strategy{p}"): Allowed("the caller's own bank's market data only", BANKS)
+        for m, p in (
+            ("GET", "/datasets"),
+            ("POST", "/datasets"),
+            ("GET", "/regions/{region}/chains"),
+            ("GET", "/regions/{region}/chains/{chain_key}"),
+            ("GET", "/regions/{region}/chains/{chain_key}/leads"),
+            ("GET", "/regions/{region}/measures"),
+            ("GET", "/regions/{region}/ranking"),
+            ("POST", "/regions/{region}/ranking"),
+            ("GET", "/regions/{region}/report.pdf"),
+        )
+    },
 }
 
 

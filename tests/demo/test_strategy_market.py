@@ -97,20 +97,18 @@ def test_only_cores_are_rated_and_within_aaa_to_a_minus(
     assert all(rating_index(r) <= rating_index("A-") for r in rated.values())
 
 
-def test_pairs_that_traded_are_seen_on_their_documents(
+def test_pairs_that_traded_are_seen_from_their_start_to_their_last_document(
     region: SyntheticRegion, history: TradeHistory
 ) -> None:
     links = rows(files_of(region, history)["relations.csv"])
     as_of = strategy_market.market_as_of(history)
     first = links[0]
-    dates = [
-        d.issue_date
-        for d in history.documents
-        if (d.seller_uscc, d.buyer_uscc) == (first["seller_uscc"], first["buyer_uscc"])
-    ]
+    pair = (first["seller_uscc"], first["buyer_uscc"])
+    dates = [d.issue_date for d in history.documents if (d.seller_uscc, d.buyer_uscc) == pair]
+    since = min(r.since for r in region.relations if (r.seller_uscc, r.buyer_uscc) == pair)
     assert first["provenance"] == "platform_trade"
     assert (first["first_seen_on"], first["last_seen_on"]) == (
-        min(dates).isoformat(),
+        min(min(dates), since).isoformat(),
         max(d for d in dates if d <= as_of).isoformat(),
     )
     declared = [lk for lk in links if lk["provenance"] == "declared"]

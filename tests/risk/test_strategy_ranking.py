@@ -572,3 +572,16 @@ def test_head_office_weights_on_left_out_criteria_fall_back_to_entropy() -> None
         "head office's weights name only criteria left out: entropy weights used"
         in r.coverage.notes
     )
+
+
+def test_the_weakest_criterion_is_never_one_of_the_strongest() -> None:
+    """Two criteria weighed, one chain best on both: it names them as strongest and no
+    weakest, rather than one criterion as both."""
+    out = ranked(
+        [
+            chain("a", {"customer_share": 0.6, "growth": 0.6}),
+            chain("b", {"customer_share": 0.1, "growth": 0.1}),
+        ]
+    )
+    assert "weakest" not in out["a"].reason
+    assert out["a"].reason.startswith("strongest ")

@@ -35,11 +35,14 @@ INGESTION_ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("POST", re.compile(r"/v1/documents/batch")),
     ("POST", re.compile(r"/v1/registry/[^/]+/import")),
     ("POST", re.compile(r"/v1/bank-statements")),
+    ("POST", re.compile(r"/v1/strategy/datasets")),  # a bank's market data (CSV files)
     ("POST", re.compile(r"/v1/due-diligence-tasks/[^/]+/financial-analysis")),
     # the workbench's site-visit form: the checklist with its photos (services/lending/attachments)
     ("POST", re.compile(r"/tasks/[^/]+/site-visit")),
     # the workbench's statement upload (camt.053, up to STATEMENT_MAX_BYTES)
     ("POST", re.compile(r"/operations/statements")),
+    # the workbench's market-data upload (several CSV files, web/bank_strategy.py)
+    ("POST", re.compile(r"/strategy/data")),
 )
 
 

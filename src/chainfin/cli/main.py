@@ -25,6 +25,7 @@ from chainfin.cli import credentials as credentials_cli
 from chainfin.cli import iot as iot_cli
 from chainfin.cli import ledger as ledger_cli
 from chainfin.cli import lending as lending_cli
+from chainfin.cli import strategy as strategy_cli
 from chainfin.cli.common import (
     ChainfinGroup,
     JsonOpt,
@@ -96,6 +97,7 @@ GROUPS.add_typer(lending_cli.line_app, name="line")
 GROUPS.add_typer(lending_cli.product_app, name="product")
 GROUPS.add_typer(lending_cli.loan_app, name="loan")
 GROUPS.add_typer(risk_app, name="risk")
+GROUPS.add_typer(strategy_cli.app, name="strategy")
 GROUPS.add_typer(iot_cli.app, name="iot")
 
 
@@ -680,6 +682,7 @@ def _seed_history(
     data: SyntheticRegion, seed: int, truth: Path, as_json: bool = False
 ) -> tuple[TradeHistory, Any]:
     from chainfin.demo import seed as demo_seed
+    from chainfin.demo import strategy_market
     from chainfin.demo.trade_history import generate_history, write_truth
 
     t0 = time.perf_counter()
@@ -691,6 +694,8 @@ def _seed_history(
         try:
             with operator_session() as session:
                 report = demo_seed.load_history(session, trade)
+                # each bank's market data for the regional chain analysis (chainfin strategy)
+                strategy_market.import_markets(session, data, trade, seed=seed)
         except ChainfinError as exc:
             fail(exc, as_json)
     if as_json:

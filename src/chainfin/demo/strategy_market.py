@@ -9,10 +9,11 @@ Pure and deterministic: the same ``(region, history, as_of, seed)`` give the sam
   (synthetic: no agency rated these invented firms); the others are unrated.
 * chains.csv: one row per generated chain, keyed ``<region>-<kind>-<n>`` (``yrd-nev-1``),
   its kind the plan it was drawn from.
-* relations.csv: one row per (seller, buyer): ``platform_trade`` first and last seen on the
-  pair's first and last trade document dated on or before ``as_of`` when the pair traded,
-  else ``declared`` seen on the relation's start date (a relation that starts after
-  ``as_of`` is left out).
+* relations.csv: one row per (seller, buyer): ``platform_trade`` when the pair traded on the
+  platform, first seen on the relation's start date or its first trade document if earlier
+  (the platform's year of documents is not the start of the relation), last seen on its last
+  document dated on or before ``as_of``; else ``declared``, seen on the relation's start date
+  (a relation that starts after ``as_of`` is left out).
 * trade_flows.csv: invoice totals (VAT included) per pair and month, invoices dated on or
   before ``as_of`` of pairs with a relation; ``paid_late_yuan`` the part of those invoices
   paid (on or before ``as_of``) after their due date. Credit notes are not netted.
@@ -142,6 +143,7 @@ def _relations(pairs: dict[tuple[str, str], date], history: TradeHistory, as_of:
     for (seller, buyer), since in sorted(pairs.items()):
         if (seller, buyer) in seen:
             first, last = seen[(seller, buyer)]
+            first = min(first, since)
             rows.append((seller, buyer, "platform_trade", first.isoformat(), last.isoformat()))
         elif since <= as_of:
             rows.append((seller, buyer, "declared", since.isoformat(), since.isoformat()))

@@ -58,6 +58,11 @@ def run(session: Session, bank_code: str) -> StrategyStory:
         if ranked:
             top = ranked[0]
             found = strategy.leads(session, actor, region, top.chain_key, limit=3)
+            if not found:
+                story.lines.append(
+                    "     no leads: the bank serves none of this chain's cores yet (win a core "
+                    "first; its suppliers follow)"
+                )
             for lead in found:
                 story.lines.append(
                     f"     lead: {lead.name} (tier {lead.tier}), score {lead.score:.0f}, "

@@ -345,6 +345,31 @@ _NOT_FOUND = (
         "regional chain analysis yet.",
         "Import the bank's market data first (chainfin strategy import, or the demo's seed).",
     ),
+    _e(
+        "strategy_weights_refused",
+        422,
+        "Head office's weights refused",
+        "A weights file for the chain ranking cannot be used: not JSON of the documented "
+        "shape, an unknown criterion, a weight out of range, a pairwise matrix that is not "
+        "square, positive and reciprocal, or AHP comparisons whose consistency ratio is 0.1 "
+        "or more.",
+        "Correct the file as the message says (for AHP, revise the comparisons it names until "
+        "CR < 0.1); `chainfin strategy rank --help` shows a template.",
+    ),
+    _e(
+        "strategy_rating_unknown",
+        422,
+        "Not a rating on the scale",
+        "The minimum core rating given is not on the AAA … D scale.",
+        "Give a rating such as AA- or A+.",
+    ),
+    _e(
+        "strategy_inputs_unreadable",
+        422,
+        "Market data files cannot be read",
+        "The market data given is not a folder of the documented CSV files.",
+        "Give the folder (or the files) listed in docs/strategy.md.",
+    ),
     _not_found("task", "due-diligence task"),
     _not_found("trade_case", "trade case"),
     _not_found("user"),

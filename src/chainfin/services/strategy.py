@@ -28,7 +28,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -77,6 +77,8 @@ REPORT_CHAINS = 3  # chains mapped, with their leads, in the committee report
 REPORT_LEADS = 10
 CACHE_SIZE = 8
 LANGS = ("zh_CN", "en")
+DEFAULT_DRAWS = 500  # sensitivity draws of the ranking (±20 % weight noise)
+DEFAULT_SEED = 17
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,11 +354,16 @@ def measures(
 
 
 def coverage_of(dataset: RegionDataset) -> Coverage:
-    """The inputs given and missing, as the ranking and the report state them."""
-    present = tuple(i for i in INPUTS if i not in dataset.missing)
-    missing = tuple(i for i in INPUTS if i in dataset.missing)
+    """The inputs given and missing, as the ranking and the report state them. The bank's
+    own segment table is an override, not an input: without it the platform's table
+    (domain/data/chain_segments.csv) is used, and coverage is not lowered."""
+    counted = tuple(i for i in INPUTS if i != "segments")
+    present = tuple(i for i in counted if i not in dataset.missing)
+    missing = tuple(i for i in counted if i in dataset.missing)
     notes = tuple(f"{i}: not given" for i in missing)
-    return Coverage(len(present) / len(INPUTS), present, missing, notes)
+    if "segments" in dataset.missing:
+        notes += ("segments: the platform's segment table (no table of the bank's own)",)
+    return Coverage(len(present) / len(counted), present, missing, notes)
 
 
 def _rank(
@@ -365,17 +372,36 @@ def _rank(
     weights: ranking.WeightInput | None,
     blend: float | None,
     gates: ranking.Gates | None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
 ) -> Ranking:
     return ranking.rank(
         ms,
         region=v.region.key,
         as_of=v.as_of,
         weights=weights,
-        blend=0.5 if blend is None else blend,
+        blend=blend,
         gates=gates or ranking.Gates(),
+        draws=draws,
+        seed=seed,
         coverage=coverage_of(v.dataset),
         kinds=v.kinds,
     )
+
+
+def rank_view(
+    v: RegionView,
+    *,
+    weights: ranking.WeightInput | None = None,
+    blend: float | None = None,
+    gates: ranking.Gates | None = None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+) -> Ranking:
+    """The ranking of a view already loaded (the services' own path, and the CLI's on files
+    alone): measures, then :func:`chainfin.risk.strategy.ranking.rank` with the dataset's
+    coverage and segment table."""
+    return _rank(v, measures_.measure_chains(v), weights, blend, gates, draws, seed)
 
 
 def rank(
@@ -385,11 +411,13 @@ def rank(
     weights: ranking.WeightInput | None = None,
     blend: float | None = None,
     gates: ranking.Gates | None = None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
 ) -> Ranking:
     """The region's chains ranked; ``weights`` is head office's file of this call (nothing
-    is stored), None for entropy weights alone."""
+    is stored), None for entropy weights alone; ``blend`` given here wins over the file's."""
     v = view(session, actor, region)
-    return _rank(v, measures_.measure_chains(v), weights, blend, gates)
+    return rank_view(v, weights=weights, blend=blend, gates=gates, draws=draws, seed=seed)
 
 
 def openable(session: Session, actor: Principal, usccs: Iterable[str]) -> dict[str, str]:
@@ -418,11 +446,10 @@ def openable(session: Session, actor: Principal, usccs: Iterable[str]) -> dict[s
             )
         )
     )
-    return {
-        u: i
-        for u, i in ids.items()
-        if i in in_chains or scoping.may_see_enterprise(session, actor, i)
-    }
+    bank_id = scoping.bank_of(actor, _WHY)
+    visible = in_chains | scoping.customers_among(session, bank_id, wanted)
+    own = scoping.bank_enterprise_id(session, bank_id)
+    return {u: i for u, i in ids.items() if i in visible or i == own}
 
 
 def _leads(
@@ -454,6 +481,59 @@ def leads(
     return _leads(session, actor, v, chain_key, limit)
 
 
+def report_of_view(
+    v: RegionView,
+    *,
+    bank: str,
+    lang: str = "zh_CN",
+    weights: ranking.WeightInput | None = None,
+    blend: float | None = None,
+    gates: ranking.Gates | None = None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+    ids: Callable[[Iterable[str]], dict[str, str]] | None = None,
+) -> StrategyReport:
+    """Everything the committee report shows: the ranking, the measures, the maps and
+    leads of the top :data:`REPORT_CHAINS` chains. ``ids`` gives the platform's enterprise
+    ids of the firms the reader may open (none on files alone)."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    ms = measures_.measure_chains(v)
+    ranked = _rank(v, ms, weights, blend, gates, draws, seed)
+    top = [c.chain_key for c in ranked.chains if c.rank is not None][:REPORT_CHAINS]
+    found = {key: leads_.leads(v, key, limit=REPORT_LEADS) for key in top}
+    charts = {key: maps.chain_map(v, key) for key in top}
+    if ids is not None:
+        opened = ids(
+            [f.uscc for m in charts.values() for f in m.firms]
+            + [lead.uscc for ls in found.values() for lead in ls]
+        )
+        found = {
+            k: tuple(replace(lead, enterprise_id=opened.get(lead.uscc)) for lead in ls)
+            for k, ls in found.items()
+        }
+        charts = {
+            k: replace(
+                m, firms=tuple(replace(f, enterprise_id=opened.get(f.uscc)) for f in m.firms)
+            )
+            for k, m in charts.items()
+        }
+    return StrategyReport(
+        bank=bank,
+        region=v.region.key,
+        region_label=v.region.label_zh if lang == "zh_CN" else v.region.label_en,
+        as_of=v.as_of,
+        generated_on=clock.today(),
+        lang=lang,
+        ranking=ranked,
+        measures=ms,
+        maps=tuple(charts[key] for key in top),
+        leads=found,
+        sources=dict(v.dataset.sources),
+        missing=v.dataset.missing,
+    )
+
+
 def report(
     session: Session,
     actor: Principal,
@@ -461,30 +541,25 @@ def report(
     *,
     lang: str = "zh_CN",
     weights: ranking.WeightInput | None = None,
+    blend: float | None = None,
+    gates: ranking.Gates | None = None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
 ) -> StrategyReport:
-    """Everything the committee report shows: the ranking, the measures, the maps and
-    leads of the top :data:`REPORT_CHAINS` chains."""
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    """The committee report of the actor's bank for ``region`` (see :func:`report_of_view`)."""
     v = view(session, actor, region)
-    ms = measures_.measure_chains(v)
-    ranked = _rank(v, ms, weights, None, None)
-    top = [c.chain_key for c in ranked.chains if c.rank is not None][:REPORT_CHAINS]
     bank_id = scoping.bank_of(actor, _WHY)
     bank_name = session.scalar(select(Bank.name).where(Bank.id == bank_id)) or bank_id
-    return StrategyReport(
+    return report_of_view(
+        v,
         bank=bank_name,
-        region=region.key,
-        region_label=region.label_zh if lang == "zh_CN" else region.label_en,
-        as_of=v.as_of,
-        generated_on=clock.today(),
         lang=lang,
-        ranking=ranked,
-        measures=ms,
-        maps=tuple(_with_ids(session, actor, maps.chain_map(v, key)) for key in top),
-        leads={key: _leads(session, actor, v, key, REPORT_LEADS) for key in top},
-        sources=dict(v.dataset.sources),
-        missing=v.dataset.missing,
+        weights=weights,
+        blend=blend,
+        gates=gates,
+        draws=draws,
+        seed=seed,
+        ids=lambda usccs: openable(session, actor, usccs),
     )
 
 
@@ -495,5 +570,20 @@ def report_pdf(
     *,
     lang: str = "zh_CN",
     weights: ranking.WeightInput | None = None,
+    blend: float | None = None,
+    gates: ranking.Gates | None = None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
 ) -> bytes:
-    return strategy_report.render_pdf(report(session, actor, region, lang=lang, weights=weights))
+    found = report(
+        session,
+        actor,
+        region,
+        lang=lang,
+        weights=weights,
+        blend=blend,
+        gates=gates,
+        draws=draws,
+        seed=seed,
+    )
+    return strategy_report.render_pdf(found)

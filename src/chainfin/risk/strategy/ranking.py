@@ -494,13 +494,17 @@ def _reason(p: _Problem, i: int, norm: Matrix, weights: NDArray[np.float64]) -> 
     strongest = sorted(range(len(p.criteria)), key=lambda j: (-contrib[j], j))[:2]
     strongest = [j for j in strongest if contrib[j] > 0]
     weighted = [j for j in range(len(p.criteria)) if weights[j] > 0] or list(range(len(p.criteria)))
-    weakest = min(weighted, key=lambda j: (norm[i, j], -weights[j], j))
+    # The weakest is another criterion than the strongest ones (a chain strong on every
+    # weighted criterion but one names that one; strong on all, it names none).
+    others = [j for j in weighted if j not in strongest]
+    weakest = min(others, key=lambda j: (norm[i, j], -weights[j], j)) if others else None
     parts = []
     if strongest:
         parts.append("strongest " + " and ".join(show(j) for j in strongest))
     else:
         parts.append("no criterion above the weakest chain")
-    parts.append(f"weakest {show(weakest)}")
+    if weakest is not None:
+        parts.append(f"weakest {show(weakest)}")
     if p.filled[i]:
         names = ", ".join(BY_KEY[k].label_en for k in p.filled[i])
         parts.append(f"{names} missing, counted at the worst observed value")
