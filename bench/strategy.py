@@ -43,7 +43,7 @@ VAR = Path("var/bench")
 
 
 def line(name: str, value: str) -> None:
-    print(f"  {name:<44} {value}")  # noqa: T201 - a benchmark prints
+    print(f"  {name:<44} {value}")
 
 
 def market(scale: Scale, keys: list[RegionKey], reuse: bool) -> tuple[dict[str, bytes], set[str]]:
@@ -82,7 +82,7 @@ def main() -> int:
     args = parser.parse_args()
     scale = Scale(args.scale)
     keys = list(RegionKey.expand(args.regions))
-    print(f"strategy bench: {scale.value} scale, regions {', '.join(k.value for k in keys)}")  # noqa: T201
+    print(f"strategy bench: {scale.value} scale, regions {', '.join(k.value for k in keys)}")
     files, customers = market(scale, keys, args.reuse)
     sizes = {name: len(data) for name, data in files.items()}
     line("files", ", ".join(f"{n} {s / 1e6:.1f} MB" for n, s in sorted(sizes.items())))
@@ -110,18 +110,16 @@ def main() -> int:
         t4 = time.perf_counter()
         members = sum(len(view.members(c.key).members) for c in view.chains)
         total += t4 - t1
-        print(f"{region.label_zh} ({region.key}): {len(view.chains)} chains, {members:,} members")  # noqa: T201
+        print(f"{region.label_zh} ({region.key}): {len(view.chains)} chains, {members:,} members")
         line("measures of every chain", f"{t2 - t1:.2f} s")
         line("ranking (TOPSIS, 500 draws)", f"{t3 - t2:.2f} s")
         line("leads of the top chain", f"{t4 - t3:.2f} s ({len(found)} leads)")
         for chain in ranking.chains:
-            interval = (
-                f"{chain.rank_low}–{chain.rank_high}" if chain.rank_low is not None else "—"
-            )
+            interval = f"{chain.rank_low}–{chain.rank_high}" if chain.rank_low is not None else "—"
             score = f"{chain.score:.3f}" if chain.score is not None else "excluded"
             line(f"  #{chain.rank or '-'} [{interval}] {score}", f"{chain.name[:40]}")
     target = 10 if scale is Scale.MEDIUM else 60
-    print(f"total (parse + every region): {total:.1f} s; target under {target} s")  # noqa: T201
+    print(f"total (parse + every region): {total:.1f} s; target under {target} s")
     return 0
 
 

@@ -59,7 +59,8 @@ ROLE_DUTIES = {
     ),
     "auditor": N_("Reads the ledger, the audit trail and the books; changes nothing."),
     "strategist": N_(
-        "Head office: ranks the regional chains, reads their maps and lead lists, imports market data."
+        "Head office: ranks the regional chains, reads their maps and lead lists, imports "
+        "market data."
     ),
 }
 SCOPE_WORDS = {

@@ -54,7 +54,7 @@ from chainfin.web.render import PagePrincipal, language_of, render, whoami
 router = APIRouter(include_in_schema=False)
 
 BOOK_ROLES = frozenset({"relationship_manager", "risk_officer"})
-STAFF_ROLES = BOOK_ROLES | {"approver", "admin", "auditor"}  # chain maps and firm pages
+STAFF_ROLES = BOOK_ROLES | {"approver", "admin", "auditor", "strategist"}  # chain maps, firms
 NOT_STAFF = N_("This page is for the bank's staff whose roles cover customers.")
 NO_CHAIN = N_("There is no such chain among your bank's chains.")
 NO_FIRM = N_("Your bank has no such firm among its customers or in its chains.")
