@@ -317,3 +317,14 @@ def test_the_report_is_a_pdf(client: TestClient, imported: dict[str, Headers]) -
     assert r.headers["content-type"] == "application/pdf"
     assert r.content.startswith(b"%PDF-")
     assert json.dumps(r.headers["content-disposition"]).count("strategy-yrd-en.pdf") == 1
+
+
+def test_the_report_takes_the_rankings_options_and_refuses_a_bad_rating(
+    client: TestClient, imported: dict[str, Headers]
+) -> None:
+    url = "/v1/strategy/regions/yrd/report.pdf"
+    good = client.get(url, params={"draws": 50, "seed": 3}, headers=imported["a-strategy"])
+    assert good.status_code == 200
+    bad = client.get(url, params={"min_core_rating": "ZZ"}, headers=imported["a-strategy"])
+    assert bad.status_code == 422
+    assert bad.json()["type"].endswith("/strategy_rating_unknown")

@@ -383,3 +383,12 @@ def test_every_bad_row_is_reported_up_to_fifty() -> None:
     assert len(errors) == csv_input.MAX_ERRORS
     assert errors[0] == FieldError("alerts.csv row 2: open_alerts", "'x0' is not a whole number")
     assert errors[-1].field == "alerts.csv row 51: open_alerts"
+
+
+def test_a_blank_size_class_is_derived_from_employees_and_revenue() -> None:
+    """工信部联企业〔2011〕300号, industry: at least 20 staff and 3 million yuan of revenue
+    but short of medium (300 staff and 20 million yuan) is small: 50 staff, 5 million."""
+    from chainfin.domain.strategy.csv_input import derived_size_class
+
+    assert derived_size_class("C38", 50, 5_000_000 * 100) == "small"
+    assert derived_size_class("C38", None, None) is None

@@ -775,7 +775,13 @@ def demo_run(
 
 def _demo_stories(region: RegionChoice, scale: Scale, seed: int, timeline: Timeline) -> None:
     from chainfin.config import get_settings
-    from chainfin.demo import credential_story, lending_story, portal_story, risk_story
+    from chainfin.demo import (
+        credential_story,
+        lending_story,
+        portal_story,
+        risk_story,
+        strategy_story,
+    )
     from chainfin.demo import seed as demo_seed
     from chainfin.services import checks, ledger
 
@@ -848,6 +854,15 @@ def _demo_stories(region: RegionChoice, scale: Scale, seed: int, timeline: Timel
         portal = portal_story.run(session, timeline)
     out.print(f"[bold]the portal's firms[/bold] ({timeline.today})")
     _print_story(portal.lines, [])
+    with progress("regional chain strategy"), operator_session() as session:
+        strategy = strategy_story.run(session, lending.bank_code)
+    out.print(
+        f"[bold]regional chain strategy[/bold]: {lending.bank_name}'s head office ranks each "
+        "region's chains (TOPSIS on entropy weights; rank interval over 500 draws; quadrant; "
+        f"why), then the first chain's leads; sign in as {strategy.username} for /strategy"
+    )
+    for line in strategy.lines:
+        out.print(f"  {escape(line)}", soft_wrap=True)
     with operator_session() as session:
         ledger.sequence(session, get_settings().ledger_origin)
         latest = ledger.latest_checkpoint(session)
@@ -895,6 +910,11 @@ WORKBENCH_TRIES = (
     ("risk", "portfolio risk (组合风险): exposure, limits, ageing, sectors, a contagion run"),
     ("admin", "operations (运营): lines, a limit change for a colleague to approve; staff"),
     ("auditor", "ledger and audit (账本与审计): an entry's proof verified in the browser"),
+    (
+        "strategy",
+        "chain strategy (产业链策略): each region's chains ranked, a chain's map and "
+        "leads, the committee's PDF",
+    ),
 )
 
 

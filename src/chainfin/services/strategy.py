@@ -28,7 +28,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -392,6 +392,7 @@ def _rank(
 def rank_view(
     v: RegionView,
     *,
+    measured: Sequence[ChainMeasures] | None = None,
     weights: ranking.WeightInput | None = None,
     blend: float | None = None,
     gates: ranking.Gates | None = None,
@@ -400,8 +401,10 @@ def rank_view(
 ) -> Ranking:
     """The ranking of a view already loaded (the services' own path, and the CLI's on files
     alone): measures, then :func:`chainfin.risk.strategy.ranking.rank` with the dataset's
-    coverage and segment table."""
-    return _rank(v, measures_.measure_chains(v), weights, blend, gates, draws, seed)
+    coverage and segment table. ``measured``: the view's measures when the caller already
+    has them (the page shows them beside the ranking)."""
+    ms = tuple(measured) if measured is not None else measures_.measure_chains(v)
+    return _rank(v, ms, weights, blend, gates, draws, seed)
 
 
 def rank(

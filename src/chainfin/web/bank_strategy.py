@@ -35,6 +35,7 @@ from chainfin.api.deps import SessionDep
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.errors import ChainfinError, NotFound, ValidationFailed
 from chainfin.domain.strategy.criteria import BY_KEY, CRITERIA, INFORMATIONAL
+from chainfin.domain.strategy.display import lead_reasons, reason_text
 from chainfin.domain.strategy.ratings import SCALE
 from chainfin.domain.strategy.regions import NAMED, StrategyRegion, UnknownRegion, parse_region
 from chainfin.domain.strategy.results import ChainMap, ChainMeasures, Measure, Ranking
@@ -548,10 +549,19 @@ def _chain_url(key: str, region: StrategyRegion, lang: str | None) -> str:
     return f"/strategy/chains/{key}?" + _query({"region": region.key, "lang": lang})
 
 
+def _reason_values(ms: Sequence[ChainMeasures]) -> dict[str, dict[str, tuple[float | None, str]]]:
+    return {cm.chain_key: {k: (m.value, m.unit) for k, m in cm.measures.items()} for cm in ms}
+
+
 def _rank_rows(
-    result: Ranking, kinds: Mapping[str, Any], region: StrategyRegion, english: bool
+    result: Ranking,
+    kinds: Mapping[str, Any],
+    region: StrategyRegion,
+    english: bool,
+    ms: Sequence[ChainMeasures] = (),
 ) -> tuple[list[RankRow], list[RankRow]]:
     ranked_n = sum(1 for c in result.chains if c.rank is not None)
+    values = _reason_values(ms)
     ranked: list[RankRow] = []
     excluded: list[RankRow] = []
     for c in result.chains:
@@ -564,7 +574,7 @@ def _rank_rows(
             low=c.rank_low,
             high=c.rank_high,
             quadrant=c.quadrant or "",
-            reason=c.reason,
+            reason=reason_text(c, values.get(c.chain_key, {}), "en" if english else "zh_CN"),
             excluded_by=c.excluded_by,
             url=_chain_url(c.chain_key, region, None),
             bar=_bar(c.rank_low, c.rank_high, c.rank, ranked_n),
@@ -631,7 +641,7 @@ def _ranking_context(
     view = strategy.view(session, principal, region)
     measures = measure_chains(view)
     result = _rank(view, measures, settings)
-    ranked, excluded = _rank_rows(result, view.kinds, region, english)
+    ranked, excluded = _rank_rows(result, view.kinds, region, english, measures)
     points = [
         (c.name, c.attractiveness, c.ability, _chain_url(c.chain_key, region, None))
         for c in result.chains
@@ -688,19 +698,16 @@ def _rank(
     measures: Sequence[ChainMeasures],
     settings: Settings,
 ) -> Ranking:
-    """The facade's ranking (:func:`strategy.rank`) with the page's draws and seed: the same
-    risk function on the same view, coverage and segment table."""
-    return ranking_model.rank(
-        measures,
-        region=view.region.key,
-        as_of=view.as_of,
+    """The services' ranking of the view (:func:`strategy.rank_view`) with the page's
+    settings, on the measures the page shows."""
+    return strategy.rank_view(
+        view,
+        measured=measures,
         weights=settings.parsed,
         blend=settings.blend,
         gates=settings.gates(),
         draws=settings.draws,
         seed=settings.seed,
-        coverage=strategy.coverage_of(view.dataset),
-        kinds=view.kinds,
     )
 
 
@@ -983,7 +990,7 @@ def chain_page(
             financeable=wan_text(lead.financeable_minor / 100, unit),
             limit=wan_text(lead.indicative_limit_minor / 100, unit),
             score=_decimal(lead.score, "0.1"),
-            reasons=lead.reasons,
+            reasons=lead_reasons(lead, names, "en" if english else "zh_CN"),
         )
         for lead in leads
     ]

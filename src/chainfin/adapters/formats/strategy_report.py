@@ -65,6 +65,7 @@ from chainfin.adapters.formats.strategy_report_text import (
     measure_label,
 )
 from chainfin.domain.strategy.criteria import BY_KEY, CRITERIA, INFORMATIONAL
+from chainfin.domain.strategy.display import reason_text
 from chainfin.domain.strategy.results import (
     ChainMap,
     Coverage,
@@ -136,6 +137,13 @@ class _Styles:
         self.measure_head = style("measure_head", 6.5, 8.4, font=LATIN_BOLD)
         self.cell_center = style("cell_center", 7.8, 10, alignment=TA_CENTER)
         self.segment = style("segment", 7.6, 9.8)
+
+
+def _why(report: StrategyReport, chain: RankedChain) -> str:
+    """The chain's reason in the report's language, from the criteria the ranking named."""
+    found = next((m for m in report.measures if m.chain_key == chain.chain_key), None)
+    values = {k: (m.value, m.unit) for k, m in found.measures.items()} if found else {}
+    return reason_text(chain, values, report.lang)
 
 
 def render_pdf(report: StrategyReport) -> bytes:
@@ -362,7 +370,8 @@ def _cover(report: StrategyReport, s: _Styles, width: float) -> list[Flowable]:
                 f'<font size="7" color="#7b8794">{markup(kind_label(chain.kind, lang))}</font>',
                 s.cell_head,
             )
-            rows.append([_p(str(chain.rank), s.cell_center), name, _p(chain.reason or "—", s.cell)])
+            why = _why(report, chain)
+            rows.append([_p(str(chain.rank), s.cell_center), name, _p(why or "—", s.cell)])
         out.append(_table(rows, [14 * mm, 52 * mm, width - 66 * mm], long=False))
     else:
         out.append(_p(label("no_chains", lang), s.warn))
@@ -421,7 +430,7 @@ def _ranking_page(report: StrategyReport, s: _Styles, width: float) -> list[Flow
             else "—"
         )
         quadrant = label(chain.quadrant, lang) if chain.quadrant in QUADRANT_COLOURS else "—"
-        reason = chain.reason
+        reason = _why(report, chain)
         if excluded:
             quadrant = label("excluded", lang)
             reason = "; ".join(chain.excluded_by) or chain.reason

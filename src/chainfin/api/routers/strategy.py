@@ -214,6 +214,11 @@ def _ranking(
     options: RankingIn,
 ) -> Ranking:
     """The region's chains ranked with these options."""
+    return strategy.rank(session, principal, region, **_rank_options(options))
+
+
+def _rank_options(options: RankingIn) -> dict[str, Any]:
+    """The services' ranking keywords from the request's options, checked."""
     weights = None
     if options.weights is not None:
         try:
@@ -230,16 +235,13 @@ def _ranking(
         restricted_kinds=frozenset(options.restrict_kinds),
         min_core_rating=rating.strip().upper() if rating else None,
     )
-    return strategy.rank(
-        session,
-        principal,
-        region,
-        weights=weights,
-        blend=options.blend,
-        gates=gates,
-        draws=options.draws,
-        seed=options.seed,
-    )
+    return {
+        "weights": weights,
+        "blend": options.blend,
+        "gates": gates,
+        "draws": options.draws,
+        "seed": options.seed,
+    }
 
 
 @router.get(
@@ -340,11 +342,29 @@ def report_pdf(
     session: SessionDep,
     principal: CurrentPrincipal,
     lang: Literal["zh_CN", "en"] = "zh_CN",
+    blend: Annotated[float | None, Query(ge=0, le=1)] = None,
+    draws: Annotated[int, Query(ge=1, le=MAX_DRAWS)] = 500,
+    seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 17,
+    min_core_rating: Annotated[str | None, Query(max_length=4)] = None,
+    restrict_kind: Annotated[
+        list[Annotated[str, Query(max_length=40)]] | None,
+        Query(max_length=40, description="a chain kind excluded (repeat for several)"),
+    ] = None,
 ) -> Response:
     """The ranking with rank intervals and the quadrant chart, the measures with their
-    definitions, the top chains' maps and leads, and the data's coverage and date."""
+    definitions, the top chains' maps and leads, and the data's coverage and date; ranked
+    with the options of ``GET …/ranking`` (entropy weights: the report of head office's own
+    weights is the workbench page's and the CLI's)."""
     where = region_of(region)
-    pdf = strategy.report_pdf(session, principal, where, lang=lang)
+    options = RankingIn.model_construct(
+        weights=None,
+        blend=blend,
+        draws=draws,
+        seed=seed,
+        min_core_rating=min_core_rating,
+        restrict_kinds=list(restrict_kind or ()),
+    )  # the query is checked already
+    pdf = strategy.report_pdf(session, principal, where, lang=lang, **_rank_options(options))
     name = f"strategy-{where.key}-{lang}.pdf"
     return Response(
         pdf,

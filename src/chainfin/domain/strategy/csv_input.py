@@ -39,9 +39,10 @@ from datetime import date, timedelta
 from typing import TypeVar
 
 from chainfin.domain.errors import FieldError, ValidationFailed
-from chainfin.domain.industry import check_industry_code, parse_industry_code
+from chainfin.domain.industry import UnknownIndustry, check_industry_code, parse_industry_code
 from chainfin.domain.money import Money, MoneyError
 from chainfin.domain.region import check_region_code
+from chainfin.domain.size_class import SizeClassError, classify
 from chainfin.domain.strategy.dataset import (
     FIRM_ROLES,
     INPUTS,
@@ -204,6 +205,22 @@ class _Row:
 
 
 # ---------------------------------------------------------------------------- fields
+
+
+def derived_size_class(
+    industry: str, employees: int | None, revenue_minor: int | None
+) -> str | None:
+    """The 工信部 size class (大/中/小/微, 工信部联企业〔2011〕300号) from the employees and
+    revenue given, where the enterprises file leaves ``size_class`` blank; None when the
+    standard needs a figure the file does not give (total assets, for some sectors)."""
+    try:
+        return classify(
+            industry,
+            employees=employees,
+            revenue=Money(revenue_minor, "CNY") if revenue_minor is not None else None,
+        ).size_class.value
+    except (SizeClassError, UnknownIndustry):
+        return None
 
 
 def _uscc(value: str) -> str:
@@ -372,6 +389,8 @@ def _enterprises(data: bytes, errors: _Errors) -> tuple[list[MarketFirm], frozen
         if uscc is not None and not _unique(seen, uscc, r, "uscc", uscc):
             continue
         if uscc and name and region and industry and role:
+            if size is None:
+                size = derived_size_class(industry, employees, revenue)
             out.append(
                 MarketFirm(uscc, name, region, industry, role, size, employees, revenue, rating)
             )

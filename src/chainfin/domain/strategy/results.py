@@ -129,7 +129,10 @@ class RankedChain:
     ability: float | None  # TOPSIS over the ability-to-win criteria
     quadrant: str | None  # pursue | build | maintain | watch
     excluded_by: tuple[str, ...] = ()  # gate messages
-    reason: str = ""  # one line: what puts the chain where it is
+    reason: str = ""  # one line, in English: what puts the chain where it is
+    strongest: tuple[str, ...] = ()  # criterion keys the reason names as strongest
+    weakest: str | None = None  # the criterion key it names as weakest
+    filled: tuple[str, ...] = ()  # criteria missing for this chain, counted at the worst
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from chainfin.domain.strategy.criteria import BY_KEY, CRITERIA, Criterion
+from chainfin.domain.strategy.display import format_value
 from chainfin.domain.strategy.ratings import at_least, is_rating
 from chainfin.domain.strategy.results import (
     ChainMeasures,
@@ -464,25 +465,20 @@ def quadrant(attractiveness: float | None, ability: float | None) -> str | None:
 # --- reasons -----------------------------------------------------------------------------
 
 
-def format_value(value: float, unit: str) -> str:
-    """A measure value for people: shares and rates as %, CNY (yuan) in 万元."""
-    if unit in ("share", "rate"):
-        pct = value * 100
-        return f"{pct:.1f} %" if abs(pct) < 10 else f"{pct:.0f} %"
-    if unit == "CNY":
-        wan = value / 10_000
-        return f"{wan:,.1f} 万元" if abs(wan) < 10 else f"{wan:,.0f} 万元"
-    if unit == "count":
-        return f"{value:,.0f}"
-    return f"{value:.2f}"
+@dataclass(frozen=True)
+class _Why:
+    text: str
+    strongest: tuple[str, ...] = ()
+    weakest: str | None = None
+    filled: tuple[str, ...] = ()
 
 
-def _reason(p: _Problem, i: int, norm: Matrix, weights: NDArray[np.float64]) -> str:
+def _reason(p: _Problem, i: int, norm: Matrix, weights: NDArray[np.float64]) -> _Why:
     cm = p.chains[i]
     if not p.criteria:
-        return "no criterion could be measured"
+        return _Why("no criterion could be measured")
     if len(p.chains) == 1:
-        return "the only chain left to rank: nothing to compare it with"
+        return _Why("the only chain left to rank: nothing to compare it with")
 
     def show(j: int) -> str:
         c = p.criteria[j]
@@ -508,7 +504,12 @@ def _reason(p: _Problem, i: int, norm: Matrix, weights: NDArray[np.float64]) -> 
     if p.filled[i]:
         names = ", ".join(BY_KEY[k].label_en for k in p.filled[i])
         parts.append(f"{names} missing, counted at the worst observed value")
-    return "; ".join(parts)
+    return _Why(
+        "; ".join(parts),
+        tuple(p.criteria[j].key for j in strongest),
+        p.criteria[weakest].key if weakest is not None else None,
+        tuple(p.filled[i]),
+    )
 
 
 # --- the ranking -------------------------------------------------------------------------
@@ -579,6 +580,7 @@ def rank(
     for i, cm in enumerate(eligible):
         a = float(attr[i]) if attr is not None else None
         b = float(able[i]) if able is not None else None
+        why = _reason(p, i, norm, final)
         ranked.append(
             RankedChain(
                 chain_key=cm.chain_key,
@@ -591,7 +593,10 @@ def rank(
                 attractiveness=a,
                 ability=b,
                 quadrant=quadrant(a, b),
-                reason=_reason(p, i, norm, final),
+                reason=why.text,
+                strongest=why.strongest,
+                weakest=why.weakest,
+                filled=why.filled,
             )
         )
     ranked.sort(key=lambda r: r.rank or 0)
