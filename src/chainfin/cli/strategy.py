@@ -817,3 +817,73 @@ def report_cmd(
             f"{b['region']}"
         ),
     )
+
+
+# ---------------------------------------------------------------------------- io-shares
+
+
+def _concordance(path: Path, left: str, right: str) -> list[tuple[str, str]]:
+    """The (table name, code) rows of a two-column concordance CSV with the header given."""
+    import csv
+    import io
+
+    try:
+        text = path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        usage(f"{path}: cannot be read ({exc})")
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or {left, right} - set(reader.fieldnames):
+        usage(f"{path}: give the columns {left},{right}")
+    rows = []
+    for n, row in enumerate(reader, start=2):
+        name, code = (row[left] or "").strip(), (row[right] or "").strip()
+        if not name or not code:
+            usage(f"{path} row {n}: {left} and {right} are both needed")
+        rows.append((name, code))
+    return rows
+
+
+@app.command("io-shares")
+def io_shares_cmd(
+    z_file: Annotated[
+        Path, typer.Argument(dir_okay=False, help="the MRIO's Z matrix in pymrio's text layout")
+    ],
+    regions: Annotated[
+        Path, typer.Option(help="CSV mrio_region,region_code (GB/T 2260 province code)")
+    ],
+    sectors: Annotated[
+        Path,
+        typer.Option(
+            help="CSV mrio_sector,division (GB/T 4754; repeat a sector to map it to several)"
+        ),
+    ],
+    out_file: Annotated[Path, typer.Option("--out", dir_okay=False, help="io_shares.csv to write")],
+) -> None:
+    """Local supporting rates from a multi-regional input-output table: of what each
+    division in each province buys as intermediate inputs, the share bought inside the
+    province; written as the io_shares.csv input (docs/strategy.md)."""
+    from chainfin.domain.industry import check_industry_code, parse_industry_code
+    from chainfin.domain.region import check_region_code
+    from chainfin.risk.strategy.io_table import IoTableError, io_shares_csv, read_z
+
+    try:
+        table = read_z(z_file.read_text("utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        usage(f"{z_file}: cannot be read ({exc})")
+    except IoTableError as exc:
+        usage(f"{z_file}: {exc}")
+    to_region: dict[str, str] = {}
+    for name, code in _concordance(regions, "mrio_region", "region_code"):
+        problem = check_region_code(code)
+        if problem is not None or not code.endswith("0000"):
+            usage(f"{regions}: {code!r} is not a GB/T 2260 province code (xx0000)")
+        to_region[name] = code
+    to_divisions: dict[str, tuple[str, ...]] = {}
+    for name, code in _concordance(sectors, "mrio_sector", "division"):
+        if check_industry_code(code) is not None:
+            usage(f"{sectors}: {code!r} is not a GB/T 4754 division")
+        to_divisions[name] = (*to_divisions.get(name, ()), parse_industry_code(code).code)
+    text = io_shares_csv(table, to_region, to_divisions)
+    _write(out_file, text.encode("utf-8"))
+    rows = text.count("\n") - 1
+    out.print(f"wrote {escape(str(out_file))}: {rows} (province, division) shares")
