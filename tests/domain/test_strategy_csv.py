@@ -392,3 +392,45 @@ def test_a_blank_size_class_is_derived_from_employees_and_revenue() -> None:
 
     assert derived_size_class("C38", 50, 5_000_000 * 100) == "small"
     assert derived_size_class("C38", None, None) is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "column", "why"),
+    [
+        (
+            "2025-09-01,2026-05-31",
+            "0001-01-01,2026-05-31",
+            "first_seen_on",
+            "'0001-01-01' is before 1949-10-01",
+        ),
+        (
+            "2025-09-01,2026-05-31",
+            "2025-09-01,9999-12-31",
+            "last_seen_on",
+            "'9999-12-31' is after today (2026-11-26)",
+        ),
+    ],
+)
+def test_a_date_that_cannot_have_been_observed_is_refused(
+    old: str, new: str, column: str, why: str
+) -> None:
+    """A date before the data could exist or after today would move the analysis date and
+    every window with it: refused, naming the row (the test worlds' today is 2026-11-26)."""
+    text = GOOD["relations.csv"].replace(old, new)
+    assert only(with_file("relations.csv", text)) == (f"relations.csv row 4: {column}", why)
+
+
+def test_a_month_in_the_future_is_refused() -> None:
+    text = f"seller_uscc,buyer_uscc,month,amount_yuan\n{T1},{CORE},9999-12,100\n"
+    assert only(with_file("trade_flows.csv", text)) == (
+        "trade_flows.csv row 2: month",
+        "'9999-12' is after today (2026-11-26)",
+    )
+
+
+@pytest.mark.parametrize("key", ["a/b", "../../x<script>", "集成电路-1", "-lead", 'q"x'])
+def test_a_chain_key_that_cannot_go_into_a_url_is_refused(key: str) -> None:
+    text = GOOD["chains.csv"].replace("sz-nev,", f"{key},", 1)
+    row, why = only(with_file("chains.csv", text))
+    assert row == "chains.csv row 2: chain_key"
+    assert why.startswith(repr(key)) and "letters, digits" in why

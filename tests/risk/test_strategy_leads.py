@@ -296,3 +296,10 @@ def test_punctuality_is_unknown_without_known_lateness() -> None:
 def test_a_zero_value_earns_no_percentile() -> None:
     assert percentile(0, [0, 0, 5]) == 0.0
     assert percentile(5, [0, 0, 5]) == 1.0
+
+
+@pytest.mark.parametrize("name", ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\tx"])
+def test_a_name_a_spreadsheet_would_run_is_neutralised(name: str) -> None:
+    lead = replace(leads(view(), "nev-hr")[0], name=name)
+    row = next(csv.reader(io.StringIO(leads_csv([lead]).splitlines()[1])))
+    assert row[2] == "'" + name

@@ -140,3 +140,19 @@ def test_coverage_without_flows_or_bank_lowers_the_share_and_says_so() -> None:
     assert m.coverage.inputs_missing == ("trade_flows", "customers")
     assert "no trade flows: link provenance only" in m.coverage.notes
     assert not any(f.customer for f in m.firms)
+
+
+def test_links_age_from_the_day_the_map_is_read_and_old_data_says_so() -> None:
+    """Market data sits while time passes: read 200 days after its as_of, links seen in
+    the last 90 days of the data are no longer fresh, and the coverage says how old it is."""
+    from datetime import timedelta
+
+    from strategy_region import AS_OF, YRD, build
+
+    from chainfin.risk.strategy.graph import RegionView
+
+    later = RegionView(build(), YRD, today=AS_OF + timedelta(days=200))
+    found = chain_map(later, "nev-sz")
+    assert found.freshness == "stale"
+    assert all(lk.freshness != "fresh" for lk in found.links)
+    assert any("200 days before today" in n for n in found.coverage.notes)

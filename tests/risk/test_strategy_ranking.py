@@ -585,3 +585,30 @@ def test_the_weakest_criterion_is_never_one_of_the_strongest() -> None:
     )
     assert "weakest" not in out["a"].reason
     assert out["a"].reason.startswith("strongest ")
+
+
+@pytest.mark.parametrize("cell", ["1e20000000", "1e309", "1/0", "0x10", "1.5/2", "1000/1"])
+def test_a_pairwise_cell_that_is_not_a_small_fraction_is_refused_at_once(cell: str) -> None:
+    text = json.dumps(
+        {"pairwise": {"criteria": ["completeness", "growth"], "matrix": [[1, cell], [1, 1]]}}
+    )
+    with pytest.raises(WeightsError, match="must be a number or a fraction such as 1/3"):
+        parse_weights(text)
+
+
+def test_weights_nested_beyond_reason_are_refused_not_crashed() -> None:
+    with pytest.raises(WeightsError, match="nested too deeply"):
+        parse_weights("[" * 5000 + "]" * 5000)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"direct": {"others": 1' + "0" * 400 + "}}", "too large a number"),
+        ('{"direct": {"others": ' + "9" * 5000 + "}}", "not a weights file"),
+        ('{"direct": {"others": 1}, "blend": 1e999}', "blend must be"),
+    ],
+)
+def test_numbers_beyond_floats_are_refused_not_crashed(text: str, message: str) -> None:
+    with pytest.raises(WeightsError, match=message):
+        parse_weights(text)

@@ -8,6 +8,7 @@ bank A's live position."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import credit_world
 from chainfin.adapters.db.engine import transaction
 from chainfin.adapters.db.models import AuditEvent, StrategyDataset
-from chainfin.domain.access import SYSTEM, Principal, StaffRole
+from chainfin.domain.access import SYSTEM, Principal, Scope, StaffRole
 from chainfin.domain.errors import Forbidden, NotFound, ValidationFailed
 from chainfin.domain.money import Money
 from chainfin.domain.strategy.regions import parse_region
@@ -287,3 +288,20 @@ def test_the_report_renders_as_a_pdf(
     with session_factory() as s:
         pdf = strategy.report_pdf(s, strategist(world, "BKA"), YRD)
     assert pdf.startswith(b"%PDF-")
+
+
+def test_a_reader_without_loans_read_gets_the_position_as_missing_not_zero(
+    session_factory: sessionmaker[Session], world: credit_world.CreditWorld
+) -> None:
+    """A client granted strategy:read alone: exposures and alerts are withheld, so the
+    measures that need them are missing, never zero."""
+    imported(session_factory, world)
+    narrow = dataclasses.replace(strategist(world, "BKA"), scopes=frozenset({Scope.STRATEGY_READ}))
+    with session_factory() as s:
+        ds = strategy.load(s, narrow, YRD)
+        found = strategy.measures(s, narrow, YRD)
+    assert {"exposures", "alerts"} <= set(ds.missing)
+    assert ds.sources["exposures"].startswith("withheld")
+    for chain in found:
+        for key in ("delinquency_rate", "financing_share", "alert_rate"):
+            assert chain.measures[key].value is None, (chain.chain_key, key)

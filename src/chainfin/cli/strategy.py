@@ -162,10 +162,12 @@ def read_folder(folder: Path) -> dict[str, bytes]:
 
 
 def _view(data: Path, region: StrategyRegion) -> RegionView:
+    from chainfin.domain import clock
     from chainfin.domain.strategy.csv_input import parse_inputs
     from chainfin.risk.strategy.graph import RegionView
 
-    return RegionView(parse_inputs(read_folder(data), bank=data.resolve().name), region)
+    dataset = parse_inputs(read_folder(data), bank=data.resolve().name)
+    return RegionView(dataset, region, today=clock.today())
 
 
 @dataclass(frozen=True)

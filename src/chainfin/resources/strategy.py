@@ -283,7 +283,9 @@ class ChainMapOut(BaseModel):
     region: str
     as_of: date
     freshness: str = Field(description="fresh, ageing, stale, or unknown (no links)")
-    fresh_pct: str = Field(description="share of links seen within 90 days")
+    fresh_pct: str | None = Field(
+        description="share of links seen within 90 days; null for a chain without links"
+    )
     segments: list[ChainSegmentOut]
     firms: list[ChainFirmOut]
     links: list[ChainLinkOut]
@@ -298,7 +300,7 @@ class ChainMapOut(BaseModel):
             region=m.region,
             as_of=m.as_of,
             freshness=m.freshness,
-            fresh_pct=share_pct(m.fresh_share) or "0",
+            fresh_pct=share_pct(m.fresh_share) if m.links else None,
             segments=[ChainSegmentOut.build(s) for s in m.segments],
             firms=[ChainFirmOut.build(f) for f in m.firms],
             links=[ChainLinkOut.build(lk) for lk in m.links],
@@ -323,7 +325,7 @@ class ChainSummaryOut(BaseModel):
     segments: int
     links: int
     freshness: str
-    fresh_pct: str
+    fresh_pct: str | None = Field(description="null for a chain without links")
     coverage_pct: str
 
     @classmethod
@@ -342,7 +344,7 @@ class ChainSummaryOut(BaseModel):
             segments=len(m.segments),
             links=len(m.links),
             freshness=m.freshness,
-            fresh_pct=share_pct(m.fresh_share) or "0",
+            fresh_pct=share_pct(m.fresh_share) if m.links else None,
             coverage_pct=share_pct(m.coverage.share) or "0",
         )
 

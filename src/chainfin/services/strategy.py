@@ -234,12 +234,25 @@ def load(session: Session, actor: Principal, region: StrategyRegion) -> RegionDa
     bank_id = scoping.bank_of(actor, _WHY)
     market = _market(_latest(session, bank_id))
     position, sources = position_of(session, actor, bank_id)
+    withheld = withheld_inputs(actor)
     return replace(
         market,
         bank=position,
-        missing=tuple(m for m in market.missing if m not in POSITION_INPUTS),
+        missing=tuple(m for m in market.missing if m not in POSITION_INPUTS) + withheld,
         sources={**market.sources, **sources},
     )
+
+
+def withheld_inputs(actor: Principal) -> tuple[str, ...]:
+    """The parts of the bank's position this reader may not read: loans, lines and
+    financings need loans:read, alerts credentials:read. They are *missing* for the
+    analysis (measures that need them say so), never zero."""
+    out: list[str] = []
+    if not actor.has(Scope.LOANS_READ):
+        out.append("exposures")
+    if not actor.has(Scope.CREDENTIALS_READ):
+        out.append("alerts")
+    return tuple(out)
 
 
 def position_of(
@@ -309,8 +322,14 @@ def position_of(
         "exposures": (
             "live: the bank's loans, credit lines, credentials financed and credential "
             f"financings of the last {FUNDED_DAYS} days ({len(exposures)} firms)"
+            if actor.has(Scope.LOANS_READ)
+            else "withheld: reading the bank's loans needs loans:read"
         ),
-        "alerts": f"live: the bank's open alerts ({len(open_alerts)} firms)",
+        "alerts": (
+            f"live: the bank's open alerts ({len(open_alerts)} firms)"
+            if actor.has(Scope.CREDENTIALS_READ)
+            else "withheld: reading the bank's alerts needs credentials:read"
+        ),
     }
     return BankPosition(code, customer_usccs, exposures, open_alerts), sources
 
@@ -323,7 +342,7 @@ def _sums(session: Session, query: object) -> dict[str, int]:
 
 
 def view(session: Session, actor: Principal, region: StrategyRegion) -> RegionView:
-    return RegionView(load(session, actor, region), region)
+    return RegionView(load(session, actor, region), region, today=clock.today())
 
 
 def chain_maps(session: Session, actor: Principal, region: StrategyRegion) -> tuple[ChainMap, ...]:

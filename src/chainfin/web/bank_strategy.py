@@ -19,6 +19,7 @@ officers) read them; only ``strategy:write`` imports. Others read the standard r
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -67,7 +68,8 @@ NO_FILE = N_("Choose one or more CSV files.")
 TOO_LARGE = N_("A file is larger than the limit of 20 MB.")
 WEIGHTS_TOO_LARGE = N_("The weights file is larger than the limit of 64 KB.")
 NOT_CSV = N_("Only CSV files (.csv) are imported.")
-NO_LABEL = N_("Give the dataset a name (at most 100 characters).")
+TWICE = N_("Two files share one name: give each input once.")
+NO_LABEL = N_("Give the dataset a name (at most 200 characters).")
 NO_WEIGHTS_FILE = N_("Choose a weights file (JSON).")
 BAD_SETTING = N_("This setting is out of range; the defaults were used.")
 UNIT = N_("10k yuan")  # 万元
@@ -265,6 +267,14 @@ def _input_text(value: float | int | str) -> str:
     return str(value)
 
 
+def _input_pair(key: str, value: float | int | str, unit: str) -> tuple[str, str]:
+    """An input as shown beside its measure: ``*_minor`` amounts (fen) in 万元 under the
+    name without the suffix, as the API shows them in yuan."""
+    if key.endswith("_minor") and isinstance(value, int | float) and not isinstance(value, bool):
+        return key.removesuffix("_minor"), wan_text(value / 100, unit)
+    return key, _input_text(value)
+
+
 def measure_label(key: str, english: bool) -> str:
     """A criterion's label in the page's language, or an informational measure's msgid
     (translated in the template)."""
@@ -368,7 +378,7 @@ def compact(text: str) -> str:
     is not JSON (:func:`parse_settings` then names the problem)."""
     try:
         return json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 
@@ -383,7 +393,7 @@ def parse_settings(
         else:
             out.blend = value
     if draws.strip():
-        value = _number(draws.strip(), 0, 5000, whole=True)
+        value = _number(draws.strip(), 1, 2000, whole=True)
         if value is None:
             out.errors["draws"] = BAD_SETTING
         else:
@@ -681,8 +691,7 @@ def _ranking_context(
         "scale": SCALE,
         "pdf_url": "/strategy/report.pdf?"
         + _query(
-            {"region": region.key, "lang": "en" if lang == "en" else "zh_CN"}
-            | {"weights": settings.weights}
+            {"region": region.key, "lang": "en" if lang == "en" else "zh_CN"} | settings.query()
         ),
         "weights_example": ranking_model.weights_template(),
         "without_weights_url": "/strategy?"
@@ -747,7 +756,7 @@ def strategy_page(
 
 
 @router.post("/strategy/weights", response_class=HTMLResponse)
-async def upload_weights(
+def upload_weights(
     request: Request,
     session: SessionDep,
     principal: PagePrincipal,
@@ -768,7 +777,7 @@ async def upload_weights(
         return _refused(request, session, principal, NOT_STRATEGY, 403)
     text = ""
     if weights is not None and (weights.filename or weights.size):
-        text = (await weights.read(MAX_WEIGHTS_BYTES + 1)).decode("utf-8", errors="replace")
+        text = weights.file.read(MAX_WEIGHTS_BYTES + 1).decode("utf-8", errors="replace")
     values = {"region": region, "blend": blend, "draws": draws, "seed": seed}
     kinds = [k[:40] for k in (kind or [])][:40]
     try:
@@ -807,9 +816,16 @@ def report_pdf(
     region: Annotated[str, Query(max_length=20)] = "",
     lang: Annotated[str, Query(max_length=10)] = "zh_CN",
     weights: Annotated[str, Query(max_length=MAX_WEIGHTS_QUERY)] = "",
+    blend: Annotated[str, Query(max_length=20)] = "",
+    draws: Annotated[str, Query(max_length=20)] = "",
+    seed: Annotated[str, Query(max_length=20)] = "",
+    min_rating: Annotated[str, Query(max_length=10)] = "",
+    kind: Annotated[list[str] | None, Query(max_length=40)] = None,
 ) -> Response:
     """The committee report of the region as a PDF (in Chinese, or English with
-    ``lang=en``), with head office's weights when the page carried them."""
+    ``lang=en``), ranked with the page's settings (blend, draws, seed, minimum core
+    rating, restricted kinds) and head office's weights when the page carried them: the
+    committee reads the ranking head office looked at."""
     if not may_read(principal):
         return _refused(request, session, principal, NOT_STRATEGY, 403)
     try:
@@ -818,15 +834,20 @@ def report_pdf(
         return _no_data(request, session, principal)
     except UnknownRegion:
         return _bad_region(request, session, principal)
-    settings = parse_settings("", "", "", "", [], weights)
+    kinds = [k[:40] for k in (kind or [])][:40]
+    settings = parse_settings(blend, draws, seed, min_rating, kinds, weights)
     if settings.errors:
-        return _refused(request, session, principal, settings.errors["weights"], 400)
+        return _refused(request, session, principal, next(iter(settings.errors.values())), 400)
     pdf = strategy.report_pdf(
         session,
         principal,
         chosen,
         lang="en" if lang == "en" else "zh_CN",
         weights=settings.parsed,
+        blend=settings.blend,
+        gates=settings.gates(),
+        draws=settings.draws,
+        seed=settings.seed,
     )
     name = f"chain-strategy-{chosen.key}.pdf"
     return Response(
@@ -924,7 +945,7 @@ def _input_rows(m: ChainMeasures | None, unit: str, english: bool) -> list[Input
                 definition=DEFINITIONS.get(key, ""),
                 value=format_measure(measure, unit),
                 basis=measure.basis,
-                inputs=[(k, _input_text(v)) for k, v in measure.inputs.items()],
+                inputs=[_input_pair(k, v, unit) for k, v in measure.inputs.items()],
                 note=measure.note,
             )
         )
@@ -1051,12 +1072,11 @@ def leads_csv(
         return _refused(request, session, principal, NO_CHAIN, 404)
     text = to_csv(leads)
     body = text if text.startswith("\ufeff") else "\ufeff" + text
+    filename = f"leads-{chosen.key}-{_safe(chain_key)}.csv"
     return Response(
         body.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="leads-{chosen.key}-{chain_key}.csv"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
@@ -1107,7 +1127,13 @@ def data_page(
     return _page(request, session, principal, "strategy_data.html", "data", context)
 
 
-async def _read_files(uploads: Sequence[UploadFile]) -> tuple[dict[str, bytes], str | None]:
+def _safe(text: str) -> str:
+    """A name safe in a Content-Disposition filename (keys imported before keys were
+    restricted may hold anything)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text) or "chain"
+
+
+def _read_files(uploads: Sequence[UploadFile]) -> tuple[dict[str, bytes], str | None]:
     files: dict[str, bytes] = {}
     for upload in uploads:
         if not upload.filename and not upload.size:
@@ -1115,7 +1141,9 @@ async def _read_files(uploads: Sequence[UploadFile]) -> tuple[dict[str, bytes], 
         name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
         if not name.lower().endswith(".csv"):
             return {}, NOT_CSV
-        data = await upload.read(MAX_FILE_BYTES + 1)
+        if name in files:
+            return {}, TWICE
+        data = upload.file.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             return {}, TOO_LARGE
         files[name] = data
@@ -1123,7 +1151,7 @@ async def _read_files(uploads: Sequence[UploadFile]) -> tuple[dict[str, bytes], 
 
 
 @router.post("/strategy/data", response_class=HTMLResponse)
-async def import_data(
+def import_data(
     request: Request,
     principal: PagePrincipal,
     _: FormChecked,
@@ -1132,17 +1160,18 @@ async def import_data(
 ) -> Response:
     """Import the CSV files as one dataset: all or nothing. A refused file lists every bad
     row with its file, row and column (422); nothing is written. The form's fields are
-    parameters, so FastAPI reads the body and closes its files on every path."""
+    parameters, so FastAPI reads the body and closes its files on every path; a plain
+    ``def``, so parsing a large import runs in the thread pool, not on the event loop."""
     factory = request.app.state.session_factory
     if not may_import(principal):
         with transaction(factory, write=False) as session:
             reason = NOT_IMPORT if may_read(principal) else NOT_STRATEGY
             return _refused(request, session, principal, reason, 403)
     label = label.strip()
-    read, problem = await _read_files(files or [])
+    read, problem = _read_files(files or [])
     state = ImportForm(label=label)
     status = 422
-    if not label or len(label) > 100:
+    if not label or len(label) > 200:
         state.errors["label"] = NO_LABEL
     if problem is not None:
         state.errors["files"] = problem

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TypeVar
 
+from chainfin.domain import clock
 from chainfin.domain.errors import FieldError, ValidationFailed
 from chainfin.domain.industry import UnknownIndustry, check_industry_code, parse_industry_code
 from chainfin.domain.money import Money, MoneyError
@@ -183,11 +184,14 @@ class _Row:
     def amount(self, column: str, *, required: bool = True) -> int | None:
         return self._parse(column, required, _amount)
 
-    def day(self, column: str) -> date | None:
-        return self._parse(column, True, _day)
+    def day(self, column: str, *, ahead_days: int = 0) -> date | None:
+        """A date from 1949-10-01 to today (the platform's clock) plus ``ahead_days``: a date
+        observed cannot lie in the future, and one from before the data could exist would
+        move the analysis date (``as_of``) and every window with it."""
+        return self._parse(column, True, lambda v: _bounded(_day(v), v, ahead_days))
 
     def month(self, column: str) -> date | None:
-        return self._parse(column, True, _month)
+        return self._parse(column, True, lambda v: _bounded(_month(v), v, 0))
 
     def integer(self, column: str, low: int, high: int, *, required: bool = True) -> int | None:
         return self._parse(column, required, lambda v: _integer(v, low, high))
@@ -270,6 +274,21 @@ def _month(value: str) -> date:
         return date(int(value[:4]), int(value[5:]), 1)
     except ValueError:
         raise ValueError(f"{value!r} is not a month YYYY-MM") from None
+
+
+CHAIN_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # it goes into URLs and names
+DUE_AHEAD_DAYS = 3660  # a receivable falls due at most ten years ahead
+EARLIEST = date(1949, 10, 1)  # no trade record of a PRC enterprise is older
+
+
+def _bounded(day: date, text: str, ahead_days: int) -> date:
+    latest = clock.today() + timedelta(days=ahead_days)
+    if day < EARLIEST:
+        raise ValueError(f"{text!r} is before {EARLIEST.isoformat()}")
+    if day > latest:
+        when = "today" if ahead_days == 0 else f"{ahead_days} days from today"
+        raise ValueError(f"{text!r} is after {when} ({latest.isoformat()})")
+    return day
 
 
 def _integer(value: str, low: int, high: int) -> int:
@@ -410,6 +429,9 @@ def _chains(
     seen: set[object] = set()
     for r in _rows("chains.csv", data, errors):
         key, name = r.text("chain_key", max_len=64), r.text("name")
+        if key is not None and not CHAIN_KEY.match(key):
+            r.bad("chain_key", f"{key!r} is not a key: letters, digits, '.', '_', '-' (in URLs)")
+            key = None
         kind = r.text("kind", max_len=32)
         if kind is not None and kinds is not None and kind not in kinds:
             r.bad("kind", f"{kind!r} is not a chain kind of the segments table")
@@ -571,7 +593,8 @@ def _io_shares(data: bytes, errors: _Errors) -> list[IoShare]:
 def _receivables(data: bytes, errors: _Errors) -> list[Receivable]:
     out: list[Receivable] = []
     for r in _rows("receivables.csv", data, errors):
-        pair, amount, due = _pair(r), r.amount("amount_yuan"), r.day("due_on")
+        pair, amount = _pair(r), r.amount("amount_yuan")
+        due = r.day("due_on", ahead_days=DUE_AHEAD_DAYS)
         confirmed, registered = r.flag("confirmed"), r.flag("registered")
         if pair and amount is not None and due and confirmed is not None and registered is not None:
             out.append(Receivable(pair[0], pair[1], amount, due, confirmed, registered))

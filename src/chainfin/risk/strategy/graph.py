@@ -62,9 +62,14 @@ class ChainMembers:
 class RegionView:
     """A dataset seen from one region. Cheap to build; members are computed on first use."""
 
-    def __init__(self, dataset: RegionDataset, region: StrategyRegion) -> None:
+    def __init__(
+        self, dataset: RegionDataset, region: StrategyRegion, *, today: date | None = None
+    ) -> None:
         self.dataset = dataset
         self.region = region
+        # The day the map is read on: links age from it (market data goes stale while it
+        # sits), while the measures' windows end at the data's own as_of.
+        self.today = max(today, dataset.as_of) if today is not None else dataset.as_of
         self.firms: dict[str, MarketFirm] = {f.uscc: f for f in dataset.firms}
         self.kinds: dict[str, ChainKind] = (
             parse_segments(dataset.segments_csv) if dataset.segments_csv else default_kinds()

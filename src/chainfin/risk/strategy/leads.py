@@ -216,9 +216,20 @@ def _reasons(view: RegionView, x: _Facts, punctual: float | None, fin: int) -> t
     return tuple(out)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(value: str) -> str:
+    """A text cell a spreadsheet will not run: one starting like a formula (= + - @, tab,
+    carriage return) gets a leading apostrophe (OWASP's advice on CSV injection). Names come
+    from the bank's market data, which it may have bought."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def leads_csv(found: Sequence[Lead]) -> str:
     """The leads as CSV for branches (UTF-8, no BOM, CRLF rows): one row per lead in order,
-    amounts in yuan with two decimals."""
+    amounts in yuan with two decimals; text cells that a spreadsheet would take for a
+    formula are neutralised (:func:`text_cell`)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(CSV_COLUMNS)
@@ -227,7 +238,7 @@ def leads_csv(found: Sequence[Lead]) -> str:
             (
                 n,
                 lead.uscc,
-                lead.name,
+                text_cell(lead.name),
                 lead.region_code,
                 lead.industry_code,
                 lead.side,
@@ -238,7 +249,7 @@ def leads_csv(found: Sequence[Lead]) -> str:
                 yuan(lead.financeable_minor),
                 yuan(lead.indicative_limit_minor),
                 f"{lead.score:.2f}",
-                " | ".join(lead.reasons),
+                text_cell(" | ".join(lead.reasons)),
             )
         )
     return buf.getvalue()

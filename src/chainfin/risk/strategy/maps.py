@@ -70,8 +70,8 @@ def chain_map(view: RegionView, chain_key: str, *, min_firms: int = MIN_FIRMS) -
             buyer=lk.buyer,
             provenance=lk.provenance,
             last_seen_on=lk.last_seen_on,
-            age_days=(as_of - lk.last_seen_on).days,
-            freshness=freshness_of((as_of - lk.last_seen_on).days),
+            age_days=(view.today - lk.last_seen_on).days,
+            freshness=freshness_of((view.today - lk.last_seen_on).days),
         )
         for lk in cm.links
     )
@@ -182,6 +182,12 @@ def _coverage(view: RegionView, cm: ChainMembers, links: tuple[MapLink, ...]) ->
     present = tuple(n for n in MAP_INPUTS if _input_present(view, n))
     missing = tuple(n for n in MAP_INPUTS if n not in present)
     notes: list[str] = []
+    old = (view.today - view.as_of).days
+    if old > FRESH_DAYS:
+        notes.append(
+            f"the market data is as of {view.as_of.isoformat()}, {old} days before today: "
+            "links age from today"
+        )
     if cm.chain.kind not in view.kinds:
         notes.append(f"chain kind {cm.chain.kind} has no segment template: observed segments only")
     stale = sum(1 for lk in links if lk.freshness == "stale")

@@ -175,7 +175,7 @@ def concentration(ctx: ChainContext) -> Measure:
             continue
         hhi = sum((a / core_total) ** 2 for a in bought.values())
         inputs[f"hhi_{core}"] = hhi
-        inputs[f"purchases_minor_{core}"] = core_total
+        inputs[f"purchases_{core}_minor"] = core_total
         weighted += hhi * core_total
         total += core_total
     if total > 0:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -113,6 +114,10 @@ def parse_weights(text: str) -> WeightInput:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise WeightsError(f"weights: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    except RecursionError:
+        raise WeightsError("weights: nested too deeply to be a weights file") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise WeightsError(f"weights: not a weights file ({exc})") from None
     if not isinstance(data, dict):
         raise WeightsError("weights: the file must hold a JSON object")
     unknown = sorted(set(data) - {"direct", "pairwise", "blend"})
@@ -136,10 +141,14 @@ def parse_weights(text: str) -> WeightInput:
 
 def _number(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise WeightsError(f"{where} must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise WeightsError(f"{where} must be finite, got {value!r}")
-    return float(value)
+        raise WeightsError(f"{where} must be a number, got {str(value)[:20]!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise WeightsError(f"{where} is too large a number") from None
+    if not math.isfinite(number):
+        raise WeightsError(f"{where} must be finite, got {number!r}")
+    return number
 
 
 def _parse_direct(raw: object) -> dict[str, float]:
@@ -175,15 +184,19 @@ def _check_direct(direct: Mapping[str, float], *, partial: bool = False) -> None
         raise WeightsError("direct: at least one weight must be above 0")
 
 
+# A pairwise cell given as text: a whole number or a fraction of whole numbers of at most
+# three digits each ("3", "1/3", "1 / 9"). Nothing else is parsed: ``Fraction("1e20000000")``
+# would compute 10**20000000 before the scale check could refuse it.
+_CELL_TEXT = re.compile(r"^\s*(\d{1,3})\s*(?:/\s*(\d{1,3})\s*)?$")
+
+
 def _cell(value: object, where: str) -> float:
     if isinstance(value, str):
-        try:
-            frac = Fraction(value.strip())
-        except (ValueError, ZeroDivisionError) as exc:
-            raise WeightsError(
-                f"{where} must be a number or a fraction such as 1/3, got {value!r}"
-            ) from exc
-        return float(frac)
+        m = _CELL_TEXT.match(value)
+        if m is None or (m.group(2) is not None and int(m.group(2)) == 0):
+            shown = value if len(value) <= 20 else value[:20] + "…"
+            raise WeightsError(f"{where} must be a number or a fraction such as 1/3, got {shown!r}")
+        return float(Fraction(int(m.group(1)), int(m.group(2) or 1)))
     return _number(value, where)
 
 
