@@ -373,7 +373,7 @@ def test_inputs_without_any_date_need_an_as_of() -> None:
     relations = "seller_uscc,buyer_uscc,provenance,first_seen_on,last_seen_on\n"
     assert only(encode({**REQUIRED, "relations.csv": relations})) == (
         "as_of",
-        "no date in the inputs (relations, trade flows or receivables): give as_of",
+        "no date in the inputs (relations, trade flows or receivables): give at least one",
     )
 
 
@@ -433,4 +433,5 @@ def test_a_chain_key_that_cannot_go_into_a_url_is_refused(key: str) -> None:
     text = GOOD["chains.csv"].replace("sz-nev,", f"{key},", 1)
     row, why = only(with_file("chains.csv", text))
     assert row == "chains.csv row 2: chain_key"
-    assert why.startswith(repr(key)) and "letters, digits" in why
+    assert why.startswith(repr(key))
+    assert "letters, digits" in why

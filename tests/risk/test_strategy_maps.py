@@ -156,3 +156,10 @@ def test_links_age_from_the_day_the_map_is_read_and_old_data_says_so() -> None:
     assert found.freshness == "stale"
     assert all(lk.freshness != "fresh" for lk in found.links)
     assert any("200 days before today" in n for n in found.coverage.notes)
+
+
+def test_segments_observed_outside_the_template_are_marked_as_such() -> None:
+    found = chain_map(view(), "nev-sz")
+    template = {(s.stage, s.division) for s in view().kinds["nev"].segments}
+    for node in found.segments:
+        assert node.in_template == ((node.stage, node.division) in template)

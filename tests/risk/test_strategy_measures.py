@@ -326,6 +326,21 @@ def test_financing_share_falls_back_to_the_need_when_nothing_is_in_place() -> No
     assert "financing need" in (m.note or "")
 
 
+def test_financing_in_place_of_this_bank_alone_is_no_denominator() -> None:
+    """Without any member's loans at all banks, financing in place is this bank's own
+    exposure, and the share held would be 100 % by construction: it is taken of the need."""
+    ds = dataclasses.replace(build(), financials=())
+    nev = _measures(ds)["nev-sz"].measures
+    m = nev["financing_share"]
+    need = nev["financing_need"].inputs["need_minor"]
+    assert isinstance(need, int)
+    assert m.value == pytest.approx(min(1.0, (800_000 + 300_000) / need))
+    assert "in_place_minor" not in m.inputs
+    assert m.basis == "fallback"
+    assert m.note is not None
+    assert "other banks' financing unknown" in m.note
+
+
 def test_without_a_bank_position_the_bank_measures_are_missing() -> None:
     nev = _measures(dataclasses.replace(build(), bank=None))["nev-sz"].measures
     for key in (

@@ -612,3 +612,25 @@ def test_weights_nested_beyond_reason_are_refused_not_crashed() -> None:
 def test_numbers_beyond_floats_are_refused_not_crashed(text: str, message: str) -> None:
     with pytest.raises(WeightsError, match=message):
         parse_weights(text)
+
+
+def test_a_criterion_every_chain_shares_is_never_a_reason() -> None:
+    out = ranked(
+        [
+            chain("a", {"customer_share": 0.6, "growth": 0.1, "completeness": 0.0}),
+            chain("b", {"customer_share": 0.1, "growth": 0.6, "completeness": 0.0}),
+        ]
+    )
+    for c in out.values():
+        assert "Completeness" not in c.reason
+
+
+def test_a_chain_best_on_every_criterion_names_no_weakness() -> None:
+    out = ranked(
+        [
+            chain("a", {"customer_share": 0.6, "growth": 0.6, "risk": 0.01}),
+            chain("b", {"customer_share": 0.1, "growth": 0.1, "risk": 0.05}),
+        ]
+    )
+    assert "weakest" not in out["a"].reason
+    assert out["a"].weakest is None

@@ -93,7 +93,7 @@ BlendOpt = Annotated[
     ),
 ]
 DrawsOpt = Annotated[
-    int, typer.Option(min=1, max=5000, help="sensitivity draws with ±20 % weight noise")
+    int, typer.Option(min=1, max=2000, help="sensitivity draws with ±20 % weight noise")
 ]
 SeedOpt = Annotated[int, typer.Option(help="seed of the sensitivity draws")]
 MinRatingOpt = Annotated[

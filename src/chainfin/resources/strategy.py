@@ -321,8 +321,8 @@ class ChainSummaryOut(BaseModel):
     firms_in_region: int
     cores: int
     customers: int = Field(description="members that are the analysing bank's customers")
-    segments_present: int
-    segments: int
+    segments_present: int = Field(description="segments of the kind's tree with enough firms")
+    segments: int = Field(description="segments of the kind's tree (observed extras not counted)")
     links: int
     freshness: str
     fresh_pct: str | None = Field(description="null for a chain without links")
@@ -340,8 +340,8 @@ class ChainSummaryOut(BaseModel):
             firms_in_region=sum(f.in_region for f in m.firms),
             cores=sum(f.side == "core" for f in m.firms),
             customers=sum(f.customer for f in m.firms),
-            segments_present=sum(s.present for s in m.segments),
-            segments=len(m.segments),
+            segments_present=sum(s.present for s in m.segments if s.in_template),
+            segments=sum(1 for s in m.segments if s.in_template),
             links=len(m.links),
             freshness=m.freshness,
             fresh_pct=share_pct(m.fresh_share) if m.links else None,

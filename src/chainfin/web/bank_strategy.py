@@ -168,7 +168,10 @@ DEFINITIONS = {
     ),
     "single_points_of_failure": N_("Critical segments with a single firm."),
     "net_entry": N_("Firms that entered the chain less firms that left it in the last year."),
-    "trade_trend": N_("Slope of the monthly trade volume, relative to its mean."),
+    "trade_trend": N_(
+        "Trade of the last 12 months against the 12 before, as a change (6 against 6 "
+        "months when the data is shorter)."
+    ),
     "financing_need": N_("The regulatory working-capital estimate of the chain's members."),
     "financing_in_place": N_("Working-capital loans the members hold at all banks."),
     "credentials_funded": N_("Credential financings the bank made to members in 12 months."),
@@ -1072,7 +1075,7 @@ def leads_csv(
         return _refused(request, session, principal, NO_CHAIN, 404)
     text = to_csv(leads)
     body = text if text.startswith("\ufeff") else "\ufeff" + text
-    filename = f"leads-{chosen.key}-{_safe(chain_key)}.csv"
+    filename = f"leads-{_safe(chain_key)}.csv"
     return Response(
         body.encode("utf-8"),
         media_type="text/csv; charset=utf-8",

@@ -399,7 +399,7 @@ def _ranking_page(report: StrategyReport, s: _Styles, width: float) -> list[Flow
     out.append(
         _p(
             label(
-                "ranking_note",
+                "ranking_note" if ranking.weights.subjective else "ranking_note_entropy",
                 lang,
                 noise=round(ranking.noise * 100),
                 draws=ranking.draws,

@@ -17,7 +17,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "region": ("区域", "Region"),
     "as_of": ("数据截至", "Data as of"),
     "generated_on": ("报告生成日期", "Generated on"),
-    "top_chains": ("建议优先拓展的产业链", "Chains to pursue first"),
+    "top_chains": ("排名前三的产业链", "The three top-ranked chains"),
     "no_chains": (
         "本区域没有可排序的产业链：数据中没有落在本区域的产业链，或全部被准入条件排除。",
         "There is nothing to rank: no chain of the data lies in this region, or every "
@@ -38,6 +38,13 @@ LABELS: dict[str, tuple[str, str]] = {
         "TOPSIS closeness with entropy weights blended with head office's weights; the rank "
         "interval is the best and worst rank over {draws} draws of ±{noise} % weight noise "
         "(seed {seed}).",
+    ),
+    "ranking_note_entropy": (
+        "TOPSIS 得分仅按熵权计算（总行未给出主观权重）；排序区间为权重随机扰动 ±{noise}%、"
+        "{draws} 次抽样（种子 {seed}）下的最好与最差名次。",
+        "TOPSIS closeness with entropy weights alone (head office gave no weights of its own); "
+        "the rank interval is the best and worst rank over {draws} draws of ±{noise} % weight "
+        "noise (seed {seed}).",
     ),
     "rank": ("名次", "Rank"),
     "chain": ("产业链", "Chain"),

@@ -704,7 +704,8 @@ def _parse(
         as_of = _latest(links, flows, receivables)
         if as_of is None:
             errors.add(
-                "as_of", "no date in the inputs (relations, trade flows or receivables): give as_of"
+                "as_of",
+                "no date in the inputs (relations, trade flows or receivables): give at least one",
             )
     if errors.items or as_of is None:
         return None

@@ -36,6 +36,7 @@ class SegmentNode:
     firm_count: int  # chain members on this segment inside the region
     present: bool  # firm_count >= the completeness minimum
     single_source: bool  # exactly one member: a single point of failure
+    in_template: bool = True  # False: observed among the members, not in the kind's tree
 
 
 @dataclass(frozen=True, slots=True)

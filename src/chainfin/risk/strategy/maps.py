@@ -133,10 +133,10 @@ def segment_nodes(
     template = template_of(view, cm.chain.kind)
     keys = {(s.stage, s.division) for s in template}
     extras = sorted((k for k in counts if k not in keys), key=lambda k: (STAGES.index(k[0]), k[1]))
-    rows = [(s.stage, s.division, s.examples_zh, s.critical) for s in template]
-    rows += [(stage, division, "", False) for stage, division in extras]
+    rows = [(s.stage, s.division, s.examples_zh, s.critical, True) for s in template]
+    rows += [(stage, division, "", False, False) for stage, division in extras]
     out = []
-    for stage, division, examples, critical in rows:
+    for stage, division, examples, critical, in_template in rows:
         n = counts.get((stage, division), 0)
         zh, en = division_labels(division)
         out.append(
@@ -150,6 +150,7 @@ def segment_nodes(
                 firm_count=n,
                 present=n >= min_firms,
                 single_source=n == 1,
+                in_template=in_template,
             )
         )
     return tuple(out)

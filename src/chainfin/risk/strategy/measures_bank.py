@@ -179,7 +179,11 @@ def _financing_share(held: int, in_place: Measure, need: Measure) -> Measure:
     key = "financing_share"
     inputs: Inputs = {"bank_exposure_minor": held}
     place_minor = int(in_place.inputs.get("in_place_minor", 0) or 0)
-    if in_place.value is not None and place_minor > 0:
+    # Financing in place made of this bank's own exposures alone would make the share 100 %
+    # by construction: only when the financials give some member's loans at all banks is it
+    # a denominator; else the share is of the financing need.
+    others_known = int(in_place.inputs.get("members_loans_given", 0) or 0) > 0
+    if in_place.value is not None and place_minor > 0 and others_known:
         inputs["in_place_minor"] = place_minor
         value = held / place_minor
         basis = "data" if in_place.basis == "data" else "fallback"
@@ -190,7 +194,7 @@ def _financing_share(held: int, in_place: Measure, need: Measure) -> Measure:
             return missing(key, "share", "neither financing in place nor need known", inputs)
         inputs["need_minor"] = need_minor
         value = held / need_minor
-        basis, note = "fallback", "financing in place unknown: share of the financing need"
+        basis, note = "fallback", "other banks' financing unknown: share of the financing need"
     if value > 1:
         note = (note + "; " if note else "") + f"capped at 1 (raw {value:.3f})"
         value = 1.0

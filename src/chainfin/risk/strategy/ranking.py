@@ -499,13 +499,16 @@ def _reason(p: _Problem, i: int, norm: Matrix, weights: NDArray[np.float64]) -> 
         unit = m.unit if m else "index"
         return f"{c.label_en} {format_value(float(p.raw[i, j]), unit)}"
 
+    # Only criteria that tell the chains apart can be a reason: a criterion on which every
+    # chain has the same value (all 0, say) is neither a strength nor a weakness.
+    telling = [j for j in range(len(p.criteria)) if np.ptp(p.raw[:, j]) > 0]
     contrib = norm[i] * weights
-    strongest = sorted(range(len(p.criteria)), key=lambda j: (-contrib[j], j))[:2]
+    strongest = sorted(telling, key=lambda j: (-contrib[j], j))[:2]
     strongest = [j for j in strongest if contrib[j] > 0]
-    weighted = [j for j in range(len(p.criteria)) if weights[j] > 0] or list(range(len(p.criteria)))
-    # The weakest is another criterion than the strongest ones (a chain strong on every
-    # weighted criterion but one names that one; strong on all, it names none).
-    others = [j for j in weighted if j not in strongest]
+    weighted = [j for j in telling if weights[j] > 0] or telling
+    # The weakest is another criterion than the strongest ones, and one on which the chain
+    # is not the best of all (a chain best on everything names no weakness).
+    others = [j for j in weighted if j not in strongest and norm[i, j] < 1.0]
     weakest = min(others, key=lambda j: (norm[i, j], -weights[j], j)) if others else None
     parts = []
     if strongest:
