@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -36,7 +37,6 @@ from chainfin.domain.strategy.results import (
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
-PDFTOPPM = "/usr/bin/pdftoppm"
 AS_OF = date(2026, 6, 30)
 GENERATED_ON = date(2026, 7, 2)
 
@@ -360,21 +360,30 @@ def test_a_map_whose_coverage_is_partial_says_it_is_not_complete() -> None:
     assert "No chain map is complete when its coverage says otherwise." in text
 
 
+def _poppler(tool: str) -> str:
+    """The poppler tool's path; a skip with the reason when it is missing, a failure under
+    CI=true (.ci/run installs poppler-utils)."""
+    found = shutil.which(tool)
+    if found is None:
+        why = f"poppler's {tool} is not installed (apt-get install poppler-utils poppler-data)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{why}; CI=true: a missing tool is a failure")
+        pytest.skip(why)
+    return found
+
+
 def _text_of(pdf: bytes) -> str:
-    pdftotext = shutil.which("pdftotext")
-    if pdftotext is None:
-        pytest.skip("poppler's pdftotext is not installed")
+    pdftotext = _poppler("pdftotext")
     done = subprocess.run([pdftotext, "-", "-"], input=pdf, capture_output=True, check=True)
     return done.stdout.decode()
 
 
-@pytest.mark.skipif(not Path(PDFTOPPM).exists(), reason="poppler's pdftoppm is not installed")
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_every_page_rasterises_to_a_page_that_is_not_blank(lang: str, tmp_path: Path) -> None:
     pdf_path = tmp_path / "report.pdf"
     pdf_path.write_bytes(render_pdf(make_report(lang)))
     subprocess.run(
-        [PDFTOPPM, "-r", "80", "-png", str(pdf_path), str(tmp_path / "page")],
+        [_poppler("pdftoppm"), "-r", "80", "-png", str(pdf_path), str(tmp_path / "page")],
         check=True,
         capture_output=True,
     )
