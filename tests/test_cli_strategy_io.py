@@ -72,3 +72,11 @@ def test_a_matrix_that_does_not_parse_is_refused_naming_the_line(files: dict[str
     code, _, stderr = _run(files)
     assert code == 2
     assert "Z line 3" in stderr
+
+
+def test_json_names_the_file_and_the_count(files: dict[str, Path]) -> None:
+    import json
+
+    code, stdout, _ = _run(files, "--json")
+    assert code == 0
+    assert json.loads(stdout) == {"file": str(files["out"]), "shares": 4}

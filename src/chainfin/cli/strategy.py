@@ -860,6 +860,7 @@ def io_shares_cmd(
         ),
     ],
     out_file: Annotated[Path, typer.Option("--out", dir_okay=False, help="io_shares.csv to write")],
+    as_json: JsonOpt = False,
 ) -> None:
     """Local supporting rates from a multi-regional input-output table: of what each
     division in each province buys as intermediate inputs, the share bought inside the
@@ -888,4 +889,7 @@ def io_shares_cmd(
     text = io_shares_csv(table, to_region, to_divisions)
     _write(out_file, text.encode("utf-8"))
     rows = text.count("\n") - 1
+    if as_json:
+        print_json({"file": str(out_file), "shares": rows})
+        return
     out.print(f"wrote {escape(str(out_file))}: {rows} (province, division) shares")
