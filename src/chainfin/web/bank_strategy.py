@@ -68,6 +68,9 @@ NO_FILE = N_("Choose one or more CSV files.")
 TOO_LARGE = N_("A file is larger than the limit of 20 MB.")
 WEIGHTS_TOO_LARGE = N_("The weights file is larger than the limit of 64 KB.")
 NOT_CSV = N_("Only CSV files (.csv) are imported.")
+# Inputs whose absence lowers nothing: without its own segment table the bank's analysis
+# uses the platform's (services.strategy.coverage_of does not count it either).
+NOT_LACKING = frozenset({"segments"})
 TWICE = N_("Two files share one name: give each input once.")
 NO_LABEL = N_("Give the dataset a name (at most 200 characters).")
 NO_WEIGHTS_FILE = N_("Choose a weights file (JSON).")
@@ -673,7 +676,7 @@ def _ranking_context(
         "info": _dataset_info(session, principal),
         "coverage": result.coverage,
         "coverage_notes": [n for n in result.coverage.notes if not n.endswith(": not given")],
-        "missing": [INPUT_LABELS.get(m, m) for m in dataset.missing],
+        "missing": [INPUT_LABELS.get(m, m) for m in dataset.missing if m not in NOT_LACKING],
         "ranking": result,
         "ranked": ranked,
         "excluded": excluded,
@@ -1031,6 +1034,7 @@ def chain_page(
         "missing": [
             INPUT_LABELS.get(m, m)
             for m in dict.fromkeys((*cmap.coverage.inputs_missing, *view.dataset.missing))
+            if m not in NOT_LACKING
         ],
         "graph_option": option,
         "hidden": hidden,
