@@ -267,3 +267,15 @@ def test_an_import_without_the_forms_token_is_refused(
     )
     assert r.status_code == 403
     assert datasets(session_factory) == 1
+
+
+def test_a_weights_files_own_blend_applies_when_the_page_gives_none(
+    client: TestClient, desk: dict[str, str]
+) -> None:
+    sign_in(client, "bka-strategy")
+    weights = json.dumps({"direct": {"others": 1}, "blend": 0.8})
+    r = client.get("/strategy", params={"region": "yrd", "weights": weights})
+    assert r.status_code == 200, r.text
+    assert "(80% head office)" in r.text
+    chosen = client.get("/strategy", params={"region": "yrd", "weights": weights, "blend": "0.3"})
+    assert "(30% head office)" in chosen.text

@@ -344,7 +344,7 @@ class Settings:
     """The ranking's settings from the page's form (GET), each checked; a value out of
     range falls back to its default and is named in ``errors``."""
 
-    blend: float = 0.5
+    blend: float | None = None  # None: the weights file's own blend, else the default 0.5
     draws: int = 500
     seed: int = 17
     min_rating: str = ""
@@ -356,7 +356,7 @@ class Settings:
     def query(self) -> dict[str, Any]:
         """The settings as query parameters (links keep them)."""
         return {
-            "blend": _decimal(self.blend, "0.01"),
+            "blend": _decimal(self.blend, "0.01") if self.blend is not None else "",
             "draws": self.draws,
             "seed": self.seed,
             "min_rating": self.min_rating,
