@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from chainfin.domain.strategy.display import format_value, reason_text
 from chainfin.domain.strategy.results import RankedChain
 
@@ -78,3 +80,30 @@ def test_a_leads_reasons_read_in_chinese_from_its_figures() -> None:
         "无付款记录：回款准时性未知",
     )
     assert lead_reasons(lead, {}, "en") == ("sells …",)
+
+
+@pytest.mark.parametrize(
+    ("note", "zh"),
+    [
+        (
+            "the market data is as of 2026-06-30, 336 days before today: links age from today",
+            "市场数据截至 2026-06-30，距今 336 天：关系时效按今天计算",
+        ),
+        ("3 of 59 links not seen for over 365 days", "59 条关系中有 3 条超过 365 天未出现"),
+        (
+            "1 member named by the links is missing from the enterprises input",
+            "关系中有 1 家企业不在企业名录中",
+        ),
+        ("financials: not given", "financials：未提供"),
+        (
+            "Policy priority (policy_priority) missing for every chain: left out of the ranking",
+            "政策优先度 对所有产业链均缺失：不参与排名",
+        ),
+        ("something new", "something new"),
+    ],
+)
+def test_coverage_notes_read_in_chinese(note: str, zh: str) -> None:
+    from chainfin.domain.strategy.display import note_text
+
+    assert note_text(note, "zh_CN") == zh
+    assert note_text(note, "en") == note

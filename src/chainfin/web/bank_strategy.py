@@ -36,7 +36,7 @@ from chainfin.api.deps import SessionDep
 from chainfin.domain.access import Principal, Scope
 from chainfin.domain.errors import ChainfinError, NotFound, ValidationFailed
 from chainfin.domain.strategy.criteria import BY_KEY, CRITERIA, INFORMATIONAL
-from chainfin.domain.strategy.display import lead_reasons, reason_text
+from chainfin.domain.strategy.display import lead_reasons, note_text, reason_text
 from chainfin.domain.strategy.ratings import SCALE
 from chainfin.domain.strategy.regions import NAMED, StrategyRegion, UnknownRegion, parse_region
 from chainfin.domain.strategy.results import ChainMap, ChainMeasures, Measure, Ranking
@@ -675,7 +675,11 @@ def _ranking_context(
         "dataset": dataset,
         "info": _dataset_info(session, principal),
         "coverage": result.coverage,
-        "coverage_notes": [n for n in result.coverage.notes if not n.endswith(": not given")],
+        "coverage_notes": [
+            note_text(n, "en" if english else "zh_CN")
+            for n in result.coverage.notes
+            if not n.endswith(": not given")
+        ],
         "missing": [INPUT_LABELS.get(m, m) for m in dataset.missing if m not in NOT_LACKING],
         "ranking": result,
         "ranked": ranked,
@@ -1025,6 +1029,7 @@ def chain_page(
         "region": chosen,
         "region_label": chosen.label_en if english else chosen.label_zh,
         "cmap": cmap,
+        "coverage_notes": [note_text(n, "en" if english else "zh_CN") for n in cmap.coverage.notes],
         "kind_label": _kind_label(view.kinds, cmap.kind, english),
         "columns": _columns(cmap),
         "english": english,

@@ -65,7 +65,7 @@ from chainfin.adapters.formats.strategy_report_text import (
     measure_label,
 )
 from chainfin.domain.strategy.criteria import BY_KEY, CRITERIA, INFORMATIONAL
-from chainfin.domain.strategy.display import reason_text
+from chainfin.domain.strategy.display import note_text, reason_text
 from chainfin.domain.strategy.results import (
     ChainMap,
     Coverage,
@@ -323,7 +323,7 @@ def _coverage_lines(coverage: Coverage, lang: str, *, share: bool = True) -> lis
     if coverage.inputs_missing:
         words = "; ".join(input_label(k, lang) for k in coverage.inputs_missing)
         lines.append(f"{label('missing_inputs', lang)}: {words}")
-    lines.extend(coverage.notes)
+    lines.extend(note_text(n, lang) for n in coverage.notes)
     return lines
 
 
@@ -804,7 +804,7 @@ def _sources_page(report: StrategyReport, s: _Styles, width: float) -> list[Flow
             )
         ]
         for chain_map in report.maps:
-            notes = list(chain_map.coverage.notes) + [
+            notes = [note_text(n, lang) for n in chain_map.coverage.notes] + [
                 f"{label('missing_inputs', lang)}: {input_label(k, lang)}"
                 for k in chain_map.coverage.inputs_missing
             ]

@@ -8,6 +8,7 @@ it in the reader's language from the criteria the ranking named.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from chainfin.domain.strategy.criteria import BY_KEY
@@ -91,3 +92,63 @@ def lead_reasons(lead: Lead, core_names: Mapping[str, str], lang: str) -> tuple[
         wan = format_value(lead.financeable_minor / 100, "CNY")
         lines.append(f"已确权未登记的应收账款 {wan} 可融资")
     return tuple(lines)
+
+
+# The coverage notes the maps and the ranking write, in Chinese: (pattern, template). A note
+# not listed here is shown as written (in English).
+_NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"^the market data is as of (\S+), (\d+) days before today: links age from today$"
+        ),
+        "市场数据截至 {0}，距今 {1} 天：关系时效按今天计算",
+    ),
+    (
+        re.compile(r"^(\d+) of (\d+) links not seen for over (\d+) days$"),
+        "{1} 条关系中有 {0} 条超过 {2} 天未出现",
+    ),
+    (
+        re.compile(
+            r"^(\d+) members? named by the links (?:is|are) missing from the enterprises input$"
+        ),
+        "关系中有 {0} 家企业不在企业名录中",
+    ),
+    (re.compile(r"^no trade flows: link provenance only$"), "无交易流水：仅有关系来源"),
+    (
+        re.compile(r"^no trade flows among this chain's members: link provenance only$"),
+        "本链成员之间无交易流水：仅有关系来源",
+    ),
+    (re.compile(r"^no bank position given: customers not marked$"), "未提供本行持仓：未标注客户"),
+    (
+        re.compile(r"^chain kind (\S+) has no segment template: observed segments only$"),
+        "产业链类型 {0} 没有环节模板：仅列出观察到的环节",
+    ),
+    (re.compile(r"^(\w+): not given$"), "{0}：未提供"),
+    (
+        re.compile(r"^.+ \((\w+)\) missing for every chain: left out of the ranking$"),
+        "{label} 对所有产业链均缺失：不参与排名",
+    ),
+    (
+        re.compile(
+            r"^.+ \((\w+)\) missing for (.+): counted at the least favourable observed value$"
+        ),
+        "{label} 在 {1} 缺失：按最不利的观测值计",
+    ),
+    (re.compile(r"^no chain left to rank$"), "没有可参与排名的产业链"),
+    (re.compile(r"^no chains in the region$"), "该区域没有产业链"),
+)
+
+
+def note_text(note: str, lang: str) -> str:
+    """A coverage note in ``lang``: the maps' and the ranking's notes in Chinese where the
+    sentence is one of theirs, else as written."""
+    if lang != "zh_CN":
+        return note
+    for pattern, template in _NOTES_ZH:
+        m = pattern.match(note)
+        if m is not None:
+            groups = m.groups()
+            criterion = BY_KEY.get(groups[0]) if groups else None
+            label = criterion.label_zh if criterion is not None else (groups[0] if groups else "")
+            return template.format(*groups, label=label)
+    return note
